@@ -1,0 +1,67 @@
+"""One exception hierarchy. Every message names the file, line or sample a lab user can act on,
+and never carries identifying data (names, NHS/CPR numbers, dates of birth)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ScreeningError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while validating an input; many are reported together."""
+
+    where: str  # "gene_panels/x/genes.tsv:12" or "manifest.csv:3 (sample B07)"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class ValidationError(ScreeningError):
+    """An input failed validation; carries every problem found, not only the first."""
+
+    def __init__(self, subject: str, problems: list[Problem] | tuple[Problem, ...]):
+        self.subject = subject
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{subject}: {len(self.problems)} problem(s)\n{lines}")
+
+
+class PanelError(ValidationError):
+    """A panel folder or panel version is not valid."""
+
+
+class ManifestError(ValidationError):
+    """A batch manifest is not valid."""
+
+
+class VcfError(ScreeningError):
+    """A VCF cannot be used: unreadable, not indexed, wrong build, sample absent, ..."""
+
+    def __init__(self, path: str, message: str):
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
+class ClinVarError(VcfError):
+    """A ClinVar snapshot VCF cannot be used."""
+
+
+class IntegrityError(ScreeningError):
+    """A file changed since it was registered (sha256 mismatch) or a stored record was tampered with."""
+
+
+class NotFoundError(ScreeningError):
+    """A batch, sample or panel version does not exist."""
+
+
+class StateError(ScreeningError):
+    """An operation is not allowed in the current state (published version edited, retired panel used...)."""
+
+
+class TransientError(ScreeningError):
+    """A database or broker is unreachable for now; the operation can be retried."""
