@@ -83,6 +83,7 @@ class CandidateRole(StrEnum):
     NOT_MET = "not_met"  # qualified, but the gene's rule is not met (e.g. cis pair only)
     FAILED_QUALITY = "failed_quality"  # passed an inclusion route, failed call quality
     EXCLUDED = "excluded"  # passed an inclusion route, on the exclusion list
+    COMMON_IN_COHORT = "common_in_cohort"  # ClinVar-only candidate at internal AF >= the cap: not qualifying
 
 
 GRCH38 = "GRCh38"
