@@ -1,0 +1,44 @@
+"""Screen one baby's VCF file: the thin I/O shell around the pure core (``screen.screen_sample``).
+
+Reads only the panel's merged, padded regions through the index, plus a bounded sample of chrX/chrY
+windows for the karyotype. Used by ``screening screen`` and by the Celery workers alike.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import polars as pl
+
+from screening import inheritance, panels, vcf
+from screening.domain import ClinVarSnapshot, PanelVersion, SampleInput, SampleResult
+from screening.screen import ScreenInput, screen_sample
+
+
+@lru_cache(maxsize=8)
+def _regions(panel: PanelVersion) -> tuple[tuple[str, int, int], ...]:
+    return tuple(panels.region_list(panel))
+
+
+def screen_vcf(
+    panel: PanelVersion,
+    sample: SampleInput,
+    vcf_path: Path,
+    clinvar: ClinVarSnapshot | None,
+    cohort_af: pl.DataFrame | None = None,
+    vcf_sha256: str | None = None,
+) -> SampleResult:
+    """Validate, read and screen. ``vcf_sha256`` (when the caller already verified it) saves a re-hash.
+
+    Raises ``errors.VcfError`` for an unusable file (named, with what to do).
+    """
+    path = str(vcf_path)
+    af_fields = panel.settings.population_af_fields
+    facts = vcf.inspect_vcf(path, sample.vcf_sample, panel.genome_build, af_fields, sha256=vcf_sha256)
+    calls, annotations = vcf.read_calls(path, sample.vcf_sample, list(_regions(panel)), facts, af_fields)
+    x_windows, y_windows = inheritance.karyotype_windows(panel.genome_build)
+    evidence = vcf.read_sex_evidence(path, sample.vcf_sample, panel.genome_build, x_windows, y_windows)
+    return screen_sample(
+        ScreenInput(panel, sample, facts, calls, annotations, evidence, clinvar, cohort_af)
+    )

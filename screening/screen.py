@@ -1,0 +1,279 @@
+"""The pure screening core: one baby's calls + a panel version → exactly one outcome, explained.
+
+``screen_sample`` takes frames already read (by ``vcf.py``) and returns a ``SampleResult``; it does
+no I/O, so it is tested in milliseconds and gives byte-identical results for the same inputs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+import polars as pl
+
+from screening import __version__, inheritance, rules
+from screening.domain import (
+    CandidateRole,
+    CandidateVariant,
+    ClinVarSnapshot,
+    Finding,
+    Karyotype,
+    Moi,
+    Outcome,
+    PanelGene,
+    PanelVersion,
+    Pattern,
+    Provenance,
+    Route,
+    SampleInput,
+    SampleResult,
+    SexEvidence,
+    VcfFacts,
+    in_par,
+)
+
+ROLE_RANK = {
+    CandidateRole.FINDING: 0,
+    CandidateRole.CARRIER: 1,
+    CandidateRole.NOT_MET: 2,
+    CandidateRole.COMMON_IN_COHORT: 3,
+    CandidateRole.EXCLUDED: 4,
+    CandidateRole.FAILED_QUALITY: 5,
+}
+
+
+@dataclass(frozen=True)
+class ScreenInput:
+    """Everything one screen reads, already loaded."""
+
+    panel: PanelVersion
+    sample: SampleInput
+    facts: VcfFacts
+    calls: pl.DataFrame
+    annotations: pl.DataFrame
+    sex_evidence: SexEvidence | None
+    clinvar: ClinVarSnapshot | None = None
+    cohort_af: pl.DataFrame | None = None
+
+
+def screen_sample(inp: ScreenInput) -> SampleResult:
+    settings = inp.panel.settings
+    call = inheritance.infer_karyotype(inp.sex_evidence, settings)
+    notes = [] if call.karyotype is not Karyotype.UNKNOWN else [call.note]
+    held = _identity_and_qc_reasons(inp, call.karyotype, notes)
+    if held:
+        return _result(inp, Outcome.TESTING_NOT_POSSIBLE, call.karyotype, held, notes, (), ())
+    karyotype = inheritance.rules_karyotype(call.karyotype, inp.sample.sex)
+    notes.extend(_route_notes(inp))
+    candidates = _candidates(inp, karyotype)
+    findings, candidates = _apply_inheritance(inp.panel, candidates, karyotype)
+    findings += _smn1_finding(inp, notes)
+    findings = tuple(sorted(findings, key=lambda f: (f.symbol, f.hgnc_id, f.moi.value)))
+    if findings:
+        reasons = tuple(f"{f.symbol} ({f.hgnc_id}) {f.moi.value}: {f.pattern.value}" for f in findings)
+        outcome = Outcome.CONDITION_SUSPECTED
+    else:
+        reasons, outcome = ("no gene's inheritance rule met",), Outcome.NO_CONDITION_SUSPECTED
+    return _result(inp, outcome, call.karyotype, reasons, notes, findings, candidates)
+
+
+def _identity_and_qc_reasons(inp: ScreenInput, karyotype: Karyotype, notes: list[str]) -> tuple[str, ...]:
+    reasons = []
+    discordance = inheritance.sex_discordance(inp.sample.sex, karyotype)
+    if discordance:
+        reasons.append(discordance)
+    s, qc = inp.panel.settings, inp.sample.qc
+    gates = (
+        ("pct_autosomal_15x", qc.pct_autosomal_15x, s.min_pct_autosomal_15x, ">="),
+        ("q30_gb", qc.q30_gb, s.min_q30_gb, ">="),
+        ("contamination_pct", qc.contamination_pct, s.max_contamination_pct, "<="),
+    )
+    for name, value, limit, op in gates:
+        if value is None:
+            notes.append(f"QC gate {name} not evaluated: no value supplied")
+        elif (value < limit) if op == ">=" else (value > limit):
+            reasons.append(f"QC gate failed: {name} {value:g} (required {op} {limit:g})")
+    return tuple(reasons)
+
+
+def _route_notes(inp: ScreenInput) -> list[str]:
+    notes = rules.format_notes(inp.facts)
+    lof_note = rules.lof_evaluable(_route_context(inp), inp.calls)
+    if lof_note:
+        notes.append(lof_note)
+    elif inp.annotations.height and not (
+        inp.annotations["mane_select"].any() or inp.annotations["mane_clinical"].any()
+    ):
+        n = sum(1 for g in inp.panel.active_genes if g.lof_mechanism and not g.transcript)
+        notes.append(
+            f"loss-of-function route not evaluated for {n} genes without a predefined transcript: "
+            f"the {inp.facts.annotation} annotation carries no MANE Select / MANE Plus Clinical flags"
+        )
+    if inp.clinvar is None:
+        notes.append("ClinVar route not evaluated: no ClinVar snapshot given")
+    elif inp.cohort_af is None:
+        notes.append("ClinVar internal allele frequency (< cap) not evaluated: no screened cohort given")
+    return notes
+
+
+def _route_context(inp: ScreenInput) -> rules.RouteContext:
+    return rules.RouteContext(inp.panel, inp.facts, inp.clinvar, inp.cohort_af)
+
+
+# ---------------------------------------------------------------------------------------------
+# Candidates
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A candidate under one gene entry (a gene screened under two modes has two entries)."""
+
+    candidate: CandidateVariant
+    moi: Moi
+    phase_hap: int | None
+    qualifies: bool
+
+
+def _candidates(inp: ScreenInput, karyotype: Karyotype) -> list[_Entry]:
+    frame = rules.route_candidates(inp.calls, inp.annotations, _route_context(inp))
+    build, s = inp.panel.genome_build, inp.panel.settings
+    entries = []
+    for row in frame.iter_rows(named=True):
+        zyg = inheritance.zygosity(row["chrom"], row["pos"], row["alt_copies"], row["ploidy"], karyotype, build)
+        failures = tuple(rules.quality_failures(row, zyg, s, inp.facts.format_fields))
+        role = _initial_role(row, failures)
+        candidate = _candidate(row, zyg, failures, role)
+        entries.append(_Entry(candidate, Moi(row["moi"]), row["phase_hap"], role is CandidateRole.NOT_MET))
+    return entries
+
+
+def _initial_role(row: dict, failures: tuple[str, ...]) -> CandidateRole:
+    if row["exclusion_reason"] is not None:
+        return CandidateRole.EXCLUDED
+    if failures:
+        return CandidateRole.FAILED_QUALITY
+    if not (row["curated"] or row["clinvar"] or row["lof"]):
+        return CandidateRole.COMMON_IN_COHORT
+    return CandidateRole.NOT_MET  # until the gene's inheritance rule decides
+
+
+def _candidate(row: dict, zyg, failures: tuple[str, ...], role: CandidateRole) -> CandidateVariant:
+    routes = tuple(r for r, flag in ((Route.CURATED, "curated"), (Route.CLINVAR, "clinvar"),
+                                     (Route.LOF, "lof")) if row[flag])  # fmt: skip
+    return CandidateVariant(
+        hgnc_id=row["hgnc_id"], symbol=row["symbol"], chrom=row["chrom"], pos=row["pos"],
+        ref=row["ref"], alt=row["alt"], zygosity=zyg, routes=routes, role=role, gt=row["gt"],
+        gq=row["gq"], dp=row["dp"], ad_ref=row["ad_ref"], ad_alt=row["ad_alt"],
+        allele_balance=_rounded(rules.allele_balance(row)), phased=bool(row["phased"]),
+        phase_set=row["phase_set"], filter=row["filter"], quality_failures=failures,
+        clinvar_id=row["clinvar_id"], clinvar_plp=row["clinvar_plp"], clinvar_blb=row["clinvar_blb"],
+        clinvar_stars=row["clinvar_stars"], consequence=row["lof_consequence"],
+        transcript=row["lof_transcript"], exclusion_reason=row["exclusion_reason"],
+    )  # fmt: skip
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inheritance per gene entry
+
+
+def _apply_inheritance(
+    panel: PanelVersion, entries: list[_Entry], karyotype: Karyotype
+) -> tuple[tuple[Finding, ...], tuple[CandidateVariant, ...]]:
+    genes = {(g.hgnc_id, g.moi): g for g in panel.active_genes}
+    by_gene: dict[tuple[str, Moi], list[_Entry]] = defaultdict(list)
+    for e in entries:
+        by_gene[(e.candidate.hgnc_id, e.moi)].append(e)
+    findings, roles = [], {}
+    for (hgnc_id, moi), group in sorted(by_gene.items()):
+        finding = _gene_finding(genes[(hgnc_id, moi)], group, karyotype, panel.genome_build)
+        if finding is not None:
+            findings.append(finding)
+        for e in group:
+            role = _final_role(e, finding, moi)
+            key = (e.candidate.key, hgnc_id)
+            if key not in roles or ROLE_RANK[role] < ROLE_RANK[roles[key][0]]:
+                roles[key] = (role, e.candidate)
+    candidates = tuple(replace(c, role=r) for r, c in (roles[k] for k in sorted(roles, key=_key_order)))
+    return tuple(findings), candidates
+
+
+def _key_order(k):
+    variant, hgnc_id = k
+    return (_chrom_rank(variant.chrom), variant.pos, variant.ref, variant.alt, hgnc_id)
+
+
+def _chrom_rank(chrom: str) -> tuple[int, str]:
+    return (int(chrom), "") if chrom.isdigit() else (100, chrom)
+
+
+def _gene_finding(gene: PanelGene, group: list[_Entry], karyotype: Karyotype, build: str) -> Finding | None:
+    qualifying = [e for e in group if e.qualifies]
+    calls = [inheritance.as_phased(e.candidate, e.phase_hap) for e in qualifying]
+    pars = [in_par(e.candidate.chrom, e.candidate.pos, build) for e in qualifying]
+    pattern = inheritance.gene_pattern(gene.moi, calls, pars, karyotype)
+    if pattern is None:
+        return None
+    variants = tuple(replace(e.candidate, role=CandidateRole.FINDING) for e in qualifying)
+    return Finding(gene.hgnc_id, gene.symbol, gene.moi, gene.condition, pattern, variants)
+
+
+def _final_role(e: _Entry, finding: Finding | None, moi: Moi) -> CandidateRole:
+    if not e.qualifies:
+        return e.candidate.role
+    if finding is not None:
+        return CandidateRole.FINDING
+    if moi in (Moi.BIALLELIC, Moi.XLINKED_BIALLELIC):
+        return CandidateRole.CARRIER
+    return CandidateRole.NOT_MET
+
+
+def _smn1_finding(inp: ScreenInput, notes: list[str]) -> tuple[Finding, ...]:
+    s = inp.panel.settings
+    gene = next((g for g in inp.panel.active_genes if g.hgnc_id == s.smn1_hgnc_id), None)
+    if gene is None:
+        return ()
+    copies = inp.sample.smn1_copies
+    if copies is None:
+        notes.append("SMN1 targeted caller not evaluated: no SMN1 copy number supplied")
+        return ()
+    if copies != 0:
+        return ()
+    return (Finding(gene.hgnc_id, gene.symbol, gene.moi, gene.condition, Pattern.COPY_NUMBER_ZERO, (), 0),)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _result(inp: ScreenInput, outcome: Outcome, karyotype: Karyotype, reasons, notes, findings, candidates):
+    return SampleResult(
+        sample_id=inp.sample.sample_id,
+        outcome=outcome,
+        karyotype=karyotype,
+        reasons=tuple(reasons),
+        not_evaluated=tuple(notes),
+        findings=tuple(findings),
+        candidates=tuple(candidates),
+        provenance=provenance(inp, karyotype),
+    )
+
+
+def provenance(inp: ScreenInput, karyotype: Karyotype) -> Provenance:
+    clinvar = inp.clinvar
+    return Provenance(
+        panel_id=inp.panel.panel_id,
+        panel_version=str(inp.panel.version),
+        panel_sha256=inp.panel.sha256,
+        genome_build=inp.panel.genome_build,
+        clinvar_source=clinvar.source if clinvar else None,
+        clinvar_release_date=clinvar.release_date if clinvar else None,
+        clinvar_sha256=clinvar.sha256 if clinvar else None,
+        vcf_sha256=inp.facts.sha256,
+        vcf_sample=inp.sample.vcf_sample,
+        karyotype=karyotype.value,
+        settings=inp.panel.settings.as_dict(),
+        software_version=__version__,
+    )
