@@ -39,6 +39,4 @@ def screen_vcf(
     calls, annotations = vcf.read_calls(path, sample.vcf_sample, list(_regions(panel)), facts, af_fields)
     x_windows, y_windows = inheritance.karyotype_windows(panel.genome_build)
     evidence = vcf.read_sex_evidence(path, sample.vcf_sample, panel.genome_build, x_windows, y_windows)
-    return screen_sample(
-        ScreenInput(panel, sample, facts, calls, annotations, evidence, clinvar, cohort_af)
-    )
+    return screen_sample(ScreenInput(panel, sample, facts, calls, annotations, evidence, clinvar, cohort_af))

@@ -197,16 +197,18 @@ def infer_karyotype(evidence: SexEvidence | None, settings: RuleSettings) -> Kar
     return KaryotypeCall(Karyotype.UNKNOWN, f"karyotype ambiguous: {basis}")
 
 
+DISCORDANT = {Sex.FEMALE: (Karyotype.XY, Karyotype.XXY), Sex.MALE: (Karyotype.XX, Karyotype.X0)}
+
+
 def sex_discordance(recorded: Sex, karyotype: Karyotype) -> str | None:
-    """A reason to hold the baby when the recorded sex contradicts the inferred karyotype."""
-    if recorded is Sex.FEMALE and karyotype in (Karyotype.XY, Karyotype.XXY):
-        found = karyotype.value
-    elif recorded is Sex.MALE and karyotype in (Karyotype.XX, Karyotype.X0):
-        found = karyotype.value
-    else:
+    """A reason to hold the baby when the recorded sex contradicts the inferred karyotype.
+
+    X0 with a recorded girl (Turner) and XXY with a recorded boy (Klinefelter) are compatible.
+    """
+    if karyotype not in DISCORDANT.get(recorded, ()):
         return None
     return (
-        f"recorded sex {recorded.value} but the VCF indicates {found}: possible sample swap, "
+        f"recorded sex {recorded.value} but the VCF indicates {karyotype.value}: possible sample swap, "
         "held pending a laboratory identity check"
     )
 

@@ -10,10 +10,28 @@ from typing import Any
 from screening.domain import CandidateRole, CandidateVariant, Finding, SampleResult
 
 VARIANT_FIELDS = (
-    "chrom", "pos", "ref", "alt", "zygosity", "routes", "gt", "gq", "dp", "ad_ref", "ad_alt",
-    "allele_balance", "phased", "phase_set", "filter", "clinvar_id", "clinvar_plp", "clinvar_blb",
-    "clinvar_stars", "consequence", "transcript",
-)  # fmt: skip
+    "chrom",
+    "pos",
+    "ref",
+    "alt",
+    "zygosity",
+    "routes",
+    "gt",
+    "gq",
+    "dp",
+    "ad_ref",
+    "ad_alt",
+    "allele_balance",
+    "phased",
+    "phase_set",
+    "filter",
+    "clinvar_id",
+    "clinvar_plp",
+    "clinvar_blb",
+    "clinvar_stars",
+    "consequence",
+    "transcript",
+)
 
 
 def variant_to_dict(v: CandidateVariant) -> dict[str, Any]:
@@ -76,7 +94,9 @@ def to_table(result: SampleResult) -> str:
     if result.findings:
         lines.append("findings:")
         for f in result.findings:
-            lines.append(f"  {f.symbol:<10} {f.hgnc_id:<11} {f.moi.value:<20} {f.pattern.value}  ({f.condition})")
+            lines.append(
+                f"  {f.symbol:<10} {f.hgnc_id:<11} {f.moi.value:<20} {f.pattern.value}  ({f.condition})"
+            )
             for v in f.variants:
                 lines.append(
                     f"      {v.chrom}:{v.pos} {v.ref}>{v.alt} {v.zygosity.value:<4} GT {v.gt} GQ {v.gq} "

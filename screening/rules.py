@@ -52,10 +52,16 @@ def genes_frame(panel: PanelVersion) -> pl.DataFrame:
         for g in panel.active_genes
     ]
     schema = {
-        "hgnc_id": pl.String, "symbol": pl.String, "moi": pl.String, "condition": pl.String,
-        "lof_mechanism": pl.Boolean, "transcript": pl.String, "chrom": pl.String,
-        "gstart": pl.Int64, "gend": pl.Int64,
-    }  # fmt: skip
+        "hgnc_id": pl.String,
+        "symbol": pl.String,
+        "moi": pl.String,
+        "condition": pl.String,
+        "lof_mechanism": pl.Boolean,
+        "transcript": pl.String,
+        "chrom": pl.String,
+        "gstart": pl.Int64,
+        "gend": pl.Int64,
+    }
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -88,10 +94,15 @@ def curated_hits(calls: pl.DataFrame, panel: PanelVersion) -> pl.DataFrame:
     """(row, hgnc_id) of calls on the curated inclusion list."""
     include = pl.DataFrame(
         [(v.chrom, v.pos, v.ref, v.alt, v.hgnc_id) for v in panel.include],
-        schema={"chrom": pl.String, "pos": pl.Int64, "ref": pl.String, "alt": pl.String,
-                "hgnc_id": pl.String},
+        schema={
+            "chrom": pl.String,
+            "pos": pl.Int64,
+            "ref": pl.String,
+            "alt": pl.String,
+            "hgnc_id": pl.String,
+        },
         orient="row",
-    )  # fmt: skip
+    )
     return calls.select("row", *KEY).join(include, on=KEY).select("row", "hgnc_id", curated=pl.lit(True))
 
 
@@ -99,20 +110,32 @@ def excluded_hits(calls: pl.DataFrame, panel: PanelVersion) -> pl.DataFrame:
     """(row, exclusion_reason) of calls on the exclusion list."""
     exclude = pl.DataFrame(
         [(v.chrom, v.pos, v.ref, v.alt, v.reason) for v in panel.exclude],
-        schema={"chrom": pl.String, "pos": pl.Int64, "ref": pl.String, "alt": pl.String,
-                "exclusion_reason": pl.String},
+        schema={
+            "chrom": pl.String,
+            "pos": pl.Int64,
+            "ref": pl.String,
+            "alt": pl.String,
+            "exclusion_reason": pl.String,
+        },
         orient="row",
-    )  # fmt: skip
+    )
     return calls.select("row", *KEY).join(exclude, on=KEY).unique("row", keep="first")
 
 
 def clinvar_hits(calls: pl.DataFrame, ctx: RouteContext) -> pl.DataFrame:
     """(row, clinvar evidence, clinvar route passed, common in cohort) for calls in the snapshot."""
     empty = pl.DataFrame(
-        schema={"row": pl.Int64, "clinvar_id": pl.String, "clinvar_plp": pl.Int64,
-                "clinvar_blb": pl.Int64, "clinvar_stars": pl.Int64, "internal_af": pl.Float64,
-                "clinvar": pl.Boolean, "common_in_cohort": pl.Boolean}
-    )  # fmt: skip
+        schema={
+            "row": pl.Int64,
+            "clinvar_id": pl.String,
+            "clinvar_plp": pl.Int64,
+            "clinvar_blb": pl.Int64,
+            "clinvar_stars": pl.Int64,
+            "internal_af": pl.Float64,
+            "clinvar": pl.Boolean,
+            "common_in_cohort": pl.Boolean,
+        }
+    )
     if ctx.clinvar is None:
         return empty
     s = ctx.panel.settings
@@ -147,20 +170,26 @@ def lof_hits(calls: pl.DataFrame, annotations: pl.DataFrame, assigned: pl.DataFr
     genes = assigned.filter(pl.col("lof_mechanism")).select("row", "hgnc_id", "symbol", "moi", "transcript")
     ann = annotations.filter(pl.col("consequence").is_in(list(s.lof_consequences)))
     joined = genes.join(ann, on="row", suffix="_ann")
-    same_gene = pl.when(pl.col("hgnc_id_ann").is_not_null()).then(
-        pl.col("hgnc_id_ann") == pl.col("hgnc_id")
-    ).otherwise(pl.col("symbol_ann") == pl.col("symbol"))
-    right_transcript = pl.when(pl.col("transcript").is_not_null()).then(
-        pl.col("transcript_ann") == pl.col("transcript")
-    ).otherwise(pl.col("mane_select") | pl.col("mane_clinical"))
+    same_gene = (
+        pl.when(pl.col("hgnc_id_ann").is_not_null())
+        .then(pl.col("hgnc_id_ann") == pl.col("hgnc_id"))
+        .otherwise(pl.col("symbol_ann") == pl.col("symbol"))
+    )
+    right_transcript = (
+        pl.when(pl.col("transcript").is_not_null())
+        .then(pl.col("transcript_ann") == pl.col("transcript"))
+        .otherwise(pl.col("mane_select") | pl.col("mane_clinical"))
+    )
     hits = (
         joined.filter(same_gene & right_transcript)
         .sort("row", "hgnc_id", "moi", "consequence", "transcript_ann")
         .group_by("row", "hgnc_id", "moi", maintain_order=True)
         .agg(lof_consequence=pl.col("consequence").first(), lof_transcript=pl.col("transcript_ann").first())
     )
-    return hits.join(calls, on="row").filter(_af_below_caps(calls, s)).select(
-        "row", "hgnc_id", "moi", "lof_consequence", "lof_transcript", lof=pl.lit(True)
+    return (
+        hits.join(calls, on="row")
+        .filter(_af_below_caps(calls, s))
+        .select("row", "hgnc_id", "moi", "lof_consequence", "lof_transcript", lof=pl.lit(True))
     )
 
 
@@ -215,13 +244,16 @@ def route_candidates(calls: pl.DataFrame, annotations: pl.DataFrame, ctx: RouteC
         frame = frame.join(lof, on=["row", "hgnc_id", "moi"], how="left")
     else:
         frame = frame.with_columns(
-            lof_consequence=pl.lit(None, pl.String), lof_transcript=pl.lit(None, pl.String),
+            lof_consequence=pl.lit(None, pl.String),
+            lof_transcript=pl.lit(None, pl.String),
             lof=pl.lit(None, pl.Boolean),
-        )  # fmt: skip
+        )
     frame = frame.with_columns(
         pl.col("curated", "clinvar", "lof", "common_in_cohort").fill_null(False)
     ).filter(pl.col("curated") | pl.col("clinvar") | pl.col("lof") | pl.col("common_in_cohort"))
-    frame = frame.join(excluded_hits(calls, ctx.panel).select("row", "exclusion_reason"), on="row", how="left")
+    frame = frame.join(
+        excluded_hits(calls, ctx.panel).select("row", "exclusion_reason"), on="row", how="left"
+    )
     return frame.join(calls, on="row").sort("chrom", "pos", "ref", "alt", "hgnc_id", "moi")
 
 

@@ -139,7 +139,9 @@ def _candidates(inp: ScreenInput, karyotype: Karyotype) -> list[_Entry]:
     build, s = inp.panel.genome_build, inp.panel.settings
     entries = []
     for row in frame.iter_rows(named=True):
-        zyg = inheritance.zygosity(row["chrom"], row["pos"], row["alt_copies"], row["ploidy"], karyotype, build)
+        zyg = inheritance.zygosity(
+            row["chrom"], row["pos"], row["alt_copies"], row["ploidy"], karyotype, build
+        )
         failures = tuple(rules.quality_failures(row, zyg, s, inp.facts.format_fields))
         role = _initial_role(row, failures)
         candidate = _candidate(row, zyg, failures, role)
@@ -158,18 +160,39 @@ def _initial_role(row: dict, failures: tuple[str, ...]) -> CandidateRole:
 
 
 def _candidate(row: dict, zyg, failures: tuple[str, ...], role: CandidateRole) -> CandidateVariant:
-    routes = tuple(r for r, flag in ((Route.CURATED, "curated"), (Route.CLINVAR, "clinvar"),
-                                     (Route.LOF, "lof")) if row[flag])  # fmt: skip
+    routes = tuple(
+        r
+        for r, flag in ((Route.CURATED, "curated"), (Route.CLINVAR, "clinvar"), (Route.LOF, "lof"))
+        if row[flag]
+    )
     return CandidateVariant(
-        hgnc_id=row["hgnc_id"], symbol=row["symbol"], chrom=row["chrom"], pos=row["pos"],
-        ref=row["ref"], alt=row["alt"], zygosity=zyg, routes=routes, role=role, gt=row["gt"],
-        gq=row["gq"], dp=row["dp"], ad_ref=row["ad_ref"], ad_alt=row["ad_alt"],
-        allele_balance=_rounded(rules.allele_balance(row)), phased=bool(row["phased"]),
-        phase_set=row["phase_set"], filter=row["filter"], quality_failures=failures,
-        clinvar_id=row["clinvar_id"], clinvar_plp=row["clinvar_plp"], clinvar_blb=row["clinvar_blb"],
-        clinvar_stars=row["clinvar_stars"], consequence=row["lof_consequence"],
-        transcript=row["lof_transcript"], exclusion_reason=row["exclusion_reason"],
-    )  # fmt: skip
+        hgnc_id=row["hgnc_id"],
+        symbol=row["symbol"],
+        chrom=row["chrom"],
+        pos=row["pos"],
+        ref=row["ref"],
+        alt=row["alt"],
+        zygosity=zyg,
+        routes=routes,
+        role=role,
+        gt=row["gt"],
+        gq=row["gq"],
+        dp=row["dp"],
+        ad_ref=row["ad_ref"],
+        ad_alt=row["ad_alt"],
+        allele_balance=_rounded(rules.allele_balance(row)),
+        phased=bool(row["phased"]),
+        phase_set=row["phase_set"],
+        filter=row["filter"],
+        quality_failures=failures,
+        clinvar_id=row["clinvar_id"],
+        clinvar_plp=row["clinvar_plp"],
+        clinvar_blb=row["clinvar_blb"],
+        clinvar_stars=row["clinvar_stars"],
+        consequence=row["lof_consequence"],
+        transcript=row["lof_transcript"],
+        exclusion_reason=row["exclusion_reason"],
+    )
 
 
 def _rounded(value: float | None) -> float | None:

@@ -14,22 +14,56 @@ EXIT_INPUT = 2
 
 
 @click.command()
-@click.option("--panel", "panel_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Panel folder (gene_panels/<id>/).")
-@click.option("--vcf", "vcf_path", required=True, type=click.Path(path_type=Path),
-              help="bgzipped VCF with a .tbi or .csi index.")
+@click.option(
+    "--panel",
+    "panel_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Panel folder (gene_panels/<id>/).",
+)
+@click.option(
+    "--vcf",
+    "vcf_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="bgzipped VCF with a .tbi or .csi index.",
+)
 @click.option("--sample", default=None, help="VCF sample column (required for a multi-sample VCF).")
-@click.option("--sex", type=click.Choice([s.value for s in Sex]), default=Sex.UNKNOWN.value, show_default=True,
-              help="Recorded sex, checked against the karyotype inferred from the VCF.")
-@click.option("--clinvar", "clinvar_path", type=click.Path(path_type=Path), default=None,
-              help="ClinVar VCF snapshot (bgzipped, indexed); without it the ClinVar route is not evaluated.")
-@click.option("--smn1-copies", type=click.IntRange(min=0), default=None, help="SMN1 copy number (targeted caller).")
-@click.option("--pct-autosomal-15x", type=float, default=None, help="QC: % of the autosomal genome at >= 15x.")
+@click.option(
+    "--sex",
+    type=click.Choice([s.value for s in Sex]),
+    default=Sex.UNKNOWN.value,
+    show_default=True,
+    help="Recorded sex, checked against the karyotype inferred from the VCF.",
+)
+@click.option(
+    "--clinvar",
+    "clinvar_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="ClinVar VCF snapshot (bgzipped, indexed); without it the ClinVar route is not evaluated.",
+)
+@click.option(
+    "--smn1-copies", type=click.IntRange(min=0), default=None, help="SMN1 copy number (targeted caller)."
+)
+@click.option(
+    "--pct-autosomal-15x", type=float, default=None, help="QC: % of the autosomal genome at >= 15x."
+)
 @click.option("--q30-gb", type=float, default=None, help="QC: Gb of Q30 bases.")
 @click.option("--contamination-pct", type=float, default=None, help="QC: estimated contamination, %.")
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
-def screen(panel_dir, vcf_path, sample, sex, clinvar_path, smn1_copies, pct_autosomal_15x, q30_gb,
-           contamination_pct, fmt) -> None:  # fmt: skip
+def screen(
+    panel_dir,
+    vcf_path,
+    sample,
+    sex,
+    clinvar_path,
+    smn1_copies,
+    pct_autosomal_15x,
+    q30_gb,
+    contamination_pct,
+    fmt,
+) -> None:
     """Screen one baby's VCF against a panel folder and print the outcome, findings and provenance.
 
     Exit status: 0 screened (any outcome), 2 unusable input (the message says which file and why).
@@ -40,9 +74,12 @@ def screen(panel_dir, vcf_path, sample, sex, clinvar_path, smn1_copies, pct_auto
         panel = panels.load_panel(panel_dir)
         column = sample or _single_sample(vcf_path)
         inp = SampleInput(
-            sample_id=column, vcf_sample=column, sex=Sex(sex),
-            qc=SampleQc(pct_autosomal_15x, q30_gb, contamination_pct), smn1_copies=smn1_copies,
-        )  # fmt: skip
+            sample_id=column,
+            vcf_sample=column,
+            sex=Sex(sex),
+            qc=SampleQc(pct_autosomal_15x, q30_gb, contamination_pct),
+            smn1_copies=smn1_copies,
+        )
         clinvar = None
         if clinvar_path is not None:
             clinvar = vcf.read_clinvar(str(clinvar_path), panel.genome_build, panels.region_list(panel))

@@ -104,7 +104,9 @@ S = RuleSettings()
 
 
 def ev(x_calls, x_het, y_calls, has_y=True):
-    return SexEvidence(x_calls=x_calls, x_het=x_het, y_calls=y_calls, x_windows=40, y_windows=12, has_y_contig=has_y)
+    return SexEvidence(
+        x_calls=x_calls, x_het=x_het, y_calls=y_calls, x_windows=40, y_windows=12, has_y_contig=has_y
+    )
 
 
 @pytest.mark.parametrize(
