@@ -1,0 +1,329 @@
+"""``panel.toml``: identity, version, genome build and the rule settings of a panel folder.
+
+Reading collects every problem with "panel.toml:line"; writing spells every setting out so that
+curators see what is in force. The only TOML library used is the standard ``tomllib``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from screening.domain import GENOME_BUILDS, Moi, PanelVersion, RuleSettings, Version
+from screening.errors import Problem
+
+PANEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+TOP_KEYS = ("id", "name", "version", "genome_build", "description", "settings")
+HGNC_ID = re.compile(r"^HGNC:[1-9]\d*$")
+SO_TERM = re.compile(r"^[a-z][a-z0-9_]*$")
+INFO_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+POPULATION = re.compile(r"^[A-Za-z0-9_]+$")
+
+# Numeric settings: name -> (kind, minimum, maximum).
+NUMBERS: dict[str, tuple[type, float, float]] = {
+    "padding_bp": (int, 0, 1_000_000),
+    "min_gq": (int, 0, 10_000),
+    "min_dp": (int, 0, 100_000),
+    "het_ab_min": (float, 0, 1),
+    "het_ab_max": (float, 0, 1),
+    "hom_ab_min": (float, 0, 1),
+    "clinvar_min_plp": (int, 1, 1_000),
+    "clinvar_max_blb": (int, 0, 1_000),
+    "clinvar_max_internal_af": (float, 0, 1),
+    "clinvar_min_stars": (int, 0, 4),
+    "min_pct_autosomal_15x": (float, 0, 100),
+    "min_q30_gb": (float, 0, 1_000_000),
+    "max_contamination_pct": (float, 0, 100),
+    "karyotype_min_x_calls": (int, 0, 1_000_000),
+    "karyotype_xx_min_het_fraction": (float, 0, 1),
+    "karyotype_xy_max_het_fraction": (float, 0, 1),
+    "karyotype_min_y_calls": (int, 0, 1_000_000),
+}
+STRUCTURED = ("lof_consequences", "lof_af_caps", "population_af_fields", "smn1_hgnc_id")
+
+
+@dataclass(frozen=True)
+class PanelMeta:
+    """What ``panel.toml`` says; a field is ``None`` when it was missing or invalid (a problem says why)."""
+
+    panel_id: str | None
+    name: str | None
+    version: Version | None
+    genome_build: str | None
+    description: str
+    settings: RuleSettings | None
+
+
+class _Toml:
+    """The parsed document plus its text, to name the line of each problem."""
+
+    def __init__(self, path: Path, text: str, problems: list[Problem]):
+        self.path, self.text, self.problems = path, text, problems
+
+    def bad(self, key_path: tuple[str, ...], message: str) -> None:
+        line = toml_line(self.text, key_path)
+        self.problems.append(Problem(f"{self.path}:{line}" if line else str(self.path), message))
+
+
+def read_meta(path: Path, problems: list[Problem]) -> PanelMeta | None:
+    if not path.is_file():
+        problems.append(Problem(str(path), "file is missing"))
+        return None
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(f"{path}:{_decode_line(exc)}", f"not valid TOML: {exc}"))
+        return None
+    doc = _Toml(path, text, problems)
+    for key in sorted(set(data) - set(TOP_KEYS)):
+        doc.bad((key,), f"unknown key {key!r}; allowed: {', '.join(TOP_KEYS)}")
+    return PanelMeta(
+        panel_id=_panel_id(doc, data),
+        name=_string(doc, data, "name", required=True),
+        version=_version(doc, data),
+        genome_build=_build(doc, data),
+        description=_string(doc, data, "description", required=False) or "",
+        settings=read_settings(doc, data.get("settings", {})),
+    )
+
+
+def _decode_line(exc: tomllib.TOMLDecodeError) -> int:
+    m = re.search(r"line (\d+)", str(exc))
+    return int(m.group(1)) if m else 1
+
+
+def _string(doc: _Toml, data: dict, key: str, required: bool) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            doc.problems.append(Problem(str(doc.path), f"{key!r} is missing"))
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        doc.bad((key,), f"{key!r} must be a non-empty quoted string")
+        return None
+    return value
+
+
+def _panel_id(doc: _Toml, data: dict) -> str | None:
+    value = _string(doc, data, "id", required=True)
+    if value is not None and not PANEL_ID.match(value):
+        doc.bad(("id",), f"id {value!r} must be lower-case letters, digits, '.', '_' or '-'")
+        return None
+    return value
+
+
+def _version(doc: _Toml, data: dict) -> Version | None:
+    value = data.get("version")
+    if value is None:
+        doc.problems.append(Problem(str(doc.path), "'version' is missing (e.g. version = \"1.0\")"))
+        return None
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        line = toml_line(doc.text, ("version",))
+        raw = doc.text.splitlines()[line - 1].split("=", 1)[1].strip() if line else str(value)
+        doc.bad(
+            ("version",),
+            f'version must be a quoted string, e.g. version = "{raw}": TOML reads {raw} as '
+            f"the number {value!r}, so 1.10 would equal 1.1 and sort before 1.9",
+        )
+        return None
+    if not isinstance(value, str):
+        doc.bad(("version",), f'version must be a quoted MAJOR.MINOR string such as "1.0", not {value!r}')
+        return None
+    try:
+        return Version.parse(value)
+    except ValueError as exc:
+        doc.bad(("version",), str(exc))
+        return None
+
+
+def _build(doc: _Toml, data: dict) -> str | None:
+    value = data.get("genome_build")
+    if value in GENOME_BUILDS:
+        return value
+    if value is None:
+        doc.problems.append(Problem(str(doc.path), "'genome_build' is missing (GRCh38 or GRCh37)"))
+    else:
+        doc.bad(("genome_build",), f"unknown genome_build {value!r}; use one of {', '.join(GENOME_BUILDS)}")
+    return None
+
+
+def read_settings(doc: _Toml, table: Any) -> RuleSettings | None:
+    """A :class:`RuleSettings` from the ``[settings]`` table; missing keys take the defaults."""
+    if not isinstance(table, dict):
+        doc.bad(("settings",), "settings must be a table ([settings])")
+        return None
+    before = len(doc.problems)
+    known = {f.name for f in fields(RuleSettings)}
+    for key in sorted(set(table) - known):
+        doc.bad(("settings", key), f"unknown setting {key!r}; allowed: {', '.join(sorted(known))}")
+    values: dict[str, Any] = {}
+    for key in sorted(set(table) & known):
+        parser = _number if key in NUMBERS else _STRUCTURED_PARSERS[key]
+        value = parser(doc, key, table[key])
+        if value is not None:
+            values[key] = value
+    if len(doc.problems) > before:
+        return None
+    settings = RuleSettings(**values)
+    _cross_check(doc, settings)
+    return settings if len(doc.problems) == before else None
+
+
+def _number(doc: _Toml, key: str, value: Any) -> int | float | None:
+    kind, low, high = NUMBERS[key]
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    is_number = is_int or (isinstance(value, float) and math.isfinite(value))
+    if kind is int and not is_int:
+        doc.bad(("settings", key), f"{key} must be a whole number, not {value!r}")
+    elif not is_number:
+        doc.bad(("settings", key), f"{key} must be a number, not {value!r}")
+    elif not low <= value <= high:
+        doc.bad(("settings", key), f"{key} = {value} is outside {low}..{high}")
+    else:
+        return kind(value)
+    return None
+
+
+def _consequences(doc: _Toml, key: str, value: Any) -> tuple[str, ...] | None:
+    ok = isinstance(value, list) and value and all(isinstance(v, str) and SO_TERM.match(v) for v in value)
+    if not ok or len(set(value)) != len(value):
+        doc.bad(("settings", key), f"{key} must be a non-empty list of distinct Sequence Ontology terms")
+        return None
+    return tuple(value)
+
+
+def _hgnc(doc: _Toml, key: str, value: Any) -> str | None:
+    if isinstance(value, str) and HGNC_ID.match(value):
+        return value
+    doc.bad(("settings", key), f"{key} {value!r} is not of the form HGNC:<number>")
+    return None
+
+
+def _af_fields(doc: _Toml, key: str, value: Any) -> dict[str, str] | None:
+    ok = (
+        isinstance(value, dict)
+        and value
+        and all(POPULATION.match(k) and isinstance(v, str) and INFO_FIELD.match(v) for k, v in value.items())
+    )
+    if not ok:
+        doc.bad(("settings", key), f'{key} must be a table of population = "INFO field name"')
+        return None
+    return dict(value)
+
+
+def _af_caps(doc: _Toml, key: str, value: Any) -> dict[Moi, dict[str, float]] | None:
+    if not isinstance(value, dict) or set(value) != set(Moi.__members__):
+        doc.bad(("settings", key), f"{key} must have one table for each of {', '.join(Moi.__members__)}")
+        return None
+    caps: dict[Moi, dict[str, float]] = {}
+    for moi, table in value.items():
+        where = ("settings", key, moi)
+        if not isinstance(table, dict) or "default" not in table:
+            doc.bad(where, f"{key}.{moi} must be a table with at least a 'default' cap")
+            continue
+        bad = [
+            k
+            for k, v in table.items()
+            if isinstance(v, bool)
+            or not isinstance(v, int | float)
+            or not 0 < v <= 1
+            or not POPULATION.match(k)
+        ]
+        if bad:
+            doc.bad(where, f"{key}.{moi}: caps must be numbers in (0, 1]; check {', '.join(bad)}")
+            continue
+        caps[Moi(moi)] = {k: float(v) for k, v in table.items()}
+    return caps if len(caps) == len(Moi) else None
+
+
+_STRUCTURED_PARSERS = {
+    "lof_consequences": _consequences,
+    "lof_af_caps": _af_caps,
+    "population_af_fields": _af_fields,
+    "smn1_hgnc_id": _hgnc,
+}
+
+
+def _cross_check(doc: _Toml, s: RuleSettings) -> None:
+    if s.het_ab_min > s.het_ab_max:
+        doc.bad(("settings", "het_ab_min"), f"het_ab_min {s.het_ab_min} is above het_ab_max {s.het_ab_max}")
+    if s.karyotype_xy_max_het_fraction >= s.karyotype_xx_min_het_fraction:
+        doc.bad(
+            ("settings", "karyotype_xy_max_het_fraction"),
+            "karyotype_xy_max_het_fraction must be below karyotype_xx_min_het_fraction",
+        )
+    for moi, caps in s.lof_af_caps.items():
+        unknown = sorted(set(caps) - {"default"} - set(s.population_af_fields))
+        if unknown:
+            doc.bad(
+                ("settings", "lof_af_caps", str(moi)),
+                f"lof_af_caps.{moi}: population(s) {', '.join(unknown)} not in population_af_fields",
+            )
+
+
+def toml_line(text: str, path: tuple[str, ...]) -> int | None:
+    """Line number of a key in TOML text (``("settings", "min_gq")``), or of its closest parent."""
+    for depth in range(len(path), 0, -1):
+        table, key = ".".join(path[: depth - 1]), path[depth - 1]
+        current = ""
+        for number, line in enumerate(text.splitlines(), start=1):
+            stripped = line.strip()
+            if stripped.startswith("["):
+                current = stripped.strip("[] ").replace('"', "")
+                if current == ".".join(path[:depth]):
+                    return number
+            elif current == table and re.match(rf'^"?{re.escape(key)}"?\s*=', stripped):
+                return number
+    return None
+
+
+def render(panel: PanelVersion) -> str:
+    """``panel.toml`` text for a panel version, with every setting written out."""
+    settings = panel.settings.as_dict()
+    lines = [
+        f"id = {_q(panel.panel_id)}",
+        f"name = {_q(panel.name)}",
+        f'version = {_q(str(panel.version))}  # a quoted MAJOR.MINOR string: "2.10" is newer than "2.9"',
+        f"genome_build = {_q(panel.genome_build)}",
+        f"description = {_q(panel.description)}",
+        "",
+        "[settings]",
+    ]
+    tables = {k: v for k, v in settings.items() if isinstance(v, dict)}
+    for key, value in settings.items():
+        if value is None:
+            lines.append(f"# {key} = (not set)")
+        elif key not in tables:
+            lines.append(f"{key} = {_value(value)}")
+    for key, value in tables.items():
+        lines += _table(f"settings.{key}", value)
+    return "\n".join(lines) + "\n"
+
+
+def _table(name: str, table: dict) -> list[str]:
+    scalars = [f"{k} = {_value(v)}" for k, v in table.items() if not isinstance(v, dict)]
+    out = ["", f"[{name}]", *scalars] if scalars else []
+    for k, v in table.items():
+        if isinstance(v, dict):
+            out += _table(f"{name}.{k}", v)
+    return out
+
+
+def _q(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _q(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return repr(value)
