@@ -6,7 +6,6 @@ windows for the karyotype. Used by ``screening screen`` and by the Celery worker
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -14,11 +13,6 @@ import polars as pl
 from screening import inheritance, panels, vcf
 from screening.domain import ClinVarSnapshot, PanelVersion, SampleInput, SampleResult
 from screening.screen import ScreenInput, screen_sample
-
-
-@lru_cache(maxsize=8)
-def _regions(panel: PanelVersion) -> tuple[tuple[str, int, int], ...]:
-    return tuple(panels.region_list(panel))
 
 
 def screen_vcf(
@@ -36,7 +30,7 @@ def screen_vcf(
     path = str(vcf_path)
     af_fields = panel.settings.population_af_fields
     facts = vcf.inspect_vcf(path, sample.vcf_sample, panel.genome_build, af_fields, sha256=vcf_sha256)
-    calls, annotations = vcf.read_calls(path, sample.vcf_sample, list(_regions(panel)), facts, af_fields)
+    calls, annotations = vcf.read_calls(path, sample.vcf_sample, panels.region_list(panel), facts, af_fields)
     x_windows, y_windows = inheritance.karyotype_windows(panel.genome_build)
     evidence = vcf.read_sex_evidence(path, sample.vcf_sample, panel.genome_build, x_windows, y_windows)
     return screen_sample(ScreenInput(panel, sample, facts, calls, annotations, evidence, clinvar, cohort_af))

@@ -1,0 +1,153 @@
+"""Benchmark: screening one WGS-scale baby vs `bcftools view -R <same merged regions> <vcf>`.
+
+    .venv/bin/python bench/bench_screen.py [--repeat 7] [--out bench/out]
+
+Generates (once, cached in --out) a ~4.5 M-record GRCh38 VCF with `screening simulate --scale wgs`, writes
+the starter panel's merged, padded regions as a BED file, then times side by side, alternating runs:
+  * reference: `bcftools view -R regions.bed baby.vcf.gz > /dev/null` (a fresh process each run);
+  * engine:    `engine.screen_vcf(...)` in a warm process (as a worker runs it: panel and ClinVar loaded
+               once), which includes validation, the region read, karyotype inference and all rules.
+Reports medians, the ratio, the peak RSS of the screening process, and the karyotype inferred from the
+bounded chrX/chrY windows next to the whole-chromosome figures, to show the bounded sample is as reliable.
+Requires bcftools (Debian package) for the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PANEL = ROOT / "gene_panels" / "newborn-actionable"
+
+
+def main() -> None:
+    args = _parse()
+    if shutil.which("bcftools") is None:
+        sys.exit("bcftools is required for the reference timing: apt-get install -y bcftools tabix")
+    from screening import panels
+
+    panel = panels.load_panel(PANEL)
+    batch = _simulated(panel, args.out, args.babies)
+    bed = args.out / "regions.bed"
+    regions = panels.region_list(panel)
+    bed.write_text("".join(f"{_style(c)}\t{s - 1}\t{e}\n" for c, s, e in regions))
+    babies = _babies(batch)
+    results = [_bench_one(panel, batch, baby, bed, args.repeat) for baby in babies]
+    summary = {
+        "panel": panel.label,
+        "regions": len(regions),
+        "region_bp": sum(e - s + 1 for _, s, e in regions),
+        "babies": results,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(json.dumps(summary, indent=2))
+
+
+def _parse() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--babies", type=int, default=2, help="WGS babies to simulate (1 XX and 1 XY at least)")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    return p.parse_args()
+
+
+def _style(chrom: str) -> str:
+    return "chrM" if chrom == "MT" else f"chr{chrom}"
+
+
+def _simulated(panel, out: Path, n: int):
+    from screening.simulate import simulate_batch
+
+    marker = out / "wgs" / "manifest.csv"
+    if not marker.exists():
+        t = time.perf_counter()
+        simulate_batch(panel, out / "wgs", n, seed=7, scale="wgs")
+        print(f"simulated {n} WGS babies in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    return out / "wgs"
+
+
+def _babies(folder: Path) -> list[dict]:
+    import csv
+
+    with (folder / "manifest.csv").open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def _bench_one(panel, folder: Path, baby: dict, bed: Path, repeat: int) -> dict:
+    from screening import engine, inheritance, panels, vcf
+    from screening.domain import SampleInput, Sex
+
+    path = folder / baby["vcf"]
+    clinvar = vcf.read_clinvar(str(folder / "clinvar.vcf.gz"), panel.genome_build, panels.region_list(panel))
+    sample = SampleInput(baby["sample_id"], baby.get("vcf_sample") or baby["sample_id"], Sex(baby["sex"]))
+    records = _count_records(path)
+    ref_times, eng_times, result = [], [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run(["bcftools", "view", "-R", str(bed), str(path)], stdout=subprocess.DEVNULL, check=True)
+        ref_times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        result = engine.screen_vcf(panel, sample, path, clinvar)
+        eng_times.append(time.perf_counter() - t)
+    in_regions = int(
+        subprocess.run(
+            ["bcftools", "view", "-H", "-R", str(bed), str(path)], capture_output=True, check=True
+        ).stdout.count(b"\n")
+    )
+    whole = _whole_chromosome_karyotype(path, sample, panel)
+    x_windows, y_windows = inheritance.karyotype_windows(panel.genome_build)
+    bounded = vcf.read_sex_evidence(str(path), sample.vcf_sample, panel.genome_build, x_windows, y_windows)
+    ref, eng = statistics.median(ref_times), statistics.median(eng_times)
+    return {
+        "sample": sample.sample_id,
+        "vcf_records": records,
+        "records_in_regions": in_regions,
+        "bcftools_view_R_median_s": round(ref, 4),
+        "engine_screen_median_s": round(eng, 4),
+        "ratio": round(eng / ref, 2),
+        "outcome": result.outcome.value,
+        "karyotype_bounded": result.karyotype.value,
+        "bounded_x_het_fraction": round(bounded.x_het / max(bounded.x_calls, 1), 4),
+        "bounded_x_calls": bounded.x_calls,
+        "bounded_y_calls": bounded.y_calls,
+        **whole,
+    }
+
+
+def _count_records(path: Path) -> int:
+    out = subprocess.run(["bcftools", "index", "-n", str(path)], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip())
+
+
+def _whole_chromosome_karyotype(path: Path, sample, panel) -> dict:
+    """Karyotype from every chrX/chrY record outside the PARs, for comparison with the bounded sample."""
+    from screening import inheritance, vcf
+    from screening.domain import CONTIG_LENGTHS, PARS, PARS_Y
+
+    build = panel.genome_build
+    x = [("X", PARS[build][0][1] + 1, PARS[build][1][0] - 1)]
+    y = [("Y", PARS_Y[build][0][1] + 1, PARS_Y[build][1][0] - 1)]
+    t = time.perf_counter()
+    evidence = vcf.read_sex_evidence(str(path), sample.vcf_sample, build, x, y)
+    elapsed = time.perf_counter() - t
+    call = inheritance.infer_karyotype(evidence, panel.settings)
+    assert CONTIG_LENGTHS[build]["X"] > x[0][2]
+    return {
+        "karyotype_whole_chromosome": call.karyotype.value,
+        "whole_x_het_fraction": round(evidence.x_het / max(evidence.x_calls, 1), 4),
+        "whole_x_calls": evidence.x_calls,
+        "whole_y_calls": evidence.y_calls,
+        "whole_chromosome_read_s": round(elapsed, 3),
+    }
+
+
+if __name__ == "__main__":
+    main()
