@@ -1,0 +1,216 @@
+"""Parse and validate the laboratory's identity CSV (who each baby is), keyed by sample id.
+
+Columns (header required, UTF-8, a leading byte-order mark is accepted)::
+
+    sample_id,given_name,family_name,nhs_number,date_of_birth,address,postcode,gp_name,gp_practice,gp_address
+
+The national number comes either as ``nhs_number`` (NHS number, England/Wales/Isle of Man) or as the
+pair ``national_id`` + ``id_scheme`` where ``id_scheme`` is ``nhs`` or ``cpr`` (Danish CPR number,
+``DDMMYY-SSSS``); one style per file. ``address`` and ``gp_address`` hold their lines separated by
+``;`` or by new lines inside the quoted field; the postcode is its own column.
+
+Checks: every column present and non-empty; NHS numbers have 10 digits and a valid Modulus 11 check
+digit (spaces and hyphens are ignored); CPR numbers have 10 digits and their date part matches the
+date of birth (the CPR check digit is not used since 2007, so it is not checked); the date of birth
+is an ISO date (``YYYY-MM-DD``) and not in the future — **a missing date is an error, never today**;
+a sample id appears once. Every problem is reported at once with its line number and sample id, and
+**no message repeats an identifying value** (names, numbers, dates, addresses): only column names.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+from pathlib import Path
+
+from screening.cases import Identity
+from screening.errors import Problem, ValidationError
+
+COMMON_COLUMNS = (
+    "sample_id",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "address",
+    "postcode",
+    "gp_name",
+    "gp_practice",
+    "gp_address",
+)
+NHS_STYLE = ("nhs_number",)
+GENERIC_STYLE = ("national_id", "id_scheme")
+ID_SCHEMES = ("nhs", "cpr")
+_SAMPLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_LINE_SPLIT = re.compile(r"\s*(?:;|\r?\n)\s*")
+
+
+def nhs_number_valid(number: str) -> bool:
+    """True for a 10-digit NHS number whose last digit is its Modulus 11 check digit."""
+    digits = re.sub(r"[\s-]", "", number)
+    if not re.fullmatch(r"\d{10}", digits):
+        return False
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        check = 0
+    return check != 10 and check == int(digits[9])
+
+
+def cpr_birth_date_matches(number: str, born: date) -> bool:
+    """True for a 10-digit CPR number whose DDMMYY part is the date of birth."""
+    digits = re.sub(r"[\s-]", "", number)
+    if not re.fullmatch(r"\d{10}", digits):
+        return False
+    return digits[:6] == born.strftime("%d%m%y")
+
+
+def parse_identity_csv(path: Path, today: date | None = None) -> tuple[Identity, ...]:
+    """Read and validate an identity CSV file; raises ValidationError listing every problem."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ValidationError(str(path), [Problem(str(path), f"cannot be read ({exc.strerror})")]) from None
+    except UnicodeDecodeError:
+        raise ValidationError(str(path), [Problem(str(path), "is not UTF-8 text")]) from None
+    return parse_identity_text(text, Path(path).name, today)
+
+
+def parse_identity_text(text: str, source: str = "identity.csv", today: date | None = None):
+    """Validate identity CSV text (e.g. an upload); returns Identity rows in file order."""
+    today = today or date.today()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    header = tuple(name.strip() for name in (reader.fieldnames or ()))
+    problems = list(_header_problems(header, source))
+    if problems:
+        raise ValidationError(source, problems)
+    identities: list[Identity] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        values = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        if None in row:
+            problems.append(Problem(f"{source}:{line}", "more fields than header columns"))
+            continue
+        identity, row_problems = _parse_row(values, f"{source}:{line}", today)
+        problems.extend(row_problems)
+        if identity is None:
+            continue
+        if identity.sample_id in seen:
+            where = _where(source, line, identity.sample_id)
+            problems.append(Problem(where, f"sample id repeated (first on line {seen[identity.sample_id]})"))
+            continue
+        seen[identity.sample_id] = line
+        identities.append(identity)
+    if not identities and not problems:
+        problems.append(Problem(source, "no rows"))
+    if problems:
+        raise ValidationError(source, problems)
+    return tuple(identities)
+
+
+def unmatched_samples(identities: tuple[Identity, ...], sample_ids: set[str], source: str):
+    """Problems for identity rows whose sample id is not among the known samples."""
+    return tuple(
+        Problem(f"{source} (sample {i.sample_id})", "no such sample")
+        for i in identities
+        if i.sample_id not in sample_ids
+    )
+
+
+def _header_problems(header: tuple[str, ...], source: str) -> list[Problem]:
+    problems = []
+    where = f"{source}:1"
+    if not header:
+        return [Problem(where, "no header line")]
+    has_nhs, has_generic = "nhs_number" in header, any(c in header for c in GENERIC_STYLE)
+    if has_nhs and has_generic:
+        problems.append(Problem(where, "use either nhs_number or national_id + id_scheme, not both"))
+    id_columns = NHS_STYLE if has_nhs or not has_generic else GENERIC_STYLE
+    missing = [c for c in (*COMMON_COLUMNS, *id_columns) if c not in header]
+    if missing:
+        problems.append(Problem(where, f"missing column(s): {', '.join(missing)}"))
+    known = set(COMMON_COLUMNS) | set(NHS_STYLE) | set(GENERIC_STYLE)
+    unknown = [c for c in header if c not in known]
+    if unknown:
+        problems.append(Problem(where, f"unknown column(s): {', '.join(unknown)}"))
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    if duplicated:
+        problems.append(Problem(where, f"repeated column(s): {', '.join(duplicated)}"))
+    return problems
+
+
+def _where(source_line: str, line: int | None = None, sample_id: str | None = None) -> str:
+    base = source_line if line is None else f"{source_line}:{line}"
+    return f"{base} (sample {sample_id})" if sample_id else base
+
+
+def _parse_row(values: dict[str, str], at: str, today: date):
+    sample_id = values.get("sample_id", "")
+    sample_ok = bool(_SAMPLE_ID.match(sample_id))
+    where = _where(at, sample_id=sample_id if sample_ok else None)
+    problems: list[Problem] = []
+    if not sample_ok:
+        problems.append(Problem(at, "sample_id is missing or not a plain identifier"))
+    scheme = values.get("id_scheme", "nhs").lower() if "nhs_number" not in values else "nhs"
+    number = values.get("nhs_number", values.get("national_id", ""))
+    empty = [c for c in (*COMMON_COLUMNS[1:],) if not values.get(c)]
+    if not number:
+        empty.append("nhs_number" if "nhs_number" in values else "national_id")
+    if empty:
+        problems.append(Problem(where, f"empty: {', '.join(empty)}"))
+    born = _birth_date(values.get("date_of_birth", ""), today, where, problems)
+    _check_number(scheme, number, born, where, problems)
+    if problems:
+        return None, problems
+    return _identity(values, sample_id, scheme, number, born), problems
+
+
+def _birth_date(text: str, today: date, where: str, problems: list[Problem]) -> date | None:
+    if not text:
+        return None  # reported as empty
+    try:
+        born = date.fromisoformat(text) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        born = None
+    if born is None:
+        problems.append(Problem(where, "date_of_birth is not a valid ISO date (YYYY-MM-DD)"))
+    elif born > today:
+        problems.append(Problem(where, "date_of_birth is in the future"))
+    return born
+
+
+def _check_number(scheme: str, number: str, born: date | None, where: str, problems: list[Problem]):
+    if scheme not in ID_SCHEMES:
+        problems.append(Problem(where, f"id_scheme must be one of {', '.join(ID_SCHEMES)}"))
+    elif not number:
+        return
+    elif scheme == "nhs" and not nhs_number_valid(number):
+        problems.append(Problem(where, "NHS number is not 10 digits with a valid Modulus 11 check digit"))
+    elif scheme == "cpr" and not re.fullmatch(r"\d{6}-?\d{4}", number):
+        problems.append(Problem(where, "CPR number is not DDMMYY-SSSS"))
+    elif scheme == "cpr" and born is not None and not cpr_birth_date_matches(number, born):
+        problems.append(Problem(where, "CPR number's date part does not match date_of_birth"))
+
+
+def _identity(values: dict[str, str], sample_id: str, scheme: str, number: str, born: date) -> Identity:
+    digits = re.sub(r"[\s-]", "", number)
+    national_id = f"{digits[:6]}-{digits[6:]}" if scheme == "cpr" else digits
+    return Identity(
+        sample_id=sample_id,
+        given_name=values["given_name"],
+        family_name=values["family_name"],
+        national_id=national_id,
+        id_scheme=scheme,
+        date_of_birth=born,
+        address_lines=_lines(values["address"]),
+        postcode=values["postcode"].upper(),
+        gp_name=values["gp_name"],
+        gp_practice=values["gp_practice"],
+        gp_address_lines=_lines(values["gp_address"]),
+    )
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(part for part in _LINE_SPLIT.split(text) if part)
