@@ -276,7 +276,7 @@ def toml_line(text: str, path: tuple[str, ...]) -> int | None:
             stripped = line.strip()
             if stripped.startswith("["):
                 current = stripped.strip("[] ").replace('"', "")
-                if current == ".".join(path[:depth]):
+                if current == ".".join(path[:depth]) or current.startswith(".".join(path[:depth]) + "."):
                     return number
             elif current == table and re.match(rf'^"?{re.escape(key)}"?\s*=', stripped):
                 return number

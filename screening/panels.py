@@ -58,7 +58,8 @@ def _read(folder: Path) -> tuple[PanelVersion | None, list[Problem]]:
     genes = _genes(folder / "genes.tsv", build, problems)
     include = _variants(folder / "include.tsv", io.INCLUDE_COLUMNS, io.parse_include, build, problems)
     exclude = _variants(folder / "exclude.tsv", io.EXCLUDE_COLUMNS, io.parse_exclude, build, problems)
-    _check_include_genes(include, genes, padding, problems)
+    unparsed = _unparsed_gene_ids(folder / "genes.tsv", genes)
+    _check_include_genes(include, genes, padding, unparsed, problems)
     _check_both_lists(include, exclude, problems)
     if problems or meta is None:
         return None, problems
@@ -115,10 +116,18 @@ def _show(v: IncludedVariant | ExcludedVariant) -> str:
     return f"{v.chrom}:{v.pos} {v.ref}>{v.alt}"
 
 
-def _check_include_genes(include, genes, padding: int, problems: list[Problem]) -> None:
+def _unparsed_gene_ids(path: Path, genes) -> set[str]:
+    """hgnc_ids of gene rows that have their own problem (not repeated for include rows)."""
+    rows = io.read_tsv(path, io.GENE_COLUMNS, io.GENE_OPTIONAL, []) if path.is_file() else []
+    return {r.values.get("hgnc_id", "") for r in rows} - {g.hgnc_id for _, g in genes}
+
+
+def _check_include_genes(include, genes, padding: int, unparsed: set[str], problems: list[Problem]) -> None:
     by_id = {g.hgnc_id: g for _, g in genes}
     for where, v in include:
         gene = by_id.get(v.hgnc_id)
+        if gene is None and v.hgnc_id in unparsed:
+            continue
         if gene is None:
             problems.append(Problem(where, f"{v.hgnc_id} is not a gene of this panel (genes.tsv)"))
             continue

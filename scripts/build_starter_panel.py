@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ruff: noqa: E501  (the curated table below is data: one gene per line)
 """Derive gene_panels/newborn-actionable/genes.tsv from a curated list and public gene tables.
 
 Inputs (in ../shared/data, see gene_panels/newborn-actionable/SOURCES.md):
@@ -336,7 +337,9 @@ def build_rows(curated, fixture, beginngs) -> tuple[list[list[str]], list[str]]:
             moi_source = f"MOI: BeginNGS moi_20240805 {theirs}"
         else:
             moi_source = f"MOI: curated {c['moi']}, BeginNGS moi_20240805 says {theirs}"
-            disagreements.append(f"{c['symbol']}: ours {c['moi']}, BeginNGS {theirs} -- {c['note'] or 'NO REASON'}")
+            disagreements.append(
+                f"{c['symbol']}: ours {c['moi']}, BeginNGS {theirs} -- {c['note'] or 'NO REASON'}"
+            )
         renamed = f", symbol there {old}" if old != c["symbol"] else ""
         parts = [moi_source, "condition: curated", f"{FIXTURE_NOTE}, {ensembl_id}{renamed})"]
         if c["note"]:
