@@ -1,0 +1,199 @@
+"""Writing the simulator's VCFs: a baby's single-sample VCF and the synthetic NCBI-style ClinVar VCF.
+
+Text is written with plain Python/polars, then bgzipped and tabix-indexed by pysam (deterministic:
+BGZF blocks carry no time stamp).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+import pysam
+
+from screening.domain import CONTIG_LENGTHS, LOF_CONSEQUENCES
+from screening.simulate_background import POPULATIONS, csq_tail
+from screening.simulate_genome import CONTIG_INDEX, CONTIGS, gene_ids, vcf_contig
+from screening.simulate_plan import ClinVarEntry, PlantedCall
+
+CSQ_FORMAT = "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature|BIOTYPE|HGNC_ID|MANE_SELECT|MANE_PLUS_CLINICAL"
+_POP_NAMES = {
+    "": "all populations",
+    "_afr": "African/African-American",
+    "_amr": "Latino/Admixed American",
+    "_asj": "Ashkenazi Jewish",
+    "_eas": "East Asian",
+    "_fin": "Finnish",
+    "_nfe": "Non-Finnish European",
+    "_sas": "South Asian",
+}
+_IMPACT = {
+    "missense_variant": "MODERATE",
+    "inframe_deletion": "MODERATE",
+    "inframe_insertion": "MODERATE",
+    "synonymous_variant": "LOW",
+} | dict.fromkeys(LOF_CONSEQUENCES, "HIGH")
+
+
+def baby_header(build: str, style: str, sample: str, source: str) -> str:
+    lines = [
+        "##fileformat=VCFv4.2",
+        '##FILTER=<ID=PASS,Description="All filters passed">',
+        '##FILTER=<ID=LowQual,Description="Low quality">',
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+        '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype Quality">',
+        '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Approximate read depth">',
+        '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths for the ref and alt alleles '
+        'in the order listed">',
+        '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set identifier">',
+        f'##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. '
+        f'Format: {CSQ_FORMAT}">',
+    ]
+    for suffix in POPULATIONS:
+        lines.append(
+            f"##INFO=<ID=gnomAD_AF{suffix},Number=A,Type=Float,"
+            f'Description="gnomAD allele frequency, {_POP_NAMES[suffix]}">'
+        )
+    lines += [
+        f"##contig=<ID={vcf_contig(c, style)},length={CONTIG_LENGTHS[build][c]},assembly={build}>"
+        for c in CONTIGS
+    ]
+    lines += [f"##reference={build}", f"##source={source}"]
+    lines.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", sample]))
+    return "\n".join(lines) + "\n"
+
+
+def vep_allele(ref: str, alt: str) -> str:
+    """VEP's Allele for one ALT of a simple record (SNV, or indel sharing the first base)."""
+    if len(ref) == len(alt) or ref[:1] != alt[:1]:
+        return alt
+    return alt[1:] or "-"
+
+
+def _csq(call: PlantedCall) -> str:
+    entries = []
+    ids = gene_ids(call.gene)
+    number = int(ids.hgnc_id.split(":", 1)[1])
+    other = f"{ids.symbol}|{ids.ensg}|ENST00001{number:06d}.1|protein_coding|{ids.hgnc_id}||"
+    for alt, term in zip(call.alts, call.consequences, strict=True):
+        allele = vep_allele(call.ref, alt)
+        entries.append(f"{allele}|{term}|{_IMPACT.get(term, 'MODIFIER')}|{csq_tail(call.gene)}")
+        entries.append(f"{allele}|intron_variant|MODIFIER|{other}")  # a non-MANE transcript
+    return ",".join(entries)
+
+
+def planted_line(call: PlantedCall, style: str) -> str:
+    info = [f"CSQ={_csq(call)}"]
+    for code, af in call.gnomad:
+        suffix = "" if code == "all" else f"_{code}"
+        info.append(f"gnomAD_AF{suffix}=" + ",".join([f"{af:g}"] * len(call.alts)))
+    keys, values = (
+        ["GT", "GQ", "DP", "AD"],
+        [call.gt, str(call.gq), str(call.dp), ",".join(map(str, call.ad))],
+    )
+    if call.ps is not None:
+        keys.append("PS")
+        values.append(str(call.ps))
+    qual = str(call.gq * call.dp // 4 + 10)
+    fields = [vcf_contig(call.chrom, style), str(call.pos), ".", call.ref, ",".join(call.alts), qual]
+    fields += [call.filter, ";".join(info), ":".join(keys), ":".join(values)]
+    return "\t".join(fields)
+
+
+def merged(background: pl.DataFrame, calls: Iterable[PlantedCall], style: str) -> pl.DataFrame:
+    """Background and planted records in one frame sorted by contig order and position."""
+    planted = [(CONTIG_INDEX[c.chrom], c.pos, planted_line(c, style)) for c in calls]
+    schema = {"contig": pl.Int8, "pos": pl.Int64, "line": pl.String}
+    extra = pl.DataFrame(planted, schema=schema, orient="row")
+    return pl.concat([background.cast(schema), extra]).sort("contig", "pos", maintain_order=True)
+
+
+def write_lines(handle, frame: pl.DataFrame) -> None:
+    """Append the ``line`` column of ``frame`` to a binary file handle, one line each."""
+    if frame.height:
+        frame.select("line").write_csv(handle, include_header=False, quote_style="never")
+
+
+def bgzip_and_index(plain: Path) -> Path:
+    """bgzip ``plain`` (removed afterwards) and write its tabix index; returns the ``.gz`` path."""
+    return Path(pysam.tabix_index(str(plain), preset="vcf", force=True))
+
+
+# -- ClinVar -------------------------------------------------------------------------------------
+
+CLINVAR_INFO = (
+    '##INFO=<ID=ALLELEID,Number=1,Type=Integer,Description="the ClinVar Allele ID">',
+    "##INFO=<ID=CLNDN,Number=.,Type=String,Description=\"ClinVar's preferred disease name for the concept "
+    'specified by disease identifiers in CLNDISDB">',
+    '##INFO=<ID=CLNREVSTAT,Number=.,Type=String,Description="ClinVar review status for the Variation ID">',
+    '##INFO=<ID=CLNSIG,Number=.,Type=String,Description="Clinical significance for this single variant">',
+    '##INFO=<ID=CLNSIGCONF,Number=.,Type=String,Description="Conflicting clinical significance for this '
+    'single variant">',
+    '##INFO=<ID=CLNVC,Number=1,Type=String,Description="Variant type">',
+    '##INFO=<ID=CLNVCSO,Number=1,Type=String,Description="Sequence Ontology id for variant type">',
+    '##INFO=<ID=GENEINFO,Number=1,Type=String,Description="Gene(s) for the variant reported as gene '
+    "symbol:gene id. The gene symbol and id are delimited by a colon (:) and each pair is delimited by a "
+    'vertical bar (|)">',
+    '##INFO=<ID=MC,Number=.,Type=String,Description="comma separated list of molecular consequence in the '
+    'form of Sequence Ontology ID|molecular_consequence">',
+    '##INFO=<ID=ORIGIN,Number=.,Type=String,Description="Allele origin. One or more of the following values '
+    "may be added: 0 - unknown; 1 - germline; 2 - somatic; 4 - inherited; 8 - paternal; 16 - maternal; "
+    "32 - de-novo; 64 - biparental; 128 - uniparental; 256 - not-tested; 512 - tested-inconclusive; "
+    '1073741824 - other">',
+)
+_MC = {
+    "missense_variant": "SO:0001583|missense_variant",
+    "stop_gained": "SO:0001587|nonsense",
+    "frameshift_variant": "SO:0001589|frameshift_variant",
+    "synonymous_variant": "SO:0001819|synonymous_variant",
+    "inframe_deletion": "SO:0001822|inframe_deletion",
+    "inframe_insertion": "SO:0001821|inframe_insertion",
+}
+
+
+def _variant_class(ref: str, alt: str) -> str:
+    if len(ref) == len(alt) == 1:
+        return "CLNVC=single_nucleotide_variant;CLNVCSO=SO:0001483"
+    if len(ref) > len(alt) and ref.startswith(alt):
+        return "CLNVC=Deletion;CLNVCSO=SO:0000159"
+    if len(alt) > len(ref) and alt.startswith(ref):
+        return "CLNVC=Insertion;CLNVCSO=SO:0000667"
+    return "CLNVC=Indel;CLNVCSO=SO:1000032"
+
+
+def _disease_name(condition: str) -> str:
+    return re.sub(r"[\s,;=|]+", "_", condition.strip()) or "not_provided"
+
+
+def clinvar_line(entry: ClinVarEntry, variation_id: int) -> str:
+    info = [f"ALLELEID={variation_id + 15_000}", f"CLNDN={_disease_name(entry.condition)}"]
+    info += [f"CLNREVSTAT={entry.revstat}", f"CLNSIG={entry.clnsig}"]
+    if entry.clnsigconf:
+        info.append(f"CLNSIGCONF={entry.clnsigconf}")
+    info += [_variant_class(entry.ref, entry.alt), f"GENEINFO={entry.gene.symbol}:{entry.gene.entrez}"]
+    if entry.consequence in _MC:
+        info.append(f"MC={_MC[entry.consequence]}")
+    info.append("ORIGIN=1")
+    fields = [entry.chrom, str(entry.pos), str(variation_id), entry.ref, entry.alt, ".", ".", ";".join(info)]
+    return "\t".join(fields)
+
+
+def write_clinvar(path: Path, entries: Iterable[ClinVarEntry], file_date: str, build: str, seed: int) -> Path:
+    """The synthetic ClinVar VCF (NCBI layout, plain contig names), bgzipped and indexed."""
+    ordered = sorted(entries, key=lambda e: (CONTIG_INDEX[e.chrom], e.pos, e.ref, e.alt))
+    header = [
+        "##fileformat=VCFv4.1",
+        f"##fileDate={file_date}",
+        "##source=ClinVar",
+        f"##reference={build}",
+        '##ID=<Description="ClinVar Variation ID">',
+        *CLINVAR_INFO,
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+    ]
+    first_id = 100_000 + (seed % 97) * 1_000
+    body = [clinvar_line(e, first_id + 7 * i) for i, e in enumerate(ordered)]
+    plain = path.with_suffix("") if path.suffix == ".gz" else path
+    plain.write_text("\n".join(header + body) + "\n")
+    return bgzip_and_index(plain)
