@@ -74,7 +74,11 @@ def read_meta(path: Path, problems: list[Problem]) -> PanelMeta | None:
     if not path.is_file():
         problems.append(Problem(str(path), "file is missing"))
         return None
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        return None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -55,10 +55,9 @@ def _read(folder: Path) -> tuple[PanelVersion | None, list[Problem]]:
     meta = panel_toml.read_meta(folder / "panel.toml", problems)
     build = meta.genome_build if meta else None
     padding = meta.settings.padding_bp if meta and meta.settings else RuleSettings().padding_bp
-    genes = _genes(folder / "genes.tsv", build, problems)
+    genes, unparsed = _genes(folder / "genes.tsv", build, problems)
     include = _variants(folder / "include.tsv", io.INCLUDE_COLUMNS, io.parse_include, build, problems)
     exclude = _variants(folder / "exclude.tsv", io.EXCLUDE_COLUMNS, io.parse_exclude, build, problems)
-    unparsed = _unparsed_gene_ids(folder / "genes.tsv", genes)
     _check_include_genes(include, genes, padding, unparsed, problems)
     _check_both_lists(include, exclude, problems)
     if problems or meta is None:
@@ -77,7 +76,10 @@ def _read(folder: Path) -> tuple[PanelVersion | None, list[Problem]]:
     return replace(panel, sha256=panel_sha256(panel)), []
 
 
-def _genes(path: Path, build: str | None, problems: list[Problem]) -> list[tuple[str, PanelGene]]:
+def _genes(
+    path: Path, build: str | None, problems: list[Problem]
+) -> tuple[list[tuple[str, PanelGene]], set[str]]:
+    """The valid gene rows, and the hgnc_ids of invalid ones (their include rows get no second problem)."""
     before = len(problems)
     rows = io.read_tsv(path, io.GENE_COLUMNS, io.GENE_OPTIONAL, problems)
     if not rows and len(problems) == before:
@@ -93,7 +95,7 @@ def _genes(path: Path, build: str | None, problems: list[Problem]) -> list[tuple
         earlier = first.setdefault(gene.hgnc_id, (where, gene))
         if _locus(earlier[1]) != _locus(gene):
             problems.append(Problem(where, f"{gene.hgnc_id}: symbol or coordinates differ from {earlier[0]}"))
-    return genes
+    return genes, {r.values.get("hgnc_id", "") for r in rows} - {g.hgnc_id for _, g in genes}
 
 
 def _locus(gene: PanelGene) -> tuple:
@@ -114,12 +116,6 @@ def _variants(path: Path, columns, parse, build, problems: list[Problem]) -> lis
 
 def _show(v: IncludedVariant | ExcludedVariant) -> str:
     return f"{v.chrom}:{v.pos} {v.ref}>{v.alt}"
-
-
-def _unparsed_gene_ids(path: Path, genes) -> set[str]:
-    """hgnc_ids of gene rows that have their own problem (not repeated for include rows)."""
-    rows = io.read_tsv(path, io.GENE_COLUMNS, io.GENE_OPTIONAL, []) if path.is_file() else []
-    return {r.values.get("hgnc_id", "") for r in rows} - {g.hgnc_id for _, g in genes}
 
 
 def _check_include_genes(include, genes, padding: int, unparsed: set[str], problems: list[Problem]) -> None:

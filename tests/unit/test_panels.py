@@ -296,6 +296,17 @@ def test_several_problems_are_reported_at_once(tmp_path):
     assert len(info.value.problems) >= 6
 
 
+def test_an_invalid_gene_row_is_not_reported_again_for_its_include_rows(tmp_path):
+    found = problems_of(make_panel(tmp_path, genes=CFTR.replace("true", "yes") + HBB))
+    assert len(found) == 1
+    assert "genes.tsv:2: lof_mechanism must be true or false" in found[0]
+
+
+def test_chromosome_y_and_mt_are_not_screened(tmp_path):
+    found = problems_of(make_panel(tmp_path, genes=CFTR + HBB.replace("\t11\t", "\tchrY\t")))
+    assert any("genes.tsv:3: chromosome 'chrY' is not screened" in p for p in found)
+
+
 def test_missing_folder(tmp_path):
     assert problems_of(tmp_path / "absent") == [f"{tmp_path / 'absent'}: panel folder does not exist"]
 
