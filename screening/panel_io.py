@@ -109,7 +109,7 @@ class RowReader:
             self.bad(
                 f"mode of inheritance {value!r} cannot be screened: only MONOALLELIC, BIALLELIC, "
                 "XLINKED_MONOALLELIC and XLINKED_BIALLELIC can (mitochondrial, unknown and other "
-                "modes have no genotype rule); set active=false or curate a screenable mode"
+                "modes have no genotype rule); curate a screenable mode or leave the gene out"
             )
         else:
             self.bad(f"unknown mode of inheritance {value!r}; use one of {', '.join(Moi.__members__)}")
