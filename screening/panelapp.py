@@ -446,7 +446,6 @@ def report_text(report: ImportReport) -> str:
         f"{report.count('inactive')}; not screened: {report.count('not_screened')}",
     ]
     for line in report.not_screened():
-        out.append(
-            f"  not screened: {line.entity} {line.hgnc_id or '-'} [{line.panelapp_moi or 'no MOI'}]: {line.reason}"
-        )
+        moi = line.panelapp_moi or "no MOI"
+        out.append(f"  not screened: {line.entity} {line.hgnc_id or '-'} [{moi}]: {line.reason}")
     return "\n".join(out) + "\n"

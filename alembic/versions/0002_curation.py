@@ -43,7 +43,8 @@ BEGIN
     SELECT count(*) INTO runs FROM screening_run WHERE panel_version_id = OLD.id;
     SELECT count(*) INTO batches FROM batch WHERE panel_version_id = OLD.id;
     RAISE EXCEPTION 'panel version % cannot be deleted: published versions are kept for ever '
-                    '(% screening run(s) and % batch(es) reference it); retire it instead', label, runs, batches
+                    '(% screening run(s) and % batch(es) reference it); retire it instead',
+                    label, runs, batches
       USING ERRCODE = 'restrict_violation';
   END IF;
   IF (to_jsonb(NEW) - ARRAY['retired_at', 'retired_by', 'retired_reason'])
@@ -52,7 +53,8 @@ BEGIN
       USING ERRCODE = 'restrict_violation';
   END IF;
   IF OLD.retired_at IS NOT NULL AND (to_jsonb(NEW) IS DISTINCT FROM to_jsonb(OLD)) THEN
-    RAISE EXCEPTION 'panel version % is already retired (%); retirement is recorded once', label, OLD.retired_at
+    RAISE EXCEPTION 'panel version % is already retired (%); retirement is recorded once',
+                    label, OLD.retired_at
       USING ERRCODE = 'restrict_violation';
   END IF;
   RETURN NEW;
@@ -76,7 +78,8 @@ DECLARE
   parent text := TG_ARGV[0];
   parent_id bigint := (to_jsonb(NEW) ->> TG_ARGV[1])::bigint;
 BEGIN
-  IF position(',' || parent_id || ',' IN coalesce(current_setting('screening.open_' || parent, true), '')) = 0 THEN
+  IF position(',' || parent_id || ','
+              IN coalesce(current_setting('screening.open_' || parent, true), '')) = 0 THEN
     RAISE EXCEPTION '% % is published and immutable: rows cannot be added to it (publish a new version)',
                     parent, parent_id USING ERRCODE = 'restrict_violation';
   END IF;
