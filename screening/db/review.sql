@@ -1,0 +1,149 @@
+-- Named queries of the review side: web users, identities, decisions, issued letters.
+-- Same format as queries.sql ("-- name --" header, "-- " description lines, then the SQL).
+
+-- insert_user --
+-- A web user with a scrypt password hash.
+INSERT INTO users (username, role, password_hash) VALUES (%(username)s, %(role)s, %(password_hash)s)
+RETURNING id;
+
+-- set_user_password --
+-- Replace a user's password hash (and role), re-activating the account.
+UPDATE users SET password_hash = %(password_hash)s, role = %(role)s, active = true
+WHERE username = %(username)s
+RETURNING id;
+
+-- find_user --
+-- An active or inactive user by name.
+SELECT * FROM users WHERE username = %(username)s;
+
+-- list_users --
+-- Every user, by name.
+SELECT * FROM users ORDER BY username;
+
+-- samples_by_lab_id --
+-- Sample rows carrying a lab sample id, optionally within one batch.
+SELECT s.id, s.sample_id, b.lab_batch_id
+FROM sample s JOIN batch b ON b.id = s.batch_id
+WHERE s.sample_id = ANY(%(sample_ids)s)
+  AND (%(lab_batch_id)s::text IS NULL OR b.lab_batch_id = %(lab_batch_id)s::text)
+ORDER BY s.id;
+
+-- upsert_identity --
+-- The identity of one baby; a re-import replaces it.
+INSERT INTO identities (sample_pk, sample_id, given_name, family_name, national_id, id_scheme, date_of_birth,
+                        address_lines, postcode, gp_name, gp_practice, gp_address_lines, source_sha256,
+                        imported_by)
+VALUES (%(sample_pk)s, %(sample_id)s, %(given_name)s, %(family_name)s, %(national_id)s, %(id_scheme)s,
+        %(date_of_birth)s, %(address_lines)s, %(postcode)s, %(gp_name)s, %(gp_practice)s, %(gp_address_lines)s,
+        %(source_sha256)s, %(imported_by)s)
+ON CONFLICT (sample_pk) DO UPDATE SET
+  sample_id = EXCLUDED.sample_id, given_name = EXCLUDED.given_name, family_name = EXCLUDED.family_name,
+  national_id = EXCLUDED.national_id, id_scheme = EXCLUDED.id_scheme, date_of_birth = EXCLUDED.date_of_birth,
+  address_lines = EXCLUDED.address_lines, postcode = EXCLUDED.postcode, gp_name = EXCLUDED.gp_name,
+  gp_practice = EXCLUDED.gp_practice, gp_address_lines = EXCLUDED.gp_address_lines,
+  source_sha256 = EXCLUDED.source_sha256, imported_by = EXCLUDED.imported_by, imported_at = now();
+
+-- get_identity --
+-- The identity of one baby (None when not imported).
+SELECT * FROM identities WHERE sample_pk = %(sample_pk)s;
+
+-- log_identity_view --
+-- Who saw a baby's identity, and on which page or letter.
+INSERT INTO identity_views (sample_pk, viewed_by, purpose) VALUES (%(sample_pk)s, %(viewed_by)s, %(purpose)s);
+
+-- list_identity_views --
+-- The identity audit of one baby, newest first.
+SELECT * FROM identity_views WHERE sample_pk = %(sample_pk)s ORDER BY id DESC;
+
+-- review_queue --
+-- Babies with a suspected condition (current run of their panel version) and no case outcome yet:
+-- definite patterns (not "phase unknown") first, then the oldest sample first.
+SELECT r.id AS run_id, s.id AS sample_pk, s.sample_id, b.lab_batch_id, b.submitted_at, r.screened_at,
+       pv.panel_id, pv.major, pv.minor,
+       count(f.ordinal) AS findings,
+       count(f.ordinal) FILTER (WHERE f.pattern <> 'possible_compound_heterozygous_phase_unknown') AS definite,
+       string_agg(f.symbol, ', ' ORDER BY f.ordinal) AS genes,
+       (SELECT count(DISTINCT (d.hgnc_id, d.moi)) FROM finding_decisions d WHERE d.run_id = r.id) AS decided
+FROM screening_run r
+JOIN sample s ON s.id = r.sample_id AND s.panel_version_id = r.panel_version_id
+JOIN batch b ON b.id = s.batch_id
+JOIN panel_version pv ON pv.id = r.panel_version_id
+JOIN finding f ON f.run_id = r.id
+WHERE r.outcome = 'condition_suspected' AND s.state = 'screened'
+  AND NOT EXISTS (SELECT 1 FROM case_decisions c WHERE c.run_id = r.id)
+GROUP BY r.id, s.id, b.id, pv.id
+ORDER BY (count(f.ordinal) FILTER (WHERE f.pattern <> 'possible_compound_heterozygous_phase_unknown') > 0) DESC,
+         b.submitted_at, r.screened_at, s.id
+LIMIT %(limit)s;
+
+-- reviewed_cases --
+-- Babies whose case has an outcome, most recent decision first.
+SELECT DISTINCT ON (r.id) r.id AS run_id, s.id AS sample_pk, s.sample_id, b.lab_batch_id,
+       c.outcome, c.decided_by, c.decided_at
+FROM case_decisions c JOIN screening_run r ON r.id = c.run_id
+JOIN sample s ON s.id = r.sample_id JOIN batch b ON b.id = s.batch_id
+ORDER BY r.id, c.id DESC
+LIMIT %(limit)s;
+
+-- case_header --
+-- A screening run with its sample, batch and panel version.
+SELECT r.id AS run_id, r.outcome, r.karyotype, r.reasons, r.not_evaluated, r.screened_at, r.panel_sha256,
+       r.clinvar_source, r.clinvar_release_date, r.clinvar_sha256, r.software_version, r.cohort_babies,
+       s.id AS sample_pk, s.sample_id, s.sex, s.state AS sample_state, s.pct_autosomal_15x, s.q30_gb,
+       s.contamination_pct, s.smn1_copies, b.id AS batch_pk, b.lab_batch_id, b.submitted_at,
+       pv.id AS panel_version_id, pv.panel_id, pv.major, pv.minor, pv.name AS panel_name
+FROM screening_run r
+JOIN sample s ON s.id = r.sample_id
+JOIN batch b ON b.id = s.batch_id
+JOIN panel_version pv ON pv.id = r.panel_version_id
+WHERE r.id = %(run_id)s;
+
+-- current_run_of_sample --
+-- The run of a sample under its own panel version.
+SELECT r.id FROM screening_run r JOIN sample s ON s.id = r.sample_id AND s.panel_version_id = r.panel_version_id
+WHERE s.id = %(sample_pk)s;
+
+-- insert_finding_decision --
+-- A reviewer's decision on one finding (append-only; the latest is in force).
+INSERT INTO finding_decisions (run_id, hgnc_id, moi, decision, acmg_class, reason, decided_by)
+VALUES (%(run_id)s, %(hgnc_id)s, %(moi)s, %(decision)s, %(acmg_class)s, %(reason)s, %(decided_by)s)
+RETURNING id;
+
+-- list_finding_decisions --
+-- Every decision on a run's findings, oldest first.
+SELECT * FROM finding_decisions WHERE run_id = %(run_id)s ORDER BY id;
+
+-- insert_case_decision --
+-- The outcome of a reviewed case (append-only; the latest is in force).
+INSERT INTO case_decisions (run_id, outcome, reason, decided_by)
+VALUES (%(run_id)s, %(outcome)s, %(reason)s, %(decided_by)s)
+RETURNING id;
+
+-- list_case_decisions --
+-- Every case outcome recorded for a run, oldest first.
+SELECT * FROM case_decisions WHERE run_id = %(run_id)s ORDER BY id;
+
+-- insert_issued_letter --
+-- An issued letter with its rendered HTML and PDF.
+INSERT INTO issued_letters (sample_pk, run_id, kind, sha256, template_version, issued_by, issued_on, pdf, html)
+VALUES (%(sample_pk)s, %(run_id)s, %(kind)s, %(sha256)s, %(template_version)s, %(issued_by)s, %(issued_on)s,
+        %(pdf)s, %(html)s)
+RETURNING id;
+
+-- list_issued_letters --
+-- Letters issued for a baby, newest first (without their bytes).
+SELECT id, sample_pk, run_id, kind, sha256, template_version, issued_by, issued_at, issued_on, length(pdf) AS pdf_bytes
+FROM issued_letters WHERE sample_pk = %(sample_pk)s ORDER BY id DESC;
+
+-- get_issued_letter --
+-- One issued letter with its bytes.
+SELECT * FROM issued_letters WHERE id = %(id)s;
+
+-- batch_letter_targets --
+-- Screened babies of a batch with a given outcome, with whether a letter of this kind exists for their run.
+SELECT s.id AS sample_pk, s.sample_id, r.id AS run_id,
+       EXISTS (SELECT 1 FROM issued_letters l WHERE l.run_id = r.id AND l.kind = %(kind)s) AS issued
+FROM sample s
+JOIN screening_run r ON r.sample_id = s.id AND r.panel_version_id = s.panel_version_id
+WHERE s.batch_id = %(batch_pk)s AND s.state = 'screened' AND r.outcome = %(outcome)s
+ORDER BY s.id;
