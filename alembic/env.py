@@ -1,0 +1,43 @@
+"""Alembic environment: raw-SQL migrations run under lock and statement timeouts.
+
+The URL is taken from ``config.attributes["url"]`` (set by ``screening db upgrade``) or else from the
+screening settings (``SCREENING_DATABASE_URL`` or the embedded PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, text
+
+from alembic import context
+
+LOCK_TIMEOUT = "5s"
+STATEMENT_TIMEOUT = "60s"
+
+
+def _url() -> str:
+    url = context.config.attributes.get("url")
+    if not url:
+        from screening.config import load_settings
+        from screening.db.connection import database_url
+
+        url = database_url(load_settings())
+    return url.replace("postgresql://", "postgresql+psycopg://", 1).replace(
+        "postgres://", "postgresql+psycopg://", 1
+    )
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(_url())
+    with engine.connect() as connection:
+        connection.execute(text(f"SET lock_timeout = '{LOCK_TIMEOUT}'"))
+        connection.execute(text(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'"))
+        connection.commit()
+        context.configure(connection=connection, transactional_ddl=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (--sql) mode is not supported: migrations run against a database")
+run_migrations_online()

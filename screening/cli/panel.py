@@ -1,0 +1,70 @@
+"""``screening panel …``: panel versions. ``publish`` snapshots a panel folder (and the ClinVar records
+of its genes) into the database as an immutable version; other sub-commands join this group."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from screening.errors import ScreeningError
+
+EXIT_INPUT = 2
+
+
+@click.group()
+def panel() -> None:
+    """Curate, publish and inspect gene panel versions."""
+
+
+@panel.command()
+@click.argument("panel_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--clinvar",
+    "clinvar_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="ClinVar VCF; its records in the panel's gene regions are stored with the version.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def publish(panel_dir: Path, clinvar_path: Path | None, fmt: str) -> None:
+    """Publish PANEL_DIR as an immutable panel version (identical content again is a no-op).
+
+    Database: SCREENING_DATABASE_URL, else the embedded PostgreSQL in SCREENING_HOME (run
+    `screening db upgrade` first). "Who" is SCREENING_USER, else the login name.
+    """
+    from screening import panels, vcf
+    from screening.config import load_settings
+    from screening.db import connection
+    from screening.db import panels as db_panels
+
+    try:
+        settings = load_settings()
+        version = panels.load_panel(panel_dir)
+        clinvar = None
+        if clinvar_path is not None:
+            clinvar = vcf.read_clinvar(str(clinvar_path), version.genome_build, panels.region_list(version))
+        with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+            row, created = db_panels.publish(conn, version, clinvar, settings.actor)
+    except ScreeningError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    records = 0 if clinvar is None else clinvar.records.height
+    if fmt == "json":
+        doc = {
+            "panel": row.label,
+            "id": row.id,
+            "sha256": row.sha256,
+            "created": created,
+            "clinvar_sha256": row.clinvar_sha256,
+            "clinvar_records": records,
+        }
+        click.echo(json.dumps(doc, sort_keys=True))
+        return
+    verb = "published" if created else "already published (identical)"
+    click.echo(f"{row.label} {verb}: sha256 {row.sha256}, ClinVar records {records}")
+
+
+COMMANDS = (panel,)

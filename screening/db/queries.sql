@@ -1,0 +1,293 @@
+-- Named queries. Each starts with a "-- name --" line, then "-- " description lines, then the SQL.
+-- Parameters are psycopg %(name)s placeholders; nothing here is ever built with string formatting.
+
+-- set_actor --
+-- Who is acting in this transaction (recorded by the event-log triggers).
+SELECT set_config('screening.actor', %(actor)s, true);
+
+-- insert_clinvar_snapshot --
+-- A ClinVar snapshot restricted to a panel's genes.
+INSERT INTO clinvar_snapshot (source, release_date, sha256, genome_build)
+VALUES (%(source)s, %(release_date)s, %(sha256)s, %(genome_build)s)
+RETURNING id;
+
+-- copy_clinvar_records --
+-- Bulk load of the snapshot's records (COPY FROM STDIN).
+COPY clinvar_record (snapshot_id, chrom, pos, ref, alt, clinvar_id, clnsig, plp_count, blb_count, stars, gene)
+FROM STDIN;
+
+-- insert_panel_version --
+-- An immutable published panel version.
+INSERT INTO panel_version (panel_id, major, minor, name, description, genome_build, sha256, settings,
+                           clinvar_snapshot_id, published_by)
+VALUES (%(panel_id)s, %(major)s, %(minor)s, %(name)s, %(description)s, %(genome_build)s, %(sha256)s,
+        %(settings)s, %(clinvar_snapshot_id)s, %(published_by)s)
+RETURNING id;
+
+-- insert_panel_gene --
+-- One gene of a published panel version.
+INSERT INTO panel_gene (panel_version_id, ordinal, hgnc_id, symbol, moi, condition, lof_mechanism, chrom,
+                        start_pos, end_pos, transcript, active, source)
+VALUES (%(panel_version_id)s, %(ordinal)s, %(hgnc_id)s, %(symbol)s, %(moi)s, %(condition)s,
+        %(lof_mechanism)s, %(chrom)s, %(start)s, %(end)s, %(transcript)s, %(active)s, %(source)s);
+
+-- insert_panel_include --
+-- One curated inclusion-list variant of a published panel version.
+INSERT INTO panel_include (panel_version_id, ordinal, chrom, pos, ref, alt, hgnc_id, source)
+VALUES (%(panel_version_id)s, %(ordinal)s, %(chrom)s, %(pos)s, %(ref)s, %(alt)s, %(hgnc_id)s, %(source)s);
+
+-- insert_panel_exclude --
+-- One exclusion-list variant of a published panel version.
+INSERT INTO panel_exclude (panel_version_id, ordinal, chrom, pos, ref, alt, reason)
+VALUES (%(panel_version_id)s, %(ordinal)s, %(chrom)s, %(pos)s, %(ref)s, %(alt)s, %(reason)s);
+
+-- get_panel_version --
+-- A published panel version by its id.
+SELECT pv.*, cs.source AS clinvar_source, cs.release_date AS clinvar_release_date,
+       cs.sha256 AS clinvar_sha256
+FROM panel_version pv LEFT JOIN clinvar_snapshot cs ON cs.id = pv.clinvar_snapshot_id
+WHERE pv.id = %(id)s;
+
+-- find_panel_version --
+-- A published panel version by panel id and integer version.
+SELECT pv.*, cs.source AS clinvar_source, cs.release_date AS clinvar_release_date,
+       cs.sha256 AS clinvar_sha256
+FROM panel_version pv LEFT JOIN clinvar_snapshot cs ON cs.id = pv.clinvar_snapshot_id
+WHERE pv.panel_id = %(panel_id)s AND pv.major = %(major)s AND pv.minor = %(minor)s;
+
+-- list_panel_genes --
+-- Genes of a panel version, in published order.
+SELECT * FROM panel_gene WHERE panel_version_id = %(panel_version_id)s ORDER BY ordinal;
+
+-- list_panel_include --
+-- Inclusion list of a panel version.
+SELECT * FROM panel_include WHERE panel_version_id = %(panel_version_id)s ORDER BY ordinal;
+
+-- list_panel_exclude --
+-- Exclusion list of a panel version.
+SELECT * FROM panel_exclude WHERE panel_version_id = %(panel_version_id)s ORDER BY ordinal;
+
+-- list_clinvar_records --
+-- Records of a ClinVar snapshot.
+SELECT chrom, pos, ref, alt, clinvar_id, clnsig, plp_count, blb_count, stars, gene
+FROM clinvar_record WHERE snapshot_id = %(snapshot_id)s
+ORDER BY chrom, pos, ref, alt, clinvar_id;
+
+-- find_batch --
+-- A batch by the lab's batch identifier.
+SELECT * FROM batch WHERE lab_batch_id = %(lab_batch_id)s;
+
+-- insert_batch --
+-- A new batch; every sample is pending.
+INSERT INTO batch (lab_batch_id, panel_version_id, manifest_name, manifest_sha256, samples_total,
+                   samples_pending, submitted_by)
+VALUES (%(lab_batch_id)s, %(panel_version_id)s, %(manifest_name)s, %(manifest_sha256)s, %(samples_total)s,
+        %(samples_total)s, %(submitted_by)s)
+RETURNING id;
+
+-- insert_sample --
+-- One sample of a batch, queued.
+INSERT INTO sample (batch_id, sample_id, panel_version_id, vcf_path, vcf_sample, vcf_sha256, sex,
+                    pct_autosomal_15x, q30_gb, contamination_pct, smn1_copies)
+VALUES (%(batch_id)s, %(sample_id)s, %(panel_version_id)s, %(vcf_path)s, %(vcf_sample)s, %(vcf_sha256)s,
+        %(sex)s, %(pct_autosomal_15x)s, %(q30_gb)s, %(contamination_pct)s, %(smn1_copies)s)
+RETURNING id;
+
+-- mark_enqueued --
+-- Record when messages for these samples were sent.
+UPDATE sample SET enqueued_at = now() WHERE id = ANY(%(ids)s);
+
+-- list_batches --
+-- Batches, newest first, with their sample counts per state.
+SELECT b.*, pv.panel_id, pv.major, pv.minor,
+       count(*) FILTER (WHERE s.state = 'queued') AS queued,
+       count(*) FILTER (WHERE s.state = 'running') AS running,
+       count(*) FILTER (WHERE s.state = 'screened') AS screened,
+       count(*) FILTER (WHERE s.state = 'failed') AS failed,
+       count(*) FILTER (WHERE s.state = 'held') AS held
+FROM batch b JOIN panel_version pv ON pv.id = b.panel_version_id
+LEFT JOIN sample s ON s.batch_id = b.id
+GROUP BY b.id, pv.id
+ORDER BY b.id DESC
+LIMIT %(limit)s;
+
+-- list_samples --
+-- Samples of a batch with their current screening run (if any), in manifest order.
+SELECT s.*, r.id AS run_id, r.outcome
+FROM sample s
+LEFT JOIN screening_run r ON r.sample_id = s.id AND r.panel_version_id = s.panel_version_id
+WHERE s.batch_id = %(batch_id)s
+ORDER BY s.id;
+
+-- requeue_samples --
+-- Put a batch's failed or held samples back in the queue with a fresh attempt budget.
+UPDATE sample SET state = 'queued', attempts = 0, lease_token = NULL, lease_expires_at = NULL,
+                  reason = NULL, updated_at = now()
+WHERE batch_id = %(batch_id)s AND state = ANY(%(states)s)
+RETURNING id;
+
+-- reopen_batch --
+-- A batch gets pending samples again.
+UPDATE batch SET samples_pending = samples_pending + %(count)s, state = 'running', finalised_at = NULL
+WHERE id = %(batch_id)s;
+
+-- claim_sample --
+-- Take a lease on a queued sample, or on a running one whose lease expired, within the attempt cap.
+UPDATE sample s SET state = 'running', attempts = s.attempts + 1, lease_token = %(token)s,
+                    lease_expires_at = now() + make_interval(secs => %(lease_seconds)s), updated_at = now()
+FROM batch b
+WHERE s.id = %(id)s AND b.id = s.batch_id AND s.attempts < %(max_attempts)s
+  AND (s.state = 'queued' OR (s.state = 'running' AND s.lease_expires_at < now()))
+RETURNING s.*, b.submitted_at AS batch_submitted_at;
+
+-- finish_sample --
+-- End a claimed sample (only while this lease holds it) in screened, failed or held.
+UPDATE sample SET state = %(state)s, reason = %(reason)s, lease_token = NULL, lease_expires_at = NULL,
+                  updated_at = now()
+WHERE id = %(id)s AND state = 'running' AND lease_token = %(token)s
+RETURNING batch_id;
+
+-- fail_exhausted --
+-- Samples whose last allowed attempt died with its lease: failed, with the reason.
+UPDATE sample SET state = 'failed', lease_token = NULL, lease_expires_at = NULL, updated_at = now(),
+                  reason = 'gave up after ' || attempts || ' attempts: the worker was lost each time'
+WHERE state IN ('running', 'queued') AND attempts >= %(max_attempts)s
+  AND (state = 'queued' OR lease_expires_at < now())
+  AND (%(id)s::bigint IS NULL OR id = %(id)s::bigint)
+RETURNING id, batch_id;
+
+-- requeue_expired --
+-- Running samples whose lease expired (worker lost) go back to the queue.
+UPDATE sample SET state = 'queued', lease_token = NULL, lease_expires_at = NULL, enqueued_at = now(),
+                  reason = 'lease expired', updated_at = now()
+WHERE state = 'running' AND lease_expires_at < now() AND attempts < %(max_attempts)s
+RETURNING id;
+
+-- resend_stale_queued --
+-- Queued samples whose message may have been lost (sent long ago, or never): send again.
+UPDATE sample SET enqueued_at = now()
+WHERE state = 'queued'
+  AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => %(stale_seconds)s))
+RETURNING id;
+
+-- decrement_batch --
+-- One more sample of the batch reached a final state.
+UPDATE batch SET samples_pending = samples_pending - 1 WHERE id = %(batch_id)s
+RETURNING samples_pending;
+
+-- finalise_batch --
+-- Mark a batch finalised once nothing is pending.
+UPDATE batch SET state = 'finalised', finalised_at = now()
+WHERE id = %(batch_id)s AND state = 'running' AND samples_pending = 0
+RETURNING id;
+
+-- heal_batch_counters --
+-- Recompute pending counters from sample states where they disagree.
+UPDATE batch b SET samples_pending = c.pending
+FROM (SELECT batch_id, count(*) FILTER (WHERE state IN ('queued', 'running')) AS pending
+      FROM sample GROUP BY batch_id) c
+WHERE c.batch_id = b.id AND b.samples_pending <> c.pending
+RETURNING b.id;
+
+-- finalise_stuck_batches --
+-- Running batches with nothing pending.
+UPDATE batch SET state = 'finalised', finalised_at = now()
+WHERE state = 'running' AND samples_pending = 0
+RETURNING id;
+
+-- upsert_run --
+-- The screening run of a sample under a panel version: created once, replaced on re-screening.
+INSERT INTO screening_run (sample_id, panel_version_id, outcome, karyotype, reasons, not_evaluated,
+                           panel_sha256, clinvar_source, clinvar_release_date, clinvar_sha256, vcf_sha256,
+                           vcf_sample, genome_build, settings, software_version, cohort_babies,
+                           engine_seconds)
+VALUES (%(sample_id)s, %(panel_version_id)s, %(outcome)s, %(karyotype)s, %(reasons)s, %(not_evaluated)s,
+        %(panel_sha256)s, %(clinvar_source)s, %(clinvar_release_date)s, %(clinvar_sha256)s, %(vcf_sha256)s,
+        %(vcf_sample)s, %(genome_build)s, %(settings)s, %(software_version)s, %(cohort_babies)s,
+        %(engine_seconds)s)
+ON CONFLICT (sample_id, panel_version_id) DO UPDATE SET
+  outcome = EXCLUDED.outcome, karyotype = EXCLUDED.karyotype, reasons = EXCLUDED.reasons,
+  not_evaluated = EXCLUDED.not_evaluated, panel_sha256 = EXCLUDED.panel_sha256,
+  clinvar_source = EXCLUDED.clinvar_source, clinvar_release_date = EXCLUDED.clinvar_release_date,
+  clinvar_sha256 = EXCLUDED.clinvar_sha256, vcf_sha256 = EXCLUDED.vcf_sha256,
+  vcf_sample = EXCLUDED.vcf_sample, genome_build = EXCLUDED.genome_build, settings = EXCLUDED.settings,
+  software_version = EXCLUDED.software_version, cohort_babies = EXCLUDED.cohort_babies,
+  engine_seconds = EXCLUDED.engine_seconds, screened_at = now()
+RETURNING id;
+
+-- delete_run_results --
+-- Remove a run's findings and candidates before writing them again (finding_variant cascades).
+WITH f AS (DELETE FROM finding WHERE run_id = %(run_id)s)
+DELETE FROM candidate WHERE run_id = %(run_id)s;
+
+-- insert_candidate --
+-- One candidate variant of a run (carriers included: stored, never reported).
+INSERT INTO candidate (run_id, ordinal, hgnc_id, symbol, chrom, pos, ref, alt, zygosity, routes, role, gt,
+                       gq, dp, ad_ref, ad_alt, allele_balance, phased, phase_set, filter, quality_failures,
+                       clinvar_id, clinvar_plp, clinvar_blb, clinvar_stars, consequence, transcript,
+                       exclusion_reason)
+VALUES (%(run_id)s, %(ordinal)s, %(hgnc_id)s, %(symbol)s, %(chrom)s, %(pos)s, %(ref)s, %(alt)s,
+        %(zygosity)s, %(routes)s, %(role)s, %(gt)s, %(gq)s, %(dp)s, %(ad_ref)s, %(ad_alt)s,
+        %(allele_balance)s, %(phased)s, %(phase_set)s, %(filter)s, %(quality_failures)s, %(clinvar_id)s,
+        %(clinvar_plp)s, %(clinvar_blb)s, %(clinvar_stars)s, %(consequence)s, %(transcript)s,
+        %(exclusion_reason)s);
+
+-- insert_finding --
+-- One finding (a gene whose inheritance rule is met) of a run.
+INSERT INTO finding (run_id, ordinal, hgnc_id, symbol, moi, condition, pattern, smn1_copies)
+VALUES (%(run_id)s, %(ordinal)s, %(hgnc_id)s, %(symbol)s, %(moi)s, %(condition)s, %(pattern)s,
+        %(smn1_copies)s);
+
+-- insert_finding_variant --
+-- Link a finding to one of its candidate variants.
+INSERT INTO finding_variant (run_id, finding_ordinal, candidate_ordinal)
+VALUES (%(run_id)s, %(finding_ordinal)s, %(candidate_ordinal)s);
+
+-- list_runs --
+-- Screening runs with their sample id and panel label.
+SELECT r.*, s.sample_id AS lab_sample_id, pv.panel_id, pv.major, pv.minor
+FROM screening_run r JOIN sample s ON s.id = r.sample_id JOIN panel_version pv ON pv.id = r.panel_version_id
+WHERE r.id = ANY(%(run_ids)s)
+ORDER BY r.id;
+
+-- list_run_candidates --
+-- Candidates of runs.
+SELECT * FROM candidate WHERE run_id = ANY(%(run_ids)s) ORDER BY run_id, ordinal;
+
+-- list_run_findings --
+-- Findings of runs with the ordinals of their candidates.
+SELECT f.*, coalesce(array_agg(fv.candidate_ordinal ORDER BY fv.candidate_ordinal)
+                     FILTER (WHERE fv.candidate_ordinal IS NOT NULL), '{}') AS candidate_ordinals
+FROM finding f
+LEFT JOIN finding_variant fv ON fv.run_id = f.run_id AND fv.finding_ordinal = f.ordinal
+WHERE f.run_id = ANY(%(run_ids)s)
+GROUP BY f.run_id, f.ordinal
+ORDER BY f.run_id, f.ordinal;
+
+-- cohort_size --
+-- Babies with a screening run under this panel before the cut-off (the cohort), other than this one.
+SELECT count(DISTINCT r.sample_id) AS babies
+FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
+WHERE pv.panel_id = %(panel_id)s AND r.screened_at < %(as_of)s AND r.sample_id <> %(sample_id)s;
+
+-- cohort_alleles --
+-- Alternate alleles per variant in the cohort (latest run per baby; each variant once per baby).
+WITH runs AS (
+  SELECT DISTINCT ON (r.sample_id) r.id
+  FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
+  WHERE pv.panel_id = %(panel_id)s AND r.screened_at < %(as_of)s AND r.sample_id <> %(sample_id)s
+  ORDER BY r.sample_id, r.screened_at DESC
+), per_baby AS (
+  SELECT DISTINCT ON (c.run_id, c.chrom, c.pos, c.ref, c.alt) c.chrom, c.pos, c.ref, c.alt,
+         CASE c.zygosity WHEN 'hom' THEN 2 ELSE 1 END AS copies
+  FROM runs JOIN candidate c ON c.run_id = runs.id
+  WHERE c.role <> 'failed_quality'
+)
+SELECT chrom, pos, ref, alt, sum(copies)::bigint AS alt_alleles
+FROM per_baby GROUP BY chrom, pos, ref, alt
+ORDER BY chrom, pos, ref, alt;
+
+-- sample_events --
+-- The event log of a batch's samples.
+SELECT e.* FROM event e JOIN sample s ON e.entity = 'sample' AND e.entity_id = s.id
+WHERE s.batch_id = %(batch_id)s ORDER BY e.id;

@@ -1,0 +1,183 @@
+"""Screening results in the database: write one sample's result (replacing a previous one for the same
+panel version) and rebuild domain SampleResults from the rows."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from screening.db.sql import query
+from screening.domain import (
+    CandidateRole,
+    CandidateVariant,
+    Finding,
+    Karyotype,
+    Moi,
+    Outcome,
+    Pattern,
+    Provenance,
+    Route,
+    SampleResult,
+    Zygosity,
+)
+
+CANDIDATE_FIELDS = tuple(f.name for f in dataclasses.fields(CandidateVariant))
+
+
+@dataclasses.dataclass(frozen=True)
+class RunMeta:
+    sample_pk: int
+    panel_version_id: int
+    cohort_babies: int
+    engine_seconds: float
+
+
+def _run_params(result: SampleResult, meta: RunMeta) -> dict[str, Any]:
+    p = result.provenance
+    return {
+        "sample_id": meta.sample_pk,
+        "panel_version_id": meta.panel_version_id,
+        "outcome": result.outcome.value,
+        "karyotype": result.karyotype.value,
+        "reasons": Jsonb(list(result.reasons)),
+        "not_evaluated": Jsonb(list(result.not_evaluated)),
+        "panel_sha256": p.panel_sha256,
+        "clinvar_source": p.clinvar_source,
+        "clinvar_release_date": p.clinvar_release_date,
+        "clinvar_sha256": p.clinvar_sha256,
+        "vcf_sha256": p.vcf_sha256,
+        "vcf_sample": p.vcf_sample,
+        "genome_build": p.genome_build,
+        "settings": Jsonb(p.settings),
+        "software_version": p.software_version,
+        "cohort_babies": meta.cohort_babies,
+        "engine_seconds": meta.engine_seconds,
+    }
+
+
+def _candidate_params(run_id: int, ordinal: int, c: CandidateVariant) -> dict[str, Any]:
+    values = {name: getattr(c, name) for name in CANDIDATE_FIELDS}
+    values.update(
+        run_id=run_id,
+        ordinal=ordinal,
+        zygosity=c.zygosity.value,
+        role=c.role.value,
+        routes=[r.value for r in c.routes],
+        quality_failures=list(c.quality_failures),
+    )
+    return values
+
+
+def _ordinals(result: SampleResult) -> tuple[list[CandidateVariant], list[list[int]]]:
+    """Every candidate once, and for each finding the ordinals of its variants."""
+    candidates = list(result.candidates)
+    index = {c: i for i, c in enumerate(candidates)}
+    links = []
+    for finding in result.findings:
+        ordinals = []
+        for v in finding.variants:
+            if v not in index:
+                index[v] = len(candidates)
+                candidates.append(v)
+            ordinals.append(index[v])
+        links.append(sorted(set(ordinals)))
+    return candidates, links
+
+
+def write_result(conn: psycopg.Connection, result: SampleResult, meta: RunMeta) -> int:
+    """Store a sample's result (caller's transaction); results for (sample, panel version) are replaced."""
+    run_id = conn.execute(query("upsert_run"), _run_params(result, meta)).fetchone()["id"]
+    conn.execute(query("delete_run_results"), {"run_id": run_id})
+    candidates, links = _ordinals(result)
+    with conn.cursor() as cur:
+        cur.executemany(
+            query("insert_candidate"), [_candidate_params(run_id, i, c) for i, c in enumerate(candidates)]
+        )
+        findings = [
+            {
+                **{k: getattr(f, k) for k in ("hgnc_id", "symbol", "condition", "smn1_copies")},
+                "moi": f.moi.value,
+                "pattern": f.pattern.value,
+                "run_id": run_id,
+                "ordinal": i,
+            }
+            for i, f in enumerate(result.findings)
+        ]
+        cur.executemany(query("insert_finding"), findings)
+        pairs = [
+            {"run_id": run_id, "finding_ordinal": i, "candidate_ordinal": o}
+            for i, ordinals in enumerate(links)
+            for o in ordinals
+        ]
+        cur.executemany(query("insert_finding_variant"), pairs)
+    return run_id
+
+
+# ---------------------------------------------------------------- reading back
+
+
+def _candidate(row: dict[str, Any]) -> CandidateVariant:
+    values = {name: row[name] for name in CANDIDATE_FIELDS}
+    values.update(
+        zygosity=Zygosity(row["zygosity"]),
+        role=CandidateRole(row["role"]),
+        routes=tuple(Route(r) for r in row["routes"]),
+        quality_failures=tuple(row["quality_failures"]),
+    )
+    return CandidateVariant(**values)
+
+
+def _finding(row: dict[str, Any], candidates: list[CandidateVariant]) -> Finding:
+    return Finding(
+        hgnc_id=row["hgnc_id"],
+        symbol=row["symbol"],
+        moi=Moi(row["moi"]),
+        condition=row["condition"],
+        pattern=Pattern(row["pattern"]),
+        variants=tuple(candidates[o] for o in row["candidate_ordinals"]),
+        smn1_copies=row["smn1_copies"],
+    )
+
+
+def _provenance(row: dict[str, Any]) -> Provenance:
+    return Provenance(
+        panel_id=row["panel_id"],
+        panel_version=f"{row['major']}.{row['minor']}",
+        panel_sha256=row["panel_sha256"],
+        genome_build=row["genome_build"],
+        clinvar_source=row["clinvar_source"],
+        clinvar_release_date=row["clinvar_release_date"],
+        clinvar_sha256=row["clinvar_sha256"],
+        vcf_sha256=row["vcf_sha256"],
+        vcf_sample=row["vcf_sample"],
+        karyotype=row["karyotype"],
+        settings=row["settings"],
+        software_version=row["software_version"],
+    )
+
+
+def load_results(conn: psycopg.Connection, run_ids: list[int]) -> dict[int, SampleResult]:
+    """``{run_id: SampleResult}`` rebuilt from the rows (candidates and findings in stored order)."""
+    params = {"run_ids": run_ids}
+    candidates: dict[int, list[CandidateVariant]] = {r: [] for r in run_ids}
+    for row in conn.execute(query("list_run_candidates"), params):
+        candidates[row["run_id"]].append(_candidate(row))
+    findings: dict[int, list[Finding]] = {r: [] for r in run_ids}
+    for row in conn.execute(query("list_run_findings"), params):
+        findings[row["run_id"]].append(_finding(row, candidates[row["run_id"]]))
+    results = {}
+    for row in conn.execute(query("list_runs"), params):
+        results[row["id"]] = SampleResult(
+            sample_id=row["lab_sample_id"],
+            outcome=Outcome(row["outcome"]),
+            karyotype=Karyotype(row["karyotype"]),
+            reasons=tuple(row["reasons"]),
+            not_evaluated=tuple(row["not_evaluated"]),
+            findings=tuple(findings[row["id"]]),
+            candidates=tuple(c for c in candidates[row["id"]]),
+            provenance=_provenance(row),
+        )
+    return results

@@ -1,0 +1,202 @@
+"""What a worker does with an id, as plain functions (no Celery here; ``tasks.py`` is the thin shell).
+
+``process_sample``: claim the sample with a lease (attempts capped in the database), verify the VCF's
+sha256, screen it outside any transaction, then write every result of the sample in one transaction
+that also marks it screened and counts it down on its batch. Database outages are retried in-process
+with backoff, so the screening work is not repeated and the lease is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from screening import engine, vcf
+from screening.config import Settings
+from screening.db import connection, jobs, panels, results
+from screening.db.connection import Database
+from screening.domain import ClinVarSnapshot, PanelVersion, SampleResult
+from screening.errors import ScreeningError, TransientError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+BACKOFF_TRIES = 8
+BACKOFF_FIRST_S = 0.25
+BACKOFF_MAX_S = 8.0
+
+
+class LeaseLost(ScreeningError):
+    """Another worker took the sample over (our lease expired): our results are dropped."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one task: the final state (or None when nothing was done) and batches to check."""
+
+    state: str | None
+    finalise: tuple[int, ...] = ()
+
+
+def with_backoff(db: Database, fn: Callable[[], T], what: str) -> T:
+    """Call ``fn``; on TransientError reconnect and retry with exponential backoff (then re-raise)."""
+    delay = BACKOFF_FIRST_S
+    for attempt in range(1, BACKOFF_TRIES + 1):
+        try:
+            return fn()
+        except TransientError:
+            db.close()
+            if attempt == BACKOFF_TRIES:
+                raise
+            log.warning(
+                "%s: database unreachable (try %d/%d), retrying in %.2fs", what, attempt, BACKOFF_TRIES, delay
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, BACKOFF_MAX_S)
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- panel cache (per worker process)
+
+_PANELS: dict[str, tuple[PanelVersion, ClinVarSnapshot | None]] = {}
+
+
+def panel_for(
+    db: Database, settings: Settings, panel_version_id: int
+) -> tuple[PanelVersion, ClinVarSnapshot | None]:
+    """The published panel version and its ClinVar snapshot, cached by sha256 (immutable)."""
+
+    def load() -> tuple[PanelVersion, ClinVarSnapshot | None]:
+        conn = db.connection()
+        with connection.transaction(conn, settings.actor):
+            row = panels.get_version(conn, panel_version_id)
+            key = f"{row.sha256}:{row.clinvar_sha256}"
+            if key not in _PANELS:
+                _PANELS[key] = (
+                    panels.load_panel_version(conn, panel_version_id),
+                    panels.load_clinvar(conn, panel_version_id),
+                )
+            return _PANELS[key]
+
+    return with_backoff(db, load, f"panel version {panel_version_id}")
+
+
+# ---------------------------------------------------------------- one sample
+
+
+def _claim(db: Database, settings: Settings, sample_pk: int) -> tuple[jobs.Claim | None, list[int]]:
+    conn = db.connection()
+    with connection.transaction(conn, settings.actor):
+        exhausted = jobs.fail_exhausted(conn, settings.max_attempts, sample_pk)
+        claim = jobs.claim(conn, sample_pk, settings.lease_seconds, settings.max_attempts)
+    return claim, exhausted
+
+
+def _finish(
+    db: Database,
+    settings: Settings,
+    claim: jobs.Claim,
+    state: str,
+    reason: str | None,
+    write: Callable[[object], None] | None = None,
+) -> Outcome:
+    def run() -> Outcome:
+        conn = db.connection()
+        try:
+            with connection.transaction(conn, settings.actor):
+                pending = jobs.finish(conn, claim, state, reason)
+                if pending is None:
+                    raise LeaseLost(f"sample {claim.sample.id}: lease lost, results dropped")
+                if write is not None:
+                    write(conn)
+        except LeaseLost:
+            log.warning("sample %d: lease lost to another worker; results dropped", claim.sample.id)
+            return Outcome(None)
+        return Outcome(state, (claim.sample.batch_id,) if pending == 0 else ())
+
+    return with_backoff(db, run, f"sample {claim.sample.id}")
+
+
+def _screen(db: Database, settings: Settings, claim: jobs.Claim) -> tuple[SampleResult, int, float]:
+    sample = claim.sample
+    panel, clinvar = panel_for(db, settings, sample.panel_version_id)
+
+    def cohort():
+        conn = db.connection()
+        with connection.transaction(conn, settings.actor):
+            return jobs.cohort_af(
+                conn, panel.panel_id, claim.batch_submitted_at, sample.id, settings.cohort_min_babies
+            )
+
+    cohort_af, babies = with_backoff(db, cohort, f"sample {sample.id} cohort")
+    started = time.perf_counter()
+    result = engine.screen_vcf(
+        panel, sample.to_input(), Path(sample.vcf_path), clinvar, cohort_af, sample.vcf_sha256
+    )
+    return result, babies, time.perf_counter() - started
+
+
+def _changed_file(claim: jobs.Claim) -> str | None:
+    """Why the VCF cannot be trusted any more (None when its sha256 still matches the submission)."""
+    try:
+        sha = vcf.sha256_file(claim.sample.vcf_path)
+    except OSError as exc:
+        return f"VCF can no longer be read since submission ({type(exc).__name__}); re-submit the sample"
+    if sha != claim.sample.vcf_sha256:
+        return (
+            f"VCF changed since submission (sha256 {sha[:12]}…, submitted {claim.sample.vcf_sha256[:12]}…); "
+            "check the file and re-submit"
+        )
+    return None
+
+
+def process_sample(db: Database, settings: Settings, sample_pk: int) -> Outcome:
+    """Claim, verify, screen, store. Safe to call any number of times for the same id."""
+    claim, exhausted = with_backoff(db, lambda: _claim(db, settings, sample_pk), f"sample {sample_pk}")
+    if claim is None:
+        return Outcome(None, tuple(exhausted))
+    problem = _changed_file(claim)
+    if problem:
+        return _finish(db, settings, claim, "failed", problem)
+    try:
+        result, babies, seconds = _screen(db, settings, claim)
+    except TransientError:
+        raise
+    except ScreeningError as exc:  # unusable input: the lab must act; the batch goes on
+        return _finish(db, settings, claim, "held", str(exc))
+    except Exception as exc:  # a defect, not the input: recorded, not retried (it would recur)
+        log.exception("sample %d: unexpected error while screening", sample_pk)
+        return _finish(
+            db, settings, claim, "failed", f"internal error ({type(exc).__name__}); see the worker log"
+        )
+    meta = results.RunMeta(claim.sample.id, claim.sample.panel_version_id, babies, seconds)
+    return _finish(
+        db, settings, claim, "screened", None, lambda conn: results.write_result(conn, result, meta)
+    )
+
+
+# ---------------------------------------------------------------- batches
+
+
+def finalise(db: Database, settings: Settings, batch_pk: int) -> bool:
+    def run() -> bool:
+        conn = db.connection()
+        with connection.transaction(conn, settings.actor):
+            return jobs.finalise_batch(conn, batch_pk)
+
+    return with_backoff(db, run, f"batch {batch_pk}")
+
+
+def reconcile(db: Database, settings: Settings) -> jobs.Reconciliation:
+    """One pass of the reconciler. Queued messages older than two leases are sent again."""
+
+    def run() -> jobs.Reconciliation:
+        conn = db.connection()
+        with connection.transaction(conn, settings.actor):
+            return jobs.reconcile(conn, settings.max_attempts, stale_seconds=2 * settings.lease_seconds)
+
+    return with_backoff(db, run, "reconcile")

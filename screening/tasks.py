@@ -1,0 +1,183 @@
+"""Celery: the app, thin tasks taking ids, and the reconciler. The only module that imports Celery.
+
+Start workers with ``screening worker`` (or ``python -m celery -A screening.tasks worker``). The logic
+lives in ``pipeline.py``; a task only turns an id into a call and queues what follows, after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from celery import Celery, signals
+from kombu import Queue
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from screening import pipeline
+from screening.config import Settings, load_settings
+from screening.db.connection import Database, database_url
+from screening.errors import TransientError
+
+log = logging.getLogger(__name__)
+
+QUEUE = "screening"
+PUBLISH_RETRY = {"max_retries": 6, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 4}
+
+
+def broker_options(settings: Settings) -> dict[str, Any]:
+    kind = settings.broker_kind
+    if kind == "filesystem":
+        folder = settings.broker_folder
+        for sub in ("queue", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return {
+            "broker_url": "filesystem://",
+            "broker_transport_options": {
+                "data_folder_in": str(folder / "queue"),
+                "data_folder_out": str(folder / "queue"),
+                "processed_folder": str(folder / "processed"),
+                "store_processed": False,
+                "polling_interval": 0.05,
+            },
+        }
+    if kind == "redis":
+        visibility = max(3600, 10 * settings.lease_seconds)  # well above the slowest sample
+        return {
+            "broker_url": settings.broker_url,
+            "broker_transport_options": {"visibility_timeout": visibility},
+        }
+    quorum = Queue(QUEUE, routing_key=QUEUE, queue_arguments={"x-queue-type": "quorum"})
+    return {
+        "broker_url": settings.broker_url,
+        "task_queues": [quorum],
+        "broker_transport_options": {"confirm_publish": True},
+    }
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Settings for long, idempotent tasks (architecture.md "Jobs and state")."""
+    return {
+        **broker_options(settings),
+        "task_default_queue": QUEUE,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,  # redelivery is capped by the attempts in the database
+        "worker_prefetch_multiplier": 1,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "result_backend": None,
+        "task_ignore_result": True,
+        "task_soft_time_limit": settings.lease_seconds + 30,
+        "task_time_limit": settings.lease_seconds + 60,
+        "broker_connection_retry_on_startup": True,
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": False,
+        "beat_schedule": {
+            "reconcile": {"task": "screening.reconcile", "schedule": settings.reconcile_seconds},
+        },
+        "beat_schedule_filename": str(settings.home / "celerybeat-schedule"),
+    }
+
+
+SETTINGS = load_settings()
+app = Celery("screening")
+app.conf.update(celery_config(SETTINGS))
+
+_state: dict[str, Any] = {}
+
+
+@signals.worker_init.connect
+def _resolve_database(**_: Any) -> None:
+    """In the worker's main process, before the pool forks: start/attach the embedded server once."""
+    _state["url"] = database_url(SETTINGS)
+
+
+@signals.worker_process_init.connect
+def _fresh_connection(**_: Any) -> None:
+    _state.pop("db", None)  # never share a connection across a fork
+
+
+def _db() -> Database:
+    if "db" not in _state:
+        if "url" not in _state:
+            _state["url"] = database_url(SETTINGS)
+        _state["db"] = Database(_state["url"])
+    return _state["db"]
+
+
+def _send(task: Any, *args: int) -> None:
+    try:
+        task.apply_async(args=args, retry=True, retry_policy=PUBLISH_RETRY)
+    except KombuOperationalError as exc:
+        raise TransientError(f"broker unreachable: {exc}") from exc
+
+
+def enqueue_samples(sample_ids: list[int]) -> None:
+    """Queue screening of these samples (call only after the commit that created or re-queued them)."""
+    for sample_id in sample_ids:
+        _send(screen_sample, sample_id)
+
+
+def _after(outcome: pipeline.Outcome) -> None:
+    for batch_pk in outcome.finalise:
+        try:
+            _send(finalise_batch, batch_pk)
+        except TransientError:
+            log.warning(
+                "batch %d: finalisation not queued (broker unreachable); the reconciler will", batch_pk
+            )
+
+
+@app.task(name="screening.screen_sample")
+def screen_sample(sample_pk: int) -> None:
+    outcome = pipeline.process_sample(_db(), SETTINGS, sample_pk)
+    if outcome.state:
+        log.info("sample %d: %s", sample_pk, outcome.state)
+    _after(outcome)
+
+
+@app.task(name="screening.finalise_batch")
+def finalise_batch(batch_pk: int) -> None:
+    if pipeline.finalise(_db(), SETTINGS, batch_pk):
+        log.info("batch %d: finalised", batch_pk)
+
+
+@app.task(name="screening.reconcile")
+def reconcile() -> None:
+    result = pipeline.reconcile(_db(), SETTINGS)
+    if result.requeued or result.failed or result.finalised:
+        log.warning(
+            "reconciler: re-sent %d sample(s), failed %d at the attempt cap, finalised %d batch(es)",
+            len(result.requeued),
+            len(result.failed),
+            len(result.finalised),
+        )
+    try:
+        enqueue_samples(list(result.requeued))
+    except TransientError:
+        log.warning("reconciler: broker unreachable; will re-send on the next pass")
+
+
+def worker_argv(settings: Settings, name: str, with_reconciler: bool, loglevel: str = "WARNING") -> list[str]:
+    """The ``celery worker`` command line for one worker process (prefork pool, one queue)."""
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "screening.tasks",
+        "worker",
+        "--pool=prefork",
+        f"--concurrency={settings.worker_concurrency}",
+        "-Q",
+        QUEUE,
+        f"--hostname={name}@%h",
+        f"--loglevel={loglevel}",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+    if with_reconciler:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        argv += ["--beat", f"--schedule={settings.home / 'celerybeat-schedule'}"]
+    return argv
