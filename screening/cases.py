@@ -191,6 +191,46 @@ class CaseView:
         return replace(self, identity=identity)
 
 
+class LetterKind(StrEnum):
+    NO_CONDITION_SUSPECTED_PARENTS = "no_condition_suspected_parents"
+    NO_CONDITION_SUSPECTED_GP = "no_condition_suspected_gp"
+    REFERRAL_PACK = "referral_pack"
+    TESTING_NOT_POSSIBLE = "testing_not_possible"
+
+    @property
+    def outcome(self) -> Outcome:
+        """The reported outcome this kind of letter is for."""
+        if self is LetterKind.REFERRAL_PACK:
+            return Outcome.CONDITION_SUSPECTED
+        if self is LetterKind.TESTING_NOT_POSSIBLE:
+            return Outcome.TESTING_NOT_POSSIBLE
+        return Outcome.NO_CONDITION_SUSPECTED
+
+
+@dataclass(frozen=True)
+class RenderedLetter:
+    """One rendered letter.
+
+    ``sha256`` is the sha256 of the UTF-8 ``html``: the letter's content identity. The same case,
+    kind, issuer, issue date and templates always give the same HTML, hence the same ``sha256``,
+    whatever the PDF engine's version. ``pdf_sha256`` is the sha256 of the ``pdf`` bytes, for the
+    integrity of the stored file; the PDF is deterministic too (no clock in its metadata: the
+    creation date is the issue date; the file identifier is an MD5 of the content), so it is stable
+    on one installation, but may change with a WeasyPrint, pango or font upgrade.
+    ``html`` and ``pdf`` carry identifying data: they are left out of ``repr``.
+    """
+
+    kind: LetterKind
+    sample_id: str
+    html: str = field(repr=False)
+    pdf: bytes = field(repr=False)
+    sha256: str
+    pdf_sha256: str
+    template_version: str
+    issued_by: str
+    issued_on: date
+
+
 def reportable_variants(finding: Finding) -> tuple[CandidateVariant, ...]:
     """The variants of a finding that may be reported: role ``finding`` only (never carriers)."""
     return tuple(v for v in finding.variants if v.role is CandidateRole.FINDING)
