@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import pysam
 from screening import annotations as ann
 from screening.domain import (
     CONTIG_LENGTHS,
+    PARS_Y,
     SCREENED_CONTIGS,
     ClinVarSnapshot,
     SexEvidence,
@@ -157,7 +159,11 @@ def _header(vcf: cyvcf2.VCF) -> _Header:
             continue
         fields = rec.info()
         if rec.type == "INFO":
-            info[fields["ID"]] = (fields.get("Number", "."), fields.get("Type", ""), fields["Description"])
+            info[fields["ID"]] = (
+                fields.get("Number", "."),
+                fields.get("Type", ""),
+                fields.get("Description", ""),
+            )
         else:
             formats[fields["ID"]] = (fields.get("Number", "."), fields.get("Type", ""))
     raw = vcf.raw_header
@@ -227,13 +233,18 @@ def _has_records(vcf: cyvcf2.VCF, path: str) -> bool:
 
 
 def inspect_vcf(
-    path: str | os.PathLike[str], sample: str | None, build: str, af_fields: Mapping[str, str]
+    path: str | os.PathLike[str],
+    sample: str | None,
+    build: str,
+    af_fields: Mapping[str, str],
+    sha256: str | None = None,
 ) -> VcfFacts:
     """Validate a VCF before reading: BGZF, index, header, sample, genome build, not empty.
 
     Header-level problems are collected and reported together in one ``VcfError``.
     ``af_fields`` (population -> INFO field) is accepted for symmetry with ``read_calls``: an AF
-    field missing from the header is not an error (its column is all null).
+    field missing from the header is not an error (its column is all null). ``sha256``: the file's
+    digest when the caller has just verified it (a worker does), to avoid hashing it twice.
     """
     path = os.fspath(path)
     _check_file(path)
@@ -251,7 +262,7 @@ def inspect_vcf(
     fmt = _annotation_format(header)
     return VcfFacts(
         path=path,
-        sha256=sha256_file(path),
+        sha256=sha256 or sha256_file(path),
         annotation=fmt.tag if fmt else None,
         format_fields=frozenset(header.formats),
         info_fields=frozenset(header.info),
@@ -275,287 +286,269 @@ def list_samples(path: str | os.PathLike[str]) -> list[str]:
 
 
 class _Cursor:
-    """Last good record, for error messages."""
+    """Last record reached, for error messages."""
 
     def __init__(self) -> None:
         self.last = "the start of the region"
 
 
-def _records(vcf: cyvcf2.VCF, path: str, region: str, cursor: _Cursor) -> Iterator[cyvcf2.Variant]:
+@contextmanager
+def _translated(path: str, cursor: _Cursor, error: type[VcfError] = VcfError) -> Iterator[None]:
+    """Library exceptions (pysam, cyvcf2, malformed values) become errors naming the record."""
     try:
-        it = iter(vcf(region))
+        yield
+    except ScreeningError:
+        raise
     except Exception as exc:
-        raise VcfError(path, f"cannot query region {region} through the index ({exc})") from exc
-    while True:
-        try:
-            variant = next(it)
-        except StopIteration:
-            return
-        except Exception as exc:
-            raise VcfError(path, f"malformed or unreadable record after {cursor.last} ({exc})") from exc
-        cursor.last = f"{variant.CHROM}:{variant.POS}"
-        yield variant
-
-
-def _count_lines(path: str, index: str, region: str, cursor: _Cursor) -> int:
-    """Record count of a region via pysam, which (unlike cyvcf2's region iterator) raises on errors."""
-    try:
-        with pysam.TabixFile(path, index=index) as tbx:
-            return sum(1 for _ in tbx.fetch(region=region))
-    except ValueError as exc:
-        if "could not create iterator" in str(exc):
-            return 0
-        raise VcfError(
-            path, f"malformed or unreadable record in {region} after {cursor.last} ({exc})"
+        raise error(
+            path, f"malformed or unreadable record (last record reached: {cursor.last}; {exc})"
         ) from exc
-    except OSError as exc:
-        raise VcfError(path, f"unreadable data in {region} after {cursor.last} ({exc})") from exc
 
 
 def _sorted_regions(regions: Sequence[Region], names: Mapping[str, str]) -> list[tuple[Region, str]]:
-    """Regions on contigs the file declares, sorted, each with the query string in the file's naming."""
+    """Regions on contigs the file declares, sorted, each with the contig name as the file writes it."""
     out = []
-    for chrom, start, end in sorted(regions, key=lambda r: (r[0], r[1], r[2])):
+    for chrom, start, end in sorted(regions, key=lambda r: (canonical_chrom(r[0]), r[1], r[2])):
         name = names.get(canonical_chrom(chrom))
         if name is not None:
-            out.append(((canonical_chrom(chrom), int(start), int(end)), f"{name}:{max(1, start)}-{end}"))
+            out.append(((canonical_chrom(chrom), max(1, int(start)), int(end)), name))
     return out
 
 
-def _iter_regions(
-    vcf: cyvcf2.VCF, path: str, regions: Sequence[Region], names: Mapping[str, str]
-) -> Iterator[tuple[str, cyvcf2.Variant]]:
-    """(canonical chrom, record) for every record overlapping the regions, each record once.
+def _region_lines(
+    path: str, regions: Sequence[Region], names: Mapping[str, str], cursor: _Cursor
+) -> Iterator[tuple[str, list[str]]]:
+    """(canonical chrom, tab-split record) for every record overlapping the regions, each once.
 
-    A record overlapping two nearby regions is kept only in the first region that returned it: only
-    records reaching past their region's end can come back, only records starting before a region's
-    start can be repeats. Every region's record count is cross-checked with pysam so a corrupt block
-    or a malformed line (which cyvcf2's region iterator treats as the end) is an error, not silence.
+    Records come through the index as text (pysam's tabix iterator raises on a corrupt block or an
+    unparsable line, where cyvcf2's region iterator stops silently). A record overlapping two nearby
+    regions is kept only in the first: only records reaching past their region's end can come back,
+    and only records starting before a region's start can be repeats.
     """
-    index = _find_index(path, VcfError)
-    spill: set[tuple[str, int, str, tuple[str, ...]]] = set()
-    cursor = _Cursor()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="no intervals found", category=UserWarning)
-        for (chrom, start, end), query in _sorted_regions(regions, names):
-            returned = 0
-            for variant in _records(vcf, path, query, cursor):
-                returned += 1
-                pos = variant.POS
-                if pos < start or variant.end > end:
-                    key = (chrom, pos, variant.REF, tuple(variant.ALT))
+    spill: set[tuple[str, str, str, str]] = set()
+    with pysam.TabixFile(path, index=_find_index(path, VcfError)) as tbx:
+        indexed = set(tbx.contigs)
+        for (chrom, start, end), name in _sorted_regions(regions, names):
+            if name not in indexed:
+                continue
+            for line in tbx.fetch(name, start - 1, end):
+                f = line.split("\t")
+                if len(f) < 8:
+                    raise VcfError(
+                        path, f"record {line[:40]!r} has {len(f)} columns; a VCF record has 8 or more"
+                    )
+                cursor.last = f"{f[0]}:{f[1]}"
+                pos = int(f[1])
+                if pos < start or pos + len(f[3]) - 1 > end or "<" in f[4]:
+                    key = (chrom, f[1], f[3], f[4])
                     if pos < start and key in spill:
                         continue
                     spill.add(key)
-                yield chrom, variant
-            if returned != _count_lines(path, index, query, cursor):
-                raise VcfError(
-                    path,
-                    f"records in {query} could not all be read (stopped after "
-                    f"{cursor.last}); the file is corrupt or has a malformed line",
-                )
+                yield chrom, f
 
 
 # ---------------------------------------------------------------- calls
 
+_MISSING = ("", ".")
 
-def _int_scalar(values: object) -> int | None:
-    """First sample's first value of a cyvcf2 FORMAT array as int (floats floored), or None."""
-    if values is None:
+
+def _int(text: str | None) -> int | None:
+    if text is None or text in _MISSING:
         return None
-    x = values[0][0]  # type: ignore[index]
-    if values.dtype.kind == "f":  # type: ignore[attr-defined]
-        return None if x != x else math.floor(x)
-    return None if x <= _INT_MISSING else int(x)
-
-
-def _text_scalar(values: object) -> str | None:
-    if values is None:
-        return None
-    x = values[0]  # type: ignore[index]
-    if hasattr(x, "__len__") and not isinstance(x, str):
-        x = x[0]
-    text = x.decode() if isinstance(x, bytes) else str(x)
-    return None if text in ("", ".") else text
-
-
-def _ad(values: object) -> list[int | None] | None:
-    if values is None:
-        return None
-    return [int(x) if x >= 0 else None for x in values[0].tolist()]  # type: ignore[index]
-
-
-def _af_value(value: object, number: str, allele: int) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, tuple):
-        i = allele if number == "R" else allele - 1
-        value = value[i] if i < len(value) else None
     try:
-        number_value = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return int(text)
+    except ValueError:
+        return math.floor(float(text))  # a Float-typed GQ; floor is the conservative side
+
+
+def _ints(text: str | None) -> list[int | None] | None:
+    if text is None or text in _MISSING:
         return None
-    # Float INFO values are float32 in the file: round to its 7 significant digits so that
-    # 0.001 stays 0.001 (not 0.0010000000475) when compared with a frequency cap.
-    return None if math.isnan(number_value) else float(f"{number_value:.7g}")
+    return [None if x in _MISSING else int(x) for x in text.split(",")]
+
+
+def _info_value(info: str, key: str) -> str | None:
+    """Value of one INFO key in the raw INFO column (None when absent)."""
+    if info.startswith(key + "="):
+        start = len(key) + 1
+    else:
+        at = info.find(";" + key + "=")
+        if at < 0:
+            return None
+        start = at + len(key) + 2
+    stop = info.find(";", start)
+    return info[start:] if stop < 0 else info[start:stop]
+
+
+def _af_value(raw: str | None, number: str, allele: int) -> float | None:
+    if raw is None:
+        return None
+    values = raw.split(",")
+    i = allele if number == "R" else allele - 1
+    if len(values) == 1 and number not in ("A", "R"):
+        i = 0
+    text = values[i] if i < len(values) else "."
+    if text in _MISSING:
+        return None
+    value = float(text)
+    return None if math.isnan(value) else value
+
+
+def _parse_gt(gt: str) -> tuple[list[int], bool]:
+    """Allele indices (-1 missing) and phasing; a haploid call is never phased."""
+    if "|" in gt:
+        alleles = [-1 if a == "." else int(a) for a in re.split(r"[/|]", gt)]
+        return alleles, len(alleles) == 2 and "/" not in gt
+    return [-1 if a == "." else int(a) for a in gt.split("/")], False
 
 
 @dataclass(frozen=True)
 class _Plan:
     path: str
-    chrom_names: dict[str, str]
+    sample_column: int  # index of the sample in the tab-split record
     fmt: ann.AnnotationFormat | None
     has: frozenset[str]  # FORMAT fields declared among GQ DP AD PS PGT PID
-    af: tuple[tuple[str, str, str], ...]  # (population, INFO field, Number) for declared fields
-    af_pops: tuple[str, ...]  # every population (columns exist even when undeclared)
+    af_specs: tuple[tuple[str, str] | None, ...]  # per population: (INFO field, Number) or None
+    af_pops: tuple[str, ...]
 
 
 class _Collector:
-    """Column lists for the calls frame, plus the annotation strings to parse in bulk."""
+    """Row tuples for the calls frame, plus the annotation strings to parse in bulk afterwards."""
 
     def __init__(self, plan: _Plan) -> None:
         self.plan = plan
-        self.cols: dict[str, list[object]] = {name: [] for name in CALLS_SCHEMA}
-        self.af: dict[str, list[float | None]] = {pop: [] for pop in plan.af_pops}
-        self.ann_rec: list[int] = []
-        self.ann_raw: list[str] = []
-        self.keys: dict[str, list[object]] = {"rec": [], "allele_num": [], "key": [], "row": []}
-        self.n_records = 0
+        self.rows: list[tuple[object, ...]] = []
+        self.ann_records: list[tuple[int, str]] = []
+        self.ann_alleles: list[tuple[int, int, str, int]] = []  # rec, allele_num, key, row
+        self._format_keys: dict[str, dict[str, int]] = {}
 
-    def add(self, chrom: str, v: cyvcf2.Variant) -> None:
-        gts = v.genotypes[0]
-        alleles = gts[:-1]
+    def _sample_values(self, f: list[str]) -> dict[str, str]:
+        keys = self._format_keys.get(f[8])
+        if keys is None:
+            keys = self._format_keys[f[8]] = {k: i for i, k in enumerate(f[8].split(":"))}
+        values = f[self.plan.sample_column].split(":")
+        return {k: values[i] for k, i in keys.items() if i < len(values)}
+
+    def add(self, chrom: str, f: list[str]) -> None:
+        if len(f) <= self.plan.sample_column:
+            raise VcfError(self.plan.path, f"{f[0]}:{f[1]}: {len(f)} columns, the sample column is missing")
+        sample = self._sample_values(f)
+        alleles, phased = _parse_gt(sample.get("GT", "."))
+        alts = f[4].split(",")
         carried = sorted({a for a in alleles if a > 0})
         if not carried:
             return  # hom-ref or no-call: never needed by the rules
-        alts = v.ALT
         if carried[-1] > len(alts):
-            raise VcfError(
-                self.plan.path,
-                f"{v.CHROM}:{v.POS}: GT allele {carried[-1]} but only {len(alts)} ALT allele(s)",
-            )
+            raise VcfError(self.plan.path, f"{f[0]}:{f[1]}: GT allele {carried[-1]} but {len(alts)} ALT(s)")
         keep = [a for a in carried if not (alts[a - 1].startswith("<") or alts[a - 1] in ("*", "."))]
         if keep:
-            self._add_rows(chrom, v, gts, keep)
+            self._add_rows(chrom, f, sample, (alleles, phased, alts), keep)
 
-    def _phase(self, v: cyvcf2.Variant, gts: list, alleles: list) -> tuple[bool, str | None, list]:
+    def _phase(
+        self, sample: dict[str, str], alleles: list[int], phased: bool
+    ) -> tuple[bool, str | None, list]:
         """(phased, phase set, allele per haplotype) from a '|' GT with PS, or from GATK PGT/PID."""
-        if len(alleles) != 2:
-            return False, None, alleles
-        if gts[-1]:
-            ps = _int_scalar(v.format("PS")) if "PS" in self.plan.has else None
-            return True, None if ps is None else str(ps), alleles
-        if "PGT" in self.plan.has and "PID" in self.plan.has:
-            pgt, pid = _text_scalar(v.format("PGT")), _text_scalar(v.format("PID"))
-            if pgt and pid and "|" in pgt:
-                haps = [int(a) if a.isdigit() else -1 for a in pgt.split("|")]
-                return True, pid, haps
+        if phased:
+            ps = sample.get("PS")
+            return True, None if ps is None or ps in _MISSING else ps, alleles
+        pgt, pid = sample.get("PGT", "."), sample.get("PID", ".")
+        if len(alleles) == 2 and "|" in pgt and pid not in _MISSING:
+            return True, pid, [int(a) if a.isdigit() else -1 for a in pgt.split("|")]
         return False, None, alleles
 
-    def _add_rows(self, chrom: str, v: cyvcf2.Variant, gts: list, keep: list[int]) -> None:
-        plan, cols = self.plan, self.cols
-        alleles = gts[:-1]
-        has = plan.has
-        rec = self.n_records
-        self.n_records += 1
-        pos, ref, alts = v.POS, v.REF, v.ALT
-        sep = "|" if gts[-1] else "/"
-        gt = sep.join("." if a < 0 else str(a) for a in alleles)
-        phased, phase_set, haps = self._phase(v, gts, alleles)
-        gq = _int_scalar(v.format("GQ")) if "GQ" in has else None
-        dp = _int_scalar(v.format("DP")) if "DP" in has else None
-        ad = _ad(v.format("AD")) if "AD" in has else None
-        ad_total = sum(x for x in ad if x is not None) if ad and any(x is not None for x in ad) else None
-        filt = v.FILTER or "PASS"
-        info = v.INFO
-        raw = info.get(plan.fmt.tag) if plan.fmt else None
-        if raw is not None:
-            self.ann_rec.append(rec)
-            self.ann_raw.append(raw)
-            keys = ann.vep_alleles(ref, alts) if plan.fmt.tag == ann.CSQ else alts  # type: ignore[union-attr]
-        af_raw = [(pop, info.get(field), number) for pop, field, number in plan.af]
+    def _annotation_keys(self, info: str, ref: str, alts: list[str]) -> tuple[str, ...] | None:
+        fmt = self.plan.fmt
+        raw = _info_value(info, fmt.tag) if fmt else None
+        if raw is None or raw in _MISSING:
+            return None
+        self.ann_records.append((len(self.ann_records), raw))
+        return ann.vep_alleles(ref, alts) if fmt.tag == ann.CSQ else tuple(alts)  # type: ignore[union-attr]
+
+    def _add_rows(
+        self, chrom: str, f: list[str], sample: dict[str, str], call: tuple, keep: list[int]
+    ) -> None:
+        alleles, phased, alts = call
+        pos, ref, info = int(f[1]), f[3], f[7]
+        gt = sample["GT"]
+        phased, phase_set, haps = self._phase(sample, alleles, phased)
+        has = self.plan.has
+        gq = _int(sample.get("GQ")) if "GQ" in has else None
+        dp = _int(sample.get("DP")) if "DP" in has else None
+        ad = _ints(sample.get("AD")) if "AD" in has else None
+        present = [x for x in ad if x is not None] if ad else []
+        ad_total = sum(present) if present else None
+        rec = len(self.ann_records)
+        keys = self._annotation_keys(info, ref, alts)
+        af_raw = [None if s is None else (_info_value(info, s[0]), s[1]) for s in self.plan.af_specs]
+        filt = "PASS" if f[6] in ("PASS", ".") else f[6]
         for a in keep:
-            row = len(cols["row"])
+            row = len(self.rows)
             on = [i for i, h in enumerate(haps) if h == a] if phased else []
-            values = (
-                row,
-                chrom,
-                pos,
-                ref,
-                alts[a - 1],
-                pos + len(ref) - 1,
-                filt,
-                gt,
-                alleles.count(a),
-                len(alleles),
-                phased,
-                phase_set if phased else None,
-                on[0] if len(on) == 1 else None,
-                gq,
-                dp,
-                ad[0] if ad else None,
-                ad[a] if ad and a < len(ad) else None,
-                ad_total,
-            )
-            for name, value in zip(CALLS_SCHEMA, values, strict=True):
-                cols[name].append(value)
-            for pop in plan.af_pops:
-                self.af[pop].append(None)
-            for pop, value, number in af_raw:
-                self.af[pop][-1] = _af_value(value, number, a)
-            if raw is not None:
-                for name, value in (("rec", rec), ("allele_num", a), ("key", keys[a - 1]), ("row", row)):
-                    self.keys[name].append(value)
+            afs = tuple(None if r is None else _af_value(r[0], r[1], a) for r in af_raw)
+            self.rows.append((
+                row, chrom, pos, ref, alts[a - 1], pos + len(ref) - 1, filt, gt, alleles.count(a),
+                len(alleles), phased, phase_set, on[0] if len(on) == 1 else None, gq, dp,
+                ad[0] if ad else None, ad[a] if ad and a < len(ad) else None, ad_total, *afs,
+            ))  # fmt: skip
+            if keys is not None:
+                self.ann_alleles.append((rec, a, keys[a - 1], row))
 
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         schema = dict(CALLS_SCHEMA) | {f"af_{pop}": pl.Float64() for pop in self.plan.af_pops}
-        data = self.cols | {f"af_{pop}": values for pop, values in self.af.items()}
-        calls = pl.DataFrame(data, schema=schema)
-        records = pl.DataFrame(
-            {"rec": self.ann_rec, "raw": self.ann_raw}, schema={"rec": pl.Int64, "raw": pl.String}
-        )
+        calls = pl.DataFrame(self.rows, schema=schema, orient="row")
+        records = pl.DataFrame(self.ann_records, schema={"rec": pl.Int64, "raw": pl.String}, orient="row")
         alleles = pl.DataFrame(
-            self.keys, schema={"rec": pl.Int64, "allele_num": pl.Int64, "key": pl.String, "row": pl.Int64}
+            self.ann_alleles,
+            schema={"rec": pl.Int64, "allele_num": pl.Int64, "key": pl.String, "row": pl.Int64},
+            orient="row",
         )
         return calls, ann.annotation_frame(self.plan.fmt, records, alleles)
 
 
-def _plan(path: str, header: _Header, af_fields: Mapping[str, str]) -> _Plan:
+def _plan(path: str, header: _Header, sample: str, af_fields: Mapping[str, str]) -> _Plan:
+    if sample not in header.samples:
+        raise VcfError(path, f"sample column {sample!r} is not in the VCF ({len(header.samples)} columns)")
     return _Plan(
         path=path,
-        chrom_names=header.names(),
+        sample_column=9 + header.samples.index(sample),
         fmt=_annotation_format(header),
         has=frozenset(f for f in ("GQ", "DP", "AD", "PS", "PGT", "PID") if f in header.formats),
-        af=tuple(
-            (pop, field, header.info[field][0]) for pop, field in af_fields.items() if field in header.info
+        af_specs=tuple(
+            (field, header.info[field][0]) if field in header.info else None for field in af_fields.values()
         ),
         af_pops=tuple(af_fields),
     )
+
+
+def _read_header(path: str) -> _Header:
+    vcf = _open(path)
+    try:
+        return _header(vcf)
+    finally:
+        vcf.close()
 
 
 def read_calls(
     path: str | os.PathLike[str],
     sample: str,
     regions: Sequence[Region],
-    facts: VcfFacts,
+    facts: VcfFacts | None,
     af_fields: Mapping[str, str],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(calls, annotations) frames (frames.md) for one sample, reading only ``regions`` via the index.
 
-    ``regions``: (canonical chrom, start, end), 1-based inclusive, already merged. ``facts`` comes
-    from ``inspect_vcf`` (run it first: this function trusts the validation it did).
+    ``regions``: (canonical chrom, start, end), 1-based inclusive, already merged. Run
+    ``inspect_vcf`` first: this function trusts the validation it did (``facts`` is not re-read).
+    The header is read with cyvcf2; records come as text through pysam's tabix iterator and are
+    parsed here (faster than cyvcf2 record access, and every malformed value is an error).
     """
     path = os.fspath(path)
-    vcf = _open(path, [sample])
-    try:
-        header = _header(vcf)
-        if sample not in header.samples:
-            raise VcfError(path, f"sample column {sample!r} is not in the VCF")
-        collector = _Collector(_plan(path, header, af_fields))
-        for chrom, variant in _iter_regions(vcf, path, regions, collector.plan.chrom_names):
-            collector.add(chrom, variant)
-    finally:
-        vcf.close()
+    header = _read_header(path)
+    collector = _Collector(_plan(path, header, sample, af_fields))
+    cursor = _Cursor()
+    with _translated(path, cursor):
+        for chrom, fields in _region_lines(path, regions, header.names(), cursor):
+            collector.add(chrom, fields)
     return collector.frames()
 
 
@@ -564,7 +557,13 @@ def read_calls(
 
 def _windows(windows: Sequence[tuple[int, ...]], chrom: str) -> list[Region]:
     """Accept (start, end) or (chrom, start, end) windows."""
-    return [(chrom, w[-2], w[-1]) for w in windows]
+    return [(chrom, int(w[-2]), int(w[-1])) for w in windows]
+
+
+def _in_par_any(chrom: str, pos: int, build: str) -> bool:
+    if chrom == "Y":
+        return any(start <= pos <= end for start, end in PARS_Y[build])
+    return in_par(chrom, pos, build)
 
 
 def read_sex_evidence(
@@ -580,36 +579,29 @@ def read_sex_evidence(
     with two different alleles. Windows are (start, end) or (chrom, start, end), 1-based inclusive.
     """
     path = os.fspath(path)
-    vcf = _open(path, [sample])
+    header = _read_header(path)
+    plan = _plan(path, header, sample, {})
+    collector = _Collector(plan)
     counts = {"X": 0, "Y": 0, "het": 0}
-    try:
-        header = _header(vcf)
-        names = header.names()
-        regions = _windows(x_windows, "X") + _windows(y_windows, "Y")
-        for chrom, v in _iter_regions(vcf, path, regions, names):
-            alleles = v.genotypes[0][:-1]
-            if min(alleles) < 0 or max(alleles) == 0 or _in_par_any(chrom, v.POS, build):
+    regions = _windows(x_windows, "X") + _windows(y_windows, "Y")
+    cursor = _Cursor()
+    with _translated(path, cursor):
+        for chrom, f in _region_lines(path, regions, header.names(), cursor):
+            if len(f) <= plan.sample_column:
+                raise VcfError(path, f"{f[0]}:{f[1]}: the sample column is missing")
+            alleles, _ = _parse_gt(collector._sample_values(f).get("GT", "."))
+            if min(alleles) < 0 or max(alleles) == 0 or _in_par_any(chrom, int(f[1]), build):
                 continue
             counts[chrom] += 1
             counts["het"] += chrom == "X" and len(alleles) == 2 and alleles[0] != alleles[1]
-    finally:
-        vcf.close()
     return SexEvidence(
         x_calls=counts["X"],
         x_het=counts["het"],
         y_calls=counts["Y"],
         x_windows=len(x_windows),
         y_windows=len(y_windows),
-        has_y_contig="Y" in names,
+        has_y_contig="Y" in header.names(),
     )
-
-
-def _in_par_any(chrom: str, pos: int, build: str) -> bool:
-    from screening.domain import PARS_Y
-
-    if chrom == "Y":
-        return any(start <= pos <= end for start, end in PARS_Y[build])
-    return in_par(chrom, pos, build)
 
 
 # ---------------------------------------------------------------- ClinVar
@@ -635,54 +627,49 @@ def _iso_date(text: str | None) -> str | None:
     return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None
 
 
-def _clinvar_records(vcf: cyvcf2.VCF, path: str, regions: Sequence[Region] | None, indexed: bool):
-    """(canonical chrom, record): region queries when indexed, else one sequential pass filtered."""
-    if regions is not None and indexed:
-        yield from _iter_regions(vcf, path, regions, _header(vcf).names())
-        return
+@dataclass(frozen=True)
+class _ClinVarRecord:
+    chrom: str  # canonical
+    pos: int
+    vid: str
+    ref: str
+    alts: list[str]
+    info: Mapping[str, str | None]  # only the keys read below
+
+
+_CLINVAR_KEYS = ("CLNSIG", "CLNSIGCONF", "CLNREVSTAT", "GENEINFO")
+
+
+def _clinvar_indexed(path: str, regions: Sequence[Region], names: Mapping[str, str], cursor: _Cursor):
+    for chrom, f in _region_lines(path, regions, names, cursor):
+        info = {k: _info_value(f[7], k) for k in _CLINVAR_KEYS}
+        yield _ClinVarRecord(chrom, int(f[1]), f[2], f[3], f[4].split(","), info)
+
+
+def _clinvar_sequential(vcf: cyvcf2.VCF, regions: Sequence[Region] | None, cursor: _Cursor):
+    """One pass over the whole file (no index), keeping records overlapping the regions."""
     wanted: dict[str, list[tuple[int, int]]] = {}
     for chrom, start, end in regions or ():
         wanted.setdefault(canonical_chrom(chrom), []).append((start, end))
-    cursor = _Cursor()
-    for v in _records_all(vcf, path, cursor):
+    for v in vcf:
+        cursor.last = f"{v.CHROM}:{v.POS}"
         chrom = canonical_chrom(v.CHROM)
         if regions is None or any(s <= v.end and e >= v.POS for s, e in wanted.get(chrom, ())):
-            yield chrom, v
+            info = {k: v.INFO.get(k) for k in _CLINVAR_KEYS}
+            yield _ClinVarRecord(chrom, v.POS, v.ID or ".", v.REF, v.ALT, info)
 
 
-def _records_all(vcf: cyvcf2.VCF, path: str, cursor: _Cursor) -> Iterator[cyvcf2.Variant]:
-    it = iter(vcf)
-    while True:
-        try:
-            v = next(it)
-        except StopIteration:
-            return
-        except Exception as exc:
-            raise ClinVarError(path, f"malformed or unreadable record after {cursor.last} ({exc})") from exc
-        cursor.last = f"{v.CHROM}:{v.POS}"
-        yield v
-
-
-def _clinvar_rows(records: Iterator[tuple[str, cyvcf2.Variant]]) -> dict[str, list[object]]:
-    cols: dict[str, list[object]] = {name: [] for name in CLINVAR_SCHEMA}
-    for chrom, v in records:
-        info = v.INFO
-        clnsig = info.get("CLNSIG")
-        plp, blb = ann.clinvar_counts(clnsig, info.get("CLNSIGCONF"))
-        shared = (
-            v.ID,
-            clnsig,
-            plp,
-            blb,
-            ann.review_stars(info.get("CLNREVSTAT")),
-            ann.clinvar_genes(info.get("GENEINFO")),
-        )
-        for alt in v.ALT:
-            if alt.startswith("<") or alt in ("*", "."):
-                continue
-            for name, value in zip(CLINVAR_SCHEMA, (chrom, v.POS, v.REF, alt, *shared), strict=True):
-                cols[name].append(value)
-    return cols
+def _clinvar_rows(records: Iterator[_ClinVarRecord]) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for r in records:
+        clnsig = r.info["CLNSIG"]
+        plp, blb = ann.clinvar_counts(clnsig, r.info["CLNSIGCONF"])
+        stars = ann.review_stars(r.info["CLNREVSTAT"])
+        gene = ann.clinvar_genes(r.info["GENEINFO"])
+        for alt in r.alts:
+            if not (alt.startswith("<") or alt in ("*", ".")):
+                rows.append((r.chrom, r.pos, r.ref, alt, r.vid, clnsig, plp, blb, stars, gene))
+    return rows
 
 
 def read_clinvar(
@@ -690,9 +677,10 @@ def read_clinvar(
 ) -> ClinVarSnapshot:
     """A ClinVar VCF as a snapshot, optionally restricted to regions (canonical, 1-based inclusive).
 
-    The file must be BGZF with its EOF block. An index is optional: without one (as in small
-    excerpts) the file is read once sequentially and filtered to the regions. A ``##reference`` or
-    ``##contig`` lengths naming another build is an error; ``##fileDate`` gives the release date.
+    The file must be BGZF with its EOF block. With an index and regions, only the regions are read
+    through the index; without an index (as in small excerpts) the whole file is read once with
+    cyvcf2 and filtered. A ``##reference`` or ``##contig`` length naming another build is an error;
+    ``##fileDate`` gives the release date (ISO).
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -702,19 +690,24 @@ def read_clinvar(
     if indexed:
         _find_index(path, ClinVarError)
     vcf = _open(path, error=ClinVarError)
+    cursor = _Cursor()
     try:
         header = _header(vcf)
         problems = _clinvar_build_problems(header, build)
         if problems:
             raise ClinVarError(path, "; ".join(problems))
-        cols = _clinvar_rows(_clinvar_records(vcf, path, regions, indexed))
+        with _translated(path, cursor, ClinVarError):
+            if indexed and regions is not None:
+                rows = _clinvar_rows(_clinvar_indexed(path, regions, header.names(), cursor))
+            else:
+                rows = _clinvar_rows(_clinvar_sequential(vcf, regions, cursor))
     except ScreeningError as exc:
         if isinstance(exc, ClinVarError):
             raise
-        raise ClinVarError(path, str(exc)) from exc
+        raise ClinVarError(path, str(exc).removeprefix(f"{path}: ")) from exc
     finally:
         vcf.close()
-    records = pl.DataFrame(cols, schema=CLINVAR_SCHEMA).unique(maintain_order=True)
+    records = pl.DataFrame(rows, schema=CLINVAR_SCHEMA, orient="row").unique(maintain_order=True)
     return ClinVarSnapshot(
         source=os.path.basename(path),
         release_date=_iso_date(header.file_date),
