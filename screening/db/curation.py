@@ -1,0 +1,178 @@
+"""Panel curation in the database: version lists, retirement, change messages, re-screening rows.
+
+Queries live in ``curation.sql`` (loaded with the pipeline's named-query parser). Immutability is the
+database's job (migration 0002); this module only speaks to it and turns its refusals into
+:class:`~screening.errors.StateError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import psycopg
+
+from screening.db import panels as db_panels
+from screening.db.batches import BatchRow, SampleRow
+from screening.db.sql import parse_queries
+from screening.db.sql import query as pipeline_query
+from screening.domain import Version
+from screening.errors import NotFoundError, StateError
+
+
+@cache
+def _queries() -> dict[str, str]:
+    return parse_queries(resources.files("screening.db").joinpath("curation.sql").read_text("utf-8"))
+
+
+def query(name: str) -> str:
+    return _queries()[name]
+
+
+@contextlib.contextmanager
+def refused_as_state_error() -> Iterator[None]:
+    """The database's refusals (immutability, retirement triggers) become StateError."""
+    try:
+        yield
+    except psycopg.errors.RestrictViolation as exc:
+        raise StateError(exc.diag.message_primary or str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    id: int
+    panel_id: str
+    version: Version
+    name: str
+    genome_build: str
+    sha256: str
+    published_at: datetime
+    published_by: str
+    change_message: str
+    retired_at: datetime | None
+    retired_by: str | None
+    retired_reason: str | None
+    clinvar_release_date: str | None
+    clinvar_sha256: str | None
+    active_genes: int
+    gene_entries: int
+    batches: int
+    runs: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.panel_id}@{self.version}"
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> VersionSummary:
+        values = {k: row[k] for k in cls.__dataclass_fields__ if k != "version"}
+        return cls(version=Version(row["major"], row["minor"]), **values)
+
+
+@dataclass(frozen=True)
+class ScreenedSample:
+    """A screened sample with its current run and the batch submission time (the cohort cut-off)."""
+
+    sample: SampleRow
+    run_id: int
+    lab_batch_id: str
+    batch_submitted_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ScreenedSample:
+        return cls(SampleRow.from_row(row), row["run_id"], row["lab_batch_id"], row["batch_submitted_at"])
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    sample_pk: int
+    sample_id: str
+    state: str
+    run_id: int | None
+    panel_version_id: int | None
+
+
+def set_change_message(conn: psycopg.Connection, message: str) -> None:
+    """The message stored with a version published later in this transaction."""
+    conn.execute(query("set_change_message"), {"message": message})
+
+
+def list_versions(conn: psycopg.Connection, panel_id: str | None = None) -> list[VersionSummary]:
+    rows = conn.execute(query("list_panel_versions"), {"panel_id": panel_id}).fetchall()
+    return [VersionSummary.from_row(r) for r in rows]
+
+
+def summary(conn: psycopg.Connection, panel_id: str, version: Version) -> VersionSummary:
+    for item in list_versions(conn, panel_id):
+        if item.version == version:
+            return item
+    raise NotFoundError(f"panel version {panel_id}@{version} is not published (screening panel list)")
+
+
+def require_version(conn: psycopg.Connection, label: str) -> db_panels.PanelVersionRow:
+    """The published version named ``panel@MAJOR.MINOR``; NotFoundError/ValueError otherwise."""
+    panel_id, version = db_panels.parse_label(label)
+    row = db_panels.find_version(conn, panel_id, version)
+    if row is None:
+        raise NotFoundError(f"panel version {label} is not published (screening panel list)")
+    return row
+
+
+def retire(conn: psycopg.Connection, panel_version_id: int, reason: str) -> dict[str, Any]:
+    if not reason.strip():
+        raise StateError("a retirement needs a reason")
+    with refused_as_state_error():
+        row = conn.execute(
+            query("retire_panel_version"), {"id": panel_version_id, "reason": reason}
+        ).fetchone()
+    if row is None:
+        label = db_panels.get_version(conn, panel_version_id).label
+        raise StateError(f"panel version {label} is already retired")
+    return row
+
+
+def screened_samples(conn: psycopg.Connection, panel_id: str, batch_pk: int | None) -> list[ScreenedSample]:
+    params = {"panel_id": panel_id, "batch_id": batch_pk}
+    return [ScreenedSample.from_row(r) for r in conn.execute(query("screened_samples"), params)]
+
+
+def find_batch(conn: psycopg.Connection, lab_batch_id: str) -> BatchRow:
+    row = conn.execute(pipeline_query("find_batch"), {"lab_batch_id": lab_batch_id}).fetchone()
+    if row is None:
+        raise NotFoundError(f"batch {lab_batch_id} does not exist (screening batch list)")
+    return BatchRow.from_row(row)
+
+
+def move_batch_to_version(
+    conn: psycopg.Connection, batch: BatchRow, target: db_panels.PanelVersionRow
+) -> list[int]:
+    """Queue a finished batch's samples again under ``target`` (caller's transaction; enqueue later)."""
+    if conn.execute(query("open_samples"), {"batch_id": batch.id}).fetchone()["open"]:
+        raise StateError(
+            f"batch {batch.lab_batch_id} still has samples queued or running: wait for it to finish"
+        )
+    builds = {r["genome_build"] for r in conn.execute(query("batch_builds"), {"batch_id": batch.id})}
+    if builds - {target.genome_build}:
+        raise StateError(
+            f"batch {batch.lab_batch_id} was screened on {', '.join(sorted(builds))}; "
+            f"{target.label} is {target.genome_build}"
+        )
+    with refused_as_state_error():
+        params = {"batch_id": batch.id, "panel_version_id": target.id}
+        ids = [r["id"] for r in conn.execute(query("move_samples_to_version"), params)]
+    if ids:
+        conn.execute(pipeline_query("reopen_batch"), {"batch_id": batch.id, "count": len(ids)})
+    return ids
+
+
+def batch_runs(conn: psycopg.Connection, batch_pk: int, panel_version_ids: list[int]) -> list[BatchRun]:
+    params = {"batch_id": batch_pk, "panel_version_ids": panel_version_ids}
+    return [
+        BatchRun(r["sample_pk"], r["sample_id"], r["state"], r["run_id"], r["panel_version_id"])
+        for r in conn.execute(query("batch_runs"), params)
+    ]
