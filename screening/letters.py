@@ -14,15 +14,18 @@ as words ("not recorded", "not supplied", "not used") on purpose, before renderi
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import weasyprint
+from weasyprint.css import ColorProfile
 from weasyprint.urls import FatalURLFetchingError
 
 from screening.cases import (
@@ -40,6 +43,7 @@ from screening.errors import Problem, ValidationError
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "letters"
 TEMPLATES = {kind: f"{kind.value}.html" for kind in LetterKind}
 PDF_VARIANT = "pdf/a-3u"
+OUTPUT_INTENT = "letters-srgb"
 
 MOI_LABELS = {
     Moi.MONOALLELIC: "autosomal dominant (monoallelic)",
@@ -314,11 +318,28 @@ class _NoFetching(weasyprint.URLFetcher):
         raise _RefuseAll(f"letters fetch no URLs (refused {url.split(':', 1)[0]} URL)")
 
 
+@cache
+def _srgb_icc() -> bytes:
+    return (resources.files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+
+
+def _output_intent() -> dict[str, ColorProfile]:
+    """The sRGB output intent PDF/A needs, given explicitly: WeasyPrint's own ``output_intent="srgb"``
+    path leaves the ICC file open (a ResourceWarning, an error under the test settings). A fresh
+    profile per document, as WeasyPrint writes the PDF object reference into it."""
+    profile = ColorProfile(
+        io.BytesIO(_srgb_icc()), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"])
+    )
+    return {OUTPUT_INTENT: profile}
+
+
 def html_to_pdf(html: str) -> bytes:
     """PDF/A-3u from letter HTML; deterministic for the same HTML on one installation."""
     try:
         document = weasyprint.HTML(string=html, base_url=None, url_fetcher=_NoFetching())
-        return document.write_pdf(pdf_variant=PDF_VARIANT)
+        return document.write_pdf(
+            pdf_variant=PDF_VARIANT, output_intent=OUTPUT_INTENT, color_profiles=_output_intent()
+        )
     except _RefuseAll as exc:
         raise LetterError("letter PDF", [Problem("letter HTML", str(exc))]) from None
 
