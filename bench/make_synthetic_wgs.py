@@ -56,8 +56,10 @@ def record(rng: random.Random, chrom: str, pos: int) -> str:
         for i in range(3)
     )
     info = f"AC={2 if hom else 1};AF={0.5 if not hom else 1.0};AN=2;DP={dp};gnomAD_AF={af:.5f};CSQ={csq}"
-    fmt = f"{gt}:{dp - ad_alt},{ad_alt}:{dp}:{rng.randint(20, 99)}:{rng.randint(0, 900)},0,{rng.randint(0, 900)}"
-    return f"chr{chrom}\t{pos}\t.\t{ref}\t{alt}\t{rng.randint(30, 3000)}.0\tPASS\t{info}\tGT:AD:DP:GQ:PL\t{fmt}\n"
+    pl = f"{rng.randint(0, 900)},0,{rng.randint(0, 900)}"
+    fmt = f"{gt}:{dp - ad_alt},{ad_alt}:{dp}:{rng.randint(20, 99)}:{pl}"
+    qual = f"{rng.randint(30, 3000)}.0"
+    return f"chr{chrom}\t{pos}\t.\t{ref}\t{alt}\t{qual}\tPASS\t{info}\tGT:AD:DP:GQ:PL\t{fmt}\n"
 
 
 def main(out_dir: str, n_records: int = 4_500_000, n_regions: int = 200) -> None:

@@ -246,6 +246,7 @@ def annotation_frame(
             pl.col("mane_select").is_not_null().alias("mane_select"),
             pl.col("mane_clinical").is_not_null().alias("mane_clinical"),
         )
+        .unique(maintain_order=True)
         .sort("row", maintain_order=True)
         .collect()
     )

@@ -306,13 +306,15 @@ def _translated(path: str, cursor: _Cursor, error: type[VcfError] = VcfError) ->
 
 
 def _sorted_regions(regions: Sequence[Region], names: Mapping[str, str]) -> list[tuple[Region, str]]:
-    """Regions on contigs the file declares, sorted, each with the contig name as the file writes it."""
+    """Regions on contigs the file declares, in the file's contig order, each with the contig name
+    as the file writes it."""
+    rank = {canon: i for i, canon in enumerate(names)}
     out = []
-    for chrom, start, end in sorted(regions, key=lambda r: (canonical_chrom(r[0]), r[1], r[2])):
-        name = names.get(canonical_chrom(chrom))
-        if name is not None:
-            out.append(((canonical_chrom(chrom), max(1, int(start)), int(end)), name))
-    return out
+    for chrom, start, end in regions:
+        canon = canonical_chrom(chrom)
+        if canon in names:
+            out.append(((canon, max(1, int(start)), int(end)), names[canon]))
+    return sorted(out, key=lambda r: (rank[r[0][0]], r[0][1], r[0][2]))
 
 
 def _region_lines(

@@ -69,7 +69,8 @@ CSQ_ROWS = [
     "protein_coding|HGNC:1||NM_2.1,"
     "T|inframe_deletion|MODERATE|GENE1|ENSG1|Transcript|ENST00000000001.4|protein_coding|HGNC:1|NM_1.2| "
     "GT:AD:DP:GQ 1/2:1,9,10:20:40",
-    "2 6000 . C T 50 PASS CSQ=T|stop_gained|HIGH|GENE1|ENSG1|Transcript|ENST00000000001.4|protein_coding|1|NM_1.2| "
+    "2 6000 . C T 50 PASS "
+    "CSQ=T|stop_gained|HIGH|GENE1|ENSG1|Transcript|ENST00000000001.4|protein_coding|1|NM_1.2| "
     "GT:AD:DP:GQ 0/1:10,10:20:40",
     "2 7000 . G A 50 PASS . GT:AD:DP:GQ 0/1:10,10:20:40",
 ]
