@@ -207,6 +207,8 @@ def diff_table(d: PanelDiff) -> str:
     for title, rows in sections:
         if rows:
             lines += ["", f"{title} ({len(rows)}):", *rows]
+    if len(lines) == 1:
+        lines.append("no change besides the version")
     return "\n".join(lines) + "\n"
 
 
