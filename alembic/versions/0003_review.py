@@ -85,6 +85,7 @@ CREATE TABLE issued_letters (
   run_id            bigint NOT NULL REFERENCES screening_run(id),
   kind              text NOT NULL,
   sha256            text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+  pdf_sha256        text NOT NULL CHECK (pdf_sha256 ~ '^[0-9a-f]{64}$'),
   template_version  text NOT NULL,
   issued_by         text NOT NULL,
   issued_at         timestamptz NOT NULL DEFAULT clock_timestamp(),

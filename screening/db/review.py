@@ -14,9 +14,18 @@ from typing import Any
 
 import psycopg
 
-from screening.cases import AcmgClass, CaseDecision, FindingCall, FindingDecision, Identity
+from screening.cases import (
+    AcmgClass,
+    CaseDecision,
+    CaseView,
+    FindingCall,
+    FindingDecision,
+    Identity,
+    RenderedLetter,
+)
+from screening.db import results
 from screening.db.sql import parse_queries
-from screening.domain import Outcome
+from screening.domain import Outcome, SampleQc
 from screening.errors import NotFoundError, ScreeningError, StateError
 
 ROLES = ("lab", "reviewer", "curator", "admin")
@@ -105,6 +114,7 @@ class IssuedLetter:
     run_id: int
     kind: str
     sha256: str
+    pdf_sha256: str
     template_version: str
     issued_by: str
     issued_at: datetime
@@ -113,19 +123,6 @@ class IssuedLetter:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> IssuedLetter:
         return cls(**_fields(cls, row))
-
-
-@dataclass(frozen=True)
-class NewLetter:
-    sample_pk: int
-    run_id: int
-    kind: str
-    sha256: str
-    template_version: str
-    issued_by: str
-    issued_on: date
-    pdf: bytes
-    html: str
 
 
 # ---------------------------------------------------------------- users
@@ -228,6 +225,12 @@ def get_identity(conn: psycopg.Connection, sample_pk: int, viewer: str, purpose:
     return _identity(row)
 
 
+def log_identity_view(conn: psycopg.Connection, sample_pk: int, viewer: str, purpose: str) -> None:
+    conn.execute(
+        query("log_identity_view"), {"sample_pk": sample_pk, "viewed_by": viewer, "purpose": purpose}
+    )
+
+
 def identity_views(conn: psycopg.Connection, sample_pk: int) -> list[dict[str, Any]]:
     return conn.execute(query("list_identity_views"), {"sample_pk": sample_pk}).fetchall()
 
@@ -296,8 +299,21 @@ def case_decisions(conn: psycopg.Connection, run_id: int) -> list[CaseDecision]:
 # ---------------------------------------------------------------- letters
 
 
-def store_letter(conn: psycopg.Connection, letter: NewLetter) -> int:
-    return conn.execute(query("insert_issued_letter"), dict(letter.__dict__)).fetchone()["id"]
+def store_letter(conn: psycopg.Connection, sample_pk: int, run_id: int, letter: RenderedLetter) -> int:
+    """Keep an issued letter: its HTML and PDF, both sha256, template version, who and when."""
+    params = {
+        "sample_pk": sample_pk,
+        "run_id": run_id,
+        "kind": letter.kind.value,
+        "sha256": letter.sha256,
+        "pdf_sha256": letter.pdf_sha256,
+        "template_version": letter.template_version,
+        "issued_by": letter.issued_by,
+        "issued_on": letter.issued_on,
+        "pdf": letter.pdf,
+        "html": letter.html,
+    }
+    return conn.execute(query("insert_issued_letter"), params).fetchone()["id"]
 
 
 def list_letters(conn: psycopg.Connection, sample_pk: int) -> list[IssuedLetter]:
@@ -314,9 +330,24 @@ def get_letter(conn: psycopg.Connection, letter_id: int) -> tuple[IssuedLetter, 
     return IssuedLetter.from_row(row), bytes(row["pdf"]), row["html"]
 
 
-def batch_letter_targets(
-    conn: psycopg.Connection, batch_pk: int, outcome: str, kind: str
-) -> list[dict[str, Any]]:
-    """Screened babies of a batch with ``outcome``: sample pk, lab id, run id, and ``issued`` (bool)."""
-    params = {"batch_pk": batch_pk, "outcome": outcome, "kind": kind}
-    return conn.execute(query("batch_letter_targets"), params).fetchall()
+def batch_runs(conn: psycopg.Connection, batch_pk: int) -> list[dict[str, Any]]:
+    """Screened babies of a batch: ``sample_pk``, ``sample_id``, ``run_id``, ``issued`` (letter kinds)."""
+    return conn.execute(query("batch_runs"), {"batch_pk": batch_pk}).fetchall()
+
+
+# ---------------------------------------------------------------- the case as reviewed
+
+
+def load_case(conn: psycopg.Connection, run_id: int, identity_for: tuple[str, str] | None) -> CaseView:
+    """The case of one screening run with its decisions (carriers dropped by CaseView).
+
+    ``identity_for`` = (viewer, purpose) loads the identity and records the view; None leaves it out.
+    """
+    header = case_header(conn, run_id)
+    result = results.load_results(conn, [run_id])[run_id]
+    qc = SampleQc(header["pct_autosomal_15x"], header["q30_gb"], header["contamination_pct"])
+    decisions = tuple(d.decision for d in finding_decisions(conn, run_id))
+    outcomes = case_decisions(conn, run_id)
+    review = (decisions, outcomes[-1] if outcomes else None)
+    identity = get_identity(conn, header["sample_pk"], *identity_for) if identity_for else None
+    return CaseView.from_result(result, header["lab_batch_id"], qc, review, identity)

@@ -125,25 +125,27 @@ SELECT * FROM case_decisions WHERE run_id = %(run_id)s ORDER BY id;
 
 -- insert_issued_letter --
 -- An issued letter with its rendered HTML and PDF.
-INSERT INTO issued_letters (sample_pk, run_id, kind, sha256, template_version, issued_by, issued_on, pdf, html)
-VALUES (%(sample_pk)s, %(run_id)s, %(kind)s, %(sha256)s, %(template_version)s, %(issued_by)s, %(issued_on)s,
-        %(pdf)s, %(html)s)
+INSERT INTO issued_letters (sample_pk, run_id, kind, sha256, pdf_sha256, template_version, issued_by, issued_on,
+                            pdf, html)
+VALUES (%(sample_pk)s, %(run_id)s, %(kind)s, %(sha256)s, %(pdf_sha256)s, %(template_version)s, %(issued_by)s,
+        %(issued_on)s, %(pdf)s, %(html)s)
 RETURNING id;
 
 -- list_issued_letters --
 -- Letters issued for a baby, newest first (without their bytes).
-SELECT id, sample_pk, run_id, kind, sha256, template_version, issued_by, issued_at, issued_on, length(pdf) AS pdf_bytes
+SELECT id, sample_pk, run_id, kind, sha256, pdf_sha256, template_version, issued_by, issued_at, issued_on,
+       length(pdf) AS pdf_bytes
 FROM issued_letters WHERE sample_pk = %(sample_pk)s ORDER BY id DESC;
 
 -- get_issued_letter --
 -- One issued letter with its bytes.
 SELECT * FROM issued_letters WHERE id = %(id)s;
 
--- batch_letter_targets --
--- Screened babies of a batch with a given outcome, with whether a letter of this kind exists for their run.
+-- batch_runs --
+-- Screened babies of a batch (current run each), with the kinds of letter already issued for the run.
 SELECT s.id AS sample_pk, s.sample_id, r.id AS run_id,
-       EXISTS (SELECT 1 FROM issued_letters l WHERE l.run_id = r.id AND l.kind = %(kind)s) AS issued
+       coalesce((SELECT array_agg(DISTINCT l.kind) FROM issued_letters l WHERE l.run_id = r.id), '{}') AS issued
 FROM sample s
 JOIN screening_run r ON r.sample_id = s.id AND r.panel_version_id = s.panel_version_id
-WHERE s.batch_id = %(batch_pk)s AND s.state = 'screened' AND r.outcome = %(outcome)s
+WHERE s.batch_id = %(batch_pk)s AND s.state = 'screened'
 ORDER BY s.id;

@@ -1,0 +1,152 @@
+"""``screening serve``, ``screening user add``, ``screening identity import``.
+
+Passwords are read from standard input or a prompt, never from a command-line option (they would be
+visible in the process list and the shell history). Identity values are never printed: only counts
+and sample ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import click
+
+from screening.errors import ScreeningError, ValidationError
+
+EXIT_INPUT = 2
+ROLES = ("lab", "reviewer", "curator", "admin")
+
+
+def _fail(exc: ScreeningError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(EXIT_INPUT)
+
+
+def _settings():
+    from screening.config import load_settings
+
+    return load_settings()
+
+
+@click.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="SCREENING_WEB_HOST",
+    help="Interface to listen on [env SCREENING_WEB_HOST].",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    envvar="SCREENING_WEB_PORT",
+    help="Port [env SCREENING_WEB_PORT].",
+)
+def serve(host: str, port: int) -> None:
+    """Run the web app (lab, review and curator pages; JSON API at /api/v1, OpenAPI at /api/openapi.json)."""
+    import uvicorn
+
+    from screening.web.app import create_app
+
+    try:
+        app = create_app(_settings())
+    except ScreeningError as exc:
+        _fail(exc)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@click.group()
+def user() -> None:
+    """Web users and their roles."""
+
+
+def _read_password(stdin: bool) -> str:
+    if stdin or not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user.command(name="add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
+)
+@click.option("--replace", is_flag=True, help="Set a new password (and role) for an existing user.")
+def user_add(username: str, role: str, password_stdin: bool, replace: bool) -> None:
+    """Add USERNAME with ROLE; the password comes from a prompt, or standard input when piped."""
+    from screening.db import connection, review
+    from screening.web.passwords import hash_password, password_problem
+
+    password = _read_password(password_stdin)
+    problem = password_problem(password)
+    if problem:
+        _fail(ScreeningError(problem))
+    settings = _settings()
+    try:
+        conn = connection.connect(connection.database_url(settings))
+        with conn, connection.transaction(conn, settings.actor):
+            review.add_user(conn, username, role, hash_password(password), replace)
+    except ScreeningError as exc:
+        _fail(exc)
+    click.echo(f"user {username} ({role}) {'updated' if replace else 'added'}")
+
+
+@click.group()
+def identity() -> None:
+    """Babies' identities (names, national numbers, dates of birth, addresses, GP), kept apart."""
+
+
+@identity.command(name="import")
+@click.argument("csv_path", metavar="CSV", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--batch-id", default=None, help="Match sample ids within this batch only.")
+def identity_import(csv_path: Path, batch_id: str | None) -> None:
+    """Import the lab's identity CSV (keyed by sample id). Every row is checked first; nothing is stored
+    when any row has a problem. Prints counts only, never identifying values."""
+    from screening.db import connection
+
+    settings = _settings()
+    try:
+        conn = connection.connect(connection.database_url(settings))
+        with conn:
+            stored = import_identities(conn, settings.actor, csv_path, batch_id)
+    except ScreeningError as exc:
+        _fail(exc)
+    click.echo(f"identities stored for {stored} sample(s)")
+
+
+def import_identities(conn, actor: str, csv_path: Path, batch_id: str | None) -> int:
+    """Validate the whole file and match every row to exactly one sample, then store all in one
+    transaction. Raises ValidationError listing every problem (sample ids and line numbers only)."""
+    from screening import identity as identity_csv
+    from screening.db import connection, review
+    from screening.errors import Problem
+
+    rows = identity_csv.parse_identity_csv(csv_path)
+    source = hashlib.sha256(csv_path.read_bytes()).hexdigest()
+    matches = review.samples_by_lab_id(conn, [r.sample_id for r in rows], batch_id)
+    problems = list(identity_csv.unmatched_samples(rows, set(matches), csv_path.name))
+    for r in rows:
+        found = matches.get(r.sample_id, [])
+        if len(found) > 1:
+            batches = ", ".join(b for _, b in found)
+            problems.append(
+                Problem(
+                    f"{csv_path.name} (sample {r.sample_id})",
+                    f"in several batches ({batches}): use --batch-id",
+                )
+            )
+    if problems:
+        raise ValidationError(csv_path.name, problems)
+    with connection.transaction(conn, actor):
+        for r in rows:
+            review.save_identity(conn, matches[r.sample_id][0][0], r, (source, actor))
+    return len(rows)
+
+
+COMMANDS = (serve, user, identity)

@@ -1,0 +1,121 @@
+"""Batch rendering of the "no condition suspected" letters (parents and GP) of a batch, in a thread of
+the web process, one letter stored per transaction so that progress survives a restart: the page's
+progress bar reads the job's counters, and the letters already issued are never rendered twice.
+
+Every case is checked before anything is rendered and all problems are reported together.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from fastapi import FastAPI
+
+from screening import letters
+from screening.cases import CaseView, LetterKind
+from screening.db import batches, connection, review
+from screening.errors import NotFoundError, ScreeningError
+
+KINDS = (LetterKind.NO_CONDITION_SUSPECTED_PARENTS, LetterKind.NO_CONDITION_SUSPECTED_GP)
+_lock = threading.Lock()
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Job:
+    lab_batch_id: str
+    started_by: str
+    total: int = 0
+    done: int = 0
+    state: str = "running"  # running | finished | failed
+    problems: list[str] = field(default_factory=list)
+
+
+def _jobs(app: FastAPI) -> dict[str, Job]:
+    if not hasattr(app.state, "letter_jobs"):
+        app.state.letter_jobs = {}
+    return app.state.letter_jobs
+
+
+def _batch_pk(conn: Any, lab_batch_id: str) -> int:
+    row = batches.find_batch(conn, lab_batch_id)
+    if row is None:
+        raise NotFoundError(f"batch {lab_batch_id} does not exist")
+    return row.id
+
+
+def pending(conn: Any, batch_pk: int) -> tuple[list[tuple[dict[str, Any], CaseView, LetterKind]], int]:
+    """(letters still to issue as (run row, case without identity, kind), letters already issued)."""
+    todo, issued = [], 0
+    for row in review.batch_runs(conn, batch_pk):
+        case = review.load_case(conn, row["run_id"], None)
+        for kind in KINDS:
+            if case.reported_outcome is not kind.outcome:
+                continue
+            if kind.value in row["issued"]:
+                issued += 1
+            else:
+                todo.append((row, case, kind))
+    return todo, issued
+
+
+def progress(app: FastAPI, conn: Any, lab_batch_id: str) -> dict[str, Any]:
+    todo, issued = pending(conn, _batch_pk(conn, lab_batch_id))
+    job = _jobs(app).get(lab_batch_id)
+    total = issued + len(todo)
+    return {
+        "batch_id": lab_batch_id,
+        "issued": issued,
+        "total": total,
+        "percent": round(100 * issued / total) if total else 100,
+        "job": None
+        if job is None
+        else {"state": job.state, "done": job.done, "total": job.total, "problems": job.problems},
+    }
+
+
+def start(app: FastAPI, lab_batch_id: str, username: str) -> bool:
+    """Start rendering in a thread; False when a job for this batch is already running."""
+    with _lock:
+        job = _jobs(app).get(lab_batch_id)
+        if job is not None and job.state == "running":
+            return False
+        job = _jobs(app)[lab_batch_id] = Job(lab_batch_id, username)
+    url = app.state.web.database_url
+    threading.Thread(target=_run, args=(url, job), name=f"letters-{lab_batch_id}", daemon=True).start()
+    return True
+
+
+def _run(url: str, job: Job) -> None:
+    conn = connection.connect(url)
+    actor = f"web:{job.started_by}"
+    try:
+        todo, _ = pending(conn, _batch_pk(conn, job.lab_batch_id))
+        work = [(row, _with_identity(conn, row, case, kind, actor), kind) for row, case, kind in todo]
+        problems = [str(p) for _, case, kind in work for p in letters.letter_problems(kind, case)]
+        if problems:
+            job.problems, job.state = problems, "failed"
+            return
+        job.total = len(work)
+        for row, case, kind in work:
+            rendered = letters.render_letter(kind, case, job.started_by, date.today())
+            with connection.transaction(conn, actor):
+                review.store_letter(conn, row["sample_pk"], row["run_id"], rendered)
+            job.done += 1
+        job.state = "finished"
+    except ScreeningError as exc:
+        job.problems, job.state = [str(exc)], "failed"
+    except Exception as exc:  # a thread must not die silently; its message may quote letter content
+        log.error("letters of batch %s: unexpected %s", job.lab_batch_id, type(exc).__name__)
+        job.problems, job.state = [f"unexpected {type(exc).__name__}"], "failed"
+    finally:
+        conn.close()
+
+
+def _with_identity(conn: Any, row: dict[str, Any], case: CaseView, kind: LetterKind, actor: str) -> CaseView:
+    identity = review.get_identity(conn, row["sample_pk"], actor, f"{kind.value} letter (batch)")
+    return case.with_identity(identity)

@@ -1,0 +1,41 @@
+"""Admin pages: web users (names and roles; passwords are set here or with ``screening user add``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from screening.db import connection, review
+from screening.db.review import ROLES, User
+from screening.errors import ScreeningError
+from screening.web.auth import check_csrf, require
+from screening.web.common import Conn, flash, render
+from screening.web.passwords import hash_password, password_problem
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+Admin = Annotated[User, Depends(require("admin"))]
+
+
+@router.get("/users")
+def users(request: Request, user: Admin, conn: Conn):
+    return render(request, "admin/users.html", users=review.list_users(conn), roles=ROLES)
+
+
+@router.post("/users", dependencies=[Depends(check_csrf)])
+def add_user(
+    request: Request,
+    user: Admin,
+    conn: Conn,
+    username: Annotated[str, Form()],
+    role: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+):
+    problem = password_problem(password)
+    if problem:
+        raise ScreeningError(problem)
+    with connection.transaction(conn, f"web:{user.username}"):
+        review.add_user(conn, username.strip(), role, hash_password(password), replace=False)
+    flash(request, f"User {username.strip()} ({role}) added.")
+    return RedirectResponse("/admin/users", status_code=303)
