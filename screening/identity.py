@@ -87,8 +87,9 @@ def parse_identity_text(text: str, source: str = "identity.csv", today: date | N
         raise ValidationError(source, problems)
     identities: list[Identity] = []
     seen: dict[str, int] = {}
+    last_end = reader.line_num  # after the header; a quoted field may span lines
     for row in reader:
-        line = reader.line_num
+        line, last_end = last_end + 1, reader.line_num  # the line the record starts on
         values = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
         if None in row:
             problems.append(Problem(f"{source}:{line}", "more fields than header columns"))
