@@ -26,10 +26,10 @@ import numpy as np
 
 from screening.domain import CONTIG_LENGTHS, PanelVersion, SampleQc, Sex
 from screening.errors import Problem, ValidationError
-from screening.simulate_background import BackgroundSpec, background_frame
+from screening.simulate_background import BackgroundSpec, background_frames
 from screening.simulate_plan import BabyTruth, Planter, ScenarioPlan
 from screening.simulate_scenarios import SCENARIOS
-from screening.simulate_vcf import baby_header, bgzip_and_index, merged, write_clinvar, write_lines
+from screening.simulate_vcf import baby_header, write_clinvar, write_records
 
 Scale = Literal["panel", "wgs"]
 SCALES = ("panel", "wgs")
@@ -145,12 +145,9 @@ def _plan_baby(planter: Planter, qc_rng: np.random.Generator, index: int) -> Bab
 
 def write_baby_vcf(path: Path, baby: Baby, spec: BackgroundSpec, rng: np.random.Generator) -> Path:
     """One baby's VCF: background + planted calls, sorted, bgzipped and indexed."""
-    plain = path.with_suffix("")  # babies/<id>.vcf
     source = f"newborn-screening simulate (scenario {baby.scenario})"
-    with plain.open("wb") as handle:
-        handle.write(baby_header(spec.build, spec.style, baby.vcf_sample, source).encode())
-        write_lines(handle, merged(background_frame(spec, rng), baby.plan.calls, spec.style))
-    return bgzip_and_index(plain)
+    header = baby_header(spec.build, spec.style, baby.vcf_sample, source)
+    return write_records(path, header, background_frames(spec, rng), baby.plan.calls, spec.style)
 
 
 def _number(value: float | int | None) -> str:

@@ -8,6 +8,7 @@ position (include list, exclusion list, every synthetic ClinVar record, every pl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,7 @@ WGS_Y_SPACING = 7_000
 Y_CALLABLE_END = {GRCH38: 26_600_000, GRCH37: 28_800_000}  # male-specific euchromatin, roughly
 TELOMERE_BP = 10_000
 MIN_DISTANCE = 3  # from any reserved position
+AF_POOL_SIZE = 4096  # distinct gnomAD value sets drawn per baby
 
 POPULATIONS = ("", "_afr", "_amr", "_asj", "_eas", "_fin", "_nfe", "_sas")
 _GT = {0: "0/1", 1: "1/1", 2: "1", 3: "1/2"}
@@ -42,7 +44,6 @@ _CONSEQUENCE = {
     3: "missense_variant|MODERATE",
     4: "upstream_gene_variant|MODIFIER",
 }
-_BASES = np.array(list("ACGT"))
 INTERGENIC_TAIL = "||||||"
 
 
@@ -63,8 +64,12 @@ class BackgroundSpec:
     style: str  # contig naming
 
 
-def background_frame(spec: BackgroundSpec, rng: np.random.Generator) -> pl.DataFrame:
-    """Columns ``contig`` (index in CONTIGS), ``pos`` and ``line`` (VCF record), sorted."""
+def background_frames(spec: BackgroundSpec, rng: np.random.Generator) -> Iterator[pl.DataFrame]:
+    """Frames with columns ``contig`` (index in CONTIGS), ``pos`` and ``line`` (VCF record), in order.
+
+    One frame per contig at WGS scale (bounded memory), a single frame at panel scale (fewer calls).
+    """
+    af_pool = _af_pool(rng)
     parts, tails = [], {0: INTERGENIC_TAIL}
     for chrom in CONTIGS:
         pos = _clear(_positions(spec, chrom, rng), spec.reserved.get(chrom))
@@ -76,10 +81,31 @@ def background_frame(spec: BackgroundSpec, rng: np.random.Generator) -> pl.DataF
         draws["gene"], draws["cons"] = _consequences(genes, spec.padding_bp, pos, draws["kind"], rng)
         draws["contig"] = np.full(pos.size, CONTIG_INDEX[chrom], dtype=np.int8)
         parts.append(pl.DataFrame(draws))
-    if not parts:
-        return pl.DataFrame(schema={"contig": pl.Int8, "pos": pl.Int64, "line": pl.String})
-    names = {CONTIG_INDEX[c]: vcf_contig(c, spec.style) for c in CONTIGS}
-    return _format(pl.concat(parts), names, tails)
+        if spec.scale == "wgs":
+            yield _format(pl.concat(parts), _names(spec.style), tails, af_pool)
+            parts = []
+    if parts:
+        yield _format(pl.concat(parts), _names(spec.style), tails, af_pool)
+
+
+def _names(style: str) -> dict[int, str]:
+    return {CONTIG_INDEX[c]: vcf_contig(c, style) for c in CONTIGS}
+
+
+def _af_pool(rng: np.random.Generator) -> tuple[pl.Series, pl.Series]:
+    """Pre-formatted gnomAD INFO fields: common single-ALT values, and two-ALT values (common, rare)."""
+    common = rng.integers(100, 5001, (AF_POOL_SIZE, len(POPULATIONS)))
+    rare = rng.integers(10, 100, (AF_POOL_SIZE, len(POPULATIONS)))
+    single, double = [], []
+    for row_c, row_r in zip(common.tolist(), rare.tolist(), strict=True):
+        single.append(";".join(f"gnomAD_AF{p}=0.{c:04d}" for p, c in zip(POPULATIONS, row_c, strict=True)))
+        double.append(
+            ";".join(
+                f"gnomAD_AF{p}=0.{c:04d},0.00{r:02d}"
+                for p, c, r in zip(POPULATIONS, row_c, row_r, strict=True)
+            )
+        )
+    return pl.Series(single, dtype=pl.String), pl.Series(double, dtype=pl.String)
 
 
 # -- positions -----------------------------------------------------------------------------------
@@ -152,14 +178,13 @@ def _draws(spec: BackgroundSpec, chrom: str, pos: np.ndarray, rng: np.random.Gen
     dp = rng.integers(20, 61, n)
     gq = np.where(rng.random(n) < 0.03, rng.integers(5, 30, n), rng.integers(30, 100, n))
     ad = _allele_depths(gt, dp, rng)
-    afs = {f"af{i}": rng.integers(100, 5001, n) for i in range(len(POPULATIONS))}
-    bfs = {f"bf{i}": rng.integers(10, 100, n) for i in range(len(POPULATIONS))}
+    alt1, alt2, nxt = (ref + off) % 4, (ref + off % 3 + 1) % 4, ref_codes(chrom, pos + 1)
+    alleles = np.select(
+        [kind == 1, kind == 2], [16 + ref * 16 + alt1 * 4 + alt2, 80 + ref * 4 + nxt], ref * 4 + alt1
+    )
     return {
         "pos": pos,
-        "ref": _BASES[ref],
-        "next": _BASES[ref_codes(chrom, pos + 1)],
-        "alt1": _BASES[(ref + off) % 4],
-        "alt2": _BASES[(ref + off % 3 + 1) % 4],
+        "alleles": alleles.astype(np.int16),
         "kind": kind,
         "gt": gt,
         "gq": gq,
@@ -167,8 +192,7 @@ def _draws(spec: BackgroundSpec, chrom: str, pos: np.ndarray, rng: np.random.Gen
         "qual": gq * dp // 4 + 10,
         "lowqual": rng.random(n) < 0.02,
         **ad,
-        **afs,
-        **bfs,
+        "af": rng.integers(0, AF_POOL_SIZE, n),
     }
 
 
@@ -225,34 +249,49 @@ def _consequences(
 # -- formatting ----------------------------------------------------------------------------------
 
 
-def _af(col: str) -> pl.Expr:
-    return pl.lit("0.") + pl.col(col).cast(pl.String).str.zfill(4)
+@dataclass(frozen=True)
+class _AlleleCodes:
+    """Texts per allele code: SNV ref*4+alt; multi-allelic 16+ref*16+alt1*4+alt2; deletion 80+ref*4+next."""
+
+    ref_alt: dict[int, str]  # "REF\tALT"
+    csq1: dict[int, str]  # VEP Allele of ALT 1
+    csq2: dict[int, str]  # VEP Allele of ALT 2 (multi-allelic only)
 
 
-def _bf(col: str) -> pl.Expr:
-    return pl.lit("0.00") + pl.col(col).cast(pl.String)
+def _allele_codes() -> _AlleleCodes:
+    b = "ACGT"
+    ref_alt, csq1, csq2 = {}, {}, {}
+    for r, x, y in ((r, x, y) for r in range(4) for x in range(4) for y in range(4)):
+        ref_alt[r * 4 + x], csq1[r * 4 + x] = f"{b[r]}\t{b[x]}", b[x]
+        code = 16 + r * 16 + x * 4 + y
+        ref_alt[code], csq1[code], csq2[code] = f"{b[r]}\t{b[x]},{b[y]}", b[x], b[y]
+        ref_alt[80 + r * 4 + x], csq1[80 + r * 4 + x] = f"{b[r]}{b[x]}\t{b[r]}", "-"
+    return _AlleleCodes(ref_alt, csq1, csq2)
 
 
-def _format(df: pl.DataFrame, contigs: dict[int, str], tails: dict[int, str]) -> pl.DataFrame:
-    multi, dele = pl.col("kind") == 1, pl.col("kind") == 2
-    alt_text = (
-        pl.when(dele)
-        .then(pl.col("ref"))
-        .when(multi)
-        .then(pl.col("alt1") + "," + pl.col("alt2"))
-        .otherwise(pl.col("alt1"))
+ALLELE_CODES = _allele_codes()
+
+
+def _consequence_tails(tails: dict[int, str]) -> dict[int, str]:
+    """gene code * 5 + consequence code -> "Consequence|IMPACT|SYMBOL|...|MANE_PLUS_CLINICAL"."""
+    n = len(_CONSEQUENCE)
+    return {g * n + c: f"{text}|{tail}" for g, tail in tails.items() for c, text in _CONSEQUENCE.items()}
+
+
+def _format(
+    df: pl.DataFrame, contigs: dict[int, str], tails: dict[int, str], af_pool: tuple[pl.Series, pl.Series]
+) -> pl.DataFrame:
+    multi = pl.col("kind") == 1
+    tail = (pl.col("gene") * len(_CONSEQUENCE) + pl.col("cons")).replace_strict(
+        _consequence_tails(tails), return_dtype=pl.String
     )
-    tail = pl.col("gene").replace_strict(tails, return_dtype=pl.String)
-    cons = pl.col("cons").replace_strict(_CONSEQUENCE, return_dtype=pl.String)
-    entry1 = pl.when(dele).then(pl.lit("-")).otherwise(pl.col("alt1")) + "|" + cons + "|" + tail
-    entry2 = pl.col("alt2") + "|" + cons + "|" + tail
-    csq = pl.when(multi).then(entry1 + "," + entry2).otherwise(entry1)
-    afs = [
-        pl.lit(f"gnomAD_AF{p}=")
-        + pl.when(multi).then(_af(f"af{i}") + "," + _bf(f"bf{i}")).otherwise(_af(f"af{i}"))
-        for i, p in enumerate(POPULATIONS)
-    ]
-    info = pl.concat_str([pl.lit("CSQ=") + csq, *afs], separator=";")
+    first = pl.col("alleles").replace_strict(ALLELE_CODES.csq1, return_dtype=pl.String) + "|" + tail
+    second = pl.col("alleles").replace_strict(ALLELE_CODES.csq2, default="", return_dtype=pl.String)
+    csq = pl.when(multi).then(first + "," + second + "|" + tail).otherwise(first)
+    single, double = (pool.gather(df["af"]) for pool in af_pool)
+    df = df.with_columns(single.alias("af_single"), double.alias("af_double"))
+    afs = pl.when(multi).then(pl.col("af_double")).otherwise(pl.col("af_single"))
+    info = pl.concat_str([pl.lit("CSQ=") + csq, afs], separator=";")
     ad = pl.col("ad0").cast(pl.String) + "," + pl.col("ad1").cast(pl.String)
     ad = pl.when(multi).then(ad + "," + pl.col("ad2").cast(pl.String)).otherwise(ad)
     sample = pl.concat_str(
@@ -264,8 +303,7 @@ def _format(df: pl.DataFrame, contigs: dict[int, str], tails: dict[int, str]) ->
             pl.col("contig").replace_strict(contigs, return_dtype=pl.String),
             pl.col("pos"),
             pl.lit("."),
-            pl.when(dele).then(pl.col("ref") + pl.col("next")).otherwise(pl.col("ref")),
-            alt_text,
+            pl.col("alleles").replace_strict(ALLELE_CODES.ref_alt, return_dtype=pl.String),
             pl.col("qual"),
             pl.when(pl.col("lowqual")).then(pl.lit("LowQual")).otherwise(pl.lit("PASS")),
             info,
