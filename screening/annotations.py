@@ -204,7 +204,7 @@ def _consequence_terms(fmt: AnnotationFormat) -> pl.Expr:
     terms = pl.col("consequence").str.split("&")
     if fmt.tag == BCSQ:
         terms = terms.list.eval(pl.element().replace(BCSQ_TO_SO))
-    return terms
+    return terms.list.unique(maintain_order=True)
 
 
 def _hgnc(col: str) -> pl.Expr:
@@ -234,20 +234,18 @@ def annotation_frame(
     out = (
         matched.lazy()
         .filter(pl.col("consequence").is_not_null())
-        .with_columns(_consequence_terms(fmt))
-        .explode("consequence")
-        .filter(pl.col("consequence").str.len_bytes() > 0)
         .select(
             pl.col("row").cast(pl.Int64),
             "symbol",
             _hgnc("hgnc_id"),
             pl.col("transcript").str.replace(r"\.\d+$", ""),
-            "consequence",
+            _consequence_terms(fmt),
             pl.col("mane_select").is_not_null().alias("mane_select"),
             pl.col("mane_clinical").is_not_null().alias("mane_clinical"),
         )
-        .unique(maintain_order=True)
         .sort("row", maintain_order=True)
+        .explode("consequence")
+        .filter(pl.col("consequence").str.len_bytes() > 0)
         .collect()
     )
     return out.cast(ANNOTATION_SCHEMA)  # type: ignore[arg-type]

@@ -9,7 +9,6 @@ counts sex-chromosome calls; ``read_clinvar`` loads a ClinVar snapshot. Every pr
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import re
 import shutil
@@ -27,13 +26,13 @@ import pysam
 from screening import annotations as ann
 from screening.domain import (
     CONTIG_LENGTHS,
+    PARS,
     PARS_Y,
     SCREENED_CONTIGS,
     ClinVarSnapshot,
     SexEvidence,
     VcfFacts,
     canonical_chrom,
-    in_par,
 )
 from screening.errors import ClinVarError, ScreeningError, VcfError
 
@@ -349,59 +348,234 @@ def _region_lines(
                 yield chrom, f
 
 
-# ---------------------------------------------------------------- calls
+# ---------------------------------------------------------------- calls (vectorised text parsing)
 
 _MISSING = ("", ".")
+_GT_KEYS = ("GT", "GQ", "DP", "AD", "PS", "PGT", "PID")
 
 
-def _int(text: str | None) -> int | None:
-    if text is None or text in _MISSING:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        return math.floor(float(text))  # a Float-typed GQ; floor is the conservative side
+def _where(line: str) -> str:
+    f = line.split("\t", 2)
+    return f"{f[0]}:{f[1]}" if len(f) > 1 else repr(line[:40])
 
 
-def _ints(text: str | None) -> list[int | None] | None:
-    if text is None or text in _MISSING:
-        return None
-    return [None if x in _MISSING else int(x) for x in text.split(",")]
+def _region_text(
+    tbx: pysam.TabixFile, regions: Sequence[Region], names: Mapping[str, str], cursor: _Cursor
+) -> pl.DataFrame:
+    """(chrom, line) for every record overlapping the regions, each record once.
+
+    Records come through the index as text: pysam's tabix iterator raises on a corrupt block or an
+    unparsable line, where cyvcf2's region iterator stops silently (and cyvcf2 crashes the process
+    on a malformed FORMAT value). A record returned by two nearby regions is kept once, in the first.
+    """
+    chroms: list[str] = []
+    lines: list[str] = []
+    indexed = set(tbx.contigs)
+    for (chrom, start, end), name in _sorted_regions(regions, names):
+        if name not in indexed:
+            continue
+        try:
+            before = len(lines)
+            lines.extend(tbx.fetch(name, start - 1, end))
+        finally:
+            chroms.extend([chrom] * (len(lines) - before))
+            cursor.last = _where(lines[-1]) if lines else cursor.last
+    frame = pl.DataFrame({"chrom": chroms, "line": lines}, schema={"chrom": pl.String, "line": pl.String})
+    return frame.unique("line", keep="first", maintain_order=True)
 
 
-def _info_value(info: str, key: str) -> str | None:
-    """Value of one INFO key in the raw INFO column (None when absent)."""
-    if info.startswith(key + "="):
-        start = len(key) + 1
+def _nulled(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.is_in(list(_MISSING))).then(None).otherwise(expr)
+
+
+def _first_bad(frame: pl.DataFrame, checks: Mapping[str, pl.Expr], path: str) -> None:
+    """Raise naming the first record where a check (True = malformed) holds."""
+    flags = frame.select(
+        pl.col("chrom"), pl.col("_pos_text"), **{k: v.fill_null(False) for k, v in checks.items()}
+    )
+    for name in checks:
+        bad = flags.filter(pl.col(name))
+        if bad.height:
+            chrom, pos = bad.row(0)[:2]
+            raise VcfError(path, f"{chrom}:{pos}: {name}")
+
+
+def _format_value(frame: pl.DataFrame, key: str) -> pl.Expr:
+    """The sample's value for one FORMAT key (null when absent or '.')."""
+    index = {
+        fmt: fmt.split(":").index(key) for fmt in frame["_fmt"].unique().to_list() if key in fmt.split(":")
+    }
+    position = pl.col("_fmt").replace_strict(index, default=None, return_dtype=pl.Int64)
+    return _nulled(pl.col("_vals").list.get(position, null_on_oob=True)).alias(key)
+
+
+def _split_columns(text: pl.DataFrame, plan: _Plan) -> pl.DataFrame:
+    n = plan.sample_column + 2
+    fields = text.with_columns(pl.col("line").str.splitn("\t", n).alias("_f")).unnest("_f")
+    f = [pl.col(f"field_{i}") for i in range(n)]
+    out = fields.select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("rec"),
+        "chrom",
+        f[1].alias("_pos_text"),
+        f[1].cast(pl.Int64, strict=False).alias("pos"),
+        f[3].alias("ref"),
+        f[4].str.split(",").alias("alts"),
+        pl.when(f[6].is_in(["PASS", "."])).then(pl.lit("PASS")).otherwise(f[6]).alias("filter"),
+        f[7].alias("_info"),
+        f[8].alias("_fmt"),
+        f[plan.sample_column].str.split(":").alias("_vals"),
+    )
+    _first_bad(
+        out,
+        {
+            "POS is not an integer": pl.col("pos").is_null(),
+            "the record has fewer columns than the header (sample column missing)": pl.col("_vals").is_null(),
+        },
+        plan.path,
+    )
+    return out
+
+
+def _int_checked(name: str) -> tuple[pl.Expr, pl.Expr]:
+    value = pl.col(name).cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False)
+    return value, pl.col(name).is_not_null() & value.is_null()
+
+
+def _genotype_columns(frame: pl.DataFrame, plan: _Plan) -> pl.DataFrame:
+    """GT alleles (a0, a1), ploidy, phase (GT '|' with PS, else GATK PGT/PID), GQ, DP and AD."""
+    frame = frame.with_columns(_format_value(frame, key) for key in _GT_KEYS)
+    parts = pl.col("GT").str.replace_all("|", "/", literal=True).str.split("/")
+    pgt = pl.col("PGT").str.split("|")
+    frame = frame.with_columns(
+        parts.list.len().fill_null(0).alias("ploidy"),
+        _nulled(parts.list.get(0, null_on_oob=True)).alias("_a0"),
+        _nulled(parts.list.get(1, null_on_oob=True)).alias("_a1"),
+        (pl.col("GT").str.contains("|", literal=True) & ~pl.col("GT").str.contains("/", literal=True)).alias(
+            "_pipe"
+        ),
+        pgt.list.get(0, null_on_oob=True).cast(pl.Int64, strict=False).alias("_p0"),
+        pgt.list.get(1, null_on_oob=True).cast(pl.Int64, strict=False).alias("_p1"),
+        pl.col("AD")
+        .str.split(",")
+        .list.eval(_nulled(pl.element()).cast(pl.Int64, strict=False))
+        .alias("_ad"),
+    )
+    gq, gq_bad = _int_checked("GQ")
+    dp, dp_bad = _int_checked("DP")
+    a0 = pl.col("_a0").cast(pl.Int64, strict=False)
+    a1 = pl.col("_a1").cast(pl.Int64, strict=False)
+    pipe = pl.col("_pipe").fill_null(False) & (pl.col("ploidy") == 2)
+    use_pgt = ~pipe & (pl.col("ploidy") == 2) & pl.col("PGT").str.contains("|", literal=True).fill_null(False)
+    use_pgt = use_pgt & pl.col("PID").is_not_null()
+    checks = {
+        "malformed GT": (pl.col("_a0").is_not_null() & a0.is_null())
+        | (pl.col("_a1").is_not_null() & a1.is_null()),
+        "GT with more than two alleles is not supported": pl.col("ploidy") > 2,
+        "malformed GQ": gq_bad,
+        "malformed DP": dp_bad,
+        "malformed AD": pl.col("AD").is_not_null()
+        & (pl.col("AD").str.count_matches(",") + 1 != pl.col("_ad").list.drop_nulls().list.len())
+        & ~pl.col("AD").str.contains(r"(^|,)\.(,|$)"),
+    }
+    _first_bad(frame, checks, plan.path)
+    ad_present = pl.col("_ad").list.drop_nulls()
+    return frame.with_columns(
+        a0.alias("a0"),
+        a1.alias("a1"),
+        (pipe | use_pgt).alias("phased"),
+        pl.when(pipe).then(pl.col("PS")).when(use_pgt).then(pl.col("PID")).alias("phase_set"),
+        pl.when(pipe).then(a0).when(use_pgt).then(pl.col("_p0")).alias("_h0"),
+        pl.when(pipe).then(a1).when(use_pgt).then(pl.col("_p1")).alias("_h1"),
+        gq.alias("gq") if "GQ" in plan.has else pl.lit(None, dtype=pl.Int64).alias("gq"),
+        dp.alias("dp") if "DP" in plan.has else pl.lit(None, dtype=pl.Int64).alias("dp"),
+        pl.when(ad_present.list.len() > 0).then(ad_present.list.sum()).alias("ad_total"),
+    )
+
+
+def _info_field(key: str) -> pl.Expr:
+    """Raw value of one INFO key (null when absent); literal splits, much faster than a regex."""
+    after = (pl.lit(";") + pl.col("_info")).str.splitn(f";{key}=", 2).struct.field("field_1")
+    return after.str.splitn(";", 2).struct.field("field_0")
+
+
+def _af_expr(field: str, number: str, pop: str) -> tuple[pl.Expr, pl.Expr]:
+    values = _info_field(field).str.split(",")
+    allele = pl.col("allele_num")
+    if number == "R":
+        index = allele
+    elif number == "A":
+        index = allele - 1
     else:
-        at = info.find(";" + key + "=")
-        if at < 0:
-            return None
-        start = at + len(key) + 2
-    stop = info.find(";", start)
-    return info[start:] if stop < 0 else info[start:stop]
+        index = pl.when(values.list.len() == 1).then(0).otherwise(allele - 1)
+    text = _nulled(values.list.get(index, null_on_oob=True))
+    value = text.cast(pl.Float64, strict=False)
+    return value.alias(f"af_{pop}"), text.is_not_null() & value.is_null()
 
 
-def _af_value(raw: str | None, number: str, allele: int) -> float | None:
-    if raw is None:
-        return None
-    values = raw.split(",")
-    i = allele if number == "R" else allele - 1
-    if len(values) == 1 and number not in ("A", "R"):
-        i = 0
-    text = values[i] if i < len(values) else "."
-    if text in _MISSING:
-        return None
-    value = float(text)
-    return None if math.isnan(value) else value
+def _vep_key() -> pl.Expr:
+    """VEP's allele text per ALT row (see annotations.vep_alleles), over all ALTs of the record."""
+    alt, ref = pl.col("alt"), pl.col("ref")
+    star = alt.str.contains("*", literal=True)
+    indel = (alt.str.len_chars() != ref.str.len_chars()).any().over("rec")
+    same_first = ((alt.str.slice(0, 1) == ref.str.slice(0, 1)) | star).all().over("rec")
+    trimmed = alt.str.slice(1)
+    trimmed = pl.when(trimmed == "").then(pl.lit("-")).otherwise(trimmed)
+    return pl.when(indel & same_first & ~star).then(trimmed).otherwise(alt).alias("key")
 
 
-def _parse_gt(gt: str) -> tuple[list[int], bool]:
-    """Allele indices (-1 missing) and phasing; a haploid call is never phased."""
-    if "|" in gt:
-        alleles = [-1 if a == "." else int(a) for a in re.split(r"[/|]", gt)]
-        return alleles, len(alleles) == 2 and "/" not in gt
-    return [-1 if a == "." else int(a) for a in gt.split("/")], False
+def _alt_rows(frame: pl.DataFrame, plan: _Plan) -> pl.DataFrame:
+    """One row per carried ALT, with per-allele copies, phase haplotype, AD and AF."""
+    frame = frame.filter((pl.col("a0") > 0) | (pl.col("a1") > 0))
+    n_alts = pl.col("alts").list.len()
+    too_high = pl.max_horizontal("a0", "a1") > n_alts
+    _first_bad(frame, {"GT names an ALT allele the record does not have": too_high}, plan.path)
+    rows = frame.with_columns(pl.int_ranges(1, n_alts + 1).alias("allele_num")).explode(
+        ["alts", "allele_num"]
+    )
+    k = pl.col("allele_num")
+    copies = (pl.col("a0") == k).fill_null(False).cast(pl.Int8) + (pl.col("a1") == k).fill_null(False).cast(
+        pl.Int8
+    )
+    hap = pl.when(pl.col("_h0") == k).then(0).when(pl.col("_h1") == k).then(1)
+    rows = rows.rename({"alts": "alt"}).with_columns(
+        copies.alias("alt_copies"),
+        pl.when(pl.col("phased") & (copies == 1)).then(hap).alias("phase_hap"),
+        pl.col("_ad").list.get(0, null_on_oob=True).alias("ad_ref"),
+        pl.col("_ad").list.get(k, null_on_oob=True).alias("ad_alt"),
+        _vep_key() if plan.fmt is not None and plan.fmt.tag == ann.CSQ else pl.col("alt").alias("key"),
+    )
+    afs = [
+        _af_expr(spec[0], spec[1], pop) for pop, spec in zip(plan.af_pops, plan.af_specs, strict=True) if spec
+    ]
+    rows = rows.with_columns(value for value, _ in afs)
+    _first_bad(rows, {f"malformed {v.meta.output_name()}": bad for v, bad in afs}, plan.path)
+    symbolic = pl.col("alt").str.starts_with("<") | pl.col("alt").is_in(["*", "."])
+    return rows.filter((pl.col("alt_copies") > 0) & ~symbolic)
+
+
+def _calls_frames(text: pl.DataFrame, plan: _Plan) -> tuple[pl.DataFrame, pl.DataFrame]:
+    records = _genotype_columns(_split_columns(text, plan), plan)
+    rows = _alt_rows(records, plan).with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"))
+    af_columns = [
+        pl.col(f"af_{pop}") if spec else pl.lit(None, dtype=pl.Float64).alias(f"af_{pop}")
+        for pop, spec in zip(plan.af_pops, plan.af_specs, strict=True)
+    ]
+    calls = rows.select(
+        "row", "chrom", "pos", "ref", "alt",
+        (pl.col("pos") + pl.col("ref").str.len_chars() - 1).alias("end"),
+        "filter", pl.col("GT").alias("gt"), "alt_copies", "ploidy", "phased", "phase_set", "phase_hap",
+        "gq", "dp", "ad_ref", "ad_alt", "ad_total", *af_columns,
+    ).cast(CALLS_SCHEMA)  # type: ignore[arg-type]  # fmt: skip
+    if plan.fmt is None:
+        return calls, ann.annotation_frame(None, pl.DataFrame(), pl.DataFrame())
+    raw = rows.select("rec", _info_field(plan.fmt.tag).alias("raw")).filter(
+        pl.col("raw").is_not_null() & ~pl.col("raw").is_in(list(_MISSING))
+    )
+    annotated = raw.unique("rec", maintain_order=True)
+    alleles = rows.join(annotated.select("rec"), on="rec", how="semi").select(
+        "rec", "allele_num", "key", "row"
+    )
+    return calls, ann.annotation_frame(plan.fmt, annotated, alleles)
 
 
 @dataclass(frozen=True)
@@ -414,99 +588,6 @@ class _Plan:
     af_pops: tuple[str, ...]
 
 
-class _Collector:
-    """Row tuples for the calls frame, plus the annotation strings to parse in bulk afterwards."""
-
-    def __init__(self, plan: _Plan) -> None:
-        self.plan = plan
-        self.rows: list[tuple[object, ...]] = []
-        self.ann_records: list[tuple[int, str]] = []
-        self.ann_alleles: list[tuple[int, int, str, int]] = []  # rec, allele_num, key, row
-        self._format_keys: dict[str, dict[str, int]] = {}
-
-    def _sample_values(self, f: list[str]) -> dict[str, str]:
-        keys = self._format_keys.get(f[8])
-        if keys is None:
-            keys = self._format_keys[f[8]] = {k: i for i, k in enumerate(f[8].split(":"))}
-        values = f[self.plan.sample_column].split(":")
-        return {k: values[i] for k, i in keys.items() if i < len(values)}
-
-    def add(self, chrom: str, f: list[str]) -> None:
-        if len(f) <= self.plan.sample_column:
-            raise VcfError(self.plan.path, f"{f[0]}:{f[1]}: {len(f)} columns, the sample column is missing")
-        sample = self._sample_values(f)
-        alleles, phased = _parse_gt(sample.get("GT", "."))
-        alts = f[4].split(",")
-        carried = sorted({a for a in alleles if a > 0})
-        if not carried:
-            return  # hom-ref or no-call: never needed by the rules
-        if carried[-1] > len(alts):
-            raise VcfError(self.plan.path, f"{f[0]}:{f[1]}: GT allele {carried[-1]} but {len(alts)} ALT(s)")
-        keep = [a for a in carried if not (alts[a - 1].startswith("<") or alts[a - 1] in ("*", "."))]
-        if keep:
-            self._add_rows(chrom, f, sample, (alleles, phased, alts), keep)
-
-    def _phase(
-        self, sample: dict[str, str], alleles: list[int], phased: bool
-    ) -> tuple[bool, str | None, list]:
-        """(phased, phase set, allele per haplotype) from a '|' GT with PS, or from GATK PGT/PID."""
-        if phased:
-            ps = sample.get("PS")
-            return True, None if ps is None or ps in _MISSING else ps, alleles
-        pgt, pid = sample.get("PGT", "."), sample.get("PID", ".")
-        if len(alleles) == 2 and "|" in pgt and pid not in _MISSING:
-            return True, pid, [int(a) if a.isdigit() else -1 for a in pgt.split("|")]
-        return False, None, alleles
-
-    def _annotation_keys(self, info: str, ref: str, alts: list[str]) -> tuple[str, ...] | None:
-        fmt = self.plan.fmt
-        raw = _info_value(info, fmt.tag) if fmt else None
-        if raw is None or raw in _MISSING:
-            return None
-        self.ann_records.append((len(self.ann_records), raw))
-        return ann.vep_alleles(ref, alts) if fmt.tag == ann.CSQ else tuple(alts)  # type: ignore[union-attr]
-
-    def _add_rows(
-        self, chrom: str, f: list[str], sample: dict[str, str], call: tuple, keep: list[int]
-    ) -> None:
-        alleles, phased, alts = call
-        pos, ref, info = int(f[1]), f[3], f[7]
-        gt = sample["GT"]
-        phased, phase_set, haps = self._phase(sample, alleles, phased)
-        has = self.plan.has
-        gq = _int(sample.get("GQ")) if "GQ" in has else None
-        dp = _int(sample.get("DP")) if "DP" in has else None
-        ad = _ints(sample.get("AD")) if "AD" in has else None
-        present = [x for x in ad if x is not None] if ad else []
-        ad_total = sum(present) if present else None
-        rec = len(self.ann_records)
-        keys = self._annotation_keys(info, ref, alts)
-        af_raw = [None if s is None else (_info_value(info, s[0]), s[1]) for s in self.plan.af_specs]
-        filt = "PASS" if f[6] in ("PASS", ".") else f[6]
-        for a in keep:
-            row = len(self.rows)
-            on = [i for i, h in enumerate(haps) if h == a] if phased else []
-            afs = tuple(None if r is None else _af_value(r[0], r[1], a) for r in af_raw)
-            self.rows.append((
-                row, chrom, pos, ref, alts[a - 1], pos + len(ref) - 1, filt, gt, alleles.count(a),
-                len(alleles), phased, phase_set, on[0] if len(on) == 1 else None, gq, dp,
-                ad[0] if ad else None, ad[a] if ad and a < len(ad) else None, ad_total, *afs,
-            ))  # fmt: skip
-            if keys is not None:
-                self.ann_alleles.append((rec, a, keys[a - 1], row))
-
-    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
-        schema = dict(CALLS_SCHEMA) | {f"af_{pop}": pl.Float64() for pop in self.plan.af_pops}
-        calls = pl.DataFrame(self.rows, schema=schema, orient="row")
-        records = pl.DataFrame(self.ann_records, schema={"rec": pl.Int64, "raw": pl.String}, orient="row")
-        alleles = pl.DataFrame(
-            self.ann_alleles,
-            schema={"rec": pl.Int64, "allele_num": pl.Int64, "key": pl.String, "row": pl.Int64},
-            orient="row",
-        )
-        return calls, ann.annotation_frame(self.plan.fmt, records, alleles)
-
-
 def _plan(path: str, header: _Header, sample: str, af_fields: Mapping[str, str]) -> _Plan:
     if sample not in header.samples:
         raise VcfError(path, f"sample column {sample!r} is not in the VCF ({len(header.samples)} columns)")
@@ -514,7 +595,7 @@ def _plan(path: str, header: _Header, sample: str, af_fields: Mapping[str, str])
         path=path,
         sample_column=9 + header.samples.index(sample),
         fmt=_annotation_format(header),
-        has=frozenset(f for f in ("GQ", "DP", "AD", "PS", "PGT", "PID") if f in header.formats),
+        has=frozenset(f for f in _GT_KEYS if f in header.formats),
         af_specs=tuple(
             (field, header.info[field][0]) if field in header.info else None for field in af_fields.values()
         ),
@@ -522,12 +603,40 @@ def _plan(path: str, header: _Header, sample: str, af_fields: Mapping[str, str])
     )
 
 
-def _read_header(path: str) -> _Header:
-    vcf = _open(path)
-    try:
-        return _header(vcf)
-    finally:
-        vcf.close()
+_STRUCTURED = re.compile(
+    r'^##(INFO|FORMAT)=<ID=([^,>]+),Number=([^,>]+),Type=([^,>]+)(?:,Description="((?:[^"\\]|\\.)*)")?'
+)
+
+
+def _text_header(lines: Sequence[str]) -> _Header:
+    """The header from its text lines (as pysam's tabix handle gives them, already read once)."""
+    info: dict[str, tuple[str, str, str]] = {}
+    formats: dict[str, tuple[str, str]] = {}
+    for line in lines:
+        m = _STRUCTURED.match(line)
+        if m and m.group(1) == "INFO":
+            info[m.group(2)] = (m.group(3), m.group(4), m.group(5) or "")
+        elif m:
+            formats[m.group(2)] = (m.group(3), m.group(4))
+    raw = "\n".join(lines)
+    columns = lines[-1].split("\t") if lines and lines[-1].startswith("#CHROM") else []
+    file_date, reference = _FILEDATE.search(raw), _REFERENCE.search(raw)
+    return _Header(
+        samples=tuple(columns[9:]),
+        contigs={m.group(1): int(m.group(2)) if m.group(2) else None for m in _CONTIG.finditer(raw)},
+        info=info,
+        formats=formats,
+        file_date=file_date.group(1) if file_date else None,
+        reference=reference.group(1) if reference else None,
+    )
+
+
+@contextmanager
+def _text_reader(path: str, cursor: _Cursor) -> Iterator[tuple[pysam.TabixFile, _Header]]:
+    """An open tabix handle and its header (validated by ``inspect_vcf`` with cyvcf2 beforehand)."""
+    index = _find_index(path, VcfError)
+    with _translated(path, cursor), pysam.TabixFile(path, index=index) as tbx:
+        yield tbx, _text_header(list(tbx.header))
 
 
 def read_calls(
@@ -541,17 +650,14 @@ def read_calls(
 
     ``regions``: (canonical chrom, start, end), 1-based inclusive, already merged. Run
     ``inspect_vcf`` first: this function trusts the validation it did (``facts`` is not re-read).
-    The header is read with cyvcf2; records come as text through pysam's tabix iterator and are
-    parsed here (faster than cyvcf2 record access, and every malformed value is an error).
+    Records come as text through pysam's tabix iterator and are parsed with polars in bulk
+    (faster than cyvcf2's per-record access, and every malformed value is an error naming it).
     """
     path = os.fspath(path)
-    header = _read_header(path)
-    collector = _Collector(_plan(path, header, sample, af_fields))
     cursor = _Cursor()
-    with _translated(path, cursor):
-        for chrom, fields in _region_lines(path, regions, header.names(), cursor):
-            collector.add(chrom, fields)
-    return collector.frames()
+    with _text_reader(path, cursor) as (tbx, header):
+        plan = _plan(path, header, sample, af_fields)
+        return _calls_frames(_region_text(tbx, regions, header.names(), cursor), plan)
 
 
 # ---------------------------------------------------------------- sex evidence
@@ -562,10 +668,12 @@ def _windows(windows: Sequence[tuple[int, ...]], chrom: str) -> list[Region]:
     return [(chrom, int(w[-2]), int(w[-1])) for w in windows]
 
 
-def _in_par_any(chrom: str, pos: int, build: str) -> bool:
-    if chrom == "Y":
-        return any(start <= pos <= end for start, end in PARS_Y[build])
-    return in_par(chrom, pos, build)
+def _outside_pars(build: str) -> pl.Expr:
+    inside = pl.lit(False)
+    for chrom, pars in (("X", PARS[build]), ("Y", PARS_Y[build])):
+        for start, end in pars:
+            inside = inside | ((pl.col("chrom") == chrom) & pl.col("pos").is_between(start, end))
+    return ~inside
 
 
 def read_sex_evidence(
@@ -581,25 +689,24 @@ def read_sex_evidence(
     with two different alleles. Windows are (start, end) or (chrom, start, end), 1-based inclusive.
     """
     path = os.fspath(path)
-    header = _read_header(path)
-    plan = _plan(path, header, sample, {})
-    collector = _Collector(plan)
-    counts = {"X": 0, "Y": 0, "het": 0}
     regions = _windows(x_windows, "X") + _windows(y_windows, "Y")
     cursor = _Cursor()
-    with _translated(path, cursor):
-        for chrom, f in _region_lines(path, regions, header.names(), cursor):
-            if len(f) <= plan.sample_column:
-                raise VcfError(path, f"{f[0]}:{f[1]}: the sample column is missing")
-            alleles, _ = _parse_gt(collector._sample_values(f).get("GT", "."))
-            if min(alleles) < 0 or max(alleles) == 0 or _in_par_any(chrom, int(f[1]), build):
-                continue
-            counts[chrom] += 1
-            counts["het"] += chrom == "X" and len(alleles) == 2 and alleles[0] != alleles[1]
+    with _text_reader(path, cursor) as (tbx, header):
+        plan = _plan(path, header, sample, {})
+        text = _region_text(tbx, regions, header.names(), cursor)
+        records = _genotype_columns(_split_columns(text, plan), plan)
+    called = records.filter(
+        pl.col("a0").is_not_null()
+        & ((pl.col("ploidy") == 1) | pl.col("a1").is_not_null())
+        & ((pl.col("a0") > 0) | (pl.col("a1") > 0).fill_null(False))
+        & _outside_pars(build)
+    )
+    x = called.filter(pl.col("chrom") == "X")
+    het = x.filter((pl.col("ploidy") == 2) & (pl.col("a0") != pl.col("a1"))).height
     return SexEvidence(
-        x_calls=counts["X"],
-        x_het=counts["het"],
-        y_calls=counts["Y"],
+        x_calls=x.height,
+        x_het=het,
+        y_calls=called.filter(pl.col("chrom") == "Y").height,
         x_windows=len(x_windows),
         y_windows=len(y_windows),
         has_y_contig="Y" in header.names(),
@@ -640,6 +747,19 @@ class _ClinVarRecord:
 
 
 _CLINVAR_KEYS = ("CLNSIG", "CLNSIGCONF", "CLNREVSTAT", "GENEINFO")
+
+
+def _info_value(info: str, key: str) -> str | None:
+    """Value of one INFO key in the raw INFO column (None when absent)."""
+    if info.startswith(key + "="):
+        start = len(key) + 1
+    else:
+        at = info.find(";" + key + "=")
+        if at < 0:
+            return None
+        start = at + len(key) + 2
+    stop = info.find(";", start)
+    return info[start:] if stop < 0 else info[start:stop]
 
 
 def _clinvar_indexed(path: str, regions: Sequence[Region], names: Mapping[str, str], cursor: _Cursor):

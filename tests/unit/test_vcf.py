@@ -231,9 +231,9 @@ def test_malformed_header(tmp_path):
 @pytest.mark.parametrize(
     ("bad_line", "match"),
     [
-        ("1\t1210\t.\tA", "has 4 columns"),
-        ("1\t1210\t.\tA\tT\t50\tPASS\t.\tGT:AD\t0/1:x,3", "last record reached: 1:1210"),
-        ("1\t1210\t.\tA\tT\t50\tPASS\t.\tGT\t0/7", "GT allele 7 but 1 ALT"),
+        ("1\t1210\t.\tA", "1:1210: the record has fewer columns"),
+        ("1\t1210\t.\tA\tT\t50\tPASS\t.\tGT:AD\t0/1:x,3", "1:1210: malformed AD"),
+        ("1\t1210\t.\tA\tT\t50\tPASS\t.\tGT\t0/7", "1:1210: GT names an ALT allele the record does not have"),
     ],
 )
 def test_malformed_record_mid_file(tmp_path, bad_line, match):
@@ -289,7 +289,7 @@ def test_real_vep_csq(tmp_path):
 def test_real_invalid_gt_allele_is_an_error(tmp_path):
     path = bgzip_shared("ucgd_6sample_vep_csq_snpeff_ann.GRCh37.vcf", tmp_path)
     facts = vcf.inspect_vcf(path, "Totally_New_Sample", "GRCh37", {})
-    with pytest.raises(VcfError, match="1:10172: GT allele 6 but 2 ALT"):
+    with pytest.raises(VcfError, match="1:10172: GT names an ALT allele"):
         vcf.read_calls(path, "Totally_New_Sample", [("1", 1, 20_000)], facts, {})
 
 
