@@ -64,17 +64,20 @@ def pending(conn: Any, batch_pk: int) -> tuple[list[tuple[dict[str, Any], CaseVi
 
 
 def progress(app: FastAPI, conn: Any, lab_batch_id: str) -> dict[str, Any]:
-    todo, issued = pending(conn, _batch_pk(conn, lab_batch_id))
     job = _jobs(app).get(lab_batch_id)
+    snapshot = (
+        None
+        if job is None
+        else {"state": job.state, "done": job.done, "total": job.total, "problems": list(job.problems)}
+    )
+    todo, issued = pending(conn, _batch_pk(conn, lab_batch_id))  # after the job's state: never staler
     total = issued + len(todo)
     return {
         "batch_id": lab_batch_id,
         "issued": issued,
         "total": total,
         "percent": round(100 * issued / total) if total else 100,
-        "job": None
-        if job is None
-        else {"state": job.state, "done": job.done, "total": job.total, "problems": job.problems},
+        "job": snapshot,
     }
 
 

@@ -1,0 +1,343 @@
+"""The web app over HTTP against a real ``screening serve``, real PostgreSQL and a batch screened by real
+workers: sign-in and roles, CSRF, lab pages without identities, the review pathway to a referral pack
+PDF, batch letters, curator pages, the JSON API, and identities kept out of logs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import time
+
+import httpx
+import pytest
+from conftest import query_all, query_one
+from web_support import PASSWORD, USERS, build_site, identity_strings
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def site(db_url, panel, sim, tmp_path_factory):
+    s = build_site(tmp_path_factory.mktemp("web"), db_url, panel, sim, "web")
+    yield s
+    s.server.stop()
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def client(site):
+    """``client()`` an anonymous client, ``client(role)`` one signed in as that role; all closed after."""
+    made: list[httpx.Client] = []
+
+    def make(role: str | None = None) -> httpx.Client:
+        made.append(httpx.Client(base_url=site.url, follow_redirects=False, timeout=120))
+        return signed_in(made[-1], role) if role else made[-1]
+
+    yield make
+    for c in made:
+        c.close()
+
+
+def signed_in(client: httpx.Client, role: str) -> httpx.Client:
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"username": USERS[role], "password": PASSWORD, "csrf_token": _token(page.text), "next": "/"},
+    )
+    assert r.status_code == 303, r.text
+    return client
+
+
+def _csrf(client: httpx.Client, path: str) -> str:
+    return _token(client.get(path).text)
+
+
+def _run_id(db_url: str, batch_id: str, sample_id: str) -> int:
+    row = query_one(
+        db_url,
+        "SELECT r.id FROM screening_run r JOIN sample s ON s.id = r.sample_id "
+        "JOIN batch b ON b.id = s.batch_id "
+        "WHERE b.lab_batch_id = %(b)s AND s.sample_id = %(s)s",
+        {"b": batch_id, "s": sample_id},
+    )
+    return row[0]
+
+
+def test_pages_need_sign_in_and_the_right_role(site, client):
+    anonymous = client()
+    r = anonymous.get("/review")
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/login?next=")
+    wrong = client("lab")
+    r = wrong.post(
+        "/login", data={"username": USERS["lab"], "password": "wrong password!", "csrf_token": "x"}
+    )
+    assert r.status_code == 403  # no CSRF token from this session: refused before the password is checked
+    forbidden = {
+        "lab": ["/review", "/curator/panels", "/admin/users"],
+        "reviewer": ["/lab/batches", "/curator/panels", "/admin/users"],
+        "curator": ["/lab/batches", "/review", "/admin/users"],
+    }
+    allowed = {
+        "lab": ["/lab/batches"],
+        "reviewer": ["/review"],
+        "curator": ["/curator/panels"],
+        "admin": ["/lab/batches", "/review", "/curator/panels", "/admin/users"],
+    }
+    for role, paths in forbidden.items():
+        user = client(role)
+        for path in paths:
+            assert user.get(path).status_code == 403, (role, path)
+    for role, paths in allowed.items():
+        user = client(role)
+        for path in paths:
+            assert user.get(path).status_code == 200, (role, path)
+
+
+def test_wrong_password_is_refused(site, client):
+    client = client()
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"username": USERS["reviewer"], "password": "nope-nope-nope", "csrf_token": _token(page.text)},
+    )
+    assert r.status_code == 401
+    assert "Wrong user name or password" in r.text
+
+
+def test_forms_without_the_session_csrf_token_are_refused(site, db_url, client):
+    client = client("reviewer")
+    run_id = _run_id(db_url, site.batch_id, site.flagged()[0])
+    data = {"outcome": "no_condition_suspected", "reason": "forged", "csrf_token": "not-the-token"}
+    r = client.post(f"/review/cases/{run_id}/outcome", data=data)
+    assert r.status_code == 403
+    assert (
+        query_one(db_url, "SELECT count(*) FROM case_decisions WHERE run_id = %(r)s", {"r": run_id})[0] == 0
+    )
+
+
+def test_lab_sees_progress_and_errors_but_never_identities(site, client):
+    lab = client("lab")
+    page = lab.get(f"/lab/batches/{site.batch_id}")
+    assert page.status_code == 200
+    for sid in site.truth:
+        assert sid in page.text
+    progress = lab.get(f"/lab/batches/{site.batch_id}/progress.json").json()
+    assert progress["total"] == len(site.truth)
+    assert progress["done"] == len(site.truth)
+    assert progress["percent"] == 100
+    assert progress["counts"]["screened"] == len(site.truth)
+    listing = lab.get("/lab/batches").text
+    for text in (page.text, json.dumps(progress), listing):
+        leaked = [v for v in identity_strings(site) if v in text]
+        assert not leaked
+    run_pages = lab.get("/review/cases/1")
+    assert run_pages.status_code == 403
+
+
+def test_case_page_shows_evidence_and_identity_to_the_reviewer_only(site, db_url, client):
+    sid = site.flagged()[0]
+    run_id = _run_id(db_url, site.batch_id, sid)
+    reviewer = client("reviewer")
+    queue = reviewer.get("/review").text
+    assert all(s in queue for s in site.flagged())
+    page = reviewer.get(f"/review/cases/{run_id}").text
+    for f in site.truth[sid]["findings"]:
+        assert f["symbol"] in page
+    for label in (
+        "Genotype",
+        "Depth",
+        "GQ",
+        "Allele balance",
+        "Phase",
+        "Inclusion route",
+        "ClinVar",
+        "Panel version",
+        "Karyotype",
+        "QC",
+    ):
+        assert label in page, label
+    assert site.identities[sid]["family_name"] in page
+    views = query_one(
+        db_url,
+        "SELECT count(*) FROM identity_views iv JOIN sample s ON s.id = iv.sample_pk "
+        "WHERE s.sample_id = %(s)s AND iv.viewed_by = %(u)s",
+        {"s": sid, "u": f"web:{USERS['reviewer']}"},
+    )
+    assert views[0] >= 1
+    admin_page = client("admin").get(f"/review/cases/{run_id}").text
+    assert site.identities[sid]["family_name"] not in admin_page
+
+
+def test_carriers_are_never_shown(site, db_url, client):
+    reviewer = client("reviewer")
+    checked = 0
+    for sid, truth in site.truth.items():
+        for carrier in truth["carriers"]:
+            chrom, pos = carrier.split(":")[:2]
+            page = reviewer.get(f"/review/cases/{_run_id(db_url, site.batch_id, sid)}").text
+            assert f"{chrom}:{pos} " not in page, (sid, carrier)
+            checked += 1
+    if not checked:
+        pytest.skip("the simulated batch planted no carrier")
+
+
+def test_no_letter_before_review_then_referral_pack_pdf(site, db_url, tmp_path, client):
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (Debian poppler-utils) is not installed: scripts/ensure-system-packages")
+    sid = site.flagged()[-1]
+    truth = site.truth[sid]
+    run_id = _run_id(db_url, site.batch_id, sid)
+    reviewer = client("reviewer")
+    token = _csrf(reviewer, f"/review/cases/{run_id}")
+    early = reviewer.post(
+        f"/review/cases/{run_id}/letters", data={"kind": "referral_pack", "csrf_token": token}
+    )
+    assert early.status_code in (400, 422)
+    assert "not yet reviewed" in early.text
+    findings = query_all(db_url, "SELECT hgnc_id, moi FROM finding WHERE run_id = %(r)s", {"r": run_id})
+    for hgnc_id, moi in findings:
+        data = {
+            "hgnc_id": hgnc_id,
+            "moi": moi,
+            "decision": "confirmed",
+            "acmg_class": "pathogenic",
+            "reason": "segregates with the phenotype in the literature",
+            "csrf_token": token,
+        }
+        assert reviewer.post(f"/review/cases/{run_id}/findings", data=data).status_code == 303
+    data = {"outcome": "condition_suspected", "reason": "confirmed findings", "csrf_token": token}
+    assert reviewer.post(f"/review/cases/{run_id}/outcome", data=data).status_code == 303
+    r = reviewer.post(f"/review/cases/{run_id}/letters", data={"kind": "referral_pack", "csrf_token": token})
+    assert r.status_code == 303, r.text
+    letter = query_one(
+        db_url,
+        "SELECT id, sha256, html, template_version, issued_by FROM issued_letters "
+        "WHERE run_id = %(r)s AND kind = 'referral_pack'",
+        {"r": run_id},
+    )
+    assert letter[1] == hashlib.sha256(letter[2].encode()).hexdigest()
+    assert letter[3]
+    assert letter[4] == USERS["reviewer"]
+    pdf = reviewer.get(f"/review/letters/{letter[0]}.pdf")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    (tmp_path / "letter.pdf").write_bytes(pdf.content)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "letter.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert site.identities[sid]["family_name"] in text
+    assert all(f["symbol"] in text for f in truth["findings"])
+    other = site.identities[site.clear()[0]]["family_name"]
+    assert other not in text
+    assert client("lab").get(f"/review/letters/{letter[0]}.pdf").status_code == 403
+    assert client("admin").get(f"/review/letters/{letter[0]}.pdf").status_code == 403
+
+
+def test_batch_letters_with_progress(site, db_url, client):
+    reviewer = client("reviewer")
+    path = f"/review/batches/{site.batch_id}/letters"
+    before = reviewer.get(path + "/progress.json").json()
+    assert before["total"] == 2 * len(site.clear())  # parents and GP for every "no condition suspected" baby
+    r = reviewer.post(path, data={"csrf_token": _csrf(reviewer, path)})
+    assert r.status_code == 303
+    deadline = time.monotonic() + 180
+    while True:
+        doc = reviewer.get(path + "/progress.json").json()
+        if doc["job"] and doc["job"]["state"] != "running":
+            break
+        assert time.monotonic() < deadline, doc
+        time.sleep(0.5)
+    assert doc["job"]["state"] == "finished", doc["job"]["problems"]
+    assert doc["issued"] == doc["total"] == before["total"], (before, doc)
+    kinds = query_all(
+        db_url,
+        "SELECT l.kind, count(*) FROM issued_letters l JOIN sample s ON s.id = l.sample_pk "
+        "JOIN batch b ON b.id = s.batch_id WHERE b.lab_batch_id = %(b)s GROUP BY 1",
+        {"b": site.batch_id},
+    )
+    counts = dict(kinds)
+    assert (
+        counts["no_condition_suspected_parents"] == counts["no_condition_suspected_gp"] == len(site.clear())
+    )
+
+
+def test_curator_pages_and_diff(site, client):
+    curator = client("curator")
+    listing = curator.get("/curator/panels").text
+    panel_id, version = site.panel_label.split("@")
+    assert site.panel_label in listing
+    page = curator.get(f"/curator/panels/{panel_id}/{version}")
+    assert page.status_code == 200
+    assert "HGNC:" in page.text
+    diff = curator.get(f"/curator/diff/{panel_id}", params={"old": version, "new": version})
+    assert diff.status_code == 200
+    assert "Identical content" in diff.text
+    assert curator.get(f"/curator/panels/{panel_id}/9.9").status_code == 404
+
+
+def test_api_status_equals_the_cli_document_and_submission(site, client):
+    auth = (USERS["lab"], PASSWORD)
+    api = client()
+    doc = api.get(f"/api/v1/batches/{site.batch_id}", auth=auth)
+    assert doc.status_code == 200
+    cli = json.loads(site.pipeline.cli("batch", "status", site.batch_id, "--format", "json").stdout)
+    assert doc.json() == cli
+    assert api.get(f"/api/v1/batches/{site.batch_id}").status_code == 401
+    assert (
+        api.get(f"/api/v1/batches/{site.batch_id}", auth=(USERS["lab"], "wrong-wrong-wrong")).status_code
+        == 401
+    )
+    assert api.get(f"/api/v1/batches/{site.batch_id}", auth=(USERS["reviewer"], PASSWORD)).status_code == 403
+    spec = api.get("/api/openapi.json").json()
+    assert {"/api/v1/batches", "/api/v1/batches/{batch_id}"} <= set(spec["paths"])
+    # a server-side manifest path inside the data root: validated and stored (no worker runs here)
+    manifest = site.data_root / "manifest.csv"
+    assert manifest.is_file()
+    form = {"panel": site.panel_label, "manifest_path": "manifest.csv", "batch_id": "api-1"}
+    r = api.post("/api/v1/batches", data=form, auth=auth)
+    assert r.status_code == 201, r.text
+    assert r.json()["batch_id"] == "api-1"
+    assert r.json()["samples"] == len(site.truth)
+    again = api.post("/api/v1/batches", data=form, auth=auth)
+    assert again.status_code == 200
+    assert again.json()["created"] is False
+    status = api.get("/api/v1/batches/api-1", auth=auth).json()
+    assert status["counts"]["queued"] + status["counts"]["running"] + status["counts"]["screened"] == len(
+        site.truth
+    )
+    outside = api.post("/api/v1/batches", data={**form, "manifest_path": "../../etc/passwd"}, auth=auth)
+    assert outside.status_code == 422
+
+
+def test_api_upload_reports_every_problem_at_once(site, client):
+    auth = (USERS["lab"], PASSWORD)
+    api = client()
+    bad = "sample_id,vcf,sex\nX1,missing1.vcf.gz,male\nX2,missing2.vcf.gz,alien\n"
+    files = {"manifest": ("bad.csv", bad.encode(), "text/csv")}
+    r = api.post("/api/v1/batches", data={"panel": site.panel_label}, files=files, auth=auth)
+    assert r.status_code == 422
+    problems = r.json()["problems"]
+    assert len(problems) >= 3, problems  # two missing VCFs and one bad sex, all at once
+    assert any("X2" in p and "sex" in p for p in problems)
+
+
+def test_identities_never_reach_logs_events_or_errors(site, db_url, client):
+    client("reviewer").get("/review")  # make sure pages were served
+    log = site.server.log.read_text()
+    assert "GET /review" in log
+    texts = [log, site.pipeline.logs()]
+    texts += [str(r) for r in query_all(db_url, "SELECT detail FROM event WHERE detail IS NOT NULL")]
+    texts += [str(r) for r in query_all(db_url, "SELECT reason FROM sample WHERE reason IS NOT NULL")]
+    for text in texts:
+        leaked = [v for v in identity_strings(site) if v in text]
+        assert not leaked, leaked
