@@ -186,6 +186,7 @@ def _truth_entry(b: Baby) -> dict:
             for f in t.findings
         ],
         "carriers": list(t.carriers),
+        "carrier_variants": list(t.carrier_variants),
         "failed_quality": list(t.failed_quality),
         "excluded": list(t.excluded),
         "not_qualifying": list(t.not_qualifying),

@@ -86,6 +86,7 @@ class BabyTruth:
     expected_outcome: Outcome
     findings: tuple[TruthFinding, ...] = ()
     carriers: tuple[str, ...] = ()  # HGNC ids
+    carrier_variants: tuple[str, ...] = ()  # variant keys of the carrier calls
     failed_quality: tuple[str, ...] = ()  # variant keys
     excluded: tuple[str, ...] = ()
     not_qualifying: tuple[str, ...] = ()  # planted decoys that pass no inclusion route

@@ -153,7 +153,9 @@ def cis_pair(p: Planter) -> ScenarioPlan:
     if calls is None:
         return _skip("panel has no usable BIALLELIC gene")
     notes = "two ClinVar hets phased in cis (same PS, both 0|1): rule not met, stored as carrier"
-    return ScenarioPlan(BabyTruth(NCS, carriers=(calls[0].gene.hgnc_id,), notes=notes), calls=calls)
+    keys = tuple(c.key() for c in calls)
+    truth = BabyTruth(NCS, carriers=(calls[0].gene.hgnc_id,), carrier_variants=keys, notes=notes)
+    return ScenarioPlan(truth, calls=calls)
 
 
 def _carrier(p: Planter, pool: str, notes: str, *, par: bool = False, karyotype: str | None = None):
@@ -161,7 +163,7 @@ def _carrier(p: Planter, pool: str, notes: str, *, par: bool = False, karyotype:
     if site is None:
         return _skip(f"panel has no usable gene for pool {pool}", karyotype=karyotype)
     call = p.call(site, *_alleles(p.plp(site)), "het")
-    truth = BabyTruth(NCS, carriers=(site.gene.hgnc_id,), notes=notes)
+    truth = BabyTruth(NCS, carriers=(site.gene.hgnc_id,), carrier_variants=(call.key(),), notes=notes)
     return ScenarioPlan(truth, calls=(call,), karyotype=karyotype)
 
 
