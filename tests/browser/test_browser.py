@@ -1,0 +1,191 @@
+"""Browser tests in real headless Chromium (Debian's package at /usr/bin/chromium, driven by Playwright
+with its executable path; never ``playwright install``), against a real ``screening serve`` over a real
+PostgreSQL database holding a simulated batch screened by real workers.
+
+Screenshots of the main pages go to tests/artifacts/ (git-ignored)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "integration"))
+
+from conftest import db_url, panel, pg_url, query_one, sim  # noqa: E402, F401  (the pipeline's fixtures)
+from web_support import PASSWORD, USERS, build_site, identity_strings  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = HERE.parent / "artifacts"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HOME = {"lab": "/lab/batches", "reviewer": "/review", "curator": "/curator/panels", "admin": "/admin/users"}
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="chromium is not installed: scripts/ensure-system-packages"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def site(db_url, panel, sim, tmp_path_factory):  # noqa: F811
+    s = build_site(tmp_path_factory.mktemp("browser"), db_url, panel, sim, "browser")
+    yield s
+    s.server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install -e .[test])"
+    )
+    manager = playwright.sync_playwright().start()
+    chromium = manager.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+    yield chromium
+    chromium.close()
+    manager.stop()
+
+
+@pytest.fixture
+def page_as(site, browser):
+    """``page_as(role)``: a fresh browser context signed in through the login form."""
+    contexts = []
+
+    def sign_in(role: str):
+        context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(site.url + "/login")
+        page.fill("input[name=username]", USERS[role])
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(site.url + HOME[role])
+        return page
+
+    yield sign_in
+    for context in contexts:
+        context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _run_id(site, sample_id: str) -> int:
+    sql = (
+        "SELECT r.id FROM screening_run r JOIN sample s ON s.id = r.sample_id "
+        "JOIN batch b ON b.id = s.batch_id WHERE b.lab_batch_id = %(b)s AND s.sample_id = %(s)s"
+    )
+    return query_one(site.pipeline.settings.database_url, sql, {"b": site.batch_id, "s": sample_id})[0]
+
+
+def test_each_role_signs_in_to_its_home_page(site, page_as):
+    for role, path in HOME.items():
+        page = page_as(role)
+        assert page.url == site.url + path
+        assert f"{USERS[role]} ({role})" in page.inner_text("[data-testid=who]")
+        shot(page, f"home-{role}")
+
+
+def test_login_page_and_wrong_password(site, browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site.url + "/review")
+    assert "/login" in page.url
+    shot(page, "login")
+    page.fill("input[name=username]", USERS["reviewer"])
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    assert "Wrong user name or password" in page.content()
+    context.close()
+
+
+def test_reviewer_cannot_reach_curator_pages(site, page_as):
+    page = page_as("reviewer")
+    response = page.goto(site.url + "/curator/panels")
+    assert response.status == 403
+    assert "Not allowed" in page.inner_text("h1")
+    assert page.locator("a[href='/curator/panels']").count() == 0  # not even offered in the menu
+
+
+def test_lab_sees_batch_progress_but_no_identity(site, page_as):
+    page = page_as("lab")
+    page.click(f"text={site.batch_id}")
+    page.wait_for_selector("[data-field=samples]")
+    text = page.content()
+    assert all(sid in text for sid in site.truth)
+    assert page.locator("progress[data-field=bar]").get_attribute("value") == "100"
+    assert not [v for v in identity_strings(site) if v in text]
+    shot(page, "lab-batch")
+    response = page.goto(f"{site.url}/review/cases/{_run_id(site, site.flagged()[0])}")
+    assert response.status == 403
+    page.goto(site.url + "/lab/batches")
+    shot(page, "lab-batches")
+
+
+def test_curator_sees_panels_genes_and_diff(site, page_as):
+    page = page_as("curator")
+    shot(page, "curator-panels")
+    page.click(f"text={site.panel_label}")
+    page.wait_for_selector("[data-testid=genes]")
+    assert page.locator("[data-testid=genes] tbody tr").count() > 10
+    shot(page, "curator-panel")
+
+
+def test_review_a_flagged_baby_to_the_referral_pack_pdf(site, page_as, tmp_path):
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (Debian poppler-utils) is not installed: scripts/ensure-system-packages")
+    sid = site.flagged()[0]
+    truth = site.truth[sid]
+    who = site.identities[sid]
+    page = page_as("reviewer")
+    shot(page, "review-queue")
+    page.click(f"[data-testid=queue] >> text={sid}")
+    page.wait_for_selector("[data-testid=identity]")
+    assert who["family_name"] in page.inner_text("[data-testid=identity]")
+    assert page.inner_text("[data-testid=reported-outcome]") == "awaiting review"
+    shot(page, "review-case-before")
+    for finding in truth["findings"]:
+        section = page.locator(f"[data-testid=finding-{finding['symbol']}]")
+        section.locator("select[name=decision]").select_option("confirmed")
+        section.locator("select[name=acmg_class]").select_option("likely_pathogenic")
+        section.locator("input[name=reason]").fill("variant and genotype confirmed on review")
+        section.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        decision = page.inner_text(f"[data-testid=decision-{finding['symbol']}]")
+        assert "confirmed" in decision
+        assert "Likely pathogenic" in decision
+    page.select_option("select[name=outcome]", "condition_suspected")
+    page.fill("form[action$='/outcome'] input[name=reason]", "confirmed findings: refer")
+    page.click("form[action$='/outcome'] button[type=submit]")
+    page.wait_for_selector("[data-testid=case-outcome]")
+    page.click("button:has-text('Issue referral pack')")
+    page.wait_for_selector("[data-testid=letters]")
+    shot(page, "review-case-after")
+    with page.expect_download() as download:
+        page.click("[data-testid=pdf-referral_pack]")
+    pdf = tmp_path / "referral.pdf"
+    download.value.save_as(pdf)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert who["given_name"] in text
+    assert who["family_name"] in text
+    for finding in truth["findings"]:
+        assert finding["symbol"] in text
+    others = [site.identities[s]["family_name"] for s in site.truth if s != sid]
+    assert not [name for name in others if name in text]
