@@ -8,6 +8,7 @@ counts sex-chromosome calls; ``read_clinvar`` loads a ClinVar snapshot. Every pr
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import re
@@ -441,51 +442,61 @@ def _int_checked(name: str) -> tuple[pl.Expr, pl.Expr]:
     return value, pl.col(name).is_not_null() & value.is_null()
 
 
+def _gt_columns(frame: pl.DataFrame, path: str) -> pl.DataFrame:
+    """From the sample's GT: ploidy, allele indices a0/a1 (null when '.') and '|' phasing."""
+    frame = frame.with_columns(_format_value(frame, "GT"))
+    parts = pl.col("GT").str.replace_all("|", "/", literal=True).str.split("/")
+    raw0 = _nulled(parts.list.get(0, null_on_oob=True))
+    raw1 = _nulled(parts.list.get(1, null_on_oob=True))
+    a0, a1 = raw0.cast(pl.Int64, strict=False), raw1.cast(pl.Int64, strict=False)
+    ploidy = parts.list.len().fill_null(0)
+    pipe = pl.col("GT").str.contains("|", literal=True) & ~pl.col("GT").str.contains("/", literal=True)
+    frame = frame.with_columns(
+        ploidy.alias("ploidy"),
+        a0.alias("a0"),
+        a1.alias("a1"),
+        (pipe.fill_null(False) & (ploidy == 2)).alias("_pipe"),
+        ((raw0.is_not_null() & a0.is_null()) | (raw1.is_not_null() & a1.is_null())).alias("_bad_gt"),
+    )
+    checks = {
+        "malformed GT": pl.col("_bad_gt"),
+        "GT with more than two alleles is not supported": pl.col("ploidy") > 2,
+    }
+    _first_bad(frame, checks, path)
+    return frame
+
+
 def _genotype_columns(frame: pl.DataFrame, plan: _Plan) -> pl.DataFrame:
     """GT alleles (a0, a1), ploidy, phase (GT '|' with PS, else GATK PGT/PID), GQ, DP and AD."""
-    frame = frame.with_columns(_format_value(frame, key) for key in _GT_KEYS)
-    parts = pl.col("GT").str.replace_all("|", "/", literal=True).str.split("/")
+    frame = _gt_columns(frame, plan.path)
+    frame = frame.with_columns(_format_value(frame, key) for key in _GT_KEYS if key != "GT")
     pgt = pl.col("PGT").str.split("|")
+    ad = pl.col("AD").str.split(",").list.eval(_nulled(pl.element()).cast(pl.Int64, strict=False))
     frame = frame.with_columns(
-        parts.list.len().fill_null(0).alias("ploidy"),
-        _nulled(parts.list.get(0, null_on_oob=True)).alias("_a0"),
-        _nulled(parts.list.get(1, null_on_oob=True)).alias("_a1"),
-        (pl.col("GT").str.contains("|", literal=True) & ~pl.col("GT").str.contains("/", literal=True)).alias(
-            "_pipe"
-        ),
         pgt.list.get(0, null_on_oob=True).cast(pl.Int64, strict=False).alias("_p0"),
         pgt.list.get(1, null_on_oob=True).cast(pl.Int64, strict=False).alias("_p1"),
-        pl.col("AD")
-        .str.split(",")
-        .list.eval(_nulled(pl.element()).cast(pl.Int64, strict=False))
-        .alias("_ad"),
+        ad.alias("_ad"),
     )
     gq, gq_bad = _int_checked("GQ")
     dp, dp_bad = _int_checked("DP")
-    a0 = pl.col("_a0").cast(pl.Int64, strict=False)
-    a1 = pl.col("_a1").cast(pl.Int64, strict=False)
-    pipe = pl.col("_pipe").fill_null(False) & (pl.col("ploidy") == 2)
+    pipe = pl.col("_pipe")
     use_pgt = ~pipe & (pl.col("ploidy") == 2) & pl.col("PGT").str.contains("|", literal=True).fill_null(False)
     use_pgt = use_pgt & pl.col("PID").is_not_null()
+    ad_tokens = pl.col("AD").str.count_matches(",") + 1
     checks = {
-        "malformed GT": (pl.col("_a0").is_not_null() & a0.is_null())
-        | (pl.col("_a1").is_not_null() & a1.is_null()),
-        "GT with more than two alleles is not supported": pl.col("ploidy") > 2,
         "malformed GQ": gq_bad,
         "malformed DP": dp_bad,
         "malformed AD": pl.col("AD").is_not_null()
-        & (pl.col("AD").str.count_matches(",") + 1 != pl.col("_ad").list.drop_nulls().list.len())
+        & (ad_tokens != pl.col("_ad").list.drop_nulls().list.len())
         & ~pl.col("AD").str.contains(r"(^|,)\.(,|$)"),
     }
     _first_bad(frame, checks, plan.path)
     ad_present = pl.col("_ad").list.drop_nulls()
     return frame.with_columns(
-        a0.alias("a0"),
-        a1.alias("a1"),
         (pipe | use_pgt).alias("phased"),
         pl.when(pipe).then(pl.col("PS")).when(use_pgt).then(pl.col("PID")).alias("phase_set"),
-        pl.when(pipe).then(a0).when(use_pgt).then(pl.col("_p0")).alias("_h0"),
-        pl.when(pipe).then(a1).when(use_pgt).then(pl.col("_p1")).alias("_h1"),
+        pl.when(pipe).then(pl.col("a0")).when(use_pgt).then(pl.col("_p0")).alias("_h0"),
+        pl.when(pipe).then(pl.col("a1")).when(use_pgt).then(pl.col("_p1")).alias("_h1"),
         gq.alias("gq") if "GQ" in plan.has else pl.lit(None, dtype=pl.Int64).alias("gq"),
         dp.alias("dp") if "DP" in plan.has else pl.lit(None, dtype=pl.Int64).alias("dp"),
         pl.when(ad_present.list.len() > 0).then(ad_present.list.sum()).alias("ad_total"),
@@ -631,12 +642,25 @@ def _text_header(lines: Sequence[str]) -> _Header:
     )
 
 
+def _header_lines(path: str) -> list[str]:
+    """The header's text lines up to ``#CHROM`` (a few blocks; pysam's ``header`` costs ~25 ms)."""
+    lines: list[str] = []
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                break
+            lines.append(line.rstrip("\r\n"))
+            if line.startswith("#CHROM"):
+                return lines
+    raise VcfError(path, "the header has no #CHROM line; check the file is a valid VCF")
+
+
 @contextmanager
 def _text_reader(path: str, cursor: _Cursor) -> Iterator[tuple[pysam.TabixFile, _Header]]:
     """An open tabix handle and its header (validated by ``inspect_vcf`` with cyvcf2 beforehand)."""
     index = _find_index(path, VcfError)
     with _translated(path, cursor), pysam.TabixFile(path, index=index) as tbx:
-        yield tbx, _text_header(list(tbx.header))
+        yield tbx, _text_header(_header_lines(path))
 
 
 def read_calls(
@@ -694,7 +718,7 @@ def read_sex_evidence(
     with _text_reader(path, cursor) as (tbx, header):
         plan = _plan(path, header, sample, {})
         text = _region_text(tbx, regions, header.names(), cursor)
-        records = _genotype_columns(_split_columns(text, plan), plan)
+        records = _gt_columns(_split_columns(text, plan), path)
     called = records.filter(
         pl.col("a0").is_not_null()
         & ((pl.col("ploidy") == 1) | pl.col("a1").is_not_null())
