@@ -1,9 +1,25 @@
-"""VCF boundary: the only module importing cyvcf2 (pysam is used here for writing and indexing).
+"""VCF boundary: the only module importing cyvcf2 (and pysam, for tabix reads, writing, indexing).
 
-``inspect_vcf`` validates a file before anything is read; ``read_calls`` reads only the requested
-regions through the tabix/CSI index into the calls and annotation frames; ``read_sex_evidence``
-counts sex-chromosome calls; ``read_clinvar`` loads a ClinVar snapshot. Every problem becomes an
-``errors.VcfError`` (``ClinVarError`` for ClinVar) naming the file, never a bare library exception.
+``inspect_vcf`` validates a file before anything is read (BGZF with its EOF block, a fresh .tbi/.csi,
+a header cyvcf2/htslib can parse, the sample, the genome build from the ##contig lengths, at least
+one record); ``read_calls`` reads only the requested regions through the index into the calls and
+annotation frames (frames.md); ``read_sex_evidence`` counts sex-chromosome calls; ``read_clinvar``
+loads a ClinVar snapshot. Every problem is an ``errors.VcfError`` (``ClinVarError`` for ClinVar)
+naming the file and, for a record, its CHROM:POS; never a bare library exception.
+
+Why records are read as text: cyvcf2's region iterator treats a corrupt block or an unparsable
+line as the end of the region (silently short results) and crashes the process on a malformed
+FORMAT value. pysam's tabix iterator raises instead, and parsing the text in bulk with polars is
+also faster than per-record cyvcf2 access (see bench/bench_vcf_read.py).
+
+Documented choices:
+- A phased ``|`` GT without a PS value has ``phase_set`` null (frames.md); GATK PGT/PID phase an
+  unphased GT (``phase_set`` = PID, haplotype from PGT).
+- A Float-typed GQ is floored (19.9 fails a 20 threshold). INFO AF: ``Number=A`` per ALT,
+  ``Number=R`` per allele, a single value of any other Number applies to every ALT.
+- A GT naming an ALT the record does not have, ploidy above 2, or a malformed GT/GQ/DP/AD/AF
+  value is an error (never a silently dropped call).
+- Annotation matching: see ``screening.annotations``.
 """
 
 from __future__ import annotations
@@ -41,7 +57,6 @@ Region = tuple[str, int, int]  # canonical chrom, 1-based inclusive start, end
 
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 _INDEX_MTIME_TOLERANCE_S = 1.0  # filesystem timestamp granularity when both are copied together
-_INT_MISSING = -2147483647  # htslib int32 missing (-2^31) and vector_end (-2^31 + 1) are <= this
 _CONTIG = re.compile(r"^##contig=<ID=([^,>]+)(?:.*?[<,]length=(\d+))?", re.MULTILINE)
 _FILEDATE = re.compile(r"^##fileDate=(\S+)", re.MULTILINE)
 _REFERENCE = re.compile(r"^##reference=(\S+)", re.MULTILINE)
