@@ -33,7 +33,7 @@ WGS_Y_SPACING = 7_000
 Y_CALLABLE_END = {GRCH38: 26_600_000, GRCH37: 28_800_000}  # male-specific euchromatin, roughly
 TELOMERE_BP = 10_000
 MIN_DISTANCE = 3  # from any reserved position
-AF_POOL_SIZE = 4096  # distinct gnomAD value sets drawn per baby
+AF_POOL_SIZE = 1024  # distinct gnomAD value sets drawn per baby
 
 POPULATIONS = ("", "_afr", "_amr", "_asj", "_eas", "_fin", "_nfe", "_sas")
 _GT = {0: "0/1", 1: "1/1", 2: "1", 3: "1/2"}
