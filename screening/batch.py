@@ -266,6 +266,15 @@ def status(settings: Settings, lab_batch_id: str) -> BatchStatus:
     return BatchStatus(row, label, pairs)
 
 
+def progress(settings: Settings, lab_batch_id: str) -> batches.BatchSummary:
+    """The batch's state and counts per sample state, without loading results."""
+    with connection.session(settings) as conn:
+        summary = batches.progress(conn, lab_batch_id)
+    if summary is None:
+        raise NotFoundError(f"batch {lab_batch_id} does not exist (screening batch list)")
+    return summary
+
+
 def list_batches(settings: Settings, limit: int = 50) -> list[batches.BatchSummary]:
     with connection.session(settings) as conn:
         return batches.list_batches(conn, limit)

@@ -96,16 +96,18 @@ def _signal_group(p: subprocess.Popen, sig: int) -> None:
 def wait_for_batch(
     settings: Settings, lab_batch_id: str, timeout_s: float, on_progress=None
 ) -> batch.BatchStatus:
-    """Poll until the batch is finalised; ScreeningError on timeout."""
+    """Poll the batch's counts until it is finalised, then load its full status; ScreeningError on timeout."""
     deadline = time.monotonic() + timeout_s
     while True:
-        st = batch.status(settings, lab_batch_id)
+        summary = batch.progress(settings, lab_batch_id)
         if on_progress:
-            on_progress(st)
-        if st.batch.state == "finalised":
-            return st
+            on_progress(summary.counts)
+        if summary.batch.state == "finalised":
+            return batch.status(settings, lab_batch_id)
         if time.monotonic() > deadline:
-            raise ScreeningError(f"batch {lab_batch_id} not finalised after {timeout_s:.0f}s: {st.counts}")
+            raise ScreeningError(
+                f"batch {lab_batch_id} not finalised after {timeout_s:.0f}s: {summary.counts}"
+            )
         time.sleep(0.25)
 
 
@@ -157,8 +159,8 @@ def _progress(settings: Settings, lab_id: str, options: DemoOptions) -> batch.Ba
     with Progress(*columns) as progress:
         bar = progress.add_task("batch", total=options.babies)
 
-        def update(st: batch.BatchStatus) -> None:
-            progress.update(bar, completed=sum(st.counts[s] for s in FINAL))
+        def update(counts: dict[str, int]) -> None:
+            progress.update(bar, completed=sum(counts[s] for s in FINAL))
 
         return wait_for_batch(settings, lab_id, options.timeout_s, update)
 

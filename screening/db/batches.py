@@ -158,3 +158,12 @@ def requeue(conn: psycopg.Connection, batch_id: int, states: tuple[str, ...]) ->
 
 def sample_events(conn: psycopg.Connection, batch_id: int) -> list[dict[str, Any]]:
     return conn.execute(query("sample_events"), {"batch_id": batch_id}).fetchall()
+
+
+def progress(conn: psycopg.Connection, lab_batch_id: str) -> BatchSummary | None:
+    row = conn.execute(query("batch_progress"), {"lab_batch_id": lab_batch_id}).fetchone()
+    return BatchSummary.from_row(row) if row else None
+
+
+def engine_seconds(conn: psycopg.Connection, batch_id: int) -> list[float]:
+    return [r["engine_seconds"] for r in conn.execute(query("batch_engine_seconds"), {"batch_id": batch_id})]

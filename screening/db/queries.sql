@@ -291,3 +291,22 @@ ORDER BY chrom, pos, ref, alt;
 -- The event log of a batch's samples.
 SELECT e.* FROM event e JOIN sample s ON e.entity = 'sample' AND e.entity_id = s.id
 WHERE s.batch_id = %(batch_id)s ORDER BY e.id;
+
+-- batch_progress --
+-- A batch's state and sample counts per state (cheap enough to poll).
+SELECT b.*, pv.panel_id, pv.major, pv.minor,
+       count(*) FILTER (WHERE s.state = 'queued') AS queued,
+       count(*) FILTER (WHERE s.state = 'running') AS running,
+       count(*) FILTER (WHERE s.state = 'screened') AS screened,
+       count(*) FILTER (WHERE s.state = 'failed') AS failed,
+       count(*) FILTER (WHERE s.state = 'held') AS held
+FROM batch b JOIN panel_version pv ON pv.id = b.panel_version_id
+LEFT JOIN sample s ON s.batch_id = b.id
+WHERE b.lab_batch_id = %(lab_batch_id)s
+GROUP BY b.id, pv.id;
+
+-- batch_engine_seconds --
+-- Engine time per sample as measured inside the workers.
+SELECT r.engine_seconds FROM screening_run r JOIN sample s ON s.id = r.sample_id
+WHERE s.batch_id = %(batch_id)s AND r.panel_version_id = s.panel_version_id
+ORDER BY s.id;

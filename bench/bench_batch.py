@@ -1,0 +1,134 @@
+"""Benchmark: a simulated batch through real worker processes, against the engine's own speed.
+
+    .venv/bin/python bench/bench_batch.py [--babies 96] [--workers 2] [--seed 7]
+
+Services as configured (SCREENING_DATABASE_URL / SCREENING_BROKER_URL), else the embedded ones in
+SCREENING_HOME (default ./var). Measured in the same run:
+- engine: ``engine.screen_vcf`` on single babies in this process (median of ``--engine-samples``
+  babies after one warm-up);
+- end to end: from ``batch submit`` to the batch finalised, with the workers started and idle
+  beforehand (their panel cache cold);
+- ratio = end to end / (engine single-baby time × babies / workers); target ≤ 1.5; and, to separate
+  pipeline overhead from CPU contention, the ratio to the engine time the workers themselves measured
+  (sum of per-sample engine seconds / workers);
+- database write time per sample: each stored result written again (one transaction, rolled back).
+Writes bench/out/bench_batch.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import time
+from pathlib import Path
+
+from screening import batch, engine, panels, simulate, tasks, vcf
+from screening.config import load_settings
+from screening.db import batches, connection, migrate, results
+from screening.db import panels as db_panels
+from screening.db.batches import list_samples
+from screening.demo import DEFAULT_PANEL, demo_panel, start_workers, stop_workers, wait_for_batch
+from screening.domain import SampleInput, Sex
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def engine_seconds(panel, clinvar, sim, count: int) -> list[float]:
+    rows = sim.manifest.read_text().splitlines()[1:]
+    times = []
+    for line in rows[: count + 1]:
+        sid, path, sex, column = line.split(",")[:4]
+        sample = SampleInput(sid, column, Sex(sex))
+        started = time.perf_counter()
+        engine.screen_vcf(panel, sample, sim.out_dir / path, clinvar)
+        times.append(time.perf_counter() - started)
+    return times[1:]  # the first one warms caches up
+
+
+def write_seconds(settings, batch_pk: int) -> list[float]:
+    times = []
+    with connection.session(settings) as conn:
+        statuses = list_samples(conn, batch_pk)
+        stored = results.load_results(conn, [s.run_id for s in statuses if s.run_id])
+        for status in statuses:
+            result = stored.get(status.run_id)
+            if result is None:
+                continue
+            meta = results.RunMeta(status.sample.id, status.sample.panel_version_id, 0, 0.0)
+            started = time.perf_counter()
+            with conn.transaction(force_rollback=True):
+                results.write_result(conn, result, meta)
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--babies", type=int, default=96)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--engine-samples", type=int, default=8)
+    args = parser.parse_args()
+
+    settings = load_settings()
+    migrate.upgrade(connection.database_url(settings))
+    panel = panels.load_panel(DEFAULT_PANEL)
+    t0 = time.perf_counter()
+    sim = simulate.simulate_batch(
+        panel, settings.home / "bench" / f"n{args.babies}-s{args.seed}", args.babies, args.seed
+    )
+    simulate_s = time.perf_counter() - t0
+    clinvar = vcf.read_clinvar(str(sim.clinvar_vcf), panel.genome_build, panels.region_list(panel))
+    version = demo_panel(panel, clinvar.sha256)
+    with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+        row, _ = db_panels.publish(conn, version, clinvar, settings.actor)
+
+    before = engine_seconds(version, clinvar, sim, args.engine_samples)
+    procs = start_workers(
+        dataclasses.replace(settings, worker_concurrency=1), args.workers, settings.home / "logs"
+    )
+    try:
+        time.sleep(4)  # workers up and idle
+        started = time.perf_counter()
+        lab_id = f"bench-{time.time_ns()}"
+        sub = batch.submit(settings, sim.manifest, row.label, tasks.enqueue_samples, lab_id)
+        st = wait_for_batch(settings, sub.lab_batch_id, timeout_s=3600)
+        wall = time.perf_counter() - started
+    finally:
+        stop_workers(procs)
+    after = engine_seconds(version, clinvar, sim, args.engine_samples)
+    single = statistics.median(before + after)
+    writes = write_seconds(settings, sub.batch_pk)
+    with connection.session(settings) as conn:
+        in_workers = batches.engine_seconds(conn, sub.batch_pk)
+    ideal = single * args.babies / args.workers
+    ideal_in_workers = sum(in_workers) / args.workers
+    report = {
+        "babies": args.babies,
+        "workers": args.workers,
+        "counts": st.counts,
+        "simulate_s": round(simulate_s, 2),
+        "engine_single_baby_s": round(single, 4),
+        "engine_single_baby_s_before_after": [
+            round(statistics.median(before), 4),
+            round(statistics.median(after), 4),
+        ],
+        "engine_in_workers_s_median": round(statistics.median(in_workers), 4),
+        "end_to_end_s": round(wall, 2),
+        "ideal_s": round(ideal, 2),
+        "ratio": round(wall / ideal, 3),
+        "ratio_to_worker_engine_time": round(wall / ideal_in_workers, 3),
+        "db_write_per_sample_ms_median": round(1000 * statistics.median(writes), 2),
+        "db_write_per_sample_ms_max": round(1000 * max(writes), 2),
+        "database": "configured" if settings.database_url else "embedded",
+        "broker": settings.broker_kind,
+    }
+    OUT.mkdir(exist_ok=True)
+    (OUT / "bench_batch.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
