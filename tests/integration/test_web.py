@@ -239,6 +239,10 @@ def test_no_letter_before_review_then_referral_pack_pdf(site, db_url, tmp_path, 
     assert all(f["symbol"] in text for f in truth["findings"])
     other = site.identities[site.clear()[0]]["family_name"]
     assert other not in text
+    bundle = reviewer.get(f"/review/cases/{run_id}/fhir.json")
+    assert bundle.status_code == 200, bundle.text
+    assert bundle.json()["resourceType"] == "Bundle"
+    assert client("lab").get(f"/review/cases/{run_id}/fhir.json").status_code == 403
     assert client("lab").get(f"/review/letters/{letter[0]}.pdf").status_code == 403
     assert client("admin").get(f"/review/letters/{letter[0]}.pdf").status_code == 403
 
