@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 test: $(STAMP) lint
+	bash scripts/ensure-system-packages
 	$(BIN)/pytest
 
 bench: $(STAMP)
