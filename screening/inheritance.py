@@ -148,9 +148,12 @@ def _in_sex_par(chrom: str, pos: int, build: str) -> bool:
 
 
 def karyotype_windows(
-    build: str = GRCH38, n_x: int = 40, n_y: int = 12, width: int = 250_000
+    build: str = GRCH38, n_x: int = 40, n_y: int = 12, width: int = 25_000
 ) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
     """Evenly spread windows on chrX and chrY outside the PARs, for a bounded read of the sex chromosomes.
+
+    40 x 25 kb on chrX gives several hundred calls in a genome; when it gives fewer than
+    ``karyotype_min_x_calls`` (an exome, a targeted VCF) the engine reads ``whole_sex_chromosomes``.
 
     chrY windows avoid the X-transposed region and heterochromatin by staying in the first part of
     the male-specific region (GRCh38 2.79–26.6 Mb; GRCh37 2.65–28.8 Mb).
@@ -159,6 +162,15 @@ def karyotype_windows(
     y_start = PARS_Y[build][0][1] + 1
     y_end = 26_600_000 if build == GRCH38 else 28_800_000
     return _spread("X", x_start, x_end, n_x, width), _spread("Y", y_start, y_end, n_y, width)
+
+
+def whole_sex_chromosomes(
+    build: str = GRCH38,
+) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
+    """chrX and chrY outside the PARs, whole."""
+    x = [("X", PARS[build][0][1] + 1, PARS[build][1][0] - 1)]
+    y = [("Y", PARS_Y[build][0][1] + 1, PARS_Y[build][1][0] - 1)]
+    return x, y
 
 
 def _spread(chrom: str, start: int, end: int, n: int, width: int) -> list[tuple[str, int, int]]:
