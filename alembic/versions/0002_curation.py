@@ -42,7 +42,7 @@ BEGIN
   IF TG_OP = 'DELETE' THEN
     SELECT count(*) INTO runs FROM screening_run WHERE panel_version_id = OLD.id;
     SELECT count(*) INTO batches FROM batch WHERE panel_version_id = OLD.id;
-    RAISE EXCEPTION 'panel version % cannot be deleted: published versions are kept for ever '
+    RAISE EXCEPTION 'panel version % cannot be deleted: published versions are immutable and kept '
                     '(% screening run(s) and % batch(es) reference it); retire it instead',
                     label, runs, batches
       USING ERRCODE = 'restrict_violation';
