@@ -193,6 +193,7 @@ def assert_matches_truth(status: dict, truth_path: Path) -> None:
         )
         if got["state"] != "screened" or got["outcome"] != want["expected_outcome"] or findings != expected:
             problems.append(
-                f"{sid}: got {got['state']} {got['outcome']} {findings}; want {want['expected_outcome']} {expected}"
+                f"{sid}: got {got['state']} {got['outcome']} {findings}; "
+                f"want {want['expected_outcome']} {expected}"
             )
     assert not problems, "\n".join(problems)

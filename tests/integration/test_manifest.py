@@ -90,7 +90,7 @@ def _outside(root: Path) -> str:
 
 
 def test_wrong_build_and_unpublished_panel(corpus, db_url, sim):
-    root, settings, label = corpus
+    root, settings, _ = corpus
     manifest = root / "wrong_build.csv"
     manifest.write_text(f"{HEADER}\nNB0001,good.vcf.gz,female,NB0001_DNA\n")
     before = _written(db_url)

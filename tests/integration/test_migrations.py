@@ -53,7 +53,8 @@ def test_published_panel_rows_are_immutable(fresh_url):
     migrate.upgrade(fresh_url, "0001")
     with psycopg.connect(fresh_url, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO panel_version (panel_id, major, minor, name, genome_build, sha256, settings, published_by) "
+            "INSERT INTO panel_version (panel_id, major, minor, name, genome_build, sha256, settings, "
+            "published_by) "
             "VALUES ('p', 1, 0, 'P', 'GRCh38', repeat('a', 64), '{}', 'pytest')"
         )
         with pytest.raises(psycopg.errors.RestrictViolation, match="immutable"):
