@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from screening.domain import GRCH37, GRCH38, PARS, PARS_Y, PanelGene
+from screening.inheritance import karyotype_windows
 from screening.simulate_genome import (
     CONTIG_INDEX,
     CONTIGS,
@@ -112,8 +113,12 @@ def _af_pool(rng: np.random.Generator) -> tuple[pl.Series, pl.Series]:
 
 
 def _uniform(lo: int, hi: int, spacing: int, rng: np.random.Generator) -> np.ndarray:
-    n = max((hi - lo) // spacing, 0)
-    return rng.integers(lo, hi + 1, n, dtype=np.int64) if n else np.empty(0, dtype=np.int64)
+    """Sorted, distinct positions in [lo, hi], one per ``spacing`` bp on average (geometric gaps)."""
+    if hi - lo < spacing:
+        return np.empty(0, dtype=np.int64)
+    n = int((hi - lo) / spacing * 1.05) + 16
+    pos = lo - 1 + np.cumsum(rng.geometric(1 / spacing, n), dtype=np.int64)
+    return pos[pos <= hi]
 
 
 def _positions(spec: BackgroundSpec, chrom: str, rng: np.random.Generator) -> np.ndarray:
@@ -123,17 +128,28 @@ def _positions(spec: BackgroundSpec, chrom: str, rng: np.random.Generator) -> np
         if spec.karyotype != "XY":
             return np.empty(0, dtype=np.int64)
         spacing = WGS_Y_SPACING if spec.scale == "wgs" else PANEL_Y_SPACING
-        return np.unique(_uniform(PARS_Y[spec.build][0][1] + 1, Y_CALLABLE_END[spec.build], spacing, rng))
+        whole = _uniform(PARS_Y[spec.build][0][1] + 1, Y_CALLABLE_END[spec.build], spacing, rng)
+        return whole if spec.scale == "wgs" else _with_windows(whole, "Y", spec.build, rng)
     length = contig_length(chrom, spec.build)
     if spec.scale == "wgs":
-        return np.unique(_uniform(TELOMERE_BP + 1, length - TELOMERE_BP, WGS_SPACING, rng))
+        return _uniform(TELOMERE_BP + 1, length - TELOMERE_BP, WGS_SPACING, rng)
     parts = [_uniform(TELOMERE_BP + 1, length - TELOMERE_BP, PANEL_SPARSE_SPACING, rng)]
     if chrom == "X":
-        parts.append(_uniform(*x_non_par(spec.build), PANEL_X_SPACING, rng))
+        parts.append(
+            _with_windows(_uniform(*x_non_par(spec.build), PANEL_X_SPACING, rng), "X", spec.build, rng)
+        )
     for g in spec.genes:
         if g.chrom == chrom:
             lo, hi = max(g.start - spec.padding_bp, 1), min(g.end + spec.padding_bp, length)
             parts.append(_uniform(lo, hi, WGS_SPACING, rng))
+    return np.unique(np.concatenate(parts))
+
+
+def _with_windows(pos: np.ndarray, chrom: str, build: str, rng: np.random.Generator) -> np.ndarray:
+    """Add calls at genome density inside the engine's karyotype windows (its fast path at panel scale)."""
+    x_windows, y_windows = karyotype_windows(build)
+    windows = x_windows if chrom == "X" else y_windows
+    parts = [pos, *(_uniform(start, end, WGS_SPACING, rng) for _, start, end in windows)]
     return np.unique(np.concatenate(parts))
 
 
