@@ -6,7 +6,9 @@ lives in ``pipeline.py``; a task only turns an id into a call and queues what fo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import socket
 import sys
 from typing import Any
 
@@ -79,7 +81,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-SETTINGS = load_settings()
+def worker_settings() -> Settings:
+    """The settings, with "who" in the event log naming this worker host (and the account it runs as)."""
+    settings = load_settings()
+    return dataclasses.replace(settings, actor=f"worker:{socket.gethostname()}:{settings.actor}")
+
+
+SETTINGS = worker_settings()
 app = Celery("screening")
 app.conf.update(celery_config(SETTINGS))
 
