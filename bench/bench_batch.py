@@ -4,8 +4,9 @@
 
 Services as configured (SCREENING_DATABASE_URL / SCREENING_BROKER_URL), else the embedded ones in
 SCREENING_HOME (default ./var). Measured in the same run:
-- engine: ``engine.screen_vcf`` on single babies in this process (median of ``--engine-samples``
-  babies after one warm-up);
+- engine: ``engine.screen_vcf`` on single babies (median of ``--engine-samples`` babies after one
+  warm-up), in a fresh process configured like a worker (POLARS_MAX_THREADS=1: the ratio's
+  reference), and in this process with polars' default threads (reported, with its own ratio);
 - end to end: from ``batch submit`` to the batch finalised, with the workers started and idle
   beforehand (their panel cache cold);
 - ratio = end to end / (engine single-baby time × babies / workers); target ≤ 1.5; and, to separate
@@ -20,7 +21,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -45,6 +49,34 @@ def engine_seconds(panel, clinvar, sim, count: int) -> list[float]:
         engine.screen_vcf(panel, sample, sim.out_dir / path, clinvar)
         times.append(time.perf_counter() - started)
     return times[1:]  # the first one warms caches up
+
+
+def engine_seconds_in_worker_env(sim, count: int) -> float:
+    """The same measurement in a fresh process configured like a worker (POLARS_MAX_THREADS=1)."""
+    code = (
+        "import statistics, sys; from pathlib import Path; import bench_batch as b; "
+        "from screening import panels, vcf; from screening.demo import DEFAULT_PANEL; "
+        "p = panels.load_panel(DEFAULT_PANEL); sim = b.SimStub(Path(sys.argv[1])); "
+        "cv = vcf.read_clinvar(str(sim.clinvar_vcf), p.genome_build, panels.region_list(p)); "
+        "print(statistics.median(b.engine_seconds(p, cv, sim, int(sys.argv[2]))))"
+    )
+    env = {**os.environ, **tasks.WORKER_ENV_DEFAULTS, "PYTHONPATH": str(Path(__file__).resolve().parent)}
+    argv = [sys.executable, "-c", code, str(sim.out_dir), str(count)]
+    out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+@dataclasses.dataclass(frozen=True)
+class SimStub:
+    out_dir: Path
+
+    @property
+    def manifest(self) -> Path:
+        return self.out_dir / "manifest.csv"
+
+    @property
+    def clinvar_vcf(self) -> Path:
+        return self.out_dir / "clinvar.vcf.gz"
 
 
 def write_seconds(settings, batch_pk: int) -> list[float]:
@@ -99,7 +131,8 @@ def main() -> None:
     finally:
         stop_workers(procs)
     after = engine_seconds(version, clinvar, sim, args.engine_samples)
-    single = statistics.median(before + after)
+    single_default = statistics.median(before + after)
+    single = engine_seconds_in_worker_env(sim, args.engine_samples)
     writes = write_seconds(settings, sub.batch_pk)
     with connection.session(settings) as conn:
         in_workers = batches.engine_seconds(conn, sub.batch_pk)
@@ -111,6 +144,8 @@ def main() -> None:
         "counts": st.counts,
         "simulate_s": round(simulate_s, 2),
         "engine_single_baby_s": round(single, 4),
+        "engine_single_baby_s_default_threads": round(single_default, 4),
+        "ratio_to_default_threads_engine": round(wall / (single_default * args.babies / args.workers), 3),
         "engine_single_baby_s_before_after": [
             round(statistics.median(before), 4),
             round(statistics.median(after), 4),

@@ -22,6 +22,7 @@ from rich.table import Table
 
 from screening import batch, panels, tasks, vcf
 from screening.config import Settings
+from screening.db import batches as db_batches
 from screening.db import connection, migrate
 from screening.db import panels as db_panels
 from screening.domain import PanelVersion
@@ -47,7 +48,7 @@ class DemoOptions:
 
 def worker_environment(settings: Settings) -> dict[str, str]:
     """Environment for worker subprocesses: same settings; the embedded database by its URL."""
-    env = {**os.environ, **settings.as_environment()}
+    env = {**tasks.WORKER_ENV_DEFAULTS, **os.environ, **settings.as_environment()}
     env["SCREENING_DATABASE_URL"] = connection.database_url(settings)
     return env
 
@@ -98,17 +99,21 @@ def wait_for_batch(
 ) -> batch.BatchStatus:
     """Poll the batch's counts until it is finalised, then load its full status; ScreeningError on timeout."""
     deadline = time.monotonic() + timeout_s
-    while True:
-        summary = batch.progress(settings, lab_batch_id)
-        if on_progress:
-            on_progress(summary.counts)
-        if summary.batch.state == "finalised":
-            return batch.status(settings, lab_batch_id)
-        if time.monotonic() > deadline:
-            raise ScreeningError(
-                f"batch {lab_batch_id} not finalised after {timeout_s:.0f}s: {summary.counts}"
-            )
-        time.sleep(0.25)
+    with connection.session(settings) as conn:  # one connection for all polls
+        while True:
+            summary = db_batches.progress(conn, lab_batch_id)
+            if summary is None:
+                raise ScreeningError(f"batch {lab_batch_id} does not exist")
+            if on_progress:
+                on_progress(summary.counts)
+            if summary.batch.state == "finalised":
+                break
+            if time.monotonic() > deadline:
+                raise ScreeningError(
+                    f"batch {lab_batch_id} not finalised after {timeout_s:.0f}s: {summary.counts}"
+                )
+            time.sleep(0.25)
+    return batch.status(settings, lab_batch_id)
 
 
 # ---------------------------------------------------------------- the demo

@@ -24,6 +24,9 @@ from screening.errors import TransientError
 log = logging.getLogger(__name__)
 
 QUEUE = "screening"
+# Environment defaults for worker processes: one polars thread per pool process (the pool already
+# uses the cores; more threads only contend). An explicit setting in the environment wins.
+WORKER_ENV_DEFAULTS = {"POLARS_MAX_THREADS": "1"}
 PUBLISH_RETRY = {"max_retries": 6, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 4}
 
 

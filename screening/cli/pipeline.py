@@ -224,6 +224,8 @@ def worker(concurrency: int | None, with_reconciler: bool, name: str, loglevel: 
     if concurrency:
         settings = dataclasses.replace(settings, worker_concurrency=concurrency)
     argv = tasks.worker_argv(settings, name, with_reconciler, loglevel)
+    for key, value in tasks.WORKER_ENV_DEFAULTS.items():
+        os.environ.setdefault(key, value)
     os.execv(argv[0], argv)
 
 
