@@ -66,12 +66,24 @@ def _style(chrom: str) -> str:
 
 
 def _simulated(panel, out: Path, n: int):
-    from screening.simulate import simulate_batch
-
+    """Simulate in a child process, so the peak memory reported is the screen's alone."""
     marker = out / "wgs" / "manifest.csv"
     if not marker.exists():
         t = time.perf_counter()
-        simulate_batch(panel, out / "wgs", n, seed=7, scale="wgs")
+        cli = Path(sys.executable).with_name("screening")
+        args = [
+            "--panel",
+            str(PANEL),
+            "--out",
+            str(out / "wgs"),
+            "-n",
+            str(n),
+            "--seed",
+            "7",
+            "--scale",
+            "wgs",
+        ]
+        subprocess.run([str(cli), "simulate", *args], check=True, stdout=subprocess.DEVNULL)
         print(f"simulated {n} WGS babies in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     return out / "wgs"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-from screening import inheritance, panels, vcf
-from screening.domain import ClinVarSnapshot, PanelVersion, SampleInput, SampleResult, SexEvidence
+from screening import inheritance, panels, rules, vcf
+from screening.domain import ClinVarSnapshot, PanelVersion, SampleInput, SampleResult
 from screening.screen import ScreenInput, screen_sample
 
 
@@ -30,17 +30,13 @@ def screen_vcf(
     path = str(vcf_path)
     af_fields = panel.settings.population_af_fields
     facts = vcf.inspect_vcf(path, sample.vcf_sample, panel.genome_build, af_fields, sha256=vcf_sha256)
-    calls, annotations = vcf.read_calls(path, sample.vcf_sample, panels.region_list(panel), facts, af_fields)
-    evidence = _sex_evidence(path, sample.vcf_sample, panel)
+    positions, terms = rules.sites_of_interest(panel, clinvar, facts.annotation is not None)
+    x_windows, y_windows = inheritance.karyotype_windows(panel.genome_build)
+    reads = vcf.SampleReads(
+        panels.region_list(panel), af_fields, vcf.SiteFilter(positions, terms), x_windows, y_windows
+    )
+    calls, annotations, evidence = vcf.read_sample(path, sample.vcf_sample, panel.genome_build, reads)
+    if evidence.x_calls < panel.settings.karyotype_min_x_calls:  # an exome or targeted VCF
+        x_whole, y_whole = inheritance.whole_sex_chromosomes(panel.genome_build)
+        evidence = vcf.read_sex_evidence(path, sample.vcf_sample, panel.genome_build, x_whole, y_whole)
     return screen_sample(ScreenInput(panel, sample, facts, calls, annotations, evidence, clinvar, cohort_af))
-
-
-def _sex_evidence(path: str, sample: str, panel: PanelVersion) -> SexEvidence:
-    """Sex-chromosome calls from a bounded sample of windows; the whole chromosomes when too few."""
-    build = panel.genome_build
-    x_windows, y_windows = inheritance.karyotype_windows(build)
-    evidence = vcf.read_sex_evidence(path, sample, build, x_windows, y_windows)
-    if evidence.x_calls >= panel.settings.karyotype_min_x_calls:
-        return evidence
-    x_whole, y_whole = inheritance.whole_sex_chromosomes(build)
-    return vcf.read_sex_evidence(path, sample, build, x_whole, y_whole)

@@ -231,6 +231,22 @@ def lof_evaluable(ctx: RouteContext, calls: pl.DataFrame) -> str | None:
     return None
 
 
+def sites_of_interest(
+    panel: PanelVersion, clinvar: ClinVarSnapshot | None, lof_evaluated: bool
+) -> tuple[frozenset[tuple[str, int]], tuple[str, ...]]:
+    """Positions and text terms that a record must show to pass any inclusion route: curated and
+    ClinVar positions, and loss-of-function consequence terms (also in bcftools' short spelling,
+    e.g. ``frameshift`` for ``frameshift_variant``). A superset of what the routes accept, used to
+    skip parsing the many records that cannot qualify."""
+    positions = {(v.chrom, v.pos) for v in panel.include}
+    if clinvar is not None and clinvar.records.height:
+        positions.update(clinvar.records.select("chrom", "pos").unique().iter_rows())
+    terms: tuple[str, ...] = ()
+    if lof_evaluated and any(g.lof_mechanism for g in panel.active_genes):
+        terms = tuple(sorted({t.removesuffix("_variant") for t in panel.settings.lof_consequences}))
+    return frozenset(positions), terms
+
+
 def route_candidates(calls: pl.DataFrame, annotations: pl.DataFrame, ctx: RouteContext) -> pl.DataFrame:
     """One row per (call, gene entry) passing >= 1 inclusion route (or a ClinVar match common in the
     cohort), with route flags, ClinVar evidence, LoF consequence and exclusion reason, joined to the

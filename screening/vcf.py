@@ -55,6 +55,31 @@ from screening.errors import ClinVarError, ScreeningError, VcfError
 
 Region = tuple[str, int, int]  # canonical chrom, 1-based inclusive start, end
 
+
+@dataclass(frozen=True)
+class SiteFilter:
+    """Records worth parsing: at a listed (canonical chrom, pos), or whose text contains a term.
+
+    A cheap text test before the full parse: the screen only needs records that can pass an
+    inclusion route (curated or ClinVar positions, loss-of-function consequence terms). It must be a
+    superset of what the routes accept; ``screen.sites_of_interest`` builds it from the panel.
+    """
+
+    positions: frozenset[tuple[str, int]]
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SampleReads:
+    """What ``read_sample`` reads of one VCF: the panel regions and the sex-chromosome windows."""
+
+    regions: Sequence[Region]
+    af_fields: Mapping[str, str]
+    sites: SiteFilter | None
+    x_windows: Sequence[Region]
+    y_windows: Sequence[Region]
+
+
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 _INDEX_MTIME_TOLERANCE_S = 1.0  # filesystem timestamp granularity when both are copied together
 _CONTIG = re.compile(r"^##contig=<ID=([^,>]+)(?:.*?[<,]length=(\d+))?", re.MULTILINE)
@@ -400,6 +425,19 @@ def _region_text(
     return frame.unique("line", keep="first", maintain_order=True)
 
 
+def _of_interest(frame: pl.DataFrame, sites: SiteFilter | None) -> pl.DataFrame:
+    """Keep the records ``sites`` names; a record whose POS does not parse is kept (the parser then
+    reports it)."""
+    if sites is None:
+        return frame
+    pos_text = pl.col("line").str.splitn("\t", 3).struct.field("field_1")
+    keys = [f"{chrom}:{pos}" for chrom, pos in sites.positions]
+    keep = (pl.col("chrom") + ":" + pos_text).is_in(keys) | pos_text.cast(pl.Int64, strict=False).is_null()
+    if sites.terms:
+        keep = keep | pl.col("line").str.contains_any(list(sites.terms))
+    return frame.filter(keep)
+
+
 def _nulled(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.is_in(list(_MISSING))).then(None).otherwise(expr)
 
@@ -518,14 +556,23 @@ def _genotype_columns(frame: pl.DataFrame, plan: _Plan) -> pl.DataFrame:
     )
 
 
-def _info_field(key: str) -> pl.Expr:
-    """Raw value of one INFO key (null when absent); literal splits, much faster than a regex."""
-    after = (pl.lit(";") + pl.col("_info")).str.splitn(f";{key}=", 2).struct.field("field_1")
-    return after.str.splitn(";", 2).struct.field("field_0")
+def _info_values(records: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """(rec, _info_<key>...) raw INFO values of the wanted keys (null when absent), read once per
+    record before the ALT split; literal splits, much faster than a regex."""
+    info = records.select("rec", (pl.lit(";") + pl.col("_info")).alias("_sc"))
+    value = [
+        pl.col("_sc")
+        .str.splitn(f";{k}=", 2)
+        .struct.field("field_1")
+        .str.splitn(";", 2)
+        .struct.field("field_0")
+        for k in keys
+    ]
+    return info.select("rec", *[v.alias(f"_info_{k}") for v, k in zip(value, keys, strict=True)])
 
 
 def _af_expr(field: str, number: str, pop: str) -> tuple[pl.Expr, pl.Expr]:
-    values = _info_field(field).str.split(",")
+    values = pl.col(f"_info_{field}").str.split(",")
     allele = pl.col("allele_num")
     if number == "R":
         index = allele
@@ -555,6 +602,8 @@ def _alt_rows(frame: pl.DataFrame, plan: _Plan) -> pl.DataFrame:
     n_alts = pl.col("alts").list.len()
     too_high = pl.max_horizontal("a0", "a1") > n_alts
     _first_bad(frame, {"GT names an ALT allele the record does not have": too_high}, plan.path)
+    keys = [spec[0] for spec in plan.af_specs if spec] + ([plan.fmt.tag] if plan.fmt else [])
+    frame = frame.join(_info_values(frame, list(dict.fromkeys(keys))), on="rec", how="left")
     rows = frame.with_columns(pl.int_ranges(1, n_alts + 1).alias("allele_num")).explode(
         ["alts", "allele_num"]
     )
@@ -594,7 +643,7 @@ def _calls_frames(text: pl.DataFrame, plan: _Plan) -> tuple[pl.DataFrame, pl.Dat
     ).cast(CALLS_SCHEMA)  # type: ignore[arg-type]  # fmt: skip
     if plan.fmt is None:
         return calls, ann.annotation_frame(None, pl.DataFrame(), pl.DataFrame())
-    raw = rows.select("rec", _info_field(plan.fmt.tag).alias("raw")).filter(
+    raw = rows.select("rec", pl.col(f"_info_{plan.fmt.tag}").alias("raw")).filter(
         pl.col("raw").is_not_null() & ~pl.col("raw").is_in(list(_MISSING))
     )
     annotated = raw.unique("rec", maintain_order=True)
@@ -684,6 +733,7 @@ def read_calls(
     regions: Sequence[Region],
     facts: VcfFacts | None,
     af_fields: Mapping[str, str],
+    sites: SiteFilter | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(calls, annotations) frames (frames.md) for one sample, reading only ``regions`` via the index.
 
@@ -691,12 +741,14 @@ def read_calls(
     ``inspect_vcf`` first: this function trusts the validation it did (``facts`` is not re-read).
     Records come as text through pysam's tabix iterator and are parsed with polars in bulk
     (faster than cyvcf2's per-record access, and every malformed value is an error naming it).
+    ``sites``: parse only the records it names (all records when None).
     """
     path = os.fspath(path)
     cursor = _Cursor()
     with _text_reader(path, cursor) as (tbx, header):
         plan = _plan(path, header, sample, af_fields)
-        return _calls_frames(_region_text(tbx, regions, header.names(), cursor), plan)
+        text = _region_text(tbx, regions, header.names(), cursor)
+        return _calls_frames(_of_interest(text, sites), plan)
 
 
 # ---------------------------------------------------------------- sex evidence
@@ -728,12 +780,25 @@ def read_sex_evidence(
     with two different alleles. Windows are (start, end) or (chrom, start, end), 1-based inclusive.
     """
     path = os.fspath(path)
-    regions = _windows(x_windows, "X") + _windows(y_windows, "Y")
     cursor = _Cursor()
     with _text_reader(path, cursor) as (tbx, header):
-        plan = _plan(path, header, sample, {})
-        text = _region_text(tbx, regions, header.names(), cursor)
-        records = _gt_columns(_split_columns(text, plan), path)
+        return _sex_evidence(tbx, header, path, sample, build, (x_windows, y_windows), cursor)
+
+
+def _sex_evidence(
+    tbx: pysam.TabixFile,
+    header: _Header,
+    path: str,
+    sample: str,
+    build: str,
+    windows: tuple[Sequence[tuple[int, ...]], Sequence[tuple[int, ...]]],
+    cursor: _Cursor,
+) -> SexEvidence:
+    x_windows, y_windows = windows
+    regions = _windows(x_windows, "X") + _windows(y_windows, "Y")
+    plan = _plan(path, header, sample, {})
+    text = _region_text(tbx, regions, header.names(), cursor)
+    records = _gt_columns(_split_columns(text, plan), path)
     called = records.filter(
         pl.col("a0").is_not_null()
         & ((pl.col("ploidy") == 1) | pl.col("a1").is_not_null())
@@ -750,6 +815,24 @@ def read_sex_evidence(
         y_windows=len(y_windows),
         has_y_contig="Y" in header.names(),
     )
+
+
+def read_sample(
+    path: str | os.PathLike[str],
+    sample: str,
+    build: str,
+    reads: SampleReads,
+) -> tuple[pl.DataFrame, pl.DataFrame, SexEvidence]:
+    """``read_calls`` and ``read_sex_evidence`` through one open index (what a screen reads)."""
+    path = os.fspath(path)
+    cursor = _Cursor()
+    with _text_reader(path, cursor) as (tbx, header):
+        plan = _plan(path, header, sample, reads.af_fields)
+        text = _region_text(tbx, reads.regions, header.names(), cursor)
+        calls, annotations = _calls_frames(_of_interest(text, reads.sites), plan)
+        windows = (reads.x_windows, reads.y_windows)
+        evidence = _sex_evidence(tbx, header, path, sample, build, windows, cursor)
+    return calls, annotations, evidence
 
 
 # ---------------------------------------------------------------- ClinVar
