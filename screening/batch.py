@@ -18,6 +18,7 @@ from pathlib import Path
 from screening import vcf
 from screening.config import Settings
 from screening.db import batches, connection, panels, results
+from screening.db import curation as db_curation
 from screening.db.batches import NewBatch, NewSample
 from screening.domain import PanelVersion, SampleResult, Sex
 from screening.errors import ManifestError, NotFoundError, Problem, StateError, VcfError
@@ -183,6 +184,10 @@ def _panel(conn, label: str) -> tuple[PanelVersion | None, int | None, list[Prob
             None,
             [Problem("--panel", f"panel version {label} is not published (screening panel publish)")],
         )
+    retired = db_curation.summary(conn, panel_id, version).retired_at
+    if retired is not None:
+        message = f"panel version {label} was retired on {retired:%Y-%m-%d}: choose a current version"
+        return None, None, [Problem("--panel", message)]
     return panels.load_panel_version(conn, row.id), row.id, []
 
 

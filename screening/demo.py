@@ -24,6 +24,7 @@ from screening import batch, panels, tasks, vcf
 from screening.config import Settings
 from screening.db import batches as db_batches
 from screening.db import connection, migrate
+from screening.db import curation as db_curation
 from screening.db import panels as db_panels
 from screening.domain import PanelVersion
 from screening.errors import ScreeningError
@@ -137,6 +138,7 @@ def prepare(settings: Settings, options: DemoOptions, console: Console):
     clinvar = vcf.read_clinvar(str(sim.clinvar_vcf), panel.genome_build, panels.region_list(panel))
     version = demo_panel(panel, clinvar.sha256)
     with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+        db_curation.set_change_message(conn, "demonstration: starter panel with a simulated ClinVar snapshot")
         row, _ = db_panels.publish(conn, version, clinvar, settings.actor)
     return sim, row.label
 

@@ -39,6 +39,14 @@ class ManifestError(ValidationError):
     """A batch manifest is not valid."""
 
 
+class LetterError(ValidationError):
+    """A letter cannot be issued or rendered for a case; lists every reason at once."""
+
+
+class FhirExportError(ValidationError):
+    """A case cannot be exported, or the built resources fail FHIR validation."""
+
+
 class VcfError(ScreeningError):
     """A VCF cannot be used: unreadable, not indexed, wrong build, sample absent, ..."""
 

@@ -46,7 +46,7 @@ from fhir.resources.R4B.patient import Patient
 
 from screening.cases import AcmgClass, CaseView, FindingDecision, Identity, case_problems, reportable_variants
 from screening.domain import GRCH37, GRCH38, CandidateVariant, Finding, Outcome, Zygosity
-from screening.errors import Problem, ValidationError
+from screening.errors import FhirExportError, Problem
 
 LOINC = "http://loinc.org"
 HGNC = "http://www.genenames.org/geneId"
@@ -119,10 +119,6 @@ CONCLUSIONS = {
     "newborn screening result coordinator.",
     Outcome.TESTING_NOT_POSSIBLE: "Testing not possible: {reasons}",
 }
-
-
-class FhirExportError(ValidationError):
-    """A case cannot be exported, or the built resources fail FHIR validation."""
 
 
 def _coding(system: str, code: str, display: str | None = None) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from screening.cases import (
     reportable_variants,
 )
 from screening.domain import CandidateVariant, Finding, Moi, Provenance
-from screening.errors import Problem, ValidationError
+from screening.errors import LetterError, Problem
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "letters"
 TEMPLATES = {kind: f"{kind.value}.html" for kind in LetterKind}
@@ -53,10 +53,6 @@ MOI_LABELS = {
 }
 SWAP_WORDS = "We need to check that the sample we tested came from your baby. This is a routine safety check."
 ID_LABELS = {"nhs": "NHS number", "cpr": "CPR number"}
-
-
-class LetterError(ValidationError):
-    """A letter cannot be issued or rendered for a case; lists every reason at once."""
 
 
 @dataclass(frozen=True)

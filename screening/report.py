@@ -106,3 +106,38 @@ def to_table(result: SampleResult) -> str:
         lines.append("not evaluated:")
         lines.extend(f"  - {n}" for n in result.not_evaluated)
     return "\n".join(lines) + "\n"
+
+
+def sample_status_to_dict(status: Any, result: SampleResult | None) -> dict[str, Any]:
+    """One sample of ``batch status --format json``: state plus the ``screening screen`` JSON shape."""
+    sample = status.sample
+    doc: dict[str, Any] = {
+        "sample_id": sample.sample_id,
+        "state": sample.state,
+        "attempts": sample.attempts,
+        "reason": sample.reason,
+        "outcome": None,
+        "reasons": [],
+        "flagged_genes": [],
+        "findings": [],
+    }
+    if result is not None:
+        doc.update(result_to_dict(result))
+        doc["flagged_genes"] = sorted({f.hgnc_id for f in result.findings})
+        doc["sample_id"] = sample.sample_id
+    return doc
+
+
+def batch_status_to_dict(st: Any) -> dict[str, Any]:
+    """``batch status --format json`` and ``GET /api/v1/batches/{id}``: the batch and, per sample, its
+    state plus the ``screening screen`` shape."""
+    b = st.batch
+    return {
+        "batch_id": b.lab_batch_id,
+        "state": b.state,
+        "panel": st.panel_label,
+        "submitted_at": b.submitted_at.isoformat(),
+        "finalised_at": b.finalised_at.isoformat() if b.finalised_at else None,
+        "counts": st.counts,
+        "samples": [sample_status_to_dict(s, r) for s, r in st.samples],
+    }

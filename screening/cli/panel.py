@@ -28,8 +28,14 @@ def panel() -> None:
     default=None,
     help="ClinVar VCF; its records in the panel's gene regions are stored with the version.",
 )
+@click.option(
+    "--message",
+    "-m",
+    required=True,
+    help="Why this version: stored with it, shown by `panel list/show` (a curator's change note).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def publish(panel_dir: Path, clinvar_path: Path | None, fmt: str) -> None:
+def publish(panel_dir: Path, clinvar_path: Path | None, message: str, fmt: str) -> None:
     """Publish PANEL_DIR as an immutable panel version (identical content again is a no-op).
 
     Database: SCREENING_DATABASE_URL, else the embedded PostgreSQL in SCREENING_HOME (run
@@ -38,6 +44,7 @@ def publish(panel_dir: Path, clinvar_path: Path | None, fmt: str) -> None:
     from screening import panels, vcf
     from screening.config import load_settings
     from screening.db import connection
+    from screening.db import curation as db_curation
     from screening.db import panels as db_panels
 
     try:
@@ -46,7 +53,10 @@ def publish(panel_dir: Path, clinvar_path: Path | None, fmt: str) -> None:
         clinvar = None
         if clinvar_path is not None:
             clinvar = vcf.read_clinvar(str(clinvar_path), version.genome_build, panels.region_list(version))
+        if not message.strip():
+            raise ScreeningError("--message: a published version needs a change message")
         with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+            db_curation.set_change_message(conn, message.strip())
             row, created = db_panels.publish(conn, version, clinvar, settings.actor)
     except ScreeningError as exc:
         click.echo(f"error: {exc}", err=True)

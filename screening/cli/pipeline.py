@@ -8,10 +8,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
+from screening import report
 from screening.errors import ManifestError, ScreeningError
 
 EXIT_INPUT = 2
@@ -89,41 +89,6 @@ def submit(manifest: Path, panel_label: str, batch_id: str | None, fmt: str) -> 
             click.echo("(already submitted: no new batch created)", err=True)
 
 
-def sample_document(status: Any, result: Any) -> dict[str, Any]:
-    """One sample of ``batch status --format json``: state plus the ``screening screen`` JSON shape."""
-    from screening import report
-
-    sample = status.sample
-    doc: dict[str, Any] = {
-        "sample_id": sample.sample_id,
-        "state": sample.state,
-        "attempts": sample.attempts,
-        "reason": sample.reason,
-        "outcome": None,
-        "reasons": [],
-        "flagged_genes": [],
-        "findings": [],
-    }
-    if result is not None:
-        doc.update(report.result_to_dict(result))
-        doc["flagged_genes"] = sorted({f.hgnc_id for f in result.findings})
-        doc["sample_id"] = sample.sample_id
-    return doc
-
-
-def status_document(st: Any) -> dict[str, Any]:
-    b = st.batch
-    return {
-        "batch_id": b.lab_batch_id,
-        "state": b.state,
-        "panel": st.panel_label,
-        "submitted_at": b.submitted_at.isoformat(),
-        "finalised_at": b.finalised_at.isoformat() if b.finalised_at else None,
-        "counts": st.counts,
-        "samples": [sample_document(s, r) for s, r in st.samples],
-    }
-
-
 @batch.command()
 @click.argument("batch_id")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -136,7 +101,7 @@ def status(batch_id: str, fmt: str) -> None:
     except ScreeningError as exc:
         _fail(exc)
     if fmt == "json":
-        click.echo(json.dumps(status_document(st), sort_keys=True, indent=2, default=str))
+        click.echo(json.dumps(report.batch_status_to_dict(st), sort_keys=True, indent=2, default=str))
         return
     counts = ", ".join(f"{k} {v}" for k, v in st.counts.items() if v)
     click.echo(f"{st.batch.lab_batch_id}  {st.batch.state}  panel {st.panel_label}  ({counts})")

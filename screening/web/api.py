@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from screening import batch as batches
+from screening import report
 from screening.db.review import User
 from screening.errors import ManifestError, Problem
 from screening.web.auth import api_user
@@ -144,9 +145,7 @@ async def submit_batch(
 
 @router.get("/batches/{batch_id}", response_model=BatchStatus, summary="Status of a batch and its samples")
 def batch_status(request: Request, user: ApiUser, batch_id: str):
-    from screening.cli.pipeline import status_document  # TODO(lead): move to screening/report.py
-
-    doc = status_document(batches.status(state(request).settings, batch_id))
+    doc = report.batch_status_to_dict(batches.status(state(request).settings, batch_id))
     return JSONResponse(_jsonable(doc))
 
 

@@ -233,7 +233,9 @@ def test_embedded_default_services(panel, sim, tmp_path, pipeline_factory):
         p.cli("db", "upgrade")
         clinvar = str(sim.clinvar_vcf)
         published = json.loads(
-            p.cli("panel", "publish", str(panel_dir()), "--clinvar", clinvar, "--format", "json").stdout
+            p.cli(
+                "panel", "publish", str(panel_dir()), "--clinvar", clinvar, "-m", "first", "--format", "json"
+            ).stdout
         )
         p.start(2)
         batch_id = p.submit(sim.manifest, published["panel"], "embedded-1")
