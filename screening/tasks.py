@@ -34,7 +34,7 @@ def broker_options(settings: Settings) -> dict[str, Any]:
     kind = settings.broker_kind
     if kind == "filesystem":
         folder = settings.broker_folder
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
             "broker_url": "filesystem://",
@@ -42,6 +42,7 @@ def broker_options(settings: Settings) -> dict[str, Any]:
                 "data_folder_in": str(folder / "queue"),
                 "data_folder_out": str(folder / "queue"),
                 "processed_folder": str(folder / "processed"),
+                "control_folder": str(folder / "control"),
                 "store_processed": False,
                 "polling_interval": 0.05,
             },
