@@ -44,7 +44,7 @@ def broker_options(settings: Settings) -> dict[str, Any]:
                 "processed_folder": str(folder / "processed"),
                 "control_folder": str(folder / "control"),
                 "store_processed": False,
-                "polling_interval": 0.05,
+                "polling_interval": 0.01,  # 10 ms: a worker picks up its next sample with little delay
             },
         }
     if kind == "redis":
