@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from screening import vcf
+from screening import vcf, vcf_parse
 from screening.errors import ClinVarError, VcfError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "vcf"
@@ -41,8 +41,8 @@ def plain_copy(path: Path, tmp_path: Path) -> Path:
 
 def test_multiallelic_split_recodes_gt_per_allele_and_drops_homref_nocall_symbolic():
     calls, annotations = read(scenario("multiallelic_split_gt_1_2"))
-    assert calls.columns[:18] == list(vcf.CALLS_SCHEMA)
-    assert dict(calls.schema) == vcf.CALLS_SCHEMA | {f"af_{p}": pl.Float64() for p in AF}
+    assert calls.columns[:18] == list(vcf_parse.CALLS_SCHEMA)
+    assert dict(calls.schema) == vcf_parse.CALLS_SCHEMA | {f"af_{p}": pl.Float64() for p in AF}
     got = calls.select(
         "row", "pos", "alt", "gt", "alt_copies", "ad_ref", "ad_alt", "ad_total", "filter"
     ).rows()
