@@ -146,7 +146,8 @@ def prepare(settings: Settings, options: DemoOptions, console: Console):
 def run(settings: Settings, options: DemoOptions) -> batch.BatchStatus:
     console = Console()
     sim, label = prepare(settings, options, console)
-    console.print(f"panel {label}; {options.babies} babies in {sim.out_dir}")
+    console.print(f"panel {label}", soft_wrap=True)
+    console.print(f"{options.babies} simulated babies in {sim.out_dir}", soft_wrap=True)
     procs = start_workers(settings, options.workers, settings.home / "logs")
     try:
         started = time.perf_counter()
@@ -186,6 +187,19 @@ def truth_matches(st: batch.BatchStatus, truth_path: Path) -> tuple[int, int]:
     return good, len(truth)
 
 
+def _held(console: Console, st: batch.BatchStatus) -> None:
+    """Babies whose testing was not possible, and samples that could not be screened: lab action."""
+    held = Table(title="testing not possible or not screened (for the laboratory)")
+    for col in ("baby", "state", "reason"):
+        held.add_column(col)
+    for status, result in st.samples:
+        if result is None or result.outcome.value == "testing_not_possible":
+            reason = "; ".join(result.reasons) if result else (status.sample.reason or "")
+            held.add_row(status.sample.sample_id, status.sample.state, reason)
+    if held.row_count:
+        console.print(held)
+
+
 def summarise(console: Console, st: batch.BatchStatus, truth_path: Path | None, elapsed: float) -> None:
     outcomes: dict[str, int] = {}
     for status, result in st.samples:
@@ -206,6 +220,7 @@ def summarise(console: Console, st: batch.BatchStatus, truth_path: Path | None, 
                 status.sample.sample_id, f"{f.symbol} ({f.hgnc_id})", f.condition, f.pattern.value
             )
     console.print(flagged)
+    _held(console, st)
     if truth_path is not None:
         good, total = truth_matches(st, truth_path)
         console.print(f"matches the simulator's truth table: {good}/{total} babies")
