@@ -16,6 +16,7 @@ With ``SCREENING_DATABASE_URL`` / ``SCREENING_BROKER_URL`` any PostgreSQL and Ra
 | SCREENING_WORKER_CONCURRENCY | 1 | processes per ``screening worker`` |
 | SCREENING_RECONCILE_SECONDS | 10 | period of the reconciler |
 | SCREENING_COHORT_MIN_BABIES | 20 | below this cohort size the internal AF is not evaluated |
+| SCREENING_QUEUE | screening | broker queue; environments sharing a broker use different names |
 | SCREENING_USER | the login name | recorded as "who" in the event log |
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,7 @@ class Settings:
     worker_concurrency: int = 1
     reconcile_seconds: float = 10.0
     cohort_min_babies: int = 20
+    queue: str = "screening"
     actor: str = "unknown"
 
     @property
@@ -78,6 +81,7 @@ class Settings:
             "SCREENING_WORKER_CONCURRENCY": str(self.worker_concurrency),
             "SCREENING_RECONCILE_SECONDS": str(self.reconcile_seconds),
             "SCREENING_COHORT_MIN_BABIES": str(self.cohort_min_babies),
+            "SCREENING_QUEUE": self.queue,
         }
         optional = {
             "SCREENING_DATABASE_URL": self.database_url,
@@ -110,6 +114,13 @@ def _actor(env: Mapping[str, str]) -> str:
         return "unknown"
 
 
+def _queue(env: Mapping[str, str]) -> str:
+    name = env.get(PREFIX + "QUEUE", "").strip() or "screening"
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name):
+        raise ScreeningError(f"{PREFIX}QUEUE={name!r}: use letters, digits, '.', '_' or '-'")
+    return name
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: ``os.environ``); raise ScreeningError on bad values."""
     env = os.environ if env is None else env
@@ -124,5 +135,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         worker_concurrency=int(_number(env, "WORKER_CONCURRENCY", 1, int, 1)),
         reconcile_seconds=float(_number(env, "RECONCILE_SECONDS", 10.0, float, 0.1)),
         cohort_min_babies=int(_number(env, "COHORT_MIN_BABIES", 20, int, 1)),
+        queue=_queue(env),
         actor=_actor(env),
     )

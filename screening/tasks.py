@@ -23,7 +23,6 @@ from screening.errors import TransientError
 
 log = logging.getLogger(__name__)
 
-QUEUE = "screening"
 # Environment defaults for worker processes: one polars thread per pool process (the pool already
 # uses the cores; more threads only contend). An explicit setting in the environment wins.
 WORKER_ENV_DEFAULTS = {"POLARS_MAX_THREADS": "1"}
@@ -53,7 +52,7 @@ def broker_options(settings: Settings) -> dict[str, Any]:
             "broker_url": settings.broker_url,
             "broker_transport_options": {"visibility_timeout": visibility},
         }
-    quorum = Queue(QUEUE, routing_key=QUEUE, queue_arguments={"x-queue-type": "quorum"})
+    quorum = Queue(settings.queue, routing_key=settings.queue, queue_arguments={"x-queue-type": "quorum"})
     return {
         "broker_url": settings.broker_url,
         "task_queues": [quorum],
@@ -65,7 +64,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     """Settings for long, idempotent tasks (architecture.md "Jobs and state")."""
     return {
         **broker_options(settings),
-        "task_default_queue": QUEUE,
+        "task_default_queue": settings.queue,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,  # redelivery is capped by the attempts in the database
         "worker_prefetch_multiplier": 1,
@@ -188,7 +187,7 @@ def worker_argv(
         "--pool=prefork",
         f"--concurrency={settings.worker_concurrency}",
         "-Q",
-        QUEUE,
+        settings.queue,
         f"--hostname={name}@%h",
         f"--loglevel={loglevel}",
         "--without-gossip",

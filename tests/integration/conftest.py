@@ -13,6 +13,7 @@ import secrets
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,8 +74,16 @@ def sim(panel, tmp_path_factory):
     return simulate.simulate_batch(panel, tmp_path_factory.mktemp("sim"), 24, seed=1)
 
 
+TEST_QUEUE = f"screening-test-{uuid.uuid4().hex[:12]}"
+
+
 def make_settings(home: Path, database_url: str, broker_url: str | None = None, **kw) -> Settings:
-    env = {"SCREENING_HOME": str(home), "SCREENING_DATABASE_URL": database_url, "SCREENING_USER": "pytest"}
+    env = {
+        "SCREENING_HOME": str(home),
+        "SCREENING_DATABASE_URL": database_url,
+        "SCREENING_USER": "pytest",
+        "SCREENING_QUEUE": TEST_QUEUE,  # never share a queue with another run on a common broker
+    }
     if broker_url:
         env["SCREENING_BROKER_URL"] = broker_url
     base = load_settings(env)
@@ -112,7 +121,17 @@ class Pipeline:
 
     def purge(self) -> None:
         """Drop messages left in a shared broker's queue by earlier runs."""
-        argv = [sys.executable, "-m", "celery", "-A", "screening.tasks", "purge", "-f", "-Q", "screening"]
+        argv = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "screening.tasks",
+            "purge",
+            "-f",
+            "-Q",
+            self.settings.queue,
+        ]
         subprocess.run(argv, env=self.env, capture_output=True, timeout=60, check=True)
 
     def start(self, count: int = 2, reconciler: bool = True) -> list[subprocess.Popen]:

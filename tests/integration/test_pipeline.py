@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -217,6 +218,23 @@ def test_configured_brokers(broker_url, port, db_url, panel, sim, tmp_path, pipe
     assert _counts(db_url, batch_id) == {"screened": 24}
     _assert_once(db_url, batch_id)
     assert_matches_truth(p.status_json(batch_id), sim.truth)
+    if broker_url.startswith("amqp") and shutil.which("rabbitmqctl"):
+        listed = subprocess.run(
+            ["rabbitmqctl", "list_queues", "name", "type", "--quiet"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert f"{p.settings.queue}\tquorum" in listed
+    _delete_queue(broker_url, p.settings.queue)
+
+
+def _delete_queue(broker_url: str, queue: str) -> None:
+    """The per-run test queue is not left behind on the shared broker."""
+    from kombu import Connection
+
+    with Connection(broker_url) as conn:
+        conn.default_channel.queue_delete(queue)
 
 
 def test_embedded_default_services(panel, sim, tmp_path, pipeline_factory):
