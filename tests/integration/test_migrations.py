@@ -61,3 +61,11 @@ def test_published_panel_rows_are_immutable(fresh_url):
             conn.execute("UPDATE panel_version SET name = 'changed'")
         with pytest.raises(psycopg.errors.RestrictViolation, match="immutable"):
             conn.execute("DELETE FROM panel_version")
+
+
+def test_truncate_is_refused_on_append_only_tables(fresh_url):
+    migrate.upgrade(fresh_url)
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        for table in ("panel_gene", "panel_version", "clinvar_record", "case_decisions", "issued_letters"):
+            with pytest.raises(psycopg.errors.RestrictViolation, match=f"{table} rows are immutable"):
+                conn.execute(f"TRUNCATE {table} CASCADE")
