@@ -1,0 +1,86 @@
+"""Settings from the environment, and the named-SQL loader (no database)."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from screening.config import load_settings
+from screening.db.sql import parse_queries, queries
+from screening.errors import ScreeningError
+
+
+def test_defaults_are_embedded_services(tmp_path):
+    s = load_settings({"SCREENING_HOME": str(tmp_path)})
+    assert s.embedded_database
+    assert s.broker_kind == "filesystem"
+    assert (s.lease_seconds, s.max_attempts, s.queue, s.cohort_min_babies) == (120, 3, "screening", 20)
+    assert s.pgdata == tmp_path.resolve() / "pgdata"
+
+
+def test_configured_services_and_child_environment(tmp_path):
+    env = {
+        "SCREENING_HOME": str(tmp_path),
+        "SCREENING_DATABASE_URL": "postgresql://db/screening",
+        "SCREENING_BROKER_URL": "amqp://guest:guest@mq//",
+        "SCREENING_QUEUE": "screening-staging",
+        "SCREENING_MAX_ATTEMPTS": "5",
+    }
+    s = load_settings(env)
+    assert (s.embedded_database, s.broker_kind, s.queue, s.max_attempts) == (
+        False,
+        "amqp",
+        "screening-staging",
+        5,
+    )
+    assert load_settings(s.as_environment()) == s
+    assert load_settings({**env, "SCREENING_BROKER_URL": "redis://r:6379/0"}).broker_kind == "redis"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SCREENING_LEASE_SECONDS", "soon", "is not a int"),
+        ("SCREENING_MAX_ATTEMPTS", "0", "must be at least 1"),
+        ("SCREENING_QUEUE", "screening queue", "use letters, digits"),
+    ],
+)
+def test_bad_values_name_the_variable(tmp_path, name, value, message):
+    with pytest.raises(ScreeningError, match=rf"{name}=.*{re.escape(message)}"):
+        load_settings({"SCREENING_HOME": str(tmp_path), name: value})
+
+
+def test_unsupported_broker_scheme_is_refused(tmp_path):
+    s = load_settings({"SCREENING_HOME": str(tmp_path), "SCREENING_BROKER_URL": "sqs://x"})
+    with pytest.raises(ScreeningError, match="unsupported scheme 'sqs'"):
+        _ = s.broker_kind
+
+
+def test_parse_queries_drops_descriptions_and_refuses_duplicates():
+    text = "-- one --\n-- what it does\nSELECT 1;\n\n-- two --\nSELECT %(x)s\n"
+    assert parse_queries(text) == {"one": "SELECT 1", "two": "SELECT %(x)s"}
+    with pytest.raises(ValueError, match="'one' is defined twice"):
+        parse_queries(text + "-- one --\nSELECT 2;\n")
+
+
+@pytest.mark.parametrize("name", ["queries.sql", "curation.sql", "review.sql"])
+def test_every_named_sql_file_parses_and_uses_named_parameters(name):
+    text = resources.files("screening.db").joinpath(name).read_text("utf-8")
+    parsed = parse_queries(text)
+    assert parsed
+    for sql in parsed.values():
+        assert not re.search(r"\{[a-z_]+\}", sql)  # no format strings: parameters are %(name)s
+        assert not re.search(r"%s\b", sql)
+
+
+def test_every_query_the_code_names_exists():
+    named = set(queries())
+    for extra in ("curation.sql", "review.sql"):
+        named |= set(parse_queries(resources.files("screening.db").joinpath(extra).read_text("utf-8")))
+    source = "\n".join(p.read_text() for p in Path(__file__).resolve().parents[2].glob("screening/**/*.py"))
+    used = set(re.findall(r"\bquery\(\s*\"([a-z0-9_]+)\"", source))
+    assert used
+    assert used <= named, used - named
