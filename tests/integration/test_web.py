@@ -12,6 +12,7 @@ import subprocess
 import time
 
 import httpx
+import psycopg
 import pytest
 from conftest import query_all, query_one
 from web_support import PASSWORD, USERS, build_site, identity_strings
@@ -345,3 +346,35 @@ def test_identities_never_reach_logs_events_or_errors(site, db_url, client):
     for text in texts:
         leaked = [v for v in identity_strings(site) if v in text]
         assert not leaked, leaked
+
+
+def test_lab_requeues_a_failed_sample_and_workers_screen_it_again(site, db_url, client):
+    """Last in this module: it re-opens the shared batch. A sample a worker gave up on is re-queued from
+    the batch page and screened again: one run, same outcome."""
+    sid = next(s for s, t in site.truth.items() if t["expected_outcome"] == "testing_not_possible")
+    where = "batch_id = (SELECT id FROM batch WHERE lab_batch_id = %(b)s) AND sample_id = %(s)s"
+    args = {"b": site.batch_id, "s": sid}
+    with psycopg.connect(db_url, autocommit=True) as conn:  # as the worker's attempt cap leaves it
+        conn.execute(
+            f"UPDATE sample SET state = 'failed', reason = 'gave up after 3 attempts' WHERE {where}", args
+        )
+    lab = client("lab")
+    page = lab.get(f"/lab/batches/{site.batch_id}").text
+    assert "gave up after 3 attempts" in page
+    r = lab.post(f"/lab/batches/{site.batch_id}/requeue", data={"csrf_token": _token(page)})
+    assert r.status_code == 303
+    assert "Re-queued 1 failed sample(s)." in lab.get(r.headers["location"]).text
+    assert query_one(db_url, f"SELECT state FROM sample WHERE {where}", args)[0] == "queued"
+    site.pipeline.start(1)
+    try:
+        site.pipeline.wait(site.batch_id)
+    finally:
+        site.pipeline.stop()
+    state, outcome, runs = query_one(
+        db_url,
+        "SELECT s.state, max(r.outcome), count(r.id) FROM sample s "
+        "JOIN batch b ON b.id = s.batch_id JOIN screening_run r ON r.sample_id = s.id "
+        "WHERE b.lab_batch_id = %(b)s AND s.sample_id = %(s)s GROUP BY s.state",
+        args,
+    )
+    assert (state, outcome, runs) == ("screened", "testing_not_possible", 1)
