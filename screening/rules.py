@@ -215,7 +215,7 @@ def _cap_expr(pop: str, s: RuleSettings) -> pl.Expr:
     return expr
 
 
-def lof_evaluable(ctx: RouteContext, calls: pl.DataFrame) -> str | None:
+def lof_evaluable(ctx: RouteContext) -> str | None:
     """Why the LoF route cannot be evaluated for this VCF, or None when it can."""
     if ctx.facts.annotation is None:
         return (
@@ -255,7 +255,7 @@ def route_candidates(calls: pl.DataFrame, annotations: pl.DataFrame, ctx: RouteC
     curated = curated_hits(calls, ctx.panel)
     clinvar = clinvar_hits(calls, ctx)
     frame = assigned.join(curated, on=["row", "hgnc_id"], how="left").join(clinvar, on="row", how="left")
-    if lof_evaluable(ctx, calls) is None and annotations.height:
+    if lof_evaluable(ctx) is None and annotations.height:
         lof = lof_hits(calls, annotations, assigned, ctx.panel.settings)
         frame = frame.join(lof, on=["row", "hgnc_id", "moi"], how="left")
     else:

@@ -98,7 +98,7 @@ def _identity_and_qc_reasons(inp: ScreenInput, karyotype: Karyotype, notes: list
 
 def _route_notes(inp: ScreenInput) -> list[str]:
     notes = rules.format_notes(inp.facts)
-    lof_note = rules.lof_evaluable(_route_context(inp), inp.calls)
+    lof_note = rules.lof_evaluable(_route_context(inp))
     if lof_note:
         notes.append(lof_note)
     elif inp.annotations.height and not (
