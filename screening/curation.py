@@ -23,6 +23,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ GENE_FIELDS = (
     "lof_mechanism",
     "transcript",
     "condition",
+    "urgency",
     "source",
 )
 META_FIELDS = ("name", "description", "genome_build")
@@ -154,11 +156,16 @@ def _gene_changes(old: PanelVersion, new: PanelVersion) -> tuple[Change, ...]:
             continue
         subject = f"{g.symbol} {g.hgnc_id} {g.moi}"
         changes += [
-            Change(subject, f, getattr(earlier, f), getattr(g, f))
+            Change(subject, f, _plain(getattr(earlier, f)), _plain(getattr(g, f)))
             for f in GENE_FIELDS
             if getattr(earlier, f) != getattr(g, f)
         ]
     return tuple(changes)
+
+
+def _plain(value: Any) -> Any:
+    """Enum values (urgency) as their text, so tables and JSON show 'high', not the enum's repr."""
+    return str(value) if isinstance(value, Enum) else value
 
 
 def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -172,7 +179,7 @@ def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
 
 def diff_json(d: PanelDiff) -> str:
     def genes(items: tuple[PanelGene, ...]) -> list[dict[str, Any]]:
-        return [{**asdict(g), "moi": str(g.moi)} for g in items]
+        return [{**asdict(g), "moi": str(g.moi), "urgency": str(g.urgency)} for g in items]
 
     doc = {
         **{k: getattr(d, k) for k in ("old", "new", "old_sha256", "new_sha256", "identical")},

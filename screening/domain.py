@@ -75,6 +75,19 @@ class Pattern(StrEnum):
     COPY_NUMBER_ZERO = "copy_number_zero"  # SMN1 targeted caller
 
 
+class Urgency(StrEnum):
+    """How soon a finding in a gene needs acting on: the review queue puts the most urgent first."""
+
+    IMMEDIATE = "immediate"  # can decompensate or die in the first days or weeks of life
+    HIGH = "high"  # harm within weeks to months without treatment
+    ROUTINE = "routine"  # the default: later onset, or a slower course
+
+    @property
+    def rank(self) -> int:
+        """0 for the most urgent (immediate), then 1 (high), 2 (routine)."""
+        return list(Urgency).index(self)
+
+
 class CandidateRole(StrEnum):
     """What a candidate variant is in the baby's result."""
 
@@ -293,6 +306,7 @@ class PanelGene:
     transcript: str | None = None  # predefined transcript for the LoF route (else MANE Select/Clinical)
     active: bool = True  # False: kept for the record (e.g. PanelApp Amber/Red), not screened
     source: str = ""  # where this entry came from (PanelApp panel/version, BeginNGS MOI, curator)
+    urgency: Urgency = Urgency.ROUTINE  # how soon a finding needs acting on (review queue order)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from screening.domain import (
     IncludedVariant,
     Moi,
     PanelGene,
+    Urgency,
     canonical_chrom,
 )
 from screening.errors import Problem
@@ -29,7 +30,7 @@ BASES = re.compile(r"^[ACGTN]+$")
 UNSCREENABLE_MOI = ("MITOCHONDRIAL", "UNKNOWN", "OTHER", "")
 
 GENE_COLUMNS = ("hgnc_id", "symbol", "moi", "condition", "lof_mechanism", "chrom", "start", "end")
-GENE_OPTIONAL = ("transcript", "active", "source")
+GENE_OPTIONAL = ("transcript", "active", "urgency", "source")
 INCLUDE_COLUMNS = ("chrom", "pos", "ref", "alt", "hgnc_id", "source")
 EXCLUDE_COLUMNS = ("chrom", "pos", "ref", "alt", "reason")
 
@@ -115,6 +116,15 @@ class RowReader:
             self.bad(f"unknown mode of inheritance {value!r}; use one of {', '.join(Moi.__members__)}")
         return None
 
+    def urgency(self) -> Urgency | None:
+        value = self.row.values.get("urgency", "")
+        if not value:
+            return Urgency.ROUTINE
+        if value in tuple(Urgency):
+            return Urgency(value)
+        self.bad(f"urgency {value!r} is not one of {', '.join(Urgency)} (empty: {Urgency.ROUTINE})")
+        return None
+
     def allele(self, column: str) -> str | None:
         value = self.row.values.get(column, "")
         if BASES.match(value):
@@ -198,7 +208,7 @@ def parse_gene(row: Row, build: str | None, problems: list) -> PanelGene | None:
     transcript = r.text("transcript", required=False) or None
     if transcript and not TRANSCRIPT.match(transcript):
         r.bad(f"transcript {transcript!r} is not an Ensembl (ENST...) or RefSeq (NM_...) transcript id")
-    active = r.boolean("active", default=True)
+    active, urgency = r.boolean("active", default=True), r.urgency()
     if not r.ok:
         return None
     gene = PanelGene(
@@ -213,6 +223,7 @@ def parse_gene(row: Row, build: str | None, problems: list) -> PanelGene | None:
         transcript,
         active,
         r.text("source", required=False),
+        urgency,
     )
     _check_x_mode(r, gene, build)
     return gene if r.ok else None

@@ -24,6 +24,7 @@ from screening.domain import (
     PanelGene,
     PanelVersion,
     RuleSettings,
+    Urgency,
 )
 from screening.errors import PanelError, Problem
 
@@ -175,7 +176,12 @@ def canonical_content(panel: PanelVersion) -> bytes:
 
 
 def _gene_dict(g: PanelGene) -> dict[str, Any]:
-    return {**asdict(g), "moi": str(g.moi)}
+    """A gene's canonical fields. Routine urgency (the default) is left out, so that panel versions
+    published before genes had an urgency keep their sha256; immediate and high are part of it."""
+    document = {**asdict(g), "moi": str(g.moi), "urgency": str(g.urgency)}
+    if g.urgency is Urgency.ROUTINE:
+        del document["urgency"]
+    return document
 
 
 def panel_sha256(panel: PanelVersion) -> str:

@@ -8,8 +8,8 @@ Inputs (in ../shared/data, see gene_panels/newborn-actionable/SOURCES.md):
 - beginngs/moi_20240805.tsv (Rady Children's BeginNGS): mode of inheritance, used as a cross-check.
   Only the AR/AD/XR/XD label of a gene is read; nothing is copied.
 
-The curated list below (symbol, mode, lof_mechanism, condition, note) is the clinical judgement of
-this project. Every disagreement with BeginNGS is printed; where we keep our own mode the note says why.
+The curated list below (symbol, mode, lof_mechanism, condition, note) and the urgency table after it
+are the clinical judgement of this project. Every disagreement with BeginNGS is printed; where we keep our own mode the note says why.
 The output is deterministic (sorted by chromosome and position, one line per gene and mode).
 
     .venv/bin/python scripts/build_starter_panel.py [--shared ../shared/data] [--out PATH]
@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 MOI = {"AR": "BIALLELIC", "AD": "MONOALLELIC", "XR": "XLINKED_BIALLELIC", "XD": "XLINKED_MONOALLELIC"}
 CHROM_ORDER = {c: i for i, c in enumerate([*map(str, range(1, 23)), "X", "Y", "MT"])}
 COLUMNS = ("hgnc_id", "symbol", "moi", "condition", "lof_mechanism", "chrom", "start", "end",
-           "transcript", "active", "source")  # fmt: skip
+           "transcript", "active", "urgency", "source")  # fmt: skip
+URGENCIES = ("immediate", "high", "routine")
 FIXTURE_NOTE = "GRCh38: PanelApp genes fixture 2018 (HGNC 2017-11-03, Ensembl 90"
 
 # Current HGNC symbol -> (symbol in the 2018 fixture, HGNC id expected): genes renamed since 2017.
@@ -278,6 +279,247 @@ RB1|AD|y|Retinoblastoma|
 """
 
 
+# symbol | urgency | reason (only where the choice needs one; it goes into the source column).
+# immediate: can decompensate or die in the first days or weeks of life, or treatment helps only when
+# started in the first weeks; high: harm within weeks to months without treatment; routine: the rest.
+URGENCY = """
+PAH|high|
+PTS|high|
+GCH1|high|
+QDPR|high|
+SPR|high|
+FAH|immediate|acute liver failure with coagulopathy can begin in the first weeks; nitisinone at once
+TAT|high|
+BCKDHA|immediate|
+BCKDHB|immediate|
+DBT|immediate|
+CBS|routine|
+ASS1|immediate|
+ASL|immediate|
+ARG1|high|not immediate although a urea-cycle disorder: neonatal hyperammonaemia is rare; treat before the progressive spasticity of early childhood
+CPS1|immediate|
+NAGS|immediate|
+OTC|immediate|
+SLC25A15|high|neonatal hyperammonaemia in a minority; most present in infancy or later
+SLC25A13|high|neonatal intrahepatic cholestasis develops over weeks to months and responds to a lactose-free, MCT formula
+SLC7A7|high|hyperammonaemia usually begins after weaning from breast milk
+GLUD1|high|not immediate although a congenital hyperinsulinism: milder than KATP-channel disease, usually protein-triggered hypoglycaemia after the first months
+MMUT|immediate|
+MMAA|immediate|
+MMAB|immediate|
+MMACHC|immediate|the early-onset cblC form can decompensate in the first weeks
+MMADHC|high|
+LMBRD1|high|
+ABCD4|high|
+MTR|high|
+MTRR|high|
+PCCA|immediate|
+PCCB|immediate|
+IVD|immediate|
+GCDH|high|encephalopathic crises from about 3 months: an emergency regimen must be in place before then
+HMGCL|immediate|about a third present in the first days with hypoglycaemia and metabolic acidosis
+HMGCS2|high|
+ACAT1|high|
+OXCT1|immediate|about half present with ketoacidosis in the first week
+HLCS|immediate|
+BTD|high|
+TCN2|high|
+CBLIF|routine|
+AMN|routine|
+ACADM|immediate|
+ACADVL|immediate|
+HADHA|immediate|
+HADHB|immediate|
+CPT1A|high|
+CPT2|high|most biallelic genotypes give the infantile or later myopathic form; the lethal neonatal form is rarely treatable
+SLC25A20|immediate|
+SLC22A5|high|
+ETFA|immediate|
+ETFB|immediate|
+ETFDH|immediate|neonatal-onset multiple acyl-CoA dehydrogenase deficiency occurs with all three genes, although ETFDH more often gives the later riboflavin-responsive form
+FLAD1|high|
+HADH|immediate|
+GALT|immediate|
+GALK1|high|
+ALDOB|high|symptoms start when fructose or sucrose enters the diet, usually at weaning
+FBP1|immediate|about half present with hypoglycaemia and lactic acidosis in the first days
+G6PC1|high|
+SLC37A4|high|
+AGL|high|
+GAA|high|classic infantile Pompe: cardiomyopathy within the first months; enzyme replacement is best started in the first weeks, at the boundary with immediate
+SLC5A1|immediate|dehydrating diarrhoea from the first feeds
+SLC2A1|high|
+PGM1|high|
+MPI|high|
+SLC35C1|high|
+IDUA|high|Hurler syndrome: stem cell transplant is best done before symptoms, in the first year
+IDS|routine|
+GALNS|routine|
+ARSB|routine|
+GUSB|routine|
+SMPD1|routine|
+LIPA|high|Wolman disease: failure to thrive from the first weeks and death within months without enzyme replacement
+TPP1|routine|
+ARSA|high|late-infantile form begins before 2 years; gene therapy helps only before symptoms
+GALC|immediate|infantile Krabbe disease: stem cell transplant helps only in the first weeks of life, before symptoms
+NPC1|routine|
+NPC2|routine|
+MAN2B1|routine|
+CTNS|high|
+ABCD1|routine|
+ALDH7A1|immediate|
+PNPO|immediate|
+PLPBP|immediate|
+SLC19A3|high|
+SLC52A2|high|
+SLC52A3|high|
+SLC46A1|high|
+FOLR1|routine|
+MOCS1|immediate|
+GAMT|high|
+GATM|high|
+TH|high|
+DDC|high|
+PHGDH|high|
+PSAT1|high|
+PSPH|high|
+ATP7A|immediate|copper histidinate helps only when started in the first weeks of life
+ATP7B|routine|
+COQ2|high|
+COQ4|high|
+COQ6|routine|
+COQ8B|routine|
+PDSS1|high|
+PDSS2|high|
+PDHA1|high|
+AGXT|high|infantile oxalosis can cause kidney failure in the first months
+ALPL|immediate|perinatal and infantile forms: respiratory failure and pyridoxine-responsive seizures in the first days or weeks
+PHEX|routine|
+CYP21A2|immediate|
+CYP11B1|high|not immediate although a congenital adrenal hyperplasia: salt wasting is unusual
+HSD3B2|immediate|
+CYP17A1|routine|
+STAR|immediate|
+CYP11A1|immediate|
+CYP11B2|immediate|
+POR|high|
+MC2R|high|
+MRAP|high|
+NNT|high|
+NR0B1|immediate|
+TSHR|high|
+TPO|high|
+TG|high|
+DUOX2|high|
+DUOXA2|high|
+SLC5A5|high|
+IYD|high|
+TSHB|high|
+PAX8|high|
+GLIS3|immediate|
+PROP1|routine|
+POU1F1|high|
+HESX1|high|
+LHX3|high|
+TBX19|immediate|neonatal ACTH deficiency: severe hypoglycaemia in the first days, with a risk of neonatal death
+ABCC8|immediate|
+KCNJ11|immediate|
+INS|immediate|
+EIF2AK3|immediate|
+PTF1A|immediate|
+NEUROG3|immediate|malabsorptive diarrhoea from the first feeds
+HBB|high|
+HBA1|routine|
+HBA2|routine|
+G6PD|high|
+PKLR|high|
+F8|high|
+F9|high|
+F13A1|immediate|umbilical bleeding and intracranial haemorrhage in the first weeks
+FGA|high|
+FGB|high|
+PROC|immediate|
+ADAMTS13|high|
+SBDS|high|
+ELANE|high|
+HAX1|high|
+G6PC3|high|
+CSF3R|high|
+RPS19|high|
+RPL5|high|
+RPL11|high|
+PRF1|high|
+UNC13D|high|
+STX11|high|
+STXBP2|high|
+RAB27A|high|
+LYST|high|
+SH2D1A|routine|
+XIAP|routine|
+IL2RG|immediate|
+JAK3|immediate|
+IL7R|immediate|
+RAG1|immediate|
+RAG2|immediate|
+DCLRE1C|immediate|
+ADA|immediate|
+PNP|immediate|
+PRKDC|immediate|
+LIG4|high|
+NHEJ1|immediate|
+AK2|immediate|
+CD3D|immediate|
+CD3E|immediate|
+PTPRC|immediate|
+ZAP70|immediate|
+CORO1A|immediate|
+FOXN1|immediate|
+RFXANK|high|
+RFX5|high|
+CIITA|high|
+DOCK8|routine|
+WAS|high|
+BTK|high|
+IGHM|high|
+CD79A|high|
+CD40LG|high|
+CYBB|high|
+CYBA|high|
+NCF1|high|
+NCF2|high|
+NCF4|high|
+CYBC1|high|
+ITGB2|high|
+FOXP3|immediate|
+IL10RA|high|
+IL10RB|high|
+IRAK4|high|
+MYD88|high|
+ADA2|routine|
+TCIRG1|high|
+CFTR|high|
+CSF2RA|routine|
+CSF2RB|routine|
+SMN1|immediate|not high: every SMN1 finding is copy number 0 (an affected baby) and gene therapy or nusinersen works best before symptoms, which in type 1 begin in the first weeks
+AQP2|high|
+AVPR2|high|
+ATP6V0A4|high|
+ATP6V1B1|high|
+SCNN1A|immediate|
+SCNN1B|immediate|
+SCNN1G|immediate|
+CHAT|immediate|
+COLQ|high|
+DOK7|routine|
+RAPSN|high|
+CHRNE|high|
+GFPT1|routine|
+KCNQ1|high|
+KCNH2|high|
+RB1|high|
+"""
+
+
 def curated_rows() -> list[dict[str, str]]:
     rows = []
     for line in CURATED.strip().splitlines():
@@ -288,6 +530,23 @@ def curated_rows() -> list[dict[str, str]]:
     if duplicated:
         sys.exit(f"curated list names these genes twice: {', '.join(duplicated)}")
     return rows
+
+
+def urgency_table(curated: list[dict[str, str]]) -> dict[str, tuple[str, str]]:
+    """symbol -> (urgency, reason): exactly one line per curated gene, each a known urgency."""
+    table: dict[str, tuple[str, str]] = {}
+    for line in URGENCY.strip().splitlines():
+        symbol, urgency, reason = line.split("|")
+        if symbol in table or urgency not in URGENCIES:
+            sys.exit(f"urgency table: {symbol} is listed twice or has an unknown urgency {urgency!r}")
+        table[symbol] = (urgency, reason)
+    symbols = {c["symbol"] for c in curated}
+    missing, extra = sorted(symbols - set(table)), sorted(set(table) - symbols)
+    if missing or extra:
+        sys.exit(
+            f"urgency table: no urgency for {', '.join(missing) or '-'}; not curated: {', '.join(extra) or '-'}"
+        )
+    return table
 
 
 def read_fixture(path: Path) -> dict[str, dict]:
@@ -328,6 +587,7 @@ def locate(symbol: str, fixture: dict[str, dict]) -> tuple[str, str, int, int, s
 
 def build_rows(curated, fixture, beginngs) -> tuple[list[list[str]], list[str]]:
     out, disagreements = [], []
+    urgencies = urgency_table(curated)
     for c in curated:
         hgnc_id, chrom, start, end, ensembl_id, old = locate(c["symbol"], fixture)
         theirs = beginngs.get(c["symbol"].upper())
@@ -344,9 +604,12 @@ def build_rows(curated, fixture, beginngs) -> tuple[list[list[str]], list[str]]:
         parts = [moi_source, "condition: curated", f"{FIXTURE_NOTE}, {ensembl_id}{renamed})"]
         if c["note"]:
             parts.append(f"note: {c['note']}")
+        urgency, reason = urgencies[c["symbol"]]
+        if reason:
+            parts.append(f"urgency: {reason}")
         lof = "true" if c["lof"] == "y" else "false"
         out.append([hgnc_id, c["symbol"], MOI[c["moi"]], c["condition"], lof, chrom, str(start), str(end),
-                    "", "true", "; ".join(parts)])  # fmt: skip
+                    "", "true", urgency, "; ".join(parts)])  # fmt: skip
     out.sort(key=lambda r: (CHROM_ORDER[r[5]], int(r[6]), int(r[7]), r[0], r[2]))
     return out, disagreements
 
@@ -364,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {len(rows)} genes to {args.out}")
     mix = {m: sum(r[2] == m for r in rows) for m in sorted(set(MOI.values()))}
     print("modes:", ", ".join(f"{m} {n}" for m, n in mix.items()))
+    print("urgency:", ", ".join(f"{u} {sum(r[10] == u for r in rows)}" for u in URGENCIES))
     print(f"MOI disagreements with BeginNGS: {len(disagreements)}")
     for line in disagreements:
         print("  " + line)

@@ -20,6 +20,7 @@ from screening.domain import (
     PanelGene,
     PanelVersion,
     RuleSettings,
+    Urgency,
     Version,
 )
 from screening.errors import IntegrityError, NotFoundError, StateError
@@ -125,7 +126,13 @@ def _insert_clinvar(conn: psycopg.Connection, snapshot: ClinVarSnapshot, build: 
 def _insert_lists(conn: psycopg.Connection, pv_id: int, panel: PanelVersion) -> None:
     with conn.cursor() as cur:
         genes = [
-            {**dataclasses.asdict(g), "moi": str(g.moi), "panel_version_id": pv_id, "ordinal": i}
+            {
+                **dataclasses.asdict(g),
+                "moi": str(g.moi),
+                "urgency": str(g.urgency),
+                "panel_version_id": pv_id,
+                "ordinal": i,
+            }
             for i, g in enumerate(panel.genes)
         ]
         cur.executemany(query("insert_panel_gene"), genes)
@@ -201,6 +208,7 @@ def _gene(row: dict[str, Any]) -> PanelGene:
         transcript=row["transcript"],
         active=row["active"],
         source=row["source"],
+        urgency=Urgency(row["urgency"]),
     )
 
 

@@ -27,9 +27,9 @@ RETURNING id;
 -- insert_panel_gene --
 -- One gene of a published panel version.
 INSERT INTO panel_gene (panel_version_id, ordinal, hgnc_id, symbol, moi, condition, lof_mechanism, chrom,
-                        start_pos, end_pos, transcript, active, source)
+                        start_pos, end_pos, transcript, active, source, urgency)
 VALUES (%(panel_version_id)s, %(ordinal)s, %(hgnc_id)s, %(symbol)s, %(moi)s, %(condition)s,
-        %(lof_mechanism)s, %(chrom)s, %(start)s, %(end)s, %(transcript)s, %(active)s, %(source)s);
+        %(lof_mechanism)s, %(chrom)s, %(start)s, %(end)s, %(transcript)s, %(active)s, %(source)s, %(urgency)s);
 
 -- insert_panel_include --
 -- One curated inclusion-list variant of a published panel version.

@@ -69,3 +69,51 @@ def test_truncate_is_refused_on_append_only_tables(fresh_url):
         for table in ("panel_gene", "panel_version", "clinvar_record", "case_decisions", "issued_letters"):
             with pytest.raises(psycopg.errors.RestrictViolation, match=f"{table} rows are immutable"):
                 conn.execute(f"TRUNCATE {table} CASCADE")
+
+
+def test_versions_published_before_urgency_still_verify_and_read_as_routine(fresh_url):
+    """0005 adds panel_gene.urgency: rows published under 0004 become routine and keep their sha256."""
+    from dataclasses import replace
+
+    from psycopg.rows import dict_row
+    from psycopg.types.json import Jsonb
+
+    from screening.db import panels as db_panels
+    from screening.domain import GRCH38, Moi, PanelGene, PanelVersion, RuleSettings, Urgency, Version
+    from screening.panels import panel_sha256
+
+    gene = PanelGene("HGNC:1884", "CFTR", Moi.BIALLELIC, "Cystic fibrosis", True, "7", 117465784, 117715971)
+    panel = PanelVersion("old", "Old", Version(1, 0), GRCH38, RuleSettings(), (gene,))
+    panel = replace(panel, sha256=panel_sha256(panel))
+    migrate.upgrade(fresh_url, "0004")
+    with psycopg.connect(fresh_url) as conn:  # one transaction, as publishing was under 0004
+        pv_id = conn.execute(
+            "INSERT INTO panel_version (panel_id, major, minor, name, genome_build, sha256, settings, "
+            "published_by) VALUES ('old', 1, 0, 'Old', 'GRCh38', %s, %s, 'pytest') RETURNING id",
+            (panel.sha256, Jsonb(RuleSettings().as_dict())),
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO panel_gene (panel_version_id, ordinal, hgnc_id, symbol, moi, condition, "
+            "lof_mechanism, chrom, start_pos, end_pos, transcript, active, source) "
+            "VALUES (%s, 0, 'HGNC:1884', 'CFTR', 'BIALLELIC', 'Cystic fibrosis', true, '7', 117465784, "
+            "117715971, NULL, true, '')",
+            (pv_id,),
+        )
+    migrate.upgrade(fresh_url)
+    with psycopg.connect(fresh_url, row_factory=dict_row) as conn:
+        loaded = db_panels.load_panel_version(conn, pv_id)
+    assert loaded.sha256 == panel.sha256
+    assert loaded.genes[0].urgency is Urgency.ROUTINE
+    with psycopg.connect(fresh_url) as conn:  # a new version's rows are checked: no unknown urgency
+        new_id = conn.execute(
+            "INSERT INTO panel_version (panel_id, major, minor, name, genome_build, sha256, settings, "
+            "published_by) VALUES ('old', 2, 0, 'Old', 'GRCh38', repeat('b', 64), '{}', 'pytest') "
+            "RETURNING id"
+        ).fetchone()[0]
+        copy_gene = (
+            "INSERT INTO panel_gene SELECT %s, 0, hgnc_id, symbol, moi, condition, lof_mechanism, chrom, "
+            "start_pos, end_pos, transcript, active, source, 'urgent' FROM panel_gene "
+            "WHERE panel_version_id = %s"
+        )
+        with pytest.raises(psycopg.errors.CheckViolation, match="panel_gene_urgency_known"):
+            conn.execute(copy_gene, (new_id, pv_id))

@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 
 from screening import curation, panels
-from screening.domain import ExcludedVariant, IncludedVariant, Moi, Version
+from screening.domain import ExcludedVariant, IncludedVariant, Moi, Urgency, Version
 from screening.screen import screen_sample
 from tests.unit import builders as b
 
@@ -82,6 +82,17 @@ def test_diff_lists_every_kind_of_change():
     assert doc["new"] == "unit@1.10"
     assert doc["genes_added"][0]["moi"] == "BIALLELIC"
     assert doc["exclude_added"][0]["reason"] == "artefact"
+
+
+def test_diff_reports_an_urgency_change_as_a_gene_entry_change():
+    old = versioned(b.panel(), "1.0")
+    genes = tuple(replace(g, urgency=Urgency.IMMEDIATE) if g.hgnc_id == REC1 else g for g in old.genes)
+    new = versioned(old, "1.1", genes=genes)
+    d = curation.diff_panels(old, new)
+    assert not d.identical
+    assert [(c.field, c.old, c.new) for c in d.gene_changes] == [("urgency", "routine", "immediate")]
+    assert "urgency 'routine' → 'immediate'" in curation.diff_table(d)
+    assert json.loads(curation.diff_json(d))["gene_changes"][0]["new"] == "immediate"
 
 
 def _result(panel, *calls):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from screening import panel_toml
-from screening.domain import Moi, PanelGene, RuleSettings, Version
+from screening.domain import Moi, PanelGene, RuleSettings, Urgency, Version
 from screening.errors import PanelError
 from screening.panels import (
     canonical_content,
@@ -337,6 +337,82 @@ def test_toml_float_version_is_refused_with_an_explanation(tmp_path):
     (message,) = [p for p in found if "version" in p]
     assert 'version = "2.10"' in message
     assert "the number 2.1" in message
+
+
+# ---------------------------------------------------------------- urgency
+
+
+def test_starter_panel_gives_every_gene_an_urgency_with_immediate_ones_first_in_line():
+    panel = load_panel(STARTER)
+    header, *lines = (STARTER / "genes.tsv").read_text().splitlines()
+    column = header.split("\t").index("urgency")
+    values = [line.split("\t")[column] for line in lines]
+    assert len(values) == len(panel.genes) == 234
+    assert set(values) <= {"immediate", "high", "routine"}  # written out for every gene, never left empty
+    by_symbol = {g.symbol: g.urgency for g in panel.genes}
+    for symbol in ["OTC", "CPS1", "BCKDHA", "MMUT", "PCCA", "IVD", "GALT", "IL2RG", "CYP21A2", "ACADM"]:
+        assert by_symbol[symbol] is Urgency.IMMEDIATE, symbol
+    for symbol in ["PAH", "BTD", "GAA", "TSHR"]:
+        assert by_symbol[symbol] is Urgency.HIGH, symbol
+    assert by_symbol["SMN1"] is Urgency.IMMEDIATE
+    assert "urgency:" in next(g.source for g in panel.genes if g.symbol == "SMN1")  # the judgement's reason
+    counts = {u: sum(g.urgency is u for g in panel.genes) for u in Urgency}
+    assert counts[Urgency.IMMEDIATE] >= 40
+    assert counts[Urgency.ROUTINE] >= 1
+
+
+def test_urgency_ranks_immediate_first():
+    assert [u.rank for u in (Urgency.IMMEDIATE, Urgency.HIGH, Urgency.ROUTINE)] == [0, 1, 2]
+    assert sorted(Urgency, key=lambda u: u.rank)[0] is Urgency.IMMEDIATE
+    assert PanelGene("HGNC:1", "A", Moi.BIALLELIC, "c", True, "1", 1, 2).urgency is Urgency.ROUTINE
+
+
+def _with_urgency(genes: str, values: tuple[str, ...]) -> str:
+    return "".join(line + "\t" + value + "\n" for line, value in zip(genes.splitlines(), values, strict=True))
+
+
+def test_urgency_column_is_parsed_and_absent_or_empty_means_routine(tmp_path):
+    folder = make_panel(tmp_path)
+    (folder / "genes.tsv").write_text(
+        GENES_HEADER.replace("\n", "\turgency\n") + _with_urgency(CFTR + HBB, ("high", ""))
+    )
+    panel = load_panel(folder)
+    assert {g.symbol: g.urgency for g in panel.genes} == {"CFTR": Urgency.HIGH, "HBB": Urgency.ROUTINE}
+    (tmp_path / "b").mkdir()
+    without = load_panel(make_panel(tmp_path / "b"))
+    assert all(g.urgency is Urgency.ROUTINE for g in without.genes)
+
+
+def test_unknown_urgency_is_refused_with_file_and_line(tmp_path):
+    folder = make_panel(tmp_path)
+    (folder / "genes.tsv").write_text(
+        GENES_HEADER.replace("\n", "\turgency\n") + _with_urgency(CFTR + HBB, ("routine", "urgent"))
+    )
+    found = problems_of(folder)
+    assert len(found) == 1
+    assert f"{folder}/genes.tsv:3: urgency 'urgent' is not one of immediate, high, routine" in found[0]
+    with pytest.raises(PanelError):
+        load_panel(folder)
+    (folder / "genes.tsv").write_text(
+        GENES_HEADER.replace("\n", "\turgency\n") + _with_urgency(CFTR + HBB, ("Immediate", "high"))
+    )
+    assert any("genes.tsv:2: urgency 'Immediate'" in p for p in problems_of(folder))
+
+
+def test_urgency_is_in_the_sha256_and_round_trips(tmp_path):
+    base = load_panel(make_panel(tmp_path))
+    routine = replace(base, genes=tuple(replace(g, urgency=Urgency.ROUTINE) for g in base.genes))
+    assert panel_sha256(routine) == base.sha256  # routine is the default: not a change
+    # routine is left out of the canonical content: versions published before urgency keep their sha256
+    assert "urgency" not in json.loads(canonical_content(base))["genes"][0]
+    urgent = replace(base, genes=tuple(replace(g, urgency=Urgency.IMMEDIATE) for g in base.genes), sha256="")
+    high = replace(base, genes=tuple(replace(g, urgency=Urgency.HIGH) for g in base.genes), sha256="")
+    assert len({base.sha256, panel_sha256(urgent), panel_sha256(high)}) == 3
+    urgent = replace(urgent, sha256=panel_sha256(urgent))
+    write_panel(urgent, tmp_path / "copy")
+    again = load_panel(tmp_path / "copy")
+    assert again == urgent
+    assert "urgency" in (tmp_path / "copy" / "genes.tsv").read_text().splitlines()[0].split("\t")
 
 
 def test_version_2_10_loads_as_2_10(tmp_path):
