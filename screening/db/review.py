@@ -25,7 +25,7 @@ from screening.cases import (
 )
 from screening.db import results
 from screening.db.sql import parse_queries
-from screening.domain import Outcome, SampleQc
+from screening.domain import Outcome, SampleQc, Urgency
 from screening.errors import NotFoundError, ScreeningError, StateError
 
 ROLES = ("lab", "reviewer", "curator", "admin")
@@ -71,14 +71,15 @@ class QueueEntry:
     panel_label: str
     findings: int
     definite: int
-    genes: str
+    genes: str  # most urgent first
     decided: int
+    urgency: Urgency  # of the most urgent finding
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> QueueEntry:
         label = f"{row['panel_id']}@{row['major']}.{row['minor']}"
-        values = {k: row[k] for k in cls.__dataclass_fields__ if k != "panel_label"}
-        return cls(panel_label=label, **values)
+        values = {k: row[k] for k in cls.__dataclass_fields__ if k not in ("panel_label", "urgency")}
+        return cls(panel_label=label, urgency=Urgency(row["urgency"]), **values)
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,7 @@ def identity_views(conn: psycopg.Connection, sample_pk: int) -> list[dict[str, A
 
 
 def review_queue(conn: psycopg.Connection, limit: int = 200) -> list[QueueEntry]:
+    """Cases awaiting an outcome: most urgent finding first, then definite patterns, then oldest."""
     return [QueueEntry.from_row(r) for r in conn.execute(query("review_queue"), {"limit": limit})]
 
 

@@ -56,24 +56,31 @@ INSERT INTO identity_views (sample_pk, viewed_by, purpose) VALUES (%(sample_pk)s
 SELECT * FROM identity_views WHERE sample_pk = %(sample_pk)s ORDER BY id DESC;
 
 -- review_queue --
--- Babies with a suspected condition (current run of their panel version) and no case outcome yet:
--- definite patterns (not "phase unknown") first, then the oldest sample first.
+-- Babies with a suspected condition (current run of their panel version) and no case outcome yet, in
+-- order of their most pressing finding: the most urgent first (panel_gene.urgency of the run's panel
+-- version: immediate, high, routine), at equal urgency a definite pattern before a phase-unknown
+-- compound heterozygote, then the oldest submission first.
 SELECT r.id AS run_id, s.id AS sample_pk, s.sample_id, b.lab_batch_id, b.submitted_at, r.screened_at,
        pv.panel_id, pv.major, pv.minor,
        count(f.ordinal) AS findings,
        count(f.ordinal) FILTER (WHERE f.pattern <> 'possible_compound_heterozygous_phase_unknown') AS definite,
-       string_agg(f.symbol, ', ' ORDER BY f.ordinal) AS genes,
+       string_agg(f.symbol, ', ' ORDER BY u.rank, f.ordinal) AS genes,
+       (ARRAY['immediate', 'high', 'routine'])[min(u.rank) + 1] AS urgency,
        (SELECT count(DISTINCT (d.hgnc_id, d.moi)) FROM finding_decisions d WHERE d.run_id = r.id) AS decided
 FROM screening_run r
 JOIN sample s ON s.id = r.sample_id AND s.panel_version_id = r.panel_version_id
 JOIN batch b ON b.id = s.batch_id
 JOIN panel_version pv ON pv.id = r.panel_version_id
 JOIN finding f ON f.run_id = r.id
+LEFT JOIN panel_gene g ON g.panel_version_id = r.panel_version_id AND g.hgnc_id = f.hgnc_id AND g.moi = f.moi
+CROSS JOIN LATERAL (
+  SELECT CASE g.urgency WHEN 'immediate' THEN 0 WHEN 'high' THEN 1 ELSE 2 END AS rank,
+         (f.pattern = 'possible_compound_heterozygous_phase_unknown')::int AS phase_unknown
+) u
 WHERE r.outcome = 'condition_suspected' AND s.state = 'screened'
   AND NOT EXISTS (SELECT 1 FROM case_decisions c WHERE c.run_id = r.id)
 GROUP BY r.id, s.id, b.id, pv.id
-ORDER BY (count(f.ordinal) FILTER (WHERE f.pattern <> 'possible_compound_heterozygous_phase_unknown') > 0) DESC,
-         b.submitted_at, r.screened_at, s.id
+ORDER BY min(2 * u.rank + u.phase_unknown), b.submitted_at, r.screened_at, s.id
 LIMIT %(limit)s;
 
 -- reviewed_cases --
@@ -86,12 +93,17 @@ ORDER BY r.id, c.id DESC
 LIMIT %(limit)s;
 
 -- case_header --
--- A screening run with its sample, batch and panel version.
+-- A screening run with its sample, batch and panel version; ``urgency`` maps "<hgnc_id> <moi>" of each
+-- finding to its gene's urgency in that panel version.
 SELECT r.id AS run_id, r.outcome, r.karyotype, r.reasons, r.not_evaluated, r.screened_at, r.panel_sha256,
        r.clinvar_source, r.clinvar_release_date, r.clinvar_sha256, r.software_version, r.cohort_babies,
        s.id AS sample_pk, s.sample_id, s.sex, s.state AS sample_state, s.pct_autosomal_15x, s.q30_gb,
        s.contamination_pct, s.smn1_copies, b.id AS batch_pk, b.lab_batch_id, b.submitted_at,
-       pv.id AS panel_version_id, pv.panel_id, pv.major, pv.minor, pv.name AS panel_name
+       pv.id AS panel_version_id, pv.panel_id, pv.major, pv.minor, pv.name AS panel_name,
+       (SELECT coalesce(jsonb_object_agg(f.hgnc_id || ' ' || f.moi, coalesce(g.urgency, 'routine')), '{}')
+        FROM finding f LEFT JOIN panel_gene g
+          ON g.panel_version_id = r.panel_version_id AND g.hgnc_id = f.hgnc_id AND g.moi = f.moi
+        WHERE f.run_id = r.id) AS urgency
 FROM screening_run r
 JOIN sample s ON s.id = r.sample_id
 JOIN batch b ON b.id = s.batch_id
