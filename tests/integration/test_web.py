@@ -176,6 +176,40 @@ def test_case_page_shows_evidence_and_identity_to_the_reviewer_only(site, db_url
     assert site.identities[sid]["family_name"] not in admin_page
 
 
+QUEUED_FINDINGS = """
+SELECT r.id, b.submitted_at, r.screened_at, s.id AS sample_pk, f.hgnc_id, f.moi, f.pattern
+FROM screening_run r JOIN sample s ON s.id = r.sample_id AND s.panel_version_id = r.panel_version_id
+JOIN batch b ON b.id = s.batch_id JOIN finding f ON f.run_id = r.id
+WHERE b.lab_batch_id = %(b)s AND r.outcome = 'condition_suspected' AND s.state = 'screened'
+  AND NOT EXISTS (SELECT 1 FROM case_decisions c WHERE c.run_id = r.id)
+"""
+
+
+def test_queue_puts_the_most_urgent_first_and_the_case_page_shows_urgency(site, db_url, panel, client):
+    """The queue page's order equals the rule computed here from the panel file: most urgent finding
+    first, a definite pattern before a phase-unknown pair at that urgency, then the oldest sample."""
+    urgency = {(g.hgnc_id, str(g.moi)): g.urgency for g in panel.genes}
+    keys: dict[int, tuple] = {}
+    for run_id, submitted, screened, sample_pk, hgnc_id, moi, pattern in query_all(
+        db_url, QUEUED_FINDINGS, {"b": site.batch_id}
+    ):
+        unknown = pattern == "possible_compound_heterozygous_phase_unknown"
+        priority = 2 * urgency[(hgnc_id, moi)].rank + unknown
+        earlier = keys.get(run_id, (priority,))
+        keys[run_id] = (min(priority, earlier[0]), submitted, screened, sample_pk)
+    ordered = sorted(keys.items(), key=lambda item: item[1])
+    expected = [(run_id, ("immediate", "high", "routine")[key[0] // 2]) for run_id, key in ordered]
+    page = client("reviewer").get("/review").text
+    table = page.split('data-testid="queue"')[1].split("</table>")[0]
+    rows = re.findall(r'data-urgency="(\w+)">.*?/review/cases/(\d+)"', table, re.S)
+    shown = [(int(run_id), level) for level, run_id in rows if int(run_id) in keys]
+    assert shown == expected
+    assert {level for _, level in shown} == {"immediate", "high", "routine"}  # the simulated batch has all
+    run_id = next(r for r, level in expected if level == "immediate")
+    case = client("reviewer").get(f"/review/cases/{run_id}").text
+    assert re.search(r'data-testid="urgency-[^"]+">Urgency <strong class="bad">immediate</strong>', case)
+
+
 def test_carriers_are_never_shown(site, db_url, client):
     reviewer = client("reviewer")
     checked = 0
