@@ -90,35 +90,29 @@ def assign_genes(calls: pl.DataFrame, genes: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _variants_frame(variants, column: str, name: str | None = None) -> pl.DataFrame:
+    """Curated variants (IncludedVariant / ExcludedVariant) as a frame keyed like the calls, with one
+    more attribute ``column`` (named ``name`` in the frame)."""
+    schema = {
+        "chrom": pl.String,
+        "pos": pl.Int64,
+        "ref": pl.String,
+        "alt": pl.String,
+        name or column: pl.String,
+    }
+    rows = [(v.chrom, v.pos, v.ref, v.alt, getattr(v, column)) for v in variants]
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
 def curated_hits(calls: pl.DataFrame, panel: PanelVersion) -> pl.DataFrame:
     """(row, hgnc_id) of calls on the curated inclusion list."""
-    include = pl.DataFrame(
-        [(v.chrom, v.pos, v.ref, v.alt, v.hgnc_id) for v in panel.include],
-        schema={
-            "chrom": pl.String,
-            "pos": pl.Int64,
-            "ref": pl.String,
-            "alt": pl.String,
-            "hgnc_id": pl.String,
-        },
-        orient="row",
-    )
+    include = _variants_frame(panel.include, "hgnc_id")
     return calls.select("row", *KEY).join(include, on=KEY).select("row", "hgnc_id", curated=pl.lit(True))
 
 
 def excluded_hits(calls: pl.DataFrame, panel: PanelVersion) -> pl.DataFrame:
     """(row, exclusion_reason) of calls on the exclusion list."""
-    exclude = pl.DataFrame(
-        [(v.chrom, v.pos, v.ref, v.alt, v.reason) for v in panel.exclude],
-        schema={
-            "chrom": pl.String,
-            "pos": pl.Int64,
-            "ref": pl.String,
-            "alt": pl.String,
-            "exclusion_reason": pl.String,
-        },
-        orient="row",
-    )
+    exclude = _variants_frame(panel.exclude, "reason", "exclusion_reason")
     return calls.select("row", *KEY).join(exclude, on=KEY).unique("row", keep="first")
 
 
@@ -233,18 +227,18 @@ def lof_evaluable(ctx: RouteContext) -> str | None:
 
 def sites_of_interest(
     panel: PanelVersion, clinvar: ClinVarSnapshot | None, lof_evaluated: bool
-) -> tuple[frozenset[tuple[str, int]], tuple[str, ...]]:
+) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """Positions and text terms that a record must show to pass any inclusion route: curated and
     ClinVar positions, and loss-of-function consequence terms (also in bcftools' short spelling,
     e.g. ``frameshift`` for ``frameshift_variant``). A superset of what the routes accept, used to
     skip parsing the many records that cannot qualify."""
-    positions = {(v.chrom, v.pos) for v in panel.include}
-    if clinvar is not None and clinvar.records.height:
-        positions.update(clinvar.records.select("chrom", "pos").unique().iter_rows())
+    frames = [_variants_frame(panel.include, "hgnc_id").select("chrom", "pos")]
+    if clinvar is not None:
+        frames.append(clinvar.records.select("chrom", pl.col("pos").cast(pl.Int64)))
     terms: tuple[str, ...] = ()
     if lof_evaluated and any(g.lof_mechanism for g in panel.active_genes):
         terms = tuple(sorted({t.removesuffix("_variant") for t in panel.settings.lof_consequences}))
-    return frozenset(positions), terms
+    return pl.concat(frames).unique(), terms
 
 
 def route_candidates(calls: pl.DataFrame, annotations: pl.DataFrame, ctx: RouteContext) -> pl.DataFrame:

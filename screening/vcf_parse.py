@@ -46,7 +46,7 @@ class SiteFilter:
     superset of what the routes accept; ``screen.sites_of_interest`` builds it from the panel.
     """
 
-    positions: frozenset[tuple[str, int]]
+    positions: pl.DataFrame  # chrom (canonical), pos: unique
     terms: tuple[str, ...] = ()
 
 
@@ -71,12 +71,15 @@ def of_interest(frame: pl.DataFrame, sites: SiteFilter | None) -> pl.DataFrame:
     reports it)."""
     if sites is None:
         return frame
-    pos_text = pl.col("line").str.splitn("\t", 3).struct.field("field_1")
-    keys = [f"{chrom}:{pos}" for chrom, pos in sites.positions]
-    keep = (pl.col("chrom") + ":" + pos_text).is_in(keys) | pos_text.cast(pl.Int64, strict=False).is_null()
+    pos = pl.col("line").str.splitn("\t", 3).struct.field("field_1").cast(pl.Int64, strict=False)
+    listed = sites.positions.select("chrom", pl.col("pos").alias("_pos"), _listed=pl.lit(True))
+    marked = frame.with_columns(_pos=pos).join(
+        listed, on=["chrom", "_pos"], how="left", maintain_order="left"
+    )
+    keep = pl.col("_listed").fill_null(False) | pl.col("_pos").is_null()
     if sites.terms:
         keep = keep | pl.col("line").str.contains_any(list(sites.terms))
-    return frame.filter(keep)
+    return marked.filter(keep).select(frame.columns)
 
 
 def _nulled(expr: pl.Expr) -> pl.Expr:
