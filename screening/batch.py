@@ -47,13 +47,14 @@ class Manifest:
     path: Path
     sha256: str
     rows: tuple[dict[str, str], ...]  # with the CSV line number under "_line"
+    base_dir: Path  # where relative VCF paths resolve: the manifest's folder unless given
 
 
 def default_batch_id(manifest_sha256: str) -> str:
     return f"manifest-{manifest_sha256[:16]}"
 
 
-def read_manifest(path: Path) -> tuple[Manifest, list[Problem]]:
+def read_manifest(path: Path, base_dir: Path | None = None) -> tuple[Manifest, list[Problem]]:
     """Parse the CSV; header problems (missing or unknown columns) are returned, not raised."""
     path = Path(path)
     if not path.is_file():
@@ -80,7 +81,8 @@ def read_manifest(path: Path) -> tuple[Manifest, list[Problem]]:
             rows.append({**row, "_line": str(reader.line_num)})
     if not rows and not problems:
         problems.append(Problem(path.name, "the manifest has no samples"))
-    return Manifest(path, hashlib.sha256(data).hexdigest(), tuple(rows)), problems
+    folder = (base_dir or path.parent).resolve()
+    return Manifest(path, hashlib.sha256(data).hexdigest(), tuple(rows), folder), problems
 
 
 def _where(manifest: Manifest, row: dict[str, str]) -> str:
@@ -112,7 +114,7 @@ def _vcf_path(
     text = row.get("vcf", "")
     if not text:
         return None, "vcf is empty"
-    path = (manifest.path.parent / text).resolve()
+    path = (manifest.base_dir / text).resolve()
     if not path.is_relative_to(data_root):
         return None, f"VCF {text!r} resolves outside the data root {data_root} (set SCREENING_DATA_ROOT)"
     if not path.is_file():
@@ -197,11 +199,16 @@ def submit(
     panel_label: str,
     enqueue: Callable[[list[int]], None],
     lab_batch_id: str | None = None,
+    base_dir: Path | None = None,
 ) -> Submission:
-    """Validate everything, write the batch and its samples in one transaction, then enqueue them."""
-    manifest, problems = read_manifest(manifest_path)
+    """Validate everything, write the batch and its samples in one transaction, then enqueue them.
+
+    ``base_dir``: where the manifest's relative VCF paths resolve (default: the manifest's folder; an
+    uploaded manifest is stored elsewhere, unchanged, so its sha256 stays the lab's file's).
+    """
+    manifest, problems = read_manifest(manifest_path, base_dir)
     batch_id = lab_batch_id or default_batch_id(manifest.sha256)
-    data_root = settings.data_root or manifest.path.parent.resolve()
+    data_root = settings.data_root or manifest.base_dir
     conn = connection.connect(connection.database_url(settings))
     try:
         existing = _existing(conn, batch_id, manifest)

@@ -9,9 +9,7 @@ first and every problem is returned at once (422), nothing is written when there
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,7 +21,6 @@ from pydantic import BaseModel, Field
 from screening import batch as batches
 from screening import report
 from screening.db.review import User
-from screening.errors import ManifestError, Problem
 from screening.web.auth import api_user
 from screening.web.common import acting, state
 
@@ -71,27 +68,12 @@ def _inside(root: Path, relative: str, what: str) -> Path:
     return path
 
 
-def _stage_upload(request: Request, data: bytes, filename: str, folder: Path) -> Path:
-    """Keep an uploaded manifest under SCREENING_HOME/uploads with its relative VCF paths made absolute
-    (resolved in ``folder``), so that the batch records where every VCF is."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ManifestError(filename, [Problem(filename, "not UTF-8 text")]) from None
-    rows = list(csv.reader(io.StringIO(text)))
-    header = [h.strip() for h in rows[0]] if rows else []
-    if "vcf" in header:
-        col = header.index("vcf")
-        for row in rows[1:]:
-            if len(row) > col and row[col].strip() and not Path(row[col].strip()).is_absolute():
-                row[col] = str((folder / row[col].strip()).resolve())
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    content = out.getvalue().encode("utf-8")
-    target = state(request).settings.home / "uploads" / hashlib.sha256(content).hexdigest()[:16]
+def _stage_upload(request: Request, data: bytes, filename: str) -> Path:
+    """Keep an uploaded manifest, byte for byte, under SCREENING_HOME/uploads/<sha256 prefix>/."""
+    target = state(request).settings.home / "uploads" / hashlib.sha256(data).hexdigest()[:16]
     target.mkdir(parents=True, exist_ok=True)
     path = target / (_SAFE_NAME.sub("_", Path(filename).name) or "manifest.csv")
-    path.write_bytes(content)
+    path.write_bytes(data)
     return path
 
 
@@ -122,17 +104,17 @@ async def submit_batch(
         data = await manifest.read(MAX_MANIFEST_BYTES + 1)
         if len(data) > MAX_MANIFEST_BYTES:
             raise HTTPException(status_code=413, detail="the manifest is larger than 5 MB")
-        path = _stage_upload(
-            request, data, manifest.filename or "manifest.csv", _inside(root, folder, "folder")
-        )
+        path = _stage_upload(request, data, manifest.filename or "manifest.csv")
+        base_dir = _inside(root, folder, "folder")
     else:
         path = _inside(root, manifest_path, "manifest_path")
+        base_dir = None
     from starlette.concurrency import run_in_threadpool
 
     from screening import tasks
 
     sub = await run_in_threadpool(
-        batches.submit, acting(request, user), path, panel, tasks.enqueue_samples, batch_id
+        batches.submit, acting(request, user), path, panel, tasks.enqueue_samples, batch_id, base_dir
     )
     body = Submitted(
         batch_id=sub.lab_batch_id,
