@@ -147,9 +147,9 @@ def _positions(spec: BackgroundSpec, chrom: str, rng: np.random.Generator) -> np
 
 def _with_windows(pos: np.ndarray, chrom: str, build: str, rng: np.random.Generator) -> np.ndarray:
     """Add calls at genome density inside the engine's karyotype windows (its fast path at panel scale)."""
-    x_windows, y_windows = karyotype_windows(build)
-    windows = x_windows if chrom == "X" else y_windows
-    parts = [pos, *(_uniform(start, end, WGS_SPACING, rng) for _, start, end in windows)]
+    if chrom != "X":  # chrY is read whole
+        return pos
+    parts = [pos, *(_uniform(start, end, WGS_SPACING, rng) for _, start, end in karyotype_windows(build))]
     return np.unique(np.concatenate(parts))
 
 

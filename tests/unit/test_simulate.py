@@ -23,7 +23,7 @@ from screening.domain import (
     Version,
 )
 from screening.errors import ValidationError
-from screening.inheritance import karyotype_windows
+from screening.inheritance import karyotype_windows, male_specific_y
 from screening.simulate import MANIFEST_COLUMNS, simulate_batch
 from screening.simulate_genome import CONTIG_INDEX, ref_seq
 from screening.simulate_scenarios import SCENARIO_NAMES
@@ -333,7 +333,7 @@ def test_background_never_touches_listed_or_clinvar_positions(truth, vcfs, clinv
 
 
 def test_sex_chromosomes_carry_the_karyotype(truth, vcfs):
-    x_windows, y_windows = karyotype_windows("GRCh38")
+    x_windows, y_windows = karyotype_windows("GRCh38"), male_specific_y("GRCh38")
     par1, par2 = PARS["GRCh38"]
     for b in truth["babies"]:
         records = vcfs[b["sample_id"]][1]
