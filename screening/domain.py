@@ -485,7 +485,7 @@ class CandidateVariant:
     consequence: str | None = None
     transcript: str | None = None
     exclusion_reason: str | None = None
-    end: int | None = None  # a symbolic structural variant's last base (its span is pos..end)
+    sv_end: int | None = None  # a symbolic structural variant's last base (its span is pos..sv_end)
 
     @property
     def key(self) -> VariantKey:

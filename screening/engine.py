@@ -8,6 +8,7 @@ workers alike.
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,12 @@ from screening.domain import ClinVarSnapshot, PanelVersion, SampleInput, SampleR
 from screening.screen import ReadFacts, ScreenInput, screen_sample
 
 _PENDING = "pending"  # the digest is being computed alongside; replaced before the screen
+
+
+@functools.cache
+def reference(path: Path | None) -> vcf.Reference | None:
+    """The reference FASTA of a worker's settings, opened once per process (None: not configured)."""
+    return vcf.Reference(path) if path is not None else None
 
 
 def screen_vcf(

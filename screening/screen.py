@@ -238,7 +238,7 @@ def _candidate(row: dict, zyg, failures: tuple[str, ...], role: CandidateRole) -
         consequence=row["lof_consequence"],
         transcript=row["lof_transcript"],
         exclusion_reason=row["exclusion_reason"],
-        end=row["end"] if row["symbolic"] else None,
+        sv_end=row["end"] if row["symbolic"] else None,
     )
 
 

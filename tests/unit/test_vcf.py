@@ -233,7 +233,10 @@ def test_malformed_header(tmp_path):
     ("bad_line", "match"),
     [
         ("1\t1210\t.\tA", "1:1210: the record has fewer columns"),
-        ("1\t1210\t.\tA\tT\t50\tPASS\t.\tGT:AD\t0/1:x,3", "line 39, record 1:1210: FORMAT AD is not Integer as declared"),
+        (
+            "1\t1210\t.\tA\tT\t50\tPASS\t.\tGT:AD\t0/1:x,3",
+            "line 39, record 1:1210: FORMAT AD is not Integer as declared",
+        ),
         ("1\t1210\t.\tA\tT\t50\tPASS\t.\tGT\t0/7", "1:1210: GT names an ALT allele the record does not have"),
     ],
 )
