@@ -303,7 +303,7 @@ class RuleSettings:
     lof_sv_consequences: tuple[str, ...] = ("transcript_ablation", "feature_truncation")
     completeness_genome_density: float = 200.0  # records per Mb of panel region: genome-like VCF
     completeness_min_density_ratio: float = 0.2  # of the file's median contig density
-    completeness_min_expected_tail: float = 100.0  # records expected in a contig's empty tail
+    completeness_min_expected_tail: float = 30.0  # records expected in a contig's empty tail
 
     def canonical_dict(self) -> dict[str, Any]:
         """``as_dict`` without the late settings left at their default (for the panel sha256)."""
