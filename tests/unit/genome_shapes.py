@@ -115,4 +115,5 @@ class Genome:
         return vcf.write_vcf_bgzip_indexed(header(y_contig=self.y_contig) + body, path)
 
 
-F508DEL_PADDED = "chr7\t117559590\t.\tATCTT\tAT,A\t50\tPASS\t.\tGT:AD:DP:GQ:PL:FT\t1/1:0,30,0:30:60:900,60,0,900,60,900:PASS"
+_F508DEL_SAMPLE = "1/1:0,30,0:30:60:900,60,0,900,60,900:PASS"
+F508DEL_PADDED = f"chr7\t117559590\t.\tATCTT\tAT,A\t50\tPASS\t.\tGT:AD:DP:GQ:PL:FT\t{_F508DEL_SAMPLE}"
