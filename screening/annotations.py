@@ -192,12 +192,20 @@ def _match(fmt: AnnotationFormat, entries: pl.DataFrame, alleles: pl.DataFrame) 
     """Join entries to calls rows: by ALLELE_NUM, else by allele text, else by record."""
     if fmt.allele_num is not None:
         entries = entries.with_columns(pl.col("allele_num").cast(pl.Int64, strict=False))
-        return entries.join(alleles, on=["rec", "allele_num"], how="inner")
+        return entries.join(alleles.drop("n_alts", strict=False), on=["rec", "allele_num"], how="inner")
     if fmt.allele is not None and fmt.tag != BCSQ:
-        return entries.join(
-            alleles.rename({"key": "allele"}).drop("allele_num"), on=["rec", "allele"], how="inner"
-        )
-    return entries.drop("allele_num").join(alleles.drop("allele_num"), on="rec", how="inner")
+        # a single-ALT record: every entry is that ALT's, whatever its allele text says (a caller may
+        # have padded the alleles VEP saw); several ALTs: by the allele text VEP wrote for each
+        if "n_alts" not in alleles.columns:
+            alleles = alleles.with_columns(n_alts=pl.lit(2, pl.Int64))  # unknown: by allele only
+        single = alleles.filter(pl.col("n_alts") == 1).select("rec", "row")
+        several = alleles.filter(pl.col("n_alts") > 1).select("rec", pl.col("key").alias("allele"), "row")
+        by_record = entries.join(single, on="rec", how="inner")
+        by_allele = entries.join(several, on=["rec", "allele"], how="inner")
+        return pl.concat([by_record.select(by_allele.columns), by_allele])
+    return entries.drop("allele_num").join(
+        alleles.drop("allele_num", "n_alts", strict=False), on="rec", how="inner"
+    )
 
 
 def _consequence_terms(fmt: AnnotationFormat) -> pl.Expr:

@@ -307,17 +307,22 @@ def _info_values(records: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
 
 
 def _af_expr(field: str, number: str, pop: str) -> tuple[pl.Expr, pl.Expr]:
+    """A population AF per ALT row, and when it is malformed: a value that is not a number, or, for
+    Number=A/R, a count of values other than one per ALT / per allele (which would shift them)."""
     values = pl.col(f"_info_{field}").str.split(",")
     allele = pl.col("allele_num")
+    n_alts = pl.col("n_alts")
+    wrong_count = pl.lit(False)
     if number == "R":
-        index = allele
+        index, wrong_count = allele, values.list.len() != n_alts + 1
     elif number == "A":
-        index = allele - 1
+        index, wrong_count = allele - 1, values.list.len() != n_alts
     else:
         index = pl.when(values.list.len() == 1).then(0).otherwise(allele - 1)
     text = _nulled(values.list.get(index, null_on_oob=True))
     value = text.cast(pl.Float64, strict=False)
-    return value.alias(f"af_{pop}"), text.is_not_null() & value.is_null()
+    present = pl.col(f"_info_{field}").is_not_null()
+    return value.alias(f"af_{pop}"), (text.is_not_null() & value.is_null()) | (present & wrong_count)
 
 
 def _vep_key() -> pl.Expr:
@@ -340,6 +345,10 @@ def _vep_key() -> pl.Expr:
     )
 
 
+def _specs(plan: ParsePlan) -> list[tuple[str, str]]:
+    return [spec for spec in plan.af_specs if spec]
+
+
 def _sv_end() -> pl.Expr:
     """Where a symbolic SV ends: INFO END, else POS + |SVLEN| (first value); null when neither."""
     end = pl.col("_info_END").cast(pl.Int64, strict=False)
@@ -355,9 +364,9 @@ def _alt_rows(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
     keys = [spec[0] for spec in plan.af_specs if spec] + ([plan.fmt.tag] if plan.fmt else [])
     keys += ["END", "SVLEN"]
     frame = frame.join(_info_values(frame, list(dict.fromkeys(keys))), on="rec", how="left")
-    rows = frame.with_columns(pl.int_ranges(1, n_alts + 1).alias("allele_num")).explode(
-        ["alts", "allele_num"]
-    )
+    rows = frame.with_columns(
+        pl.int_ranges(1, n_alts + 1).alias("allele_num"), n_alts.alias("n_alts")
+    ).explode(["alts", "allele_num"])
     k = pl.col("allele_num")
     copies = (pl.col("a0") == k).fill_null(False).cast(pl.Int8) + (pl.col("a1") == k).fill_null(False).cast(
         pl.Int8
@@ -375,7 +384,14 @@ def _alt_rows(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
         _af_expr(spec[0], spec[1], pop) for pop, spec in zip(plan.af_pops, plan.af_specs, strict=True) if spec
     ]
     rows = rows.with_columns(value for value, _ in afs)
-    _first_bad(rows, {f"malformed {v.meta.output_name()}": bad for v, bad in afs}, plan.path)
+    _first_bad(
+        rows,
+        {
+            f"malformed INFO {spec[0]} (Number={spec[1]})": bad
+            for (_, bad), spec in zip(afs, _specs(plan), strict=True)
+        },
+        plan.path,
+    )
     sv = pl.col("symbolic") & (pl.col("alt_copies") > 0)
     _first_bad(
         rows.with_columns(_sv_end().alias("_end")),
@@ -463,6 +479,10 @@ def calls_frames(text: pl.DataFrame, plan: ParsePlan) -> ParsedCalls:
     )
     annotated = raw.unique("rec", maintain_order=True)
     alleles_ = rows.join(annotated.select("rec"), on="rec", how="semi").select(
-        "rec", "allele_num", "key", "row"
+        "rec",
+        "allele_num",
+        "key",
+        "n_alts",
+        "row",
     )
     return ParsedCalls(calls, ann.annotation_frame(plan.fmt, annotated, alleles_), notes)
