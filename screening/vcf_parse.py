@@ -478,11 +478,34 @@ def calls_frames(text: pl.DataFrame, plan: ParsePlan) -> ParsedCalls:
         pl.col("raw").is_not_null() & ~pl.col("raw").is_in(list(_MISSING))
     )
     annotated = raw.unique("rec", maintain_order=True)
-    alleles_ = rows.join(annotated.select("rec"), on="rec", how="semi").select(
-        "rec",
-        "allele_num",
-        "key",
-        "n_alts",
-        "row",
+    alleles_ = rows.select(  # every call: one on an unannotated record is a gap too
+        "rec", "allele_num", "key", _normalised_key(plan.fmt.tag).alias("key2"), "n_alts", "row"
     )
-    return ParsedCalls(calls, ann.annotation_frame(plan.fmt, annotated, alleles_), notes)
+    annotations, gaps = ann.annotations_and_gaps(plan.fmt, annotated, alleles_)
+    return ParsedCalls(calls, annotations, notes + _gap_notes(calls, gaps, plan.fmt.tag))
+
+
+def _normalised_key(tag: str) -> pl.Expr:
+    """The annotation's allele text for the normalised pair: VEP drops an indel's anchor base (an empty
+    allele is '-'); SnpEff and bcftools write the ALT."""
+    if tag != ann.CSQ:
+        return pl.col("alt")
+    alt = pl.col("alt")
+    indel = pl.col("ref").str.len_chars() != alt.str.len_chars()
+    stripped = pl.when(alt.str.len_chars() > 1).then(alt.str.slice(1)).otherwise(pl.lit("-"))
+    return pl.when(pl.col("symbolic")).then(pl.col("key")).when(indel).then(stripped).otherwise(alt)
+
+
+def _gap_notes(calls: pl.DataFrame, gaps: list[int], tag: str) -> tuple[str, ...]:
+    if not gaps:
+        return ()
+    where = (
+        calls.filter(pl.col("row").is_in(gaps))
+        .select(pl.format("{}:{} {}>{}", "chrom", "pos", "ref", "alt"))[:, 0]
+        .to_list()
+    )
+    shown = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
+    return (
+        f"loss-of-function route not evaluated for {len(where)} call(s) without a {tag} consequence "
+        f"annotation of their allele (none on the record, or none naming the allele): {shown}",
+    )
