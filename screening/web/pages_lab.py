@@ -7,13 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from screening import batch as batches
+from screening.cases import SWAP_HOLD_WORDS, IdentityResolution
+from screening.db import batches as db_batches
+from screening.db import connection, review
 from screening.db.review import User
+from screening.domain import Outcome
 from screening.web.auth import check_csrf, require
-from screening.web.common import acting, flash, render, state
+from screening.web.common import Conn, acting, flash, render, state
 
 router = APIRouter(prefix="/lab", include_in_schema=False)
 Lab = Annotated[User, Depends(require("lab", "admin"))]
@@ -52,10 +56,59 @@ def batch_list(request: Request, user: Lab):
     return render(request, "lab/batches.html", batches=rows, done_states=DONE_STATES)
 
 
+def swap_holds(st: batches.BatchStatus) -> list[dict[str, Any]]:
+    """Samples the screen held for a possible sample swap (recorded sex contradicts the VCF)."""
+    out = []
+    for s, result in st.samples:
+        if result is None or result.outcome is not Outcome.TESTING_NOT_POSSIBLE:
+            continue
+        reasons = [r for r in result.reasons if SWAP_HOLD_WORDS in r]
+        if reasons:
+            out.append({"sample_id": s.sample.sample_id, "reason": reasons[0]})
+    return out
+
+
 @router.get("/batches/{lab_batch_id}")
-def batch_page(request: Request, user: Lab, lab_batch_id: str):
+def batch_page(request: Request, user: Lab, conn: Conn, lab_batch_id: str):
     st = batches.status(state(request).settings, lab_batch_id)
-    return render(request, "lab/batch.html", st=st, progress=progress_document(st))
+    return render(
+        request,
+        "lab/batch.html",
+        st=st,
+        progress=progress_document(st),
+        swaps=swap_holds(st),
+        identity_checks=review.batch_identity_checks(conn, lab_batch_id),
+        resolutions=list(IdentityResolution),
+    )
+
+
+@router.post("/batches/{lab_batch_id}/samples/{sample_id}/identity-check", dependencies=[Depends(check_csrf)])
+def identity_check(
+    request: Request,
+    user: Lab,
+    conn: Conn,
+    lab_batch_id: str,
+    sample_id: str,
+    resolution: Annotated[str, Form()] = "",
+    corrected_sex: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+):
+    """The lab records how it resolved a possible sample swap; a confirmed identity re-screens the
+    sample with the corrected sex (its letters wait for the new result), a new sample releases the
+    "testing not possible" letter asking for one."""
+    values = {"resolution": resolution, "corrected_sex": corrected_sex, "note": note}
+    actor = f"web:{user.username}"
+    with connection.transaction(conn, actor):
+        ids = review.record_identity_check(conn, lab_batch_id, sample_id, values, actor)
+    if ids:
+        from screening import tasks  # the broker client only when something is sent
+
+        tasks.enqueue_samples(ids)
+        db_batches.mark_enqueued(conn, ids)
+        flash(request, f"Identity check recorded for {sample_id}: re-screening with sex {corrected_sex}.")
+    else:
+        flash(request, f"Identity check recorded for {sample_id}: a new sample is requested.")
+    return RedirectResponse(f"/lab/batches/{lab_batch_id}#identity-checks", status_code=303)
 
 
 @router.get("/batches/{lab_batch_id}/progress.json")
