@@ -88,7 +88,8 @@ def test_an_unchanged_finding_carries_its_decision_forward_a_changed_one_needs_r
     # a later decision on the new run wins and is not "carried"
     rows.append(_row(GALT, 2, screened + timedelta(hours=1), call="not_confirmed", panel="p@1.1"))
     (latest,) = decisions_in_force(rows, (GALT,), 2, screened)
-    assert latest.decision is FindingCall.NOT_CONFIRMED and latest.carried_from is None
+    assert latest.decision is FindingCall.NOT_CONFIRMED
+    assert latest.carried_from is None
 
 
 def test_a_decision_without_a_basis_holds_on_its_run_until_the_results_are_rewritten():
