@@ -501,7 +501,8 @@ def test_a_sample_swap_hold_waits_for_the_labs_identity_check_then_is_re_screene
         ({"resolution": "new_sample", "note": " "}, "a note"),
     ):
         r = lab.post(path, data={**bad, "csrf_token": token})
-        assert r.status_code == 400 and words in r.text, (bad, r.text)
+        assert r.status_code == 400, (bad, r.text)
+        assert words in r.text, (bad, r.text)
     assert query_one(db_url, "SELECT count(*) FROM identity_checks", {})[0] == 0
     r = lab.post(
         path, data={"resolution": "new_sample", "note": "ward asked for a new sample", "csrf_token": token}
