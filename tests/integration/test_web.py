@@ -364,11 +364,11 @@ def test_nothing_is_pre_selected_and_an_unchosen_decision_is_refused(site, db_ur
         {"decision": "confirmed", "acmg_class": ""},
     ):
         r = reviewer.post(f"/review/cases/{run_id}/findings", data={**data, **missing})
-        assert r.status_code == 400, r.text
+        assert r.status_code in (400, 422), r.text  # an empty choice is a missing field: refused
     r = reviewer.post(
         f"/review/cases/{run_id}/outcome", data={"outcome": "", "reason": "x", "csrf_token": _token(page)}
     )
-    assert r.status_code == 400
+    assert r.status_code in (400, 422)
     after = query_one(db_url, "SELECT count(*) FROM finding_decisions WHERE run_id = %(r)s", {"r": run_id})[0]
     assert after == before
     assert (
