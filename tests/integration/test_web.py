@@ -468,6 +468,46 @@ def test_api_upload_reports_every_problem_at_once(site, client):
     assert any("X2" in p and "sex" in p for p in problems)
 
 
+def test_lab_uploads_a_manifest_in_the_browser_form(site, db_url, client):
+    """The lab's upload page: every problem at once (naming the lab's file, never a server path), then a
+    good manifest (VCFs already in the data root) submitted and shown on its batch page."""
+    lab = client("lab")
+    page = lab.get("/lab/batches/new")
+    assert page.status_code == 200
+    assert site.panel_label in page.text
+    bad = "sample_id,vcf,sex\nX1,missing1.vcf.gz,male\nX2,missing2.vcf.gz,alien\n"
+    form = {"panel": site.panel_label, "folder": ".", "csrf_token": _token(page.text)}
+    r = lab.post("/lab/batches/new", data=form, files={"manifest": ("lab-run.csv", bad.encode(), "text/csv")})
+    assert r.status_code == 422
+    problems = re.findall(
+        r"<li>(.*?)</li>", r.text.split('data-testid="submit-problems"')[1].split("</section>")[0]
+    )
+    assert len(problems) >= 3, problems
+    assert any("X2" in p and "sex" in p for p in problems)
+    assert all("lab-run.csv" in p for p in problems if "sample X" in p)
+    assert str(site.pipeline.settings.home) not in r.text
+    assert str(site.data_root) not in r.text
+    lines = (site.data_root / "manifest.csv").read_text().splitlines()
+    good = "\n".join(lines[:3]) + "\n"  # two babies of the simulated batch
+    files = {"manifest": ("two.csv", good.encode(), "text/csv")}
+    r = lab.post("/lab/batches/new", data={**form, "batch_id": "upload-1"}, files=files)
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == "/lab/batches/upload-1"
+    batch = lab.get("/lab/batches/upload-1").text
+    assert "submitted: 2 sample(s) queued" in batch
+    assert (
+        query_one(
+            db_url,
+            "SELECT count(*) FROM sample s JOIN batch b ON b.id = s.batch_id "
+            "WHERE b.lab_batch_id = 'upload-1'",
+            {},
+        )[0]
+        == 2
+    )
+    no_token = lab.post("/lab/batches/new", data={**form, "csrf_token": "x"}, files=files)
+    assert no_token.status_code == 403
+
+
 def test_identities_never_reach_logs_events_or_errors(site, db_url, client):
     client("reviewer").get("/review")  # make sure pages were served
     log = site.server.log.read_text()
@@ -617,6 +657,13 @@ def test_lab_requeues_a_failed_sample_and_workers_screen_it_again(site, db_url, 
     lab = client("lab")
     page = lab.get(f"/lab/batches/{site.batch_id}").text
     assert "gave up after 3 attempts" in page
+    # a failed sample is counted as failed, not "done": the batch is not shown as all fine
+    progress = lab.get(f"/lab/batches/{site.batch_id}/progress.json").json()
+    assert progress["counts"]["failed"] == 1
+    assert progress["summary"].startswith(f"{len(site.truth) - 1} of {len(site.truth)} screened, 1 failed")
+    assert progress["state_label"].startswith("finished with problems: re-queue")
+    assert 'data-testid="batch-state">finished with problems' in page
+    assert "(100%)" not in page
     r = lab.post(f"/lab/batches/{site.batch_id}/requeue", data={"csrf_token": _token(page)})
     assert r.status_code == 303
     assert "Re-queued 1 failed sample(s)." in lab.get(r.headers["location"]).text
