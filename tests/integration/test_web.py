@@ -186,6 +186,39 @@ WHERE b.lab_batch_id = %(b)s AND r.outcome = 'condition_suspected' AND s.state =
 """
 
 
+def test_case_pages_use_words_for_patterns_and_routes_and_link_clinvar(site, db_url, client):
+    reviewer = client("reviewer")
+    linked = 0
+    for sid in site.flagged():
+        run_id = _run_id(db_url, site.batch_id, sid)
+        page = reviewer.get(f"/review/cases/{run_id}").text
+        shown = re.sub(r'title="[^"]*"', "", page)  # the codes stay available as tooltips only
+        for code in (
+            "possible_compound_heterozygous_phase_unknown",
+            "compound_heterozygous",
+            "copy_number_zero",
+        ):
+            assert code not in shown, (sid, code)
+        assert "possible compound heterozygous phase unknown" not in shown
+        ids = query_all(
+            db_url,
+            "SELECT DISTINCT c.clinvar_id FROM candidate c JOIN finding_variant fv ON fv.run_id = c.run_id "
+            "AND fv.candidate_ordinal = c.ordinal WHERE c.run_id = %(r)s AND c.clinvar_id IS NOT NULL",
+            {"r": run_id},
+        )
+        for (clinvar_id,) in ids:
+            assert f'href="https://www.ncbi.nlm.nih.gov/clinvar/variation/{clinvar_id}/"' in page
+            linked += 1
+    assert linked, "the simulated batch has ClinVar-routed findings"
+    phase_unknown = next(
+        s
+        for s in site.flagged()
+        if any(f["pattern"].startswith("possible") for f in site.truth[s]["findings"])
+    )
+    page = reviewer.get(f"/review/cases/{_run_id(db_url, site.batch_id, phase_unknown)}").text
+    assert "two different variants, phase unknown" in page
+
+
 def test_queue_puts_the_most_urgent_first_and_the_case_page_shows_urgency(site, db_url, panel, client):
     """The queue page's order equals the rule computed here from the panel file: most urgent finding
     first, a definite pattern before a phase-unknown pair at that urgency, then the oldest sample."""
