@@ -234,3 +234,18 @@ def test_review_a_flagged_baby_to_the_referral_pack_pdf(site, page_as, tmp_path)
     page.goto(f"{site.url}/review/batches/{site.batch_id}/letters")
     assert pdf_sha in page.inner_text("[data-testid=batch-letters]")
     shot(page, "review-batch-letters")
+
+
+def test_api_docs_render_offline_from_the_package(site, browser):
+    """Swagger UI from the package's assets: every request stays on the server (no CDN)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    hosts = []
+    page.on("request", lambda request: hosts.append(request.url.split("/")[2]))
+    page.goto(site.url + "/api/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+    assert "Newborn genome screening" in page.inner_text(".swagger-ui .info .title")
+    page.wait_for_selector("text=/api/v1/batches")
+    assert set(hosts) == {site.url.split("/")[2]}, hosts
+    shot(page, "api-docs")
+    context.close()

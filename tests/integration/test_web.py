@@ -489,6 +489,20 @@ def test_api_status_equals_the_cli_document_and_submission(site, client):
     assert outside.status_code == 422
 
 
+def test_api_docs_are_served_from_the_package_without_a_cdn(site, client):
+    anonymous = client()
+    docs = anonymous.get("/api/docs")
+    assert docs.status_code == 200
+    assert "/api/docs-assets/swagger-ui-bundle.js" in docs.text
+    assert "<script>" not in docs.text  # no inline script: the page's CSP holds
+    assert not re.search(r'(src|href)="(https?:)?//', docs.text)  # nothing from another host
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        r = anonymous.get(f"/api/docs-assets/{asset}")
+        assert r.status_code == 200, asset
+        assert len(r.content) > 10_000, asset
+    assert anonymous.get("/static/api-docs.js").status_code == 200
+
+
 def test_api_upload_reports_every_problem_at_once(site, client):
     auth = (USERS["lab"], PASSWORD)
     api = client()
