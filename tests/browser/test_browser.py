@@ -81,6 +81,24 @@ def page_as(site, browser):
         context.close()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def contact_sheet():
+    """After the module: tests/artifacts/index.html, every screenshot on one page (linked from README)."""
+    yield
+    if not ARTIFACTS.is_dir():
+        return
+    cells = "".join(
+        f'<figure><a href="{p.name}"><img src="{p.name}" alt="{p.stem}" width="420"></a>'
+        f"<figcaption>{p.stem}</figcaption></figure>\n"
+        for p in sorted(ARTIFACTS.glob("*.png"))
+    )
+    style = "body{font-family:sans-serif}figure{display:inline-block;margin:8px;vertical-align:top}"
+    (ARTIFACTS / "index.html").write_text(
+        f"<!doctype html><meta charset='utf-8'><title>Screenshots</title><style>{style}</style>"
+        f"<h1>Pages as the browser tests saw them</h1>\n{cells}"
+    )
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
