@@ -97,12 +97,14 @@ DOCS_HTML = """<!doctype html>
 
 
 def _install_docs(app: FastAPI) -> None:
-    """Swagger UI at /api/docs from the swagger-ui-bundle package (no CDN: works offline, and under
+    """Swagger UI at /api/docs from the swagger-ui-py package (no CDN: works offline, and under
     the pages' Content-Security-Policy: no inline script, the initialiser is /static/api-docs.js)."""
-    from fastapi.responses import HTMLResponse
-    from swagger_ui_bundle import swagger_ui_path
+    from importlib import resources
 
-    app.mount("/api/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="api-docs-assets")
+    from fastapi.responses import HTMLResponse
+
+    assets = resources.files("swagger_ui") / "static"  # Swagger UI 5 (OpenAPI 3.1) in swagger-ui-py
+    app.mount("/api/docs-assets", StaticFiles(directory=str(assets)), name="api-docs-assets")
 
     @app.get("/api/docs", include_in_schema=False)
     def _docs() -> HTMLResponse:
