@@ -263,7 +263,7 @@ def test_api_docs_render_offline_from_the_package(site, browser):
     page.goto(site.url + "/api/docs")
     page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
     assert "Newborn genome screening" in page.inner_text(".swagger-ui .info .title")
-    page.wait_for_selector("text=/api/v1/batches")
+    page.get_by_text("/api/v1/batches", exact=True).first.wait_for()
     assert set(hosts) == {site.url.split("/")[2]}, hosts
     shot(page, "api-docs")
     context.close()
