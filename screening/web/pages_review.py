@@ -326,9 +326,11 @@ def fhir_export(request: Request, user: LetterIssuer, conn: Conn, run_id: int):
     from screening import fhir
 
     case = _case(request, conn, run_id, user, f"FHIR export run {run_id}")
-    if not case.reviewed:
+    if not case.reviewed or case.reported_outcome is None:
         raise HTTPException(
-            status_code=409, detail="the case has no reviewed outcome yet: no export before review"
+            status_code=409,
+            detail="the case has no final reviewed outcome yet (a second reviewer may be awaited): "
+            "no export before review",
         )
     bundle = fhir.case_bundle(case)
     body = bundle if isinstance(bundle, str) else json.dumps(bundle, indent=2, default=str)

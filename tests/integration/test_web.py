@@ -293,6 +293,7 @@ def test_no_letter_before_review_then_referral_pack_pdf(site, db_url, tmp_path, 
     early = reviewer.get(f"/review/cases/{run_id}/letters/referral_pack")
     assert early.status_code in (400, 422)
     assert "second reviewer" in early.text
+    assert reviewer.get(f"/review/cases/{run_id}/fhir.json").status_code == 409  # not final yet
     decision_id = query_one(db_url, "SELECT max(id) FROM case_decisions WHERE run_id = %(r)s", {"r": run_id})[
         0
     ]
