@@ -156,6 +156,42 @@ def test_lab_sees_batch_progress_but_no_identity(site, page_as):
     shot(page, "lab-batches")
 
 
+def test_lab_uploads_a_manifest_and_watches_it_screened(site, page_as):
+    """The upload page: a manifest with problems shows all of them; a good one (VCFs already in the data
+    root) is submitted, real workers screen it, and the batch page counts it honestly."""
+    page = page_as("lab")
+    page.click("[data-testid=new-batch]")
+    page.wait_for_selector("[data-testid=submit-form]")
+    shot(page, "lab-upload")
+    bad = b"sample_id,vcf,sex\nX1,missing1.vcf.gz,male\nX2,missing2.vcf.gz,alien\n"
+    page.select_option("select[name=panel]", site.panel_label)
+    page.set_input_files(
+        "input[name=manifest]", files=[{"name": "run.csv", "mimeType": "text/csv", "buffer": bad}]
+    )
+    page.click("[data-testid=submit-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=submit-problems]")
+    assert page.locator("[data-testid=submit-problems] li").count() >= 3
+    shot(page, "lab-upload-problems")
+    lines = (site.data_root / "manifest.csv").read_text().splitlines()
+    good = ("\n".join(lines[:3]) + "\n").encode()
+    page.select_option("select[name=panel]", site.panel_label)
+    page.set_input_files(
+        "input[name=manifest]", files=[{"name": "two.csv", "mimeType": "text/csv", "buffer": good}]
+    )
+    page.fill("input[name=batch_id]", "browser-upload-1")
+    page.click("[data-testid=submit-form] button[type=submit]")
+    page.wait_for_url(site.url + "/lab/batches/browser-upload-1")
+    site.pipeline.start(1)
+    try:
+        site.pipeline.wait("browser-upload-1")
+    finally:
+        site.pipeline.stop()
+    page.reload()
+    assert page.inner_text("[data-testid=batch-summary]") == "2 of 2 screened"
+    assert page.inner_text("[data-testid=batch-state]") == "finalised"
+    shot(page, "lab-upload-screened")
+
+
 def test_curator_sees_panels_genes_and_diff(site, page_as):
     page = page_as("curator")
     shot(page, "curator-panels")
