@@ -10,6 +10,8 @@ the laboratory's resolution of a sample-swap identity check.
 - ``identity_checks``: the lab's resolution of a possible sample swap: ``confirmed_identity`` (the
   sample is re-screened with the corrected sex) or ``new_sample`` (a new sample is requested).
 
+All three are append-only: row triggers refuse UPDATE and DELETE, statement triggers TRUNCATE.
+
 Depends only on tables that exist at revision 0005.
 
 Revision ID: 0011
@@ -80,6 +82,12 @@ CREATE TRIGGER finding_decision_basis_immutable BEFORE UPDATE OR DELETE ON findi
   FOR EACH ROW EXECUTE FUNCTION screening_forbid_change();
 CREATE TRIGGER identity_check_immutable BEFORE UPDATE OR DELETE ON identity_checks
   FOR EACH ROW EXECUTE FUNCTION screening_forbid_change();
+CREATE TRIGGER case_confirmations_no_truncate BEFORE TRUNCATE ON case_confirmations
+  FOR EACH STATEMENT EXECUTE FUNCTION screening_forbid_change();
+CREATE TRIGGER finding_decision_basis_no_truncate BEFORE TRUNCATE ON finding_decision_basis
+  FOR EACH STATEMENT EXECUTE FUNCTION screening_forbid_change();
+CREATE TRIGGER identity_checks_no_truncate BEFORE TRUNCATE ON identity_checks
+  FOR EACH STATEMENT EXECUTE FUNCTION screening_forbid_change();
 """
 
 DOWNGRADE = r"""
