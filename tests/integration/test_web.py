@@ -729,3 +729,94 @@ def test_lab_requeues_a_failed_sample_and_workers_screen_it_again(site, db_url, 
         args,
     )
     assert (state, outcome, runs) == ("screened", "testing_not_possible", 1)
+
+
+def test_a_panel_rescreen_carries_unchanged_decisions_forward_under_the_new_version(site, db_url, client):
+    """Last: a small batch is reviewed under version 1.0, then re-screened under a new version (1.1) in
+    which one gene's mode changed. The unchanged finding carries its decision forward ("decided on …
+    under panel …@1.0, unchanged"), the changed one needs review again, the case returns to the queue
+    and the history of the earlier screen stays on the case page."""
+    import dataclasses
+
+    from screening import panels as panel_files
+    from screening.db import connection
+    from screening.db import curation as db_curation
+    from screening.db import panels as db_panels
+    from screening.domain import Moi, Version
+
+    lines = (site.data_root / "manifest.csv").read_text().splitlines()
+    picked = [lines[0]] + [line for line in lines[1:] if line.split(",")[0] in ("NB0002", "NB0003")]
+    auth = (USERS["lab"], PASSWORD)
+    files = {"manifest": ("carry.csv", ("\n".join(picked) + "\n").encode(), "text/csv")}
+    form = {"panel": site.panel_label, "batch_id": "carry-1"}
+    assert client().post("/api/v1/batches", data=form, files=files, auth=auth).status_code == 201
+    site.pipeline.start(1)
+    try:
+        site.pipeline.wait("carry-1")
+        reviewer, second = client("reviewer"), client("reviewer", SECOND_REVIEWER)
+        decided, old_runs = {}, {}
+        for sid in ("NB0002", "NB0003"):
+            run_id = old_runs[sid] = _run_id(db_url, "carry-1", sid)
+            token = _csrf(reviewer, f"/review/cases/{run_id}")
+            for hgnc_id, moi, symbol in query_all(
+                db_url, "SELECT hgnc_id, moi, symbol FROM finding WHERE run_id = %(r)s", {"r": run_id}
+            ):
+                data = {"hgnc_id": hgnc_id, "moi": moi, "decision": "confirmed", "acmg_class": "pathogenic"}
+                r = reviewer.post(
+                    f"/review/cases/{run_id}/findings",
+                    data={**data, "reason": "reviewed under 1.0", "csrf_token": token},
+                )
+                assert r.status_code == 303
+                decided[sid] = (hgnc_id, symbol)
+            data = {"outcome": "condition_suspected", "reason": "reviewed under 1.0", "csrf_token": token}
+            assert reviewer.post(f"/review/cases/{run_id}/outcome", data=data).status_code == 303
+            decision_id = query_one(
+                db_url, "SELECT max(id) FROM case_decisions WHERE run_id = %(r)s", {"r": run_id}
+            )[0]
+            confirm = {
+                "case_decision_id": str(decision_id),
+                "reason": "agreed",
+                "csrf_token": _csrf(second, "/review"),
+            }
+            assert second.post(f"/review/cases/{run_id}/confirm", data=confirm).status_code == 303
+        changed_gene = decided["NB0003"][0]  # its mode changes in 1.1: the finding is not the same
+        with connection.session(site.pipeline.settings) as conn:
+            v1_row = db_curation.require_version(conn, site.panel_label)
+            v1 = db_panels.load_panel_version(conn, v1_row.id)
+            clinvar = db_panels.load_clinvar(conn, v1_row.id)
+            genes = tuple(
+                dataclasses.replace(g, moi=Moi.MONOALLELIC) if g.hgnc_id == changed_gene else g
+                for g in v1.genes
+            )
+            draft = dataclasses.replace(v1, version=Version(1, 1), genes=genes)
+            draft = dataclasses.replace(draft, sha256=panel_files.panel_sha256(draft))
+            with connection.transaction(conn, "pytest"):
+                db_curation.set_change_message(conn, "one gene dominant")
+                row, _ = db_panels.publish(conn, draft, clinvar, "pytest")
+        site.pipeline.cli(
+            "panel", "rescreen", "carry-1", "--panel", row.label, "--wait", "240", "--format", "json"
+        )
+    finally:
+        site.pipeline.stop()
+    current = (
+        "SELECT r.id FROM screening_run r JOIN sample s ON s.id = r.sample_id "
+        "AND s.panel_version_id = r.panel_version_id JOIN batch b ON b.id = s.batch_id "
+        "WHERE b.lab_batch_id = 'carry-1' AND s.sample_id = %(s)s"
+    )
+    new_run = query_one(db_url, current, {"s": "NB0002"})[0]
+    assert new_run != old_runs["NB0002"]  # a new run under 1.1; the 1.0 run stays
+    case = reviewer.get(f"/review/cases/{new_run}").text
+    symbol = decided["NB0002"][1]
+    label = re.escape(site.panel_label)
+    carried = rf'data-testid="carried-{symbol}">decided on [0-9-]+ [0-9:]+ under panel {label}, unchanged'
+    assert re.search(carried, case), case.split('data-testid="finding-')[1][:2000]
+    assert "(an earlier screen)" in case  # the history of the 1.0 screen is shown
+    assert 'data-testid="reported-outcome">awaiting review' in case  # the outcome is decided again
+    other = query_one(db_url, current, {"s": "NB0003"})[0]
+    page = reviewer.get(f"/review/cases/{other}").text
+    changed_symbol = decided["NB0003"][1]
+    assert f'data-testid="carried-{changed_symbol}"' not in page
+    if f'data-testid="finding-{changed_symbol}"' in page:  # still a finding under the new mode: undecided
+        section = page.split(f'data-testid="decision-{changed_symbol}">')[1].split("</p>")[0]
+        assert "none yet" in section
+        assert "changed or is new" in section
