@@ -116,9 +116,12 @@ def _vcf_path(
         return None, "vcf is empty"
     path = (manifest.base_dir / text).resolve()
     if not path.is_relative_to(data_root):
-        return None, f"VCF {text!r} resolves outside the data root {data_root} (set SCREENING_DATA_ROOT)"
+        return None, (
+            f"VCF {text!r} resolves outside the data root (SCREENING_DATA_ROOT, else the manifest's folder): "
+            "give a path inside it"
+        )
     if not path.is_file():
-        return None, f"VCF {text!r} not found (looked for {path})"
+        return None, f"VCF {text!r} not found in the data root (looked for {path.relative_to(data_root)})"
     return path, ""
 
 

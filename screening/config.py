@@ -19,6 +19,7 @@ With ``SCREENING_DATABASE_URL`` / ``SCREENING_BROKER_URL`` any PostgreSQL and Ra
 | SCREENING_QUEUE | screening | broker queue; environments sharing a broker use different names |
 | SCREENING_USER | the login name | recorded as "who" in the event log |
 | SCREENING_REFERENCE_FASTA | (none) | reference FASTA (+ .fai) to left-align indels; else assumed and said |
+| SCREENING_FOUR_EYES | on | a condition_suspected outcome is final only once a second reviewer confirms it |
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Settings:
     queue: str = "screening"
     actor: str = "unknown"
     reference_fasta: Path | None = None  # indels left-aligned against it; else assumed (and said)
+    four_eyes: bool = True  # condition_suspected needs a second reviewer (a different account)
 
     @property
     def embedded_database(self) -> bool:
@@ -84,6 +86,7 @@ class Settings:
             "SCREENING_RECONCILE_SECONDS": str(self.reconcile_seconds),
             "SCREENING_COHORT_MIN_BABIES": str(self.cohort_min_babies),
             "SCREENING_QUEUE": self.queue,
+            "SCREENING_FOUR_EYES": "on" if self.four_eyes else "off",
         }
         optional = {
             "SCREENING_DATABASE_URL": self.database_url,
@@ -124,6 +127,17 @@ def _queue(env: Mapping[str, str]) -> str:
     return name
 
 
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(PREFIX + name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "on", "true", "yes"):
+        return True
+    if raw in ("0", "off", "false", "no"):
+        return False
+    raise ScreeningError(f"{PREFIX}{name}={raw!r}: use on or off")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: ``os.environ``); raise ScreeningError on bad values."""
     env = os.environ if env is None else env
@@ -142,4 +156,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         queue=_queue(env),
         actor=_actor(env),
         reference_fasta=Path(reference).resolve() if reference else None,
+        four_eyes=_switch(env, "FOUR_EYES", True),
     )

@@ -86,6 +86,31 @@ def _install_handlers(app: FastAPI) -> None:
         return _error_page(request, 400, str(exc))
 
 
+DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} – API</title>
+<link rel="stylesheet" href="/api/docs-assets/swagger-ui.css">
+<link rel="icon" type="image/png" href="/api/docs-assets/favicon-32x32.png"></head>
+<body><div id="swagger-ui" data-openapi-url="/api/openapi.json"></div>
+<script src="/api/docs-assets/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script></body></html>
+"""
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI at /api/docs from the swagger-ui-py package (no CDN: works offline, and under
+    the pages' Content-Security-Policy: no inline script, the initialiser is /static/api-docs.js)."""
+    from importlib import resources
+
+    from fastapi.responses import HTMLResponse
+
+    assets = resources.files("swagger_ui") / "static"  # Swagger UI 5 (OpenAPI 3.1) in swagger-ui-py
+    app.mount("/api/docs-assets", StaticFiles(directory=str(assets)), name="api-docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def _docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_HTML.format(title=app.title))
+
+
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
     settings = settings or load_settings()
     url = database_url or connection.database_url(settings)
@@ -94,7 +119,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         version=__version__,
         description="JSON API for laboratory systems: submit a batch, read its status.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served below with its assets from the package, not a CDN
         redoc_url=None,
     )
     app.state.web = WebState(settings, url)
@@ -116,6 +141,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
     _install_handlers(app)
     app.mount("/static", StaticFiles(directory=str(TEMPLATES / "static")), name="static")
+    _install_docs(app)
     for module in (auth, pages_lab, pages_review, pages_curator, pages_admin, api):
         app.include_router(module.router)
     return app

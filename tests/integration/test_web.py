@@ -15,7 +15,7 @@ import httpx
 import psycopg
 import pytest
 from conftest import query_all, query_one
-from web_support import PASSWORD, USERS, build_site, identity_strings
+from web_support import PASSWORD, SECOND_REVIEWER, USERS, build_site, identity_strings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -36,20 +36,21 @@ def client(site):
     """``client()`` an anonymous client, ``client(role)`` one signed in as that role; all closed after."""
     made: list[httpx.Client] = []
 
-    def make(role: str | None = None) -> httpx.Client:
+    def make(role: str | None = None, username: str | None = None) -> httpx.Client:
         made.append(httpx.Client(base_url=site.url, follow_redirects=False, timeout=120))
-        return signed_in(made[-1], role) if role else made[-1]
+        return signed_in(made[-1], role, username) if role else made[-1]
 
     yield make
     for c in made:
         c.close()
 
 
-def signed_in(client: httpx.Client, role: str) -> httpx.Client:
+def signed_in(client: httpx.Client, role: str, username: str | None = None) -> httpx.Client:
     page = client.get("/login")
+    name = username or USERS[role]
     r = client.post(
         "/login",
-        data={"username": USERS[role], "password": PASSWORD, "csrf_token": _token(page.text), "next": "/"},
+        data={"username": name, "password": PASSWORD, "csrf_token": _token(page.text), "next": "/"},
     )
     assert r.status_code == 303, r.text
     return client
@@ -185,6 +186,39 @@ WHERE b.lab_batch_id = %(b)s AND r.outcome = 'condition_suspected' AND s.state =
 """
 
 
+def test_case_pages_use_words_for_patterns_and_routes_and_link_clinvar(site, db_url, client):
+    reviewer = client("reviewer")
+    linked = 0
+    for sid in site.flagged():
+        run_id = _run_id(db_url, site.batch_id, sid)
+        page = reviewer.get(f"/review/cases/{run_id}").text
+        shown = re.sub(r'title="[^"]*"', "", page)  # the codes stay available as tooltips only
+        for code in (
+            "possible_compound_heterozygous_phase_unknown",
+            "compound_heterozygous",
+            "copy_number_zero",
+        ):
+            assert code not in shown, (sid, code)
+        assert "possible compound heterozygous phase unknown" not in shown
+        ids = query_all(
+            db_url,
+            "SELECT DISTINCT c.clinvar_id FROM candidate c JOIN finding_variant fv ON fv.run_id = c.run_id "
+            "AND fv.candidate_ordinal = c.ordinal WHERE c.run_id = %(r)s AND c.clinvar_id IS NOT NULL",
+            {"r": run_id},
+        )
+        for (clinvar_id,) in ids:
+            assert f'href="https://www.ncbi.nlm.nih.gov/clinvar/variation/{clinvar_id}/"' in page
+            linked += 1
+    assert linked, "the simulated batch has ClinVar-routed findings"
+    phase_unknown = next(
+        s
+        for s in site.flagged()
+        if any(f["pattern"].startswith("possible") for f in site.truth[s]["findings"])
+    )
+    page = reviewer.get(f"/review/cases/{_run_id(db_url, site.batch_id, phase_unknown)}").text
+    assert "two different variants, phase unknown" in page
+
+
 def test_queue_puts_the_most_urgent_first_and_the_case_page_shows_urgency(site, db_url, panel, client):
     """The queue page's order equals the rule computed here from the panel file: most urgent finding
     first, a definite pattern before a phase-unknown pair at that urgency, then the oldest sample."""
@@ -249,7 +283,57 @@ def test_no_letter_before_review_then_referral_pack_pdf(site, db_url, tmp_path, 
         assert reviewer.post(f"/review/cases/{run_id}/findings", data=data).status_code == 303
     data = {"outcome": "condition_suspected", "reason": "confirmed findings", "csrf_token": token}
     assert reviewer.post(f"/review/cases/{run_id}/outcome", data=data).status_code == 303
-    r = reviewer.post(f"/review/cases/{run_id}/letters", data={"kind": "referral_pack", "csrf_token": token})
+    # four eyes: not final, no referral pack, until a second account confirms
+    page = reviewer.get(f"/review/cases/{run_id}").text
+    assert 'data-testid="awaiting-second-reviewer"' in page
+    assert 'data-testid="reported-outcome">awaiting review' in page
+    assert 'data-testid="confirm-outcome"' not in page  # the first reviewer is not offered the confirmation
+    awaiting = reviewer.get("/review").text.split('data-testid="awaiting"')[1].split("</table>")[0]
+    assert f'href="/review/cases/{run_id}"' in awaiting
+    early = reviewer.get(f"/review/cases/{run_id}/letters/referral_pack")
+    assert early.status_code in (400, 422)
+    assert "second reviewer" in early.text
+    assert reviewer.get(f"/review/cases/{run_id}/fhir.json").status_code == 409  # not final yet
+    decision_id = query_one(db_url, "SELECT max(id) FROM case_decisions WHERE run_id = %(r)s", {"r": run_id})[
+        0
+    ]
+    confirm = {"case_decision_id": str(decision_id), "reason": "agree", "csrf_token": token}
+    same = reviewer.post(f"/review/cases/{run_id}/confirm", data=confirm)
+    assert same.status_code in (400, 409)
+    assert "different account" in same.text
+    second = client("reviewer", SECOND_REVIEWER)
+    token2 = _csrf(second, f"/review/cases/{run_id}")
+    ok = second.post(f"/review/cases/{run_id}/confirm", data={**confirm, "csrf_token": token2})
+    assert ok.status_code == 303, ok.text
+    confirmations = query_all(
+        db_url,
+        "SELECT confirmed_by, case_decision_id FROM case_confirmations WHERE run_id = %(r)s",
+        {"r": run_id},
+    )
+    assert confirmations == [(f"web:{SECOND_REVIEWER}", decision_id)]
+    page = reviewer.get(f"/review/cases/{run_id}").text
+    assert 'data-testid="reported-outcome">condition suspected' in page
+    assert f"Confirmed by second reviewer <strong>web:{SECOND_REVIEWER}</strong>" in page
+    # the confirmation step: what will be sent, to whom; issuing needs the content shown there
+    unconfirmed = reviewer.post(
+        f"/review/cases/{run_id}/letters", data={"kind": "referral_pack", "csrf_token": token}
+    )
+    assert unconfirmed.status_code == 409, unconfirmed.text
+    confirm_page = reviewer.get(f"/review/cases/{run_id}/letters/referral_pack")
+    assert confirm_page.status_code == 200
+    assert "regional newborn screening result coordinator" in confirm_page.text
+    shown = re.search(r'name="confirm_sha256" value="([0-9a-f]{64})"', confirm_page.text).group(1)
+    preview = reviewer.get(f"/review/cases/{run_id}/letters/referral_pack/preview.html")
+    assert preview.status_code == 200
+    assert hashlib.sha256(preview.text.encode()).hexdigest() == shown
+    assert site.identities[sid]["family_name"] in preview.text
+    stale = {"kind": "referral_pack", "confirm_sha256": "0" * 64, "csrf_token": token}
+    assert reviewer.post(f"/review/cases/{run_id}/letters", data=stale).status_code == 409
+    assert (
+        query_one(db_url, "SELECT count(*) FROM issued_letters WHERE run_id = %(r)s", {"r": run_id})[0] == 0
+    )
+    data = {"kind": "referral_pack", "confirm_sha256": shown, "csrf_token": token}
+    r = reviewer.post(f"/review/cases/{run_id}/letters", data=data)
     assert r.status_code == 303, r.text
     letter = query_one(
         db_url,
@@ -257,12 +341,21 @@ def test_no_letter_before_review_then_referral_pack_pdf(site, db_url, tmp_path, 
         "WHERE run_id = %(r)s AND kind = 'referral_pack'",
         {"r": run_id},
     )
-    assert letter[1] == hashlib.sha256(letter[2].encode()).hexdigest()
+    assert letter[1] == hashlib.sha256(letter[2].encode()).hexdigest() == shown
+    assert f"Confirmed by web:{SECOND_REVIEWER}" in letter[2]  # both reviewers recorded on the pack
     assert letter[3]
     assert letter[4] == USERS["reviewer"]
     pdf = reviewer.get(f"/review/letters/{letter[0]}.pdf")
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")
+    pdf_sha = hashlib.sha256(pdf.content).hexdigest()
+    assert (
+        f'data-testid="pdf-sha256-{letter[0]}" title="{pdf_sha}">{pdf_sha}'
+        in reviewer.get(f"/review/cases/{run_id}").text
+    )
+    listing = reviewer.get(f"/review/batches/{site.batch_id}/letters").text
+    assert f'href="/review/letters/{letter[0]}.pdf"' in listing
+    assert pdf_sha in listing
     (tmp_path / "letter.pdf").write_bytes(pdf.content)
     text = subprocess.run(
         ["pdftotext", "-layout", str(tmp_path / "letter.pdf"), "-"],
@@ -282,12 +375,51 @@ def test_no_letter_before_review_then_referral_pack_pdf(site, db_url, tmp_path, 
     assert client("admin").get(f"/review/letters/{letter[0]}.pdf").status_code == 403
 
 
+def test_nothing_is_pre_selected_and_an_unchosen_decision_is_refused(site, db_url, client):
+    sid = site.flagged()[0]
+    run_id = _run_id(db_url, site.batch_id, sid)
+    reviewer = client("reviewer")
+    page = reviewer.get(f"/review/cases/{run_id}").text
+    for name in ("decision", "acmg_class", "outcome"):
+        selects = re.findall(rf'<select name="{name}" required>(.*?)</select>', page, re.S)
+        assert selects, name
+        for options in selects:
+            assert options.startswith('<option value="" selected disabled>choose'), (name, options[:80])
+            assert options.count("selected") == 1, name
+    hgnc_id, moi = query_one(
+        db_url, "SELECT hgnc_id, moi FROM finding WHERE run_id = %(r)s LIMIT 1", {"r": run_id}
+    )
+    before = query_one(db_url, "SELECT count(*) FROM finding_decisions WHERE run_id = %(r)s", {"r": run_id})[
+        0
+    ]
+    data = {"hgnc_id": hgnc_id, "moi": moi, "reason": "x", "csrf_token": _token(page)}
+    for missing in (
+        {"decision": "", "acmg_class": "pathogenic"},
+        {"decision": "confirmed", "acmg_class": ""},
+    ):
+        r = reviewer.post(f"/review/cases/{run_id}/findings", data={**data, **missing})
+        assert r.status_code in (400, 422), r.text  # an empty choice is a missing field: refused
+    r = reviewer.post(
+        f"/review/cases/{run_id}/outcome", data={"outcome": "", "reason": "x", "csrf_token": _token(page)}
+    )
+    assert r.status_code in (400, 422)
+    after = query_one(db_url, "SELECT count(*) FROM finding_decisions WHERE run_id = %(r)s", {"r": run_id})[0]
+    assert after == before
+    assert (
+        query_one(db_url, "SELECT count(*) FROM case_decisions WHERE run_id = %(r)s", {"r": run_id})[0] == 0
+    )
+
+
 def test_batch_letters_with_progress(site, db_url, client):
     reviewer = client("reviewer")
     path = f"/review/batches/{site.batch_id}/letters"
     before = reviewer.get(path + "/progress.json").json()
     assert before["total"] == 2 * len(site.clear())  # parents and GP for every "no condition suspected" baby
-    r = reviewer.post(path, data={"csrf_token": _csrf(reviewer, path)})
+    page = reviewer.get(path).text
+    listed = page.split('data-testid="pending-letters"')[1].split("</table>")[0]
+    assert listed.count("<tr>") - 1 == before["total"]  # what will be sent, to whom, before sending
+    assert reviewer.post(path, data={"csrf_token": _token(page), "confirm_count": "1"}).status_code == 409
+    r = reviewer.post(path, data={"csrf_token": _token(page), "confirm_count": str(before["total"])})
     assert r.status_code == 303
     deadline = time.monotonic() + 180
     while True:
@@ -358,6 +490,20 @@ def test_api_status_equals_the_cli_document_and_submission(site, client):
     assert outside.status_code == 422
 
 
+def test_api_docs_are_served_from_the_package_without_a_cdn(site, client):
+    anonymous = client()
+    docs = anonymous.get("/api/docs")
+    assert docs.status_code == 200
+    assert "/api/docs-assets/swagger-ui-bundle.js" in docs.text
+    assert "<script>" not in docs.text  # no inline script: the page's CSP holds
+    assert not re.search(r'(src|href)="(https?:)?//', docs.text)  # nothing from another host
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        r = anonymous.get(f"/api/docs-assets/{asset}")
+        assert r.status_code == 200, asset
+        assert len(r.content) > 10_000, asset
+    assert anonymous.get("/static/api-docs.js").status_code == 200
+
+
 def test_api_upload_reports_every_problem_at_once(site, client):
     auth = (USERS["lab"], PASSWORD)
     api = client()
@@ -368,6 +514,46 @@ def test_api_upload_reports_every_problem_at_once(site, client):
     problems = r.json()["problems"]
     assert len(problems) >= 3, problems  # two missing VCFs and one bad sex, all at once
     assert any("X2" in p and "sex" in p for p in problems)
+
+
+def test_lab_uploads_a_manifest_in_the_browser_form(site, db_url, client):
+    """The lab's upload page: every problem at once (naming the lab's file, never a server path), then a
+    good manifest (VCFs already in the data root) submitted and shown on its batch page."""
+    lab = client("lab")
+    page = lab.get("/lab/batches/new")
+    assert page.status_code == 200
+    assert site.panel_label in page.text
+    bad = "sample_id,vcf,sex\nX1,missing1.vcf.gz,male\nX2,missing2.vcf.gz,alien\n"
+    form = {"panel": site.panel_label, "folder": ".", "csrf_token": _token(page.text)}
+    r = lab.post("/lab/batches/new", data=form, files={"manifest": ("lab-run.csv", bad.encode(), "text/csv")})
+    assert r.status_code == 422
+    problems = re.findall(
+        r"<li>(.*?)</li>", r.text.split('data-testid="submit-problems"')[1].split("</section>")[0]
+    )
+    assert len(problems) >= 3, problems
+    assert any("X2" in p and "sex" in p for p in problems)
+    assert all("lab-run.csv" in p for p in problems if "sample X" in p)
+    assert str(site.pipeline.settings.home) not in r.text
+    assert str(site.data_root) not in r.text
+    lines = (site.data_root / "manifest.csv").read_text().splitlines()
+    good = "\n".join(lines[:3]) + "\n"  # two babies of the simulated batch
+    files = {"manifest": ("two.csv", good.encode(), "text/csv")}
+    r = lab.post("/lab/batches/new", data={**form, "batch_id": "upload-1"}, files=files)
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == "/lab/batches/upload-1"
+    batch = lab.get("/lab/batches/upload-1").text
+    assert "submitted: 2 sample(s) queued" in batch
+    assert (
+        query_one(
+            db_url,
+            "SELECT count(*) FROM sample s JOIN batch b ON b.id = s.batch_id "
+            "WHERE b.lab_batch_id = 'upload-1'",
+            {},
+        )[0]
+        == 2
+    )
+    no_token = lab.post("/lab/batches/new", data={**form, "csrf_token": "x"}, files=files)
+    assert no_token.status_code == 403
 
 
 def test_identities_never_reach_logs_events_or_errors(site, db_url, client):
@@ -382,10 +568,134 @@ def test_identities_never_reach_logs_events_or_errors(site, db_url, client):
         assert not leaked, leaked
 
 
+def test_a_sample_swap_hold_waits_for_the_labs_identity_check_then_is_re_screened(site, db_url, client):
+    """The swap baby (recorded female, XY VCF): no parents' letter until the lab records the identity
+    check; "new sample" releases the letter; "identity confirmed" re-screens with the corrected sex."""
+    sid = next(s for s, t in site.truth.items() if t["scenario"] == "sex_discordance")
+    run_id = _run_id(db_url, site.batch_id, sid)
+    reviewer, lab = client("reviewer"), client("lab")
+    case = reviewer.get(f"/review/cases/{run_id}").text
+    assert 'data-testid="swap-hold"' in case
+    held = reviewer.get(f"/review/cases/{run_id}/letters/testing_not_possible")
+    assert held.status_code == 422
+    assert "identity check" in held.text
+    page = lab.get(f"/lab/batches/{site.batch_id}").text
+    assert f'data-testid="identity-check-{sid}"' in page
+    path = f"/lab/batches/{site.batch_id}/samples/{sid}/identity-check"
+    token = _token(page)
+    for bad, words in (
+        ({"resolution": "", "note": "x"}, "choose a resolution"),
+        ({"resolution": "confirmed_identity", "note": "x"}, "corrected sex"),
+        ({"resolution": "new_sample", "note": " "}, "a note"),
+    ):
+        r = lab.post(path, data={**bad, "csrf_token": token})
+        assert r.status_code == 400, (bad, r.text)
+        assert words in r.text, (bad, r.text)
+    assert query_one(db_url, "SELECT count(*) FROM identity_checks", {})[0] == 0
+    r = lab.post(
+        path, data={"resolution": "new_sample", "note": "ward asked for a new sample", "csrf_token": token}
+    )
+    assert r.status_code == 303, r.text
+    released = reviewer.get(f"/review/cases/{run_id}/letters/testing_not_possible")
+    assert released.status_code == 200, released.text
+    assert "the parent or guardian of" in released.text
+    # the lab then confirms the identity (the recorded sex was wrong): re-screened with the corrected sex
+    data = {
+        "resolution": "confirmed_identity",
+        "corrected_sex": "male",
+        "note": "identity re-checked with ward",
+    }
+    r = lab.post(path, data={**data, "csrf_token": token})
+    assert r.status_code == 303, r.text
+    where = "batch_id = (SELECT id FROM batch WHERE lab_batch_id = %(b)s) AND sample_id = %(s)s"
+    args = {"b": site.batch_id, "s": sid}
+    assert query_one(db_url, f"SELECT state, sex FROM sample WHERE {where}", args) == ("queued", "male")
+    site.pipeline.start(1)
+    try:
+        site.pipeline.wait(site.batch_id)
+    finally:
+        site.pipeline.stop()
+    outcome, reasons = query_one(
+        db_url, "SELECT outcome, reasons FROM screening_run WHERE id = %(r)s", {"r": run_id}
+    )
+    assert outcome != "testing_not_possible", reasons
+    assert not any("sample swap" in r for r in reasons)
+    case = reviewer.get(f"/review/cases/{run_id}").text
+    assert 'data-testid="swap-hold"' not in case
+    assert "identity confirmed, re-screened with the corrected sex" in case
+    checks = query_all(
+        db_url, "SELECT resolution, corrected_sex, recorded_by FROM identity_checks ORDER BY id", {}
+    )
+    assert checks == [("new_sample", None, "web:lab1"), ("confirmed_identity", "male", "web:lab1")]
+    lab_text = lab.get(f"/lab/batches/{site.batch_id}").text
+    assert not [v for v in identity_strings(site) if v in lab_text]
+
+
+def test_a_re_screen_carries_unchanged_decisions_forward_and_reopens_the_case(site, db_url, client):
+    """Decisions on a flagged baby, then its results are written again by the workers: unchanged
+    findings keep their decision ("unchanged"), the case outcome must be recorded again, and the
+    history stays visible."""
+    sid = site.flagged()[1]
+    run_id = _run_id(db_url, site.batch_id, sid)
+    reviewer = client("reviewer")
+    token = _csrf(reviewer, f"/review/cases/{run_id}")
+    findings = query_all(
+        db_url, "SELECT hgnc_id, moi, symbol FROM finding WHERE run_id = %(r)s", {"r": run_id}
+    )
+    for hgnc_id, moi, _ in findings:
+        data = {"hgnc_id": hgnc_id, "moi": moi, "decision": "confirmed", "acmg_class": "likely_pathogenic"}
+        r = reviewer.post(
+            f"/review/cases/{run_id}/findings", data={**data, "reason": "first screen", "csrf_token": token}
+        )
+        assert r.status_code == 303
+    data = {"outcome": "condition_suspected", "reason": "first screen", "csrf_token": token}
+    assert reviewer.post(f"/review/cases/{run_id}/outcome", data=data).status_code == 303
+    bases = query_all(
+        db_url,
+        "SELECT b.panel_label FROM finding_decision_basis b JOIN finding_decisions d ON d.id = b.decision_id "
+        "WHERE d.run_id = %(r)s",
+        {"r": run_id},
+    )
+    assert [b[0] for b in bases] == [site.panel_label] * len(findings)
+    where = "batch_id = (SELECT id FROM batch WHERE lab_batch_id = %(b)s) AND sample_id = %(s)s"
+    args = {"b": site.batch_id, "s": sid}
+    with psycopg.connect(db_url, autocommit=True) as conn:  # as the worker's attempt cap leaves it
+        conn.execute(
+            f"UPDATE sample SET state = 'failed', reason = 'gave up after 3 attempts' WHERE {where}", args
+        )
+    lab = client("lab")
+    page = lab.get(f"/lab/batches/{site.batch_id}").text
+    assert (
+        lab.post(f"/lab/batches/{site.batch_id}/requeue", data={"csrf_token": _token(page)}).status_code
+        == 303
+    )
+    site.pipeline.start(1)
+    try:
+        site.pipeline.wait(site.batch_id)
+    finally:
+        site.pipeline.stop()
+    assert _run_id(db_url, site.batch_id, sid) == run_id  # same run, results written again
+    case = reviewer.get(f"/review/cases/{run_id}").text
+    label = re.escape(site.panel_label)
+    for _, _, symbol in findings:
+        carried = rf'data-testid="carried-{symbol}">decided on [0-9-]+ [0-9:]+ under panel {label}, unchanged'
+        assert re.search(carried, case), symbol
+    assert 'data-testid="case-reopened"' in case
+    assert 'data-testid="reported-outcome">awaiting review' in case
+    history = case.split('data-testid="history"')[1].split("</details>")[0]
+    assert history.count("first screen") == len(findings) + 1
+    queue = reviewer.get("/review").text.split('data-testid="queue"')[1].split("</table>")[0]
+    assert f'href="/review/cases/{run_id}"' in queue  # back in the queue for its outcome
+
+
 def test_lab_requeues_a_failed_sample_and_workers_screen_it_again(site, db_url, client):
     """Last in this module: it re-opens the shared batch. A sample a worker gave up on is re-queued from
     the batch page and screened again: one run, same outcome."""
-    sid = next(s for s, t in site.truth.items() if t["expected_outcome"] == "testing_not_possible")
+    sid = next(
+        s
+        for s, t in site.truth.items()
+        if t["expected_outcome"] == "testing_not_possible" and t["scenario"] != "sex_discordance"
+    )
     where = "batch_id = (SELECT id FROM batch WHERE lab_batch_id = %(b)s) AND sample_id = %(s)s"
     args = {"b": site.batch_id, "s": sid}
     with psycopg.connect(db_url, autocommit=True) as conn:  # as the worker's attempt cap leaves it
@@ -395,6 +705,13 @@ def test_lab_requeues_a_failed_sample_and_workers_screen_it_again(site, db_url, 
     lab = client("lab")
     page = lab.get(f"/lab/batches/{site.batch_id}").text
     assert "gave up after 3 attempts" in page
+    # a failed sample is counted as failed, not "done": the batch is not shown as all fine
+    progress = lab.get(f"/lab/batches/{site.batch_id}/progress.json").json()
+    assert progress["counts"]["failed"] == 1
+    assert progress["summary"].startswith(f"{len(site.truth) - 1} of {len(site.truth)} screened, 1 failed")
+    assert progress["state_label"].startswith("finished with problems: re-queue")
+    assert 'data-testid="batch-state">finished with problems' in page
+    assert "(100%)" not in page
     r = lab.post(f"/lab/batches/{site.batch_id}/requeue", data={"csrf_token": _token(page)})
     assert r.status_code == 303
     assert "Re-queued 1 failed sample(s)." in lab.get(r.headers["location"]).text
@@ -412,3 +729,94 @@ def test_lab_requeues_a_failed_sample_and_workers_screen_it_again(site, db_url, 
         args,
     )
     assert (state, outcome, runs) == ("screened", "testing_not_possible", 1)
+
+
+def test_a_panel_rescreen_carries_unchanged_decisions_forward_under_the_new_version(site, db_url, client):
+    """Last: a small batch is reviewed under version 1.0, then re-screened under a new version (1.1) in
+    which one gene's mode changed. The unchanged finding carries its decision forward ("decided on …
+    under panel …@1.0, unchanged"), the changed one needs review again, the case returns to the queue
+    and the history of the earlier screen stays on the case page."""
+    import dataclasses
+
+    from screening import panels as panel_files
+    from screening.db import connection
+    from screening.db import curation as db_curation
+    from screening.db import panels as db_panels
+    from screening.domain import Moi, Version
+
+    lines = (site.data_root / "manifest.csv").read_text().splitlines()
+    picked = [lines[0]] + [line for line in lines[1:] if line.split(",")[0] in ("NB0002", "NB0003")]
+    auth = (USERS["lab"], PASSWORD)
+    files = {"manifest": ("carry.csv", ("\n".join(picked) + "\n").encode(), "text/csv")}
+    form = {"panel": site.panel_label, "batch_id": "carry-1"}
+    assert client().post("/api/v1/batches", data=form, files=files, auth=auth).status_code == 201
+    site.pipeline.start(1)
+    try:
+        site.pipeline.wait("carry-1")
+        reviewer, second = client("reviewer"), client("reviewer", SECOND_REVIEWER)
+        decided, old_runs = {}, {}
+        for sid in ("NB0002", "NB0003"):
+            run_id = old_runs[sid] = _run_id(db_url, "carry-1", sid)
+            token = _csrf(reviewer, f"/review/cases/{run_id}")
+            for hgnc_id, moi, symbol in query_all(
+                db_url, "SELECT hgnc_id, moi, symbol FROM finding WHERE run_id = %(r)s", {"r": run_id}
+            ):
+                data = {"hgnc_id": hgnc_id, "moi": moi, "decision": "confirmed", "acmg_class": "pathogenic"}
+                r = reviewer.post(
+                    f"/review/cases/{run_id}/findings",
+                    data={**data, "reason": "reviewed under 1.0", "csrf_token": token},
+                )
+                assert r.status_code == 303
+                decided[sid] = (hgnc_id, symbol)
+            data = {"outcome": "condition_suspected", "reason": "reviewed under 1.0", "csrf_token": token}
+            assert reviewer.post(f"/review/cases/{run_id}/outcome", data=data).status_code == 303
+            decision_id = query_one(
+                db_url, "SELECT max(id) FROM case_decisions WHERE run_id = %(r)s", {"r": run_id}
+            )[0]
+            confirm = {
+                "case_decision_id": str(decision_id),
+                "reason": "agreed",
+                "csrf_token": _csrf(second, "/review"),
+            }
+            assert second.post(f"/review/cases/{run_id}/confirm", data=confirm).status_code == 303
+        changed_gene = decided["NB0003"][0]  # its mode changes in 1.1: the finding is not the same
+        with connection.session(site.pipeline.settings) as conn:
+            v1_row = db_curation.require_version(conn, site.panel_label)
+            v1 = db_panels.load_panel_version(conn, v1_row.id)
+            clinvar = db_panels.load_clinvar(conn, v1_row.id)
+            genes = tuple(
+                dataclasses.replace(g, moi=Moi.MONOALLELIC) if g.hgnc_id == changed_gene else g
+                for g in v1.genes
+            )
+            draft = dataclasses.replace(v1, version=Version(1, 1), genes=genes)
+            draft = dataclasses.replace(draft, sha256=panel_files.panel_sha256(draft))
+            with connection.transaction(conn, "pytest"):
+                db_curation.set_change_message(conn, "one gene dominant")
+                row, _ = db_panels.publish(conn, draft, clinvar, "pytest")
+        site.pipeline.cli(
+            "panel", "rescreen", "carry-1", "--panel", row.label, "--wait", "240", "--format", "json"
+        )
+    finally:
+        site.pipeline.stop()
+    current = (
+        "SELECT r.id FROM screening_run r JOIN sample s ON s.id = r.sample_id "
+        "AND s.panel_version_id = r.panel_version_id JOIN batch b ON b.id = s.batch_id "
+        "WHERE b.lab_batch_id = 'carry-1' AND s.sample_id = %(s)s"
+    )
+    new_run = query_one(db_url, current, {"s": "NB0002"})[0]
+    assert new_run != old_runs["NB0002"]  # a new run under 1.1; the 1.0 run stays
+    case = reviewer.get(f"/review/cases/{new_run}").text
+    symbol = decided["NB0002"][1]
+    label = re.escape(site.panel_label)
+    carried = rf'data-testid="carried-{symbol}">decided on [0-9-]+ [0-9:]+ under panel {label}, unchanged'
+    assert re.search(carried, case), case.split('data-testid="finding-')[1][:2000]
+    assert "(an earlier screen)" in case  # the history of the 1.0 screen is shown
+    assert 'data-testid="reported-outcome">awaiting review' in case  # the outcome is decided again
+    other = query_one(db_url, current, {"s": "NB0003"})[0]
+    page = reviewer.get(f"/review/cases/{other}").text
+    changed_symbol = decided["NB0003"][1]
+    assert f'data-testid="carried-{changed_symbol}"' not in page
+    if f'data-testid="finding-{changed_symbol}"' in page:  # still a finding under the new mode: undecided
+        section = page.split(f'data-testid="decision-{changed_symbol}">')[1].split("</p>")[0]
+        assert "none yet" in section
+        assert "changed or is new" in section

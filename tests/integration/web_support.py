@@ -17,6 +17,7 @@ from conftest import SCREENING, Pipeline, make_settings, publish
 
 PASSWORD = "correct horse battery staple"
 USERS = {"lab": "lab1", "reviewer": "rev1", "curator": "cur1", "admin": "adm1"}
+SECOND_REVIEWER = "rev2"  # four eyes: a second reviewer account confirms a "condition suspected" outcome
 BATCH_ID = "web-1"
 
 
@@ -139,6 +140,7 @@ def build_site(home: Path, db_url: str, panel, sim, suffix: str) -> Site:
         pipeline.stop()
     for role, name in USERS.items():
         add_user(pipeline, name, role)
+    add_user(pipeline, SECOND_REVIEWER, "reviewer")
     truth = {b["sample_id"]: b for b in json.loads(sim.truth.read_text())["babies"]}
     ids_csv = home / "identities.csv"
     identities = write_identity_csv(ids_csv, sorted(truth))
