@@ -15,14 +15,14 @@ All three are append-only: row triggers refuse UPDATE and DELETE, statement trig
 Depends only on tables that exist at revision 0005.
 
 Revision ID: 0011
-Revises: 0008 (depends only on tables of 0005)
+Revises: 0010
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"  # main already has 0008 on 0005 (one head); the merger re-chains
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
