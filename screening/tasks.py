@@ -15,8 +15,9 @@ from typing import Any
 from celery import Celery, signals
 from kombu import Queue
 from kombu.exceptions import OperationalError as KombuOperationalError
+from kombu.transport import TRANSPORT_ALIASES
 
-from screening import pipeline
+from screening import fs_transport, pipeline
 from screening.config import Settings, load_settings
 from screening.db.connection import Database, database_url
 from screening.errors import TransientError
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 # Environment defaults for worker processes: one polars thread per pool process (the pool already
 # uses the cores; more threads only contend). An explicit setting in the environment wins.
 WORKER_ENV_DEFAULTS = {"POLARS_MAX_THREADS": "1"}
+# the filesystem broker with atomic writes and quarantine of undecodable messages (fs_transport.py)
+TRANSPORT_ALIASES.setdefault(fs_transport.ALIAS, "screening.fs_transport:Transport")
 PUBLISH_RETRY = {"max_retries": 6, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 4}
 
 
@@ -33,15 +36,16 @@ def broker_options(settings: Settings) -> dict[str, Any]:
     kind = settings.broker_kind
     if kind == "filesystem":
         folder = settings.broker_folder
-        for sub in ("queue", "processed", "control"):
+        for sub in ("queue", "processed", "control", "quarantine"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
-            "broker_url": "filesystem://",
+            "broker_url": f"{fs_transport.ALIAS}://",
             "broker_transport_options": {
                 "data_folder_in": str(folder / "queue"),
                 "data_folder_out": str(folder / "queue"),
                 "processed_folder": str(folder / "processed"),
                 "control_folder": str(folder / "control"),
+                "quarantine_folder": str(folder / "quarantine"),
                 "store_processed": False,
                 "polling_interval": 0.01,  # 10 ms: a worker picks up its next sample with little delay
             },

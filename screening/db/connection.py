@@ -51,6 +51,14 @@ def wrap_exceptions() -> Iterator[None]:
         raise TransientError(f"database unreachable: {type(exc).__name__}: {exc}".strip()) from exc
 
 
+# Values PostgreSQL refuses to store (NUL in text, numbers out of range, …): bad input, not a fault.
+BAD_INPUT = (psycopg.DataError,)
+
+
+def is_bad_input(exc: BaseException) -> bool:
+    return isinstance(exc, BAD_INPUT)
+
+
 def connect(url: str) -> psycopg.Connection:
     """An autocommit connection returning dict rows; use :func:`transaction` for atomic work."""
     with wrap_exceptions():

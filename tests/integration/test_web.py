@@ -370,6 +370,41 @@ def test_api_upload_reports_every_problem_at_once(site, client):
     assert any("X2" in p and "sex" in p for p in problems)
 
 
+BAD_PATHS = [
+    "/lab/batches/x%00y",
+    "/lab/batches/x%00y/progress.json",
+    "/review/cases/1%00",
+    "/review/cases/99999999999999999999",
+    "/review/cases/-1",
+    "/lab/batches/%3Cb%3Ex%3C%2Fb%3E",
+    "/lab/batches/..%2F..%2Fx",
+    "/review?x=%00",
+    "/api/v1/batches/x%00y",
+]
+
+
+def test_bad_input_in_any_path_is_a_plain_4xx_never_a_500_or_a_traceback(site, client):
+    lab, reviewer, api = client("lab"), client("reviewer"), client()
+    before = site.server.log.read_text()
+    for path in BAD_PATHS:
+        who = reviewer if path.startswith("/review") else lab
+        r = api.get(path, auth=(USERS["lab"], PASSWORD)) if path.startswith("/api/") else who.get(path)
+        assert r.status_code in (400, 404, 422), (path, r.status_code, r.text[:200])
+        assert "Traceback" not in r.text
+    case = reviewer.get("/review/cases/1%00/outcome")
+    assert case.status_code in (400, 404, 405)
+    log = site.server.log.read_text()[len(before) :]
+    assert "Traceback" not in log, log[-3000:]
+
+
+@pytest.mark.parametrize("batch_id", ["../../x", "<b>x</b>", "x\x00y", "a b"])
+def test_api_refuses_batch_ids_outside_the_plain_alphabet(site, client, batch_id):
+    form = {"panel": site.panel_label, "manifest_path": "manifest.csv", "batch_id": batch_id}
+    r = client().post("/api/v1/batches", data=form, auth=(USERS["lab"], PASSWORD))
+    assert r.status_code in (400, 422), r.text
+    assert "batch id" in r.text
+
+
 def test_identities_never_reach_logs_events_or_errors(site, db_url, client):
     client("reviewer").get("/review")  # make sure pages were served
     log = site.server.log.read_text()
