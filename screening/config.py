@@ -18,6 +18,14 @@ With ``SCREENING_DATABASE_URL`` / ``SCREENING_BROKER_URL`` any PostgreSQL and Ra
 | SCREENING_COHORT_MIN_BABIES | 20 | below this cohort size the internal AF is not evaluated |
 | SCREENING_QUEUE | screening | broker queue; environments sharing a broker use different names |
 | SCREENING_USER | the login name | recorded as "who" in the event log |
+| SCREENING_{WEB,WORKER,CURATION}_DATABASE_URL | derived | a login role's URL |
+| SCREENING_DB_ROLES | on | ``off``: every process connects with SCREENING_DATABASE_URL (no role separation) |
+
+Least privilege (migration 0007): the web app (and ``screening batch``, ``user``, ``identity``), the
+workers and the curation commands each connect as their own login role (``screening_web``,
+``screening_worker``, ``screening_curation``); ``SCREENING_DATABASE_URL`` is the owner's, used by
+``screening db upgrade``. A role's URL is its ``SCREENING_<ROLE>_DATABASE_URL``, else the owner's URL
+with the role's name as the user and no password (trust, peer, or a ``~/.pgpass`` entry).
 """
 
 from __future__ import annotations
@@ -47,6 +55,9 @@ class Settings:
     cohort_min_babies: int = 20
     queue: str = "screening"
     actor: str = "unknown"
+    db_role: str | None = None  # "web", "worker", "curation"; None: the owner (migrations, tests)
+    db_roles: bool = True
+    role_database_urls: tuple[tuple[str, str], ...] = ()
 
     @property
     def embedded_database(self) -> bool:
@@ -83,6 +94,9 @@ class Settings:
             "SCREENING_COHORT_MIN_BABIES": str(self.cohort_min_babies),
             "SCREENING_QUEUE": self.queue,
         }
+        if not self.db_roles:
+            env["SCREENING_DB_ROLES"] = "off"
+        env.update({f"{PREFIX}{role.upper()}_DATABASE_URL": url for role, url in self.role_database_urls})
         optional = {
             "SCREENING_DATABASE_URL": self.database_url,
             "SCREENING_BROKER_URL": self.broker_url,
@@ -121,6 +135,20 @@ def _queue(env: Mapping[str, str]) -> str:
     return name
 
 
+DB_ROLES = ("web", "worker", "curation")
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(PREFIX + name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "on", "true", "yes"):
+        return True
+    if raw in ("0", "off", "false", "no"):
+        return False
+    raise ScreeningError(f"{PREFIX}{name}={raw!r}: use on or off")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: ``os.environ``); raise ScreeningError on bad values."""
     env = os.environ if env is None else env
@@ -137,4 +165,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cohort_min_babies=int(_number(env, "COHORT_MIN_BABIES", 20, int, 1)),
         queue=_queue(env),
         actor=_actor(env),
+        db_roles=_switch(env, "DB_ROLES", True),
+        role_database_urls=tuple(
+            (role, env[f"{PREFIX}{role.upper()}_DATABASE_URL"].strip())
+            for role in DB_ROLES
+            if env.get(f"{PREFIX}{role.upper()}_DATABASE_URL", "").strip()
+        ),
     )

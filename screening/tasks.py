@@ -91,7 +91,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 def worker_settings() -> Settings:
     """The settings, with "who" in the event log naming this worker host (and the account it runs as)."""
     settings = load_settings()
-    return dataclasses.replace(settings, actor=f"worker:{socket.gethostname()}:{settings.actor}")
+    actor = f"worker:{socket.gethostname()}:{settings.actor}"
+    return dataclasses.replace(settings, actor=actor, db_role="worker")  # the worker's login role
 
 
 SETTINGS = worker_settings()

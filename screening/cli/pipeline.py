@@ -22,10 +22,13 @@ def _fail(exc: ScreeningError) -> None:
     sys.exit(EXIT_INPUT)
 
 
-def _settings():
+def _settings(db_role: str | None = "web"):
+    """Lab commands connect as the web app's login role; ``db upgrade`` and ``demo`` as the owner."""
+    import dataclasses
+
     from screening.config import load_settings
 
-    return load_settings()
+    return dataclasses.replace(load_settings(), db_role=db_role)
 
 
 # ---------------------------------------------------------------- db
@@ -42,7 +45,7 @@ def upgrade() -> None:
     from screening.db import connection, migrate
 
     try:
-        url = connection.database_url(_settings())
+        url = connection.database_url(_settings(None))
         migrate.upgrade(url)
         click.echo(f"database at revision {migrate.current(url)}")
     except ScreeningError as exc:
@@ -209,7 +212,7 @@ def demo(babies: int, workers: int, seed: int, out: Path | None) -> None:
     from screening import demo as demo_run
 
     try:
-        demo_run.run(_settings(), demo_run.DemoOptions(babies, workers, seed, out))
+        demo_run.run(_settings(None), demo_run.DemoOptions(babies, workers, seed, out))
     except ScreeningError as exc:
         _fail(exc)
 

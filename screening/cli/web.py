@@ -25,9 +25,12 @@ def _fail(exc: ScreeningError) -> None:
 
 
 def _settings():
+    """The web app's login role (users and identities are the web app's records)."""
+    import dataclasses
+
     from screening.config import load_settings
 
-    return load_settings()
+    return dataclasses.replace(load_settings(), db_role="web")
 
 
 @click.command()

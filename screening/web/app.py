@@ -3,6 +3,7 @@ JSON API for laboratory systems (OpenAPI at /api/openapi.json). Start it with ``
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import os
@@ -127,7 +128,7 @@ async def _no_traceback(request: Request, call_next):
 
 
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
-    settings = settings or load_settings()
+    settings = dataclasses.replace(settings or load_settings(), db_role="web")  # the web's login role
     url = database_url or connection.database_url(settings)
     app = FastAPI(
         title="Newborn genome screening",
