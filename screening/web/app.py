@@ -19,7 +19,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from screening import __version__
 from screening.config import Settings, load_settings
 from screening.db import connection
-from screening.errors import NotFoundError, ScreeningError, ValidationError
+from screening.errors import IntegrityError, NotFoundError, ScreeningError, ValidationError
 from screening.inputs import control_character
 from screening.web import api, auth, pages_admin, pages_curator, pages_lab, pages_review
 from screening.web.common import TEMPLATES, WebState, render
@@ -93,6 +93,11 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def _missing(request: Request, exc: NotFoundError):
         return _error_page(request, 404, str(exc))
+
+    @app.exception_handler(IntegrityError)
+    async def _tampered(request: Request, exc: IntegrityError):
+        log.error("%s %s: refused: %s", request.method, request.url.path, exc)
+        return _error_page(request, 409, str(exc))
 
     @app.exception_handler(ScreeningError)
     async def _screening(request: Request, exc: ScreeningError):

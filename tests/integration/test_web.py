@@ -282,6 +282,30 @@ def test_no_letter_before_review_then_referral_pack_pdf(site, db_url, tmp_path, 
     assert client("admin").get(f"/review/letters/{letter[0]}.pdf").status_code == 403
 
 
+def test_a_letter_altered_in_the_database_is_refused_not_served(site, db_url, client):
+    """Issue 10: the bytes were served with 200 although their sha256 is stored. Altered here as a
+    superuser could (switching the immutability trigger off), then restored."""
+    letter_id, pdf = query_one(db_url, "SELECT id, pdf FROM issued_letters ORDER BY id LIMIT 1")
+    reviewer = client("reviewer")
+    assert reviewer.get(f"/review/letters/{letter_id}.pdf").status_code == 200
+
+    def overwrite(content: bytes) -> None:
+        with psycopg.connect(db_url) as conn:
+            conn.execute("SET LOCAL session_replication_role = replica")
+            args = {"p": content, "i": letter_id}
+            conn.execute("UPDATE issued_letters SET pdf = %(p)s WHERE id = %(i)s", args)
+
+    overwrite(bytes(pdf).replace(b"%PDF", b"%PDF ", 1))
+    try:
+        r = reviewer.get(f"/review/letters/{letter_id}.pdf")
+        assert r.status_code == 409
+        assert not r.content.startswith(b"%PDF")
+        assert "no longer matches its recorded sha256" in r.text
+    finally:
+        overwrite(bytes(pdf))
+    assert reviewer.get(f"/review/letters/{letter_id}.pdf").status_code == 200
+
+
 def test_batch_letters_with_progress(site, db_url, client):
     reviewer = client("reviewer")
     path = f"/review/batches/{site.batch_id}/letters"
