@@ -17,6 +17,8 @@ curation commands that own nothing and hold only the grants they need.
 - The event-log triggers run as the owner (SECURITY DEFINER), so no login role can write ``event``
   rows directly: it is written only by the state changes it records.
 
+Passwords: the users check accepts argon2id hashes too (new hashes are argon2id; scrypt ones verify).
+
 Roles are cluster-wide and created once (idempotently); grants are per database. Creating them needs
 a superuser or CREATEROLE; a DBA can create them beforehand, then this needs neither. The downgrade
 revokes this database's grants and gives ownership back but keeps the roles (other databases of the
@@ -145,7 +147,18 @@ def _grant_statements() -> list[str]:
     return statements
 
 
+PASSWORD_CHECK_NEW = (  # argon2id (argon2-cffi) from now on; scrypt hashes stored before still verify
+    "ALTER TABLE users DROP CONSTRAINT users_password_hash_check, ADD CONSTRAINT users_password_hash_check "
+    "CHECK (password_hash LIKE 'scrypt$%' OR password_hash LIKE '$argon2id$%')"
+)
+PASSWORD_CHECK_OLD = (
+    "ALTER TABLE users DROP CONSTRAINT users_password_hash_check, ADD CONSTRAINT users_password_hash_check "
+    "CHECK (password_hash LIKE 'scrypt$%') NOT VALID"
+)
+
+
 def upgrade() -> None:
+    op.execute(PASSWORD_CHECK_NEW)
     op.execute(CREATE_ROLES)
     op.execute("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC")
     op.execute("GRANT USAGE, CREATE ON SCHEMA public TO screening_owner")
@@ -158,6 +171,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("RESET ROLE")  # env.py acts as screening_owner; give ownership back as the session user
+    op.execute(PASSWORD_CHECK_OLD)
     roles = ", ".join(LOGIN_ROLES)
     op.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {roles}")
     op.execute(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {roles}")

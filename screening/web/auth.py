@@ -22,11 +22,10 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from screening.db import review
 from screening.db.review import User
 from screening.web.common import Conn, render
-from screening.web.passwords import verify_password
+from screening.web.passwords import DUMMY_HASH, verify_password
 
 IDENTITY_ROLES = frozenset({"reviewer"})  # who may see names, national numbers, dates of birth, addresses
 HOME = {"lab": "/lab/batches", "reviewer": "/review", "curator": "/curator/panels", "admin": "/admin/users"}
-DUMMY_HASH = "scrypt$16384$8$1$00$00"  # verify against something when the user does not exist
 
 router = APIRouter()
 basic = HTTPBasic(auto_error=False, description="A lab (or admin) user's name and password.")
