@@ -218,7 +218,7 @@ json_values = st.recursive(
     lambda children: st.one_of(
         st.lists(children, max_size=3), st.dictionaries(st.text(max_size=6), children, max_size=3)
     ),
-    max_leaves=5,
+    max_leaves=4,
 )
 GENE_KEYS = (
     "entity_type",
@@ -266,7 +266,7 @@ def gene_entities(draw) -> dict:
 @st.composite
 def panelapp_documents(draw) -> list:
     docs = []
-    for _ in range(draw(st.integers(1, 3))):
+    for _ in range(draw(st.integers(1, 2))):
         kind = draw(st.sampled_from(["panel", "page", "junk"]))
         if kind == "panel":
             doc = {
