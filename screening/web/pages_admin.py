@@ -1,4 +1,5 @@
-"""Admin pages: web users (names and roles; passwords are set here or with ``screening user add``)."""
+"""Admin pages: web users (names and roles; passwords are set here or with ``screening user add``) and
+the audit trail (``/admin/audit``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ from screening.web.passwords import hash_password, password_problem
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 Admin = Annotated[User, Depends(require("admin"))]
+
+
+@router.get("/audit")
+def audit_trail(request: Request, user: Admin, conn: Conn):
+    """The audit trail, newest first, with the result of verifying its hash chain and the letters."""
+    from screening.db import audit
+
+    return render(request, "admin/audit.html", check=audit.verify(conn), rows=audit.recent(conn, 200))
 
 
 @router.get("/users")
