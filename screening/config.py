@@ -19,6 +19,8 @@ With ``SCREENING_DATABASE_URL`` / ``SCREENING_BROKER_URL`` any PostgreSQL and Ra
 | SCREENING_QUEUE | screening | broker queue; environments sharing a broker use different names |
 | SCREENING_USER | the login name | recorded as "who" in the event log |
 | SCREENING_{WEB,WORKER,CURATION}_DATABASE_URL | derived | a login role's URL |
+| SCREENING_WEB_HTTPS | on | ``off`` for local plain HTTP: cookies without ``Secure``, no HSTS |
+| SCREENING_SESSION_IDLE_MINUTES, SCREENING_SESSION_HOURS | 30, 8 | web sessions expire idle / in all |
 | SCREENING_DB_ROLES | on | ``off``: every process connects with SCREENING_DATABASE_URL (no role separation) |
 
 Least privilege (migration 0007): the web app (and ``screening batch``, ``user``, ``identity``), the
@@ -55,6 +57,9 @@ class Settings:
     cohort_min_babies: int = 20
     queue: str = "screening"
     actor: str = "unknown"
+    web_https: bool = True  # Secure cookies and HSTS (the app is served behind TLS)
+    session_idle_seconds: int = 1800
+    session_absolute_seconds: int = 8 * 3600
     db_role: str | None = None  # "web", "worker", "curation"; None: the owner (migrations, tests)
     db_roles: bool = True
     role_database_urls: tuple[tuple[str, str], ...] = ()
@@ -96,6 +101,8 @@ class Settings:
         }
         if not self.db_roles:
             env["SCREENING_DB_ROLES"] = "off"
+        if not self.web_https:
+            env["SCREENING_WEB_HTTPS"] = "off"
         env.update({f"{PREFIX}{role.upper()}_DATABASE_URL": url for role, url in self.role_database_urls})
         optional = {
             "SCREENING_DATABASE_URL": self.database_url,
@@ -166,6 +173,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         queue=_queue(env),
         actor=_actor(env),
         db_roles=_switch(env, "DB_ROLES", True),
+        web_https=_switch(env, "WEB_HTTPS", True),
+        session_idle_seconds=int(_number(env, "SESSION_IDLE_MINUTES", 30, int, 1)) * 60,
+        session_absolute_seconds=int(_number(env, "SESSION_HOURS", 8, int, 1)) * 3600,
         role_database_urls=tuple(
             (role, env[f"{PREFIX}{role.upper()}_DATABASE_URL"].strip())
             for role in DB_ROLES

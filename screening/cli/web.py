@@ -100,6 +100,82 @@ def user_add(username: str, role: str, password_stdin: bool, replace: bool) -> N
     click.echo(f"user {username} ({role}) {'updated' if replace else 'added'}")
 
 
+def _account(username: str, change) -> None:
+    from screening.db import connection
+
+    settings = _settings()
+    try:
+        with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+            change(conn, username)
+    except ScreeningError as exc:
+        _fail(exc)
+
+
+@user.command(name="list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def user_list(fmt: str) -> None:
+    """Web users: name, role, active, failed sign-ins in the last 15 minutes (locked at the limit)."""
+    import json
+
+    from screening.db import connection, review, sessions
+    from screening.web.auth import LOCK_AFTER, WINDOW_SECONDS
+
+    try:
+        with connection.session(_settings()) as conn:
+            rows = [
+                (u, sessions.failures(conn, u.username, "", WINDOW_SECONDS)) for u in review.list_users(conn)
+            ]
+    except ScreeningError as exc:
+        _fail(exc)
+    docs = [
+        {
+            "username": u.username,
+            "role": u.role,
+            "active": u.active,
+            "failed_sign_ins": f.account,
+            "locked": f.account >= LOCK_AFTER,
+            "created_at": u.created_at.isoformat(),
+        }
+        for u, f in rows
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(docs, indent=2))
+        return
+    for d in docs:
+        state = ("active" if d["active"] else "disabled") + (", LOCKED" if d["locked"] else "")
+        click.echo(f"{d['username']:<20} {d['role']:<9} {state:<18} failed sign-ins {d['failed_sign_ins']}")
+
+
+@user.command(name="disable")
+@click.argument("username")
+def user_disable(username: str) -> None:
+    """Disable USERNAME: no sign-in, and every open session of theirs is revoked now."""
+    from screening.db import review
+
+    _account(username, lambda conn, name: review.set_user_active(conn, name, False))
+    click.echo(f"user {username} disabled (sessions revoked)")
+
+
+@user.command(name="enable")
+@click.argument("username")
+def user_enable(username: str) -> None:
+    """Enable USERNAME again."""
+    from screening.db import review
+
+    _account(username, lambda conn, name: review.set_user_active(conn, name, True))
+    click.echo(f"user {username} enabled")
+
+
+@user.command(name="unlock")
+@click.argument("username")
+def user_unlock(username: str) -> None:
+    """Unlock USERNAME after failed sign-ins (the failures so far no longer count)."""
+    from screening.db import review
+
+    _account(username, review.unlock_user)
+    click.echo(f"user {username} unlocked")
+
+
 @click.group()
 def identity() -> None:
     """Babies' identities (names, national numbers, dates of birth, addresses, GP), kept apart."""

@@ -367,3 +367,20 @@ def load_case(conn: psycopg.Connection, run_id: int, identity_for: tuple[str, st
     review = (decisions, outcomes[-1] if outcomes else None)
     identity = get_identity(conn, header["sample_pk"], *identity_for) if identity_for else None
     return CaseView.from_result(result, header["lab_batch_id"], qc, review, identity)
+
+
+# ---------------------------------------------------------------- account state (issue 10)
+
+
+def set_user_active(conn: psycopg.Connection, username: str, active: bool) -> None:
+    """Enable or disable a user; a disabled user's open sessions are revoked in the same transaction."""
+    if conn.execute(query("set_user_active"), {"username": username, "active": active}).fetchone() is None:
+        raise NotFoundError(f"user {username} does not exist (screening user list)")
+    if not active:
+        conn.execute(query("revoke_user_sessions"), {"username": username})
+
+
+def unlock_user(conn: psycopg.Connection, username: str) -> None:
+    """Forgive the failed sign-ins so far: the account is no longer locked out."""
+    if conn.execute(query("unlock_user"), {"username": username}).fetchone() is None:
+        raise NotFoundError(f"user {username} does not exist (screening user list)")

@@ -25,7 +25,7 @@ from screening.web import api, auth, pages_admin, pages_curator, pages_lab, page
 from screening.web.common import TEMPLATES, WebState, render
 
 log = logging.getLogger(__name__)
-SESSION_HOURS = 8
+HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -148,10 +148,11 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         SessionMiddleware,
         secret_key=secret_key(settings),
         session_cookie="screening_session",
-        max_age=SESSION_HOURS * 3600,
+        max_age=settings.session_absolute_seconds,
         same_site="strict",
-        https_only=os.environ.get("SCREENING_SECURE_COOKIES", "") == "1",
+        https_only=settings.web_https,  # Secure cookies by default; SCREENING_WEB_HTTPS=off for local HTTP
     )
+    headers = {**SECURITY_HEADERS, **(HSTS if settings.web_https else {})}
 
     app.middleware("http")(_refuse_control_characters)
     app.middleware("http")(_no_traceback)
@@ -159,7 +160,7 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     @app.middleware("http")
     async def _headers(request: Request, call_next):
         response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
 

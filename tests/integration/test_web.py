@@ -112,6 +112,94 @@ def test_wrong_password_is_refused(site, client):
     assert "Wrong user name or password" in r.text
 
 
+def _login(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    page = client.get("/login")
+    data = {"username": username, "password": password, "csrf_token": _token(page.text), "next": "/"}
+    return client.post("/login", data=data)
+
+
+def test_logout_revokes_the_session_and_a_replayed_cookie_signs_nobody_in(site, client):
+    reviewer = client("reviewer")
+    assert reviewer.get("/review").status_code == 200
+    stolen = dict(reviewer.cookies)
+    token = _csrf(reviewer, "/review")
+    assert reviewer.post("/logout", data={"csrf_token": token}).status_code == 303
+    replay = client()
+    replay.cookies.update(stolen)
+    r = replay.get("/review")
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/login")
+
+
+def test_idle_sessions_expire(site, db_url, client):
+    lab = client("lab")
+    assert lab.get("/lab/batches").status_code == 200
+    with psycopg.connect(db_url, autocommit=True) as conn:  # as if 31 minutes had passed (idle limit 30)
+        conn.execute(
+            "UPDATE web_session SET last_seen_at = now() - interval '31 minutes' "
+            "WHERE username = %(u)s AND revoked_at IS NULL",
+            {"u": USERS["lab"]},
+        )
+    assert lab.get("/lab/batches").status_code == 303
+
+
+def test_lockout_after_failed_sign_ins_until_an_admin_unlocks(site, client):
+    from web_support import add_user
+
+    add_user(site.pipeline, "locked1", "lab")
+    for _ in range(5):
+        assert _login(client(), "locked1", "wrong-wrong-wrong").status_code == 401
+    refused = _login(client(), "locked1", PASSWORD)  # the right password: refused while locked
+    assert refused.status_code == 429
+    assert "locked" in refused.text
+    api = client().get(f"/api/v1/batches/{site.batch_id}", auth=("locked1", PASSWORD))
+    assert api.status_code == 429
+    listed = json.loads(site.pipeline.cli("user", "list", "--format", "json").stdout)
+    assert next(u for u in listed if u["username"] == "locked1")["locked"] is True
+    admin = client("admin")
+    page = admin.get("/admin/users").text
+    assert "locked" in page
+    r = admin.post("/admin/users/locked1/unlock", data={"csrf_token": _token(page)})
+    assert r.status_code == 303
+    assert _login(client(), "locked1", PASSWORD).status_code == 303
+    for _ in range(5):  # locked again; unlocked from the command line this time
+        _login(client(), "locked1", "wrong-wrong-wrong")
+    assert _login(client(), "locked1", PASSWORD).status_code == 429
+    site.pipeline.cli("user", "unlock", "locked1")
+    assert client().get(f"/api/v1/batches/{site.batch_id}", auth=("locked1", PASSWORD)).status_code == 200
+
+
+def test_disabling_a_user_revokes_their_sessions(site, client):
+    from web_support import add_user
+
+    add_user(site.pipeline, "leaver1", "lab")
+    leaver = client()
+    assert _login(leaver, "leaver1", PASSWORD).status_code == 303
+    assert leaver.get("/lab/batches").status_code == 200
+    assert "disabled" in site.pipeline.cli("user", "disable", "leaver1").stdout
+    assert leaver.get("/lab/batches").status_code == 303
+    assert _login(client(), "leaver1", PASSWORD).status_code == 401
+    site.pipeline.cli("user", "enable", "leaver1")
+    assert _login(client(), "leaver1", PASSWORD).status_code == 303
+
+
+def test_secure_cookies_and_hsts_by_default(site, tmp_path):
+    """The test site runs with the documented switch SCREENING_WEB_HTTPS=off; the default is TLS."""
+    from web_support import Server
+
+    env = {k: v for k, v in site.server_env.items() if k != "SCREENING_WEB_HTTPS"}
+    server = Server(env, tmp_path / "serve-default.log")
+    try:
+        r = httpx.get(server.url + "/login", timeout=60)
+    finally:
+        server.stop()
+    assert "secure" in r.headers["set-cookie"].lower()
+    assert r.headers["strict-transport-security"].startswith("max-age=")
+    plain = httpx.get(site.url + "/login", timeout=60)
+    assert "secure" not in plain.headers["set-cookie"].lower()
+    assert "strict-transport-security" not in plain.headers
+
+
 def test_forms_without_the_session_csrf_token_are_refused(site, db_url, client):
     client = client("reviewer")
     run_id = _run_id(db_url, site.batch_id, site.flagged()[0])
@@ -295,12 +383,22 @@ def test_a_letter_altered_in_the_database_is_refused_not_served(site, db_url, cl
             args = {"p": content, "i": letter_id}
             conn.execute("UPDATE issued_letters SET pdf = %(p)s WHERE id = %(i)s", args)
 
+    intact = site.pipeline.cli("audit", "verify")  # a chain written by two workers, the web and the CLI
+    assert "audit trail intact" in intact.stdout
+    page = client("admin").get("/admin/audit")
+    assert page.status_code == 200
+    assert "Hash chain intact" in page.text
+    assert "letter_issued" in page.text
     overwrite(bytes(pdf).replace(b"%PDF", b"%PDF ", 1))
     try:
         r = reviewer.get(f"/review/letters/{letter_id}.pdf")
         assert r.status_code == 409
         assert not r.content.startswith(b"%PDF")
         assert "no longer matches its recorded sha256" in r.text
+        broken = site.pipeline.cli("audit", "verify", check=False)
+        assert broken.returncode == 2
+        assert f"letter {letter_id} " in broken.stderr
+        assert "Hash chain BROKEN" in client("admin").get("/admin/audit").text
     finally:
         overwrite(bytes(pdf))
     assert reviewer.get(f"/review/letters/{letter_id}.pdf").status_code == 200
