@@ -35,7 +35,7 @@ def _act_as_owner(connection) -> None:
     found = connection.execute(
         text(
             "SELECT 1 FROM pg_roles WHERE rolname = :owner AND pg_has_role(current_user, oid, 'MEMBER') "
-            "AND has_schema_privilege(:owner, 'public', 'CREATE')"
+            "AND has_schema_privilege(oid, 'public', 'CREATE')"
         ),
         {"owner": OWNER},
     ).fetchone()
