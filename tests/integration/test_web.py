@@ -14,7 +14,7 @@ import time
 import httpx
 import psycopg
 import pytest
-from conftest import query_all, query_one
+from conftest import SCREENING, query_all, query_one
 from web_support import PASSWORD, USERS, build_site, identity_strings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -537,6 +537,54 @@ def test_identities_never_reach_logs_events_or_errors(site, db_url, client):
     for text in texts:
         leaked = [v for v in identity_strings(site) if v in text]
         assert not leaked, leaked
+
+
+def test_backup_restores_into_an_empty_database_that_verifies_and_re_renders_letters(site, db_url, tmp_path):
+    """README "Backup and restore": pg_dump -Fc, pg_restore into an empty database, then
+    ``screening audit verify`` passes on the copy and an issued letter re-renders to its sha256."""
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        pytest.skip("pg_dump/pg_restore (PostgreSQL client) not installed")
+    from screening import letters
+    from screening.cases import LetterKind
+    from screening.db import review
+
+    dump = tmp_path / "screening.dump"
+    subprocess.run(["pg_dump", "-Fc", "-f", str(dump), "--dbname", db_url], check=True, timeout=300)
+    name = f"{db_url.rsplit('/', 1)[1]}_restored"
+    server = db_url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    restored = f"{server}/{name}"
+    try:
+        subprocess.run(
+            ["pg_restore", "--exit-on-error", "--dbname", restored, str(dump)], check=True, timeout=300
+        )
+        env = {**site.pipeline.env, "SCREENING_DATABASE_URL": restored}
+        verify = subprocess.run(
+            [str(SCREENING), "audit", "verify", "--format", "json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+        doc = json.loads(verify.stdout)
+        assert doc["ok"] is True
+        assert doc["rows"] > 0
+        assert doc["letters"] >= 1
+        with psycopg.connect(restored, autocommit=True) as conn:
+            letter_id = conn.execute("SELECT max(id) FROM issued_letters").fetchone()[0]
+        conn = psycopg.connect(restored, autocommit=True, row_factory=psycopg.rows.dict_row)
+        try:
+            meta, _, _ = review.get_letter(conn, letter_id)
+            case = review.load_case(conn, meta.run_id, ("pytest", "backup re-render check"))
+            again = letters.render_letter(LetterKind(meta.kind), case, meta.issued_by, meta.issued_on)
+        finally:
+            conn.close()
+        assert again.sha256 == meta.sha256
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_lab_requeues_a_failed_sample_and_workers_screen_it_again(site, db_url, client):
