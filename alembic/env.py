@@ -45,6 +45,13 @@ def _act_as_owner(connection) -> None:
 
 def run_migrations_online() -> None:
     engine = create_engine(_url())
+    try:
+        _run(engine)
+    finally:
+        engine.dispose()  # also when a migration fails: no connection left open
+
+
+def _run(engine) -> None:
     with engine.connect() as connection:
         connection.execute(text(f"SET lock_timeout = '{LOCK_TIMEOUT}'"))
         connection.execute(text(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'"))
@@ -53,7 +60,6 @@ def run_migrations_online() -> None:
         context.configure(connection=connection, transactional_ddl=True)
         with context.begin_transaction():
             context.run_migrations()
-    engine.dispose()
 
 
 if context.is_offline_mode():

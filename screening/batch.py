@@ -17,7 +17,7 @@ from pathlib import Path
 
 from screening import vcf
 from screening.config import Settings
-from screening.db import batches, connection, panels, results
+from screening.db import batches, connection, panels, results, workers
 from screening.db import curation as db_curation
 from screening.db.batches import NewBatch, NewSample
 from screening.domain import PanelVersion, SampleResult, Sex
@@ -323,11 +323,30 @@ def _existing(conn, batch_id: str, manifest: Manifest) -> Submission | None:
 # ---------------------------------------------------------------- status and retry
 
 
+NO_WORKER_SECONDS = 60.0  # warn when samples wait and no worker has beaten for this long
+
+
 @dataclass(frozen=True)
 class BatchStatus:
     batch: batches.BatchRow
     panel_label: str
     samples: tuple[tuple[batches.SampleStatus, SampleResult | None], ...]
+    worker_seen_seconds: float | None = None  # since any worker's last heartbeat; None: never
+
+    @property
+    def worker_warning(self) -> str | None:
+        """A warning when samples wait but no worker has been seen for a while (or ever)."""
+        counts = self.counts
+        if not counts["queued"] and not counts["running"]:
+            return None
+        if self.worker_seen_seconds is None:
+            return "no worker has been seen: queued samples wait until one runs (screening worker)"
+        if self.worker_seen_seconds > NO_WORKER_SECONDS:
+            return (
+                f"no worker has been seen for {self.worker_seen_seconds:.0f} s: queued samples wait "
+                "until one runs (screening worker)"
+            )
+        return None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -354,8 +373,9 @@ def status(settings: Settings, lab_batch_id: str) -> BatchStatus:
         samples = batches.list_samples(conn, row.id)
         runs = results.load_results(conn, [s.run_id for s in samples if s.run_id is not None])
         label = panels.get_version(conn, row.panel_version_id).label
+        seen = workers.seconds_since_seen(conn)
     pairs = tuple((s, runs.get(s.run_id) if s.sample.state == "screened" else None) for s in samples)
-    return BatchStatus(row, label, pairs)
+    return BatchStatus(row, label, pairs, seen)
 
 
 def progress(settings: Settings, lab_batch_id: str) -> batches.BatchSummary:

@@ -19,6 +19,7 @@ With ``SCREENING_DATABASE_URL`` / ``SCREENING_BROKER_URL`` any PostgreSQL and Ra
 | SCREENING_QUEUE | screening | broker queue; environments sharing a broker use different names |
 | SCREENING_USER | the login name | recorded as "who" in the event log |
 | SCREENING_{WEB,WORKER,CURATION}_DATABASE_URL | derived | a login role's URL |
+| SCREENING_HEARTBEAT_[TIMEOUT_]SECONDS | 5, 30 | heartbeat period; silence before re-queuing |
 | SCREENING_WEB_HTTPS | on | ``off`` for local plain HTTP: cookies without ``Secure``, no HSTS |
 | SCREENING_SESSION_IDLE_MINUTES, SCREENING_SESSION_HOURS | 30, 8 | web sessions expire idle / in all |
 | SCREENING_DB_ROLES | on | ``off``: every process connects with SCREENING_DATABASE_URL (no role separation) |
@@ -57,6 +58,8 @@ class Settings:
     cohort_min_babies: int = 20
     queue: str = "screening"
     actor: str = "unknown"
+    heartbeat_seconds: float = 5.0
+    heartbeat_timeout_seconds: float = 30.0
     web_https: bool = True  # Secure cookies and HSTS (the app is served behind TLS)
     session_idle_seconds: int = 1800
     session_absolute_seconds: int = 8 * 3600
@@ -98,6 +101,8 @@ class Settings:
             "SCREENING_RECONCILE_SECONDS": str(self.reconcile_seconds),
             "SCREENING_COHORT_MIN_BABIES": str(self.cohort_min_babies),
             "SCREENING_QUEUE": self.queue,
+            "SCREENING_HEARTBEAT_SECONDS": str(self.heartbeat_seconds),
+            "SCREENING_HEARTBEAT_TIMEOUT_SECONDS": str(self.heartbeat_timeout_seconds),
         }
         if not self.db_roles:
             env["SCREENING_DB_ROLES"] = "off"
@@ -174,6 +179,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         actor=_actor(env),
         db_roles=_switch(env, "DB_ROLES", True),
         web_https=_switch(env, "WEB_HTTPS", True),
+        heartbeat_seconds=float(_number(env, "HEARTBEAT_SECONDS", 5.0, float, 0.1)),
+        heartbeat_timeout_seconds=float(_number(env, "HEARTBEAT_TIMEOUT_SECONDS", 30.0, float, 1.0)),
         session_idle_seconds=int(_number(env, "SESSION_IDLE_MINUTES", 30, int, 1)) * 60,
         session_absolute_seconds=int(_number(env, "SESSION_HOURS", 8, int, 1)) * 3600,
         role_database_urls=tuple(

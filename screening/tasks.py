@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import socket
 import sys
+import threading
 from typing import Any
 
 from celery import Celery, signals
@@ -19,7 +21,8 @@ from kombu.transport import TRANSPORT_ALIASES
 
 from screening import fs_transport, pipeline
 from screening.config import Settings, load_settings
-from screening.db.connection import Database, database_url
+from screening.db import workers
+from screening.db.connection import BAD_INPUT, DB_ERRORS, Database, database_url, with_application_name
 from screening.errors import TransientError
 
 log = logging.getLogger(__name__)
@@ -103,9 +106,39 @@ _state: dict[str, Any] = {}
 
 
 @signals.worker_init.connect
-def _resolve_database(**_: Any) -> None:
-    """In the worker's main process, before the pool forks: start/attach the embedded server once."""
-    _state["url"] = database_url(SETTINGS)
+def _resolve_database(sender: Any = None, **_: Any) -> None:
+    """In the worker's main process, before the pool forks: start/attach the embedded server once;
+    every connection of this worker (and its pool children) carries the worker's name."""
+    _state["node"] = str(getattr(sender, "hostname", "") or socket.gethostname())
+    _state["url"] = with_application_name(database_url(SETTINGS), _state["node"])
+
+
+@signals.worker_ready.connect
+def _start_heartbeat(**_: Any) -> None:
+    """A thread of the worker's main process writes its heartbeat (worker_heartbeat) every few seconds."""
+    if "node" in _state and "heartbeat" not in _state:
+        stop = threading.Event()
+        _state["heartbeat"] = stop
+        thread = threading.Thread(target=_heartbeat_loop, args=(_state["node"], stop), daemon=True)
+        thread.start()
+
+
+@signals.worker_shutdown.connect
+def _stop_heartbeat(**_: Any) -> None:
+    if "heartbeat" in _state:
+        _state["heartbeat"].set()
+
+
+def _heartbeat_loop(node: str, stop: threading.Event) -> None:
+    db = Database(_state["url"])
+    while not stop.is_set():
+        try:
+            workers.beat(db.connection(), node, os.getpid())
+        except (TransientError, *BAD_INPUT, *DB_ERRORS) as exc:  # the database is down: beat later
+            log.warning("heartbeat not written (%s); retrying", type(exc).__name__)
+            db.close()
+        stop.wait(SETTINGS.heartbeat_seconds)
+    db.close()
 
 
 @signals.worker_process_init.connect
@@ -158,8 +191,26 @@ def finalise_batch(batch_pk: int) -> None:
         log.info("batch %d: finalised", batch_pk)
 
 
+def _expire_orphans() -> None:
+    """Running samples of workers that stopped beating: their lease ends now (re-queued below)."""
+    try:
+        orphans = workers.expire_orphaned_leases(_db().connection(), SETTINGS.heartbeat_timeout_seconds)
+    except (TransientError, *DB_ERRORS) as exc:
+        log.warning("reconciler: heartbeats not checked (%s)", type(exc).__name__)
+        _db().close()
+        return
+    for sample_pk, node in orphans:
+        log.warning(
+            "sample %d: worker %s not seen for %.0f s; lease ended",
+            sample_pk,
+            node,
+            SETTINGS.heartbeat_timeout_seconds,
+        )
+
+
 @app.task(name="screening.reconcile")
 def reconcile() -> None:
+    _expire_orphans()
     result = pipeline.reconcile(_db(), SETTINGS)
     if result.requeued or result.failed or result.finalised:
         log.warning(

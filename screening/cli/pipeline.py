@@ -107,6 +107,8 @@ def status(batch_id: str, fmt: str) -> None:
         click.echo(json.dumps(report.batch_status_to_dict(st), sort_keys=True, indent=2, default=str))
         return
     counts = ", ".join(f"{k} {v}" for k, v in st.counts.items() if v)
+    if st.worker_warning:
+        click.echo(f"warning: {st.worker_warning}", err=True)
     click.echo(f"{st.batch.lab_batch_id}  {st.batch.state}  panel {st.panel_label}  ({counts})")
     for s, result in st.samples:
         genes = ",".join(sorted({f.hgnc_id for f in result.findings})) if result else ""

@@ -47,6 +47,13 @@ def database_url(settings: Settings) -> str:
     return explicit or role_url(base, ROLE_NAMES[settings.db_role])
 
 
+def with_application_name(url: str, name: str) -> str:
+    """``url`` with ``application_name`` set (the worker's name: recorded as ``sample.claimed_by``)."""
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    params["application_name"] = name[:63]
+    return psycopg.conninfo.make_conninfo("", **params)
+
+
 def role_url(base: str, user: str) -> str:
     """``base`` with ``user`` as the user name and no password (the role authenticates on its own)."""
     params = psycopg.conninfo.conninfo_to_dict(base)
@@ -68,6 +75,7 @@ def wrap_exceptions() -> Iterator[None]:
 
 # Values PostgreSQL refuses to store (NUL in text, numbers out of range, …): bad input, not a fault.
 BAD_INPUT = (psycopg.DataError,)
+DB_ERRORS = (psycopg.Error,)  # for loops that must outlive any database error (heartbeats)
 
 
 def is_bad_input(exc: BaseException) -> bool:

@@ -43,6 +43,7 @@ def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
         "done": done,
         "percent": round(100 * done / total) if total else 100,
         "samples": samples,
+        "worker_warning": st.worker_warning or "",
     }
 
 
