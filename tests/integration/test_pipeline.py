@@ -132,7 +132,8 @@ def test_kill9_of_a_worker_mid_batch(db_url, panel, sim, tmp_path, pipeline_fact
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait(10)
     # what the dead worker still holds (it may have finished its sample just before dying: then none)
-    held = query_all(db_url, "SELECT id FROM sample WHERE state = 'running' AND claimed_by = %(n)s", {"n": node})
+    held_sql = "SELECT id FROM sample WHERE state = 'running' AND claimed_by = %(n)s"
+    held = query_all(db_url, held_sql, {"n": node})
     p.wait(batch_id)
     assert _counts(db_url, batch_id) == {"screened": 24}
     _assert_once(db_url, batch_id)
