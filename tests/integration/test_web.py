@@ -446,7 +446,7 @@ def test_curator_pages_and_diff(site, client):
     assert curator.get(f"/curator/panels/{panel_id}/9.9").status_code == 404
 
 
-def test_api_status_equals_the_cli_document_and_submission(site, client):
+def test_api_status_equals_the_cli_document_and_submission(site, db_url, client):
     auth = (USERS["lab"], PASSWORD)
     api = client()
     doc = api.get(f"/api/v1/batches/{site.batch_id}", auth=auth)
@@ -478,6 +478,13 @@ def test_api_status_equals_the_cli_document_and_submission(site, client):
     )
     outside = api.post("/api/v1/batches", data={**form, "manifest_path": "../../etc/passwd"}, auth=auth)
     assert outside.status_code == 422
+    # no worker runs for api-1: once every heartbeat is old, batch status and the lab page say so
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("UPDATE worker_heartbeat SET last_seen_at = now() - interval '10 minutes'")
+    warned = site.pipeline.cli("batch", "status", "api-1")
+    assert "warning: no worker has been seen for" in warned.stderr
+    lab_page = client("lab").get("/lab/batches/api-1").text
+    assert "no worker has been seen for" in lab_page
 
 
 def test_api_upload_reports_every_problem_at_once(site, client):
