@@ -88,6 +88,15 @@ CREATE TRIGGER finding_decision_basis_no_truncate BEFORE TRUNCATE ON finding_dec
   FOR EACH STATEMENT EXECUTE FUNCTION screening_forbid_change();
 CREATE TRIGGER identity_checks_no_truncate BEFORE TRUNCATE ON identity_checks
   FOR EACH STATEMENT EXECUTE FUNCTION screening_forbid_change();
+
+-- least privilege (0007): owned by screening_owner like every object; the web app records them; curation reads them (re-screens); workers neither
+ALTER TABLE case_confirmations OWNER TO screening_owner;
+ALTER TABLE finding_decision_basis OWNER TO screening_owner;
+ALTER TABLE identity_checks OWNER TO screening_owner;
+ALTER FUNCTION screening_check_confirmation() OWNER TO screening_owner;
+GRANT SELECT, INSERT ON case_confirmations, finding_decision_basis, identity_checks TO screening_web;
+GRANT USAGE ON SEQUENCE case_confirmations_id_seq, identity_checks_id_seq TO screening_web;
+GRANT SELECT ON case_confirmations, finding_decision_basis, identity_checks TO screening_curation;
 """
 
 DOWNGRADE = r"""

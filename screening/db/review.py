@@ -6,6 +6,7 @@ error raised here: database errors on the identities table are re-raised without
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
@@ -30,7 +31,7 @@ from screening.cases import (
 from screening.db import results
 from screening.db.sql import parse_queries
 from screening.domain import Outcome, SampleQc, Urgency
-from screening.errors import NotFoundError, ScreeningError, StateError
+from screening.errors import IntegrityError, NotFoundError, ScreeningError, StateError
 
 ROLES = ("lab", "reviewer", "curator", "admin")
 DECISIONS = tuple(c.value for c in FindingCall)
@@ -511,11 +512,24 @@ def list_letters(conn: psycopg.Connection, sample_pk: int) -> list[IssuedLetter]
 
 
 def get_letter(conn: psycopg.Connection, letter_id: int) -> tuple[IssuedLetter, bytes, str]:
-    """(metadata, pdf bytes, html) of an issued letter."""
+    """(metadata, pdf bytes, html) of an issued letter, verified: :class:`IntegrityError` (never the
+    bytes) when the stored PDF or HTML no longer hash to the sha256 recorded when it was issued."""
     row = conn.execute(query("get_issued_letter"), {"id": letter_id}).fetchone()
     if row is None:
         raise NotFoundError(f"letter {letter_id} does not exist")
-    return IssuedLetter.from_row(row), bytes(row["pdf"]), row["html"]
+    meta, pdf, html = IssuedLetter.from_row(row), bytes(row["pdf"]), row["html"]
+    if letter_problem(meta, pdf, html):
+        raise IntegrityError(f"letter {letter_id}: {letter_problem(meta, pdf, html)}; it is not served")
+    return meta, pdf, html
+
+
+def letter_problem(meta: IssuedLetter, pdf: bytes, html: str) -> str | None:
+    """Why a stored letter's bytes do not match its recorded sha256 (None when they do)."""
+    if hashlib.sha256(pdf).hexdigest() != meta.pdf_sha256:
+        return "the stored PDF no longer matches its recorded sha256 (altered in the database)"
+    if hashlib.sha256(html.encode("utf-8")).hexdigest() != meta.sha256:
+        return "the stored HTML no longer matches its recorded sha256 (altered in the database)"
+    return None
 
 
 def batch_runs(conn: psycopg.Connection, batch_pk: int) -> list[dict[str, Any]]:
@@ -556,3 +570,20 @@ def load_case(
         four_eyes=four_eyes,
         identity_check=checks[-1] if checks else None,
     )
+
+
+# ---------------------------------------------------------------- account state (issue 10)
+
+
+def set_user_active(conn: psycopg.Connection, username: str, active: bool) -> None:
+    """Enable or disable a user; a disabled user's open sessions are revoked in the same transaction."""
+    if conn.execute(query("set_user_active"), {"username": username, "active": active}).fetchone() is None:
+        raise NotFoundError(f"user {username} does not exist (screening user list)")
+    if not active:
+        conn.execute(query("revoke_user_sessions"), {"username": username})
+
+
+def unlock_user(conn: psycopg.Connection, username: str) -> None:
+    """Forgive the failed sign-ins so far: the account is no longer locked out."""
+    if conn.execute(query("unlock_user"), {"username": username}).fetchone() is None:
+        raise NotFoundError(f"user {username} does not exist (screening user list)")

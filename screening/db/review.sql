@@ -248,3 +248,45 @@ SELECT c.*, s.sample_id
 FROM identity_checks c JOIN sample s ON s.id = c.sample_pk JOIN batch b ON b.id = s.batch_id
 WHERE b.lab_batch_id = %(lab_batch_id)s
 ORDER BY c.id;
+-- set_user_active --
+-- Disable or enable a user; disabling also revokes the user's open web sessions (next query).
+UPDATE users SET active = %(active)s WHERE username = %(username)s RETURNING id;
+
+-- revoke_user_sessions --
+UPDATE web_session SET revoked_at = now() WHERE username = %(username)s AND revoked_at IS NULL;
+
+-- unlock_user --
+-- Failed sign-ins before now no longer count towards the lockout.
+UPDATE users SET unlocked_at = now() WHERE username = %(username)s RETURNING id;
+
+-- insert_session --
+INSERT INTO web_session (token_sha256, username, address)
+VALUES (%(token_sha256)s, %(username)s, %(address)s);
+
+-- find_session --
+-- A session that is not revoked, seen within the idle limit and younger than the absolute limit.
+SELECT s.username, s.last_seen_at, (now() - s.last_seen_at) > make_interval(secs => 60) AS stale
+FROM web_session s
+WHERE s.token_sha256 = %(token_sha256)s AND s.revoked_at IS NULL
+  AND s.last_seen_at > now() - make_interval(secs => %(idle_seconds)s)
+  AND s.created_at > now() - make_interval(secs => %(absolute_seconds)s);
+
+-- touch_session --
+UPDATE web_session SET last_seen_at = now() WHERE token_sha256 = %(token_sha256)s;
+
+-- revoke_session --
+UPDATE web_session SET revoked_at = now() WHERE token_sha256 = %(token_sha256)s AND revoked_at IS NULL;
+
+-- record_login_failure --
+INSERT INTO login_failure (username, address) VALUES (%(username)s, %(address)s);
+
+-- login_failures --
+-- Recent failures for the account (since its last unlock) and from the address.
+SELECT
+  (SELECT count(*) FROM login_failure f
+   WHERE f.username = %(username)s
+     AND f.at > greatest(now() - make_interval(secs => %(window_seconds)s),
+                         coalesce((SELECT unlocked_at FROM users WHERE username = %(username)s), '-infinity'))
+  ) AS account,
+  (SELECT count(*) FROM login_failure f
+   WHERE f.address = %(address)s AND f.at > now() - make_interval(secs => %(window_seconds)s)) AS address;

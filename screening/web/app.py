@@ -3,24 +3,29 @@ JSON API for laboratory systems (OpenAPI at /api/openapi.json). Start it with ``
 
 from __future__ import annotations
 
+import dataclasses
+import html
+import logging
 import os
 import secrets
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from screening import __version__
 from screening.config import Settings, load_settings
 from screening.db import connection
-from screening.errors import NotFoundError, ScreeningError, ValidationError
+from screening.errors import IntegrityError, NotFoundError, ScreeningError, ValidationError
+from screening.inputs import control_character
 from screening.web import api, auth, pages_admin, pages_curator, pages_lab, pages_review
 from screening.web.common import TEMPLATES, WebState, render
 
-SESSION_HOURS = 8
+log = logging.getLogger(__name__)
+HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -55,6 +60,14 @@ def _error_page(request: Request, status: int, message: str, problems: tuple = (
     return render(request, "error.html", status, status=status, message=message, problems=problems)
 
 
+def _plain_error(request: Request, status: int, message: str):
+    """An error answered outside the session middleware (no template context needed)."""
+    if _is_api(request):
+        return JSONResponse({"detail": message, "problems": []}, status_code=status)
+    body = f"<!doctype html><title>Error {status}</title><h1>Error {status}</h1><p>{html.escape(message)}</p>"
+    return HTMLResponse(body, status_code=status)
+
+
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(auth.LoginRequired)
     async def _login(request: Request, exc: auth.LoginRequired):
@@ -81,9 +94,42 @@ def _install_handlers(app: FastAPI) -> None:
     async def _missing(request: Request, exc: NotFoundError):
         return _error_page(request, 404, str(exc))
 
+    @app.exception_handler(IntegrityError)
+    async def _tampered(request: Request, exc: IntegrityError):
+        log.error("%s %s: refused: %s", request.method, request.url.path, exc)
+        return _error_page(request, 409, str(exc))
+
     @app.exception_handler(ScreeningError)
     async def _screening(request: Request, exc: ScreeningError):
         return _error_page(request, 400, str(exc))
+
+    @app.exception_handler(connection.BAD_INPUT[0])
+    async def _unstorable(request: Request, exc: Exception):
+        log.info(
+            "%s %s: refused a value the database cannot store (%s)",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        return _error_page(request, 400, "The request contains a value that cannot be stored.")
+
+
+async def _refuse_control_characters(request: Request, call_next):
+    """A NUL (or any control character) in the path or query string is bad input: 400, before routing."""
+    from urllib.parse import unquote
+
+    if control_character(request.scope.get("path", "")) or control_character(unquote(request.url.query)):
+        return _plain_error(request, 400, "The address contains a control character.")
+    return await call_next(request)
+
+
+async def _no_traceback(request: Request, call_next):
+    """Anything not handled above: logged with its traceback on the server, a plain 500 to the user."""
+    try:
+        return await call_next(request)
+    except Exception:
+        log.exception("%s %s failed", request.method, request.url.path)
+        return _plain_error(request, 500, "Something went wrong on the server; it has been logged.")
 
 
 DOCS_HTML = """<!doctype html>
@@ -112,7 +158,7 @@ def _install_docs(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
-    settings = settings or load_settings()
+    settings = dataclasses.replace(settings or load_settings(), db_role="web")  # the web's login role
     url = database_url or connection.database_url(settings)
     app = FastAPI(
         title="Newborn genome screening",
@@ -127,15 +173,19 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         SessionMiddleware,
         secret_key=secret_key(settings),
         session_cookie="screening_session",
-        max_age=SESSION_HOURS * 3600,
+        max_age=settings.session_absolute_seconds,
         same_site="strict",
-        https_only=os.environ.get("SCREENING_SECURE_COOKIES", "") == "1",
+        https_only=settings.web_https,  # Secure cookies by default; SCREENING_WEB_HTTPS=off for local HTTP
     )
+    headers = {**SECURITY_HEADERS, **(HSTS if settings.web_https else {})}
+
+    app.middleware("http")(_refuse_control_characters)
+    app.middleware("http")(_no_traceback)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
         response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
 

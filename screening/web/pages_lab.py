@@ -72,6 +72,7 @@ def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
         "state_label": state_label,
         "attention": counts.get("failed", 0) + counts.get("held", 0),
         "samples": samples,
+        "worker_warning": st.worker_warning or "",
     }
 
 

@@ -14,7 +14,7 @@ import time
 import httpx
 import psycopg
 import pytest
-from conftest import query_all, query_one
+from conftest import SCREENING, query_all, query_one
 from web_support import PASSWORD, SECOND_REVIEWER, USERS, build_site, identity_strings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -111,6 +111,94 @@ def test_wrong_password_is_refused(site, client):
     )
     assert r.status_code == 401
     assert "Wrong user name or password" in r.text
+
+
+def _login(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    page = client.get("/login")
+    data = {"username": username, "password": password, "csrf_token": _token(page.text), "next": "/"}
+    return client.post("/login", data=data)
+
+
+def test_logout_revokes_the_session_and_a_replayed_cookie_signs_nobody_in(site, client):
+    reviewer = client("reviewer")
+    assert reviewer.get("/review").status_code == 200
+    stolen = dict(reviewer.cookies)
+    token = _csrf(reviewer, "/review")
+    assert reviewer.post("/logout", data={"csrf_token": token}).status_code == 303
+    replay = client()
+    replay.cookies.update(stolen)
+    r = replay.get("/review")
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/login")
+
+
+def test_idle_sessions_expire(site, db_url, client):
+    lab = client("lab")
+    assert lab.get("/lab/batches").status_code == 200
+    with psycopg.connect(db_url, autocommit=True) as conn:  # as if 31 minutes had passed (idle limit 30)
+        conn.execute(
+            "UPDATE web_session SET last_seen_at = now() - interval '31 minutes' "
+            "WHERE username = %(u)s AND revoked_at IS NULL",
+            {"u": USERS["lab"]},
+        )
+    assert lab.get("/lab/batches").status_code == 303
+
+
+def test_lockout_after_failed_sign_ins_until_an_admin_unlocks(site, client):
+    from web_support import add_user
+
+    add_user(site.pipeline, "locked1", "lab")
+    for _ in range(5):
+        assert _login(client(), "locked1", "wrong-wrong-wrong").status_code == 401
+    refused = _login(client(), "locked1", PASSWORD)  # the right password: refused while locked
+    assert refused.status_code == 429
+    assert "locked" in refused.text
+    api = client().get(f"/api/v1/batches/{site.batch_id}", auth=("locked1", PASSWORD))
+    assert api.status_code == 429
+    listed = json.loads(site.pipeline.cli("user", "list", "--format", "json").stdout)
+    assert next(u for u in listed if u["username"] == "locked1")["locked"] is True
+    admin = client("admin")
+    page = admin.get("/admin/users").text
+    assert "locked" in page
+    r = admin.post("/admin/users/locked1/unlock", data={"csrf_token": _token(page)})
+    assert r.status_code == 303
+    assert _login(client(), "locked1", PASSWORD).status_code == 303
+    for _ in range(5):  # locked again; unlocked from the command line this time
+        _login(client(), "locked1", "wrong-wrong-wrong")
+    assert _login(client(), "locked1", PASSWORD).status_code == 429
+    site.pipeline.cli("user", "unlock", "locked1")
+    assert client().get(f"/api/v1/batches/{site.batch_id}", auth=("locked1", PASSWORD)).status_code == 200
+
+
+def test_disabling_a_user_revokes_their_sessions(site, client):
+    from web_support import add_user
+
+    add_user(site.pipeline, "leaver1", "lab")
+    leaver = client()
+    assert _login(leaver, "leaver1", PASSWORD).status_code == 303
+    assert leaver.get("/lab/batches").status_code == 200
+    assert "disabled" in site.pipeline.cli("user", "disable", "leaver1").stdout
+    assert leaver.get("/lab/batches").status_code == 303
+    assert _login(client(), "leaver1", PASSWORD).status_code == 401
+    site.pipeline.cli("user", "enable", "leaver1")
+    assert _login(client(), "leaver1", PASSWORD).status_code == 303
+
+
+def test_secure_cookies_and_hsts_by_default(site, tmp_path):
+    """The test site runs with the documented switch SCREENING_WEB_HTTPS=off; the default is TLS."""
+    from web_support import Server
+
+    env = {k: v for k, v in site.server_env.items() if k != "SCREENING_WEB_HTTPS"}
+    server = Server(env, tmp_path / "serve-default.log")
+    try:
+        r = httpx.get(server.url + "/login", timeout=60)
+    finally:
+        server.stop()
+    assert "secure" in r.headers["set-cookie"].lower()
+    assert r.headers["strict-transport-security"].startswith("max-age=")
+    plain = httpx.get(site.url + "/login", timeout=60)
+    assert "secure" not in plain.headers["set-cookie"].lower()
+    assert "strict-transport-security" not in plain.headers
 
 
 def test_forms_without_the_session_csrf_token_are_refused(site, db_url, client):
@@ -410,6 +498,40 @@ def test_nothing_is_pre_selected_and_an_unchosen_decision_is_refused(site, db_ur
     )
 
 
+def test_a_letter_altered_in_the_database_is_refused_not_served(site, db_url, client):
+    """Issue 10: the bytes were served with 200 although their sha256 is stored. Altered here as a
+    superuser could (switching the immutability trigger off), then restored."""
+    letter_id, pdf = query_one(db_url, "SELECT id, pdf FROM issued_letters ORDER BY id LIMIT 1")
+    reviewer = client("reviewer")
+    assert reviewer.get(f"/review/letters/{letter_id}.pdf").status_code == 200
+
+    def overwrite(content: bytes) -> None:
+        with psycopg.connect(db_url) as conn:
+            conn.execute("SET LOCAL session_replication_role = replica")
+            args = {"p": content, "i": letter_id}
+            conn.execute("UPDATE issued_letters SET pdf = %(p)s WHERE id = %(i)s", args)
+
+    intact = site.pipeline.cli("audit", "verify")  # a chain written by two workers, the web and the CLI
+    assert "audit trail intact" in intact.stdout
+    page = client("admin").get("/admin/audit")
+    assert page.status_code == 200
+    assert "Hash chain intact" in page.text
+    assert "letter_issued" in page.text
+    overwrite(bytes(pdf).replace(b"%PDF", b"%PDF ", 1))
+    try:
+        r = reviewer.get(f"/review/letters/{letter_id}.pdf")
+        assert r.status_code == 409
+        assert not r.content.startswith(b"%PDF")
+        assert "no longer matches its recorded sha256" in r.text
+        broken = site.pipeline.cli("audit", "verify", check=False)
+        assert broken.returncode == 2
+        assert f"letter {letter_id} " in broken.stderr
+        assert "Hash chain BROKEN" in client("admin").get("/admin/audit").text
+    finally:
+        overwrite(bytes(pdf))
+    assert reviewer.get(f"/review/letters/{letter_id}.pdf").status_code == 200
+
+
 def test_batch_letters_with_progress(site, db_url, client):
     reviewer = client("reviewer")
     path = f"/review/batches/{site.batch_id}/letters"
@@ -456,7 +578,7 @@ def test_curator_pages_and_diff(site, client):
     assert curator.get(f"/curator/panels/{panel_id}/9.9").status_code == 404
 
 
-def test_api_status_equals_the_cli_document_and_submission(site, client):
+def test_api_status_equals_the_cli_document_and_submission(site, db_url, client):
     auth = (USERS["lab"], PASSWORD)
     api = client()
     doc = api.get(f"/api/v1/batches/{site.batch_id}", auth=auth)
@@ -488,6 +610,13 @@ def test_api_status_equals_the_cli_document_and_submission(site, client):
     )
     outside = api.post("/api/v1/batches", data={**form, "manifest_path": "../../etc/passwd"}, auth=auth)
     assert outside.status_code == 422
+    # no worker runs for api-1: once every heartbeat is old, batch status and the lab page say so
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("UPDATE worker_heartbeat SET last_seen_at = now() - interval '10 minutes'")
+    warned = site.pipeline.cli("batch", "status", "api-1")
+    assert "warning: no worker has been seen for" in warned.stderr
+    lab_page = client("lab").get("/lab/batches/api-1").text
+    assert "no worker has been seen for" in lab_page
 
 
 def test_api_docs_are_served_from_the_package_without_a_cdn(site, client):
@@ -554,6 +683,41 @@ def test_lab_uploads_a_manifest_in_the_browser_form(site, db_url, client):
     )
     no_token = lab.post("/lab/batches/new", data={**form, "csrf_token": "x"}, files=files)
     assert no_token.status_code == 403
+
+
+BAD_PATHS = [
+    "/lab/batches/x%00y",
+    "/lab/batches/x%00y/progress.json",
+    "/review/cases/1%00",
+    "/review/cases/99999999999999999999",
+    "/review/cases/-1",
+    "/lab/batches/%3Cb%3Ex%3C%2Fb%3E",
+    "/lab/batches/..%2F..%2Fx",
+    "/review?x=%00",
+    "/api/v1/batches/x%00y",
+]
+
+
+def test_bad_input_in_any_path_is_a_plain_4xx_never_a_500_or_a_traceback(site, client):
+    lab, reviewer, api = client("lab"), client("reviewer"), client()
+    before = site.server.log.read_text()
+    for path in BAD_PATHS:
+        who = reviewer if path.startswith("/review") else lab
+        r = api.get(path, auth=(USERS["lab"], PASSWORD)) if path.startswith("/api/") else who.get(path)
+        assert r.status_code in (400, 404, 422), (path, r.status_code, r.text[:200])
+        assert "Traceback" not in r.text
+    case = reviewer.get("/review/cases/1%00/outcome")
+    assert case.status_code in (400, 404, 405)
+    log = site.server.log.read_text()[len(before) :]
+    assert "Traceback" not in log, log[-3000:]
+
+
+@pytest.mark.parametrize("batch_id", ["../../x", "<b>x</b>", "x\x00y", "a b"])
+def test_api_refuses_batch_ids_outside_the_plain_alphabet(site, client, batch_id):
+    form = {"panel": site.panel_label, "manifest_path": "manifest.csv", "batch_id": batch_id}
+    r = client().post("/api/v1/batches", data=form, auth=(USERS["lab"], PASSWORD))
+    assert r.status_code in (400, 422), r.text
+    assert "batch id" in r.text
 
 
 def test_identities_never_reach_logs_events_or_errors(site, db_url, client):
@@ -686,6 +850,54 @@ def test_a_re_screen_carries_unchanged_decisions_forward_and_reopens_the_case(si
     assert history.count("first screen") == len(findings) + 1
     queue = reviewer.get("/review").text.split('data-testid="queue"')[1].split("</table>")[0]
     assert f'href="/review/cases/{run_id}"' in queue  # back in the queue for its outcome
+
+
+def test_backup_restores_into_an_empty_database_that_verifies_and_re_renders_letters(site, db_url, tmp_path):
+    """README "Backup and restore": pg_dump -Fc, pg_restore into an empty database, then
+    ``screening audit verify`` passes on the copy and an issued letter re-renders to its sha256."""
+    if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
+        pytest.skip("pg_dump/pg_restore (PostgreSQL client) not installed")
+    from screening import letters
+    from screening.cases import LetterKind
+    from screening.db import review
+
+    dump = tmp_path / "screening.dump"
+    subprocess.run(["pg_dump", "-Fc", "-f", str(dump), "--dbname", db_url], check=True, timeout=300)
+    name = f"{db_url.rsplit('/', 1)[1]}_restored"
+    server = db_url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    restored = f"{server}/{name}"
+    try:
+        subprocess.run(
+            ["pg_restore", "--exit-on-error", "--dbname", restored, str(dump)], check=True, timeout=300
+        )
+        env = {**site.pipeline.env, "SCREENING_DATABASE_URL": restored}
+        verify = subprocess.run(
+            [str(SCREENING), "audit", "verify", "--format", "json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+        doc = json.loads(verify.stdout)
+        assert doc["ok"] is True
+        assert doc["rows"] > 0
+        assert doc["letters"] >= 1
+        with psycopg.connect(restored, autocommit=True) as conn:
+            letter_id = conn.execute("SELECT max(id) FROM issued_letters").fetchone()[0]
+        conn = psycopg.connect(restored, autocommit=True, row_factory=psycopg.rows.dict_row)
+        try:
+            meta, _, _ = review.get_letter(conn, letter_id)
+            case = review.load_case(conn, meta.run_id, ("pytest", "backup re-render check"))
+            again = letters.render_letter(LetterKind(meta.kind), case, meta.issued_by, meta.issued_on)
+        finally:
+            conn.close()
+        assert again.sha256 == meta.sha256
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_lab_requeues_a_failed_sample_and_workers_screen_it_again(site, db_url, client):

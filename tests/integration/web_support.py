@@ -106,6 +106,7 @@ class Site:
     data_root: Path
     panel_label: str
     extra: dict = field(default_factory=dict)
+    server_env: dict = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -145,9 +146,12 @@ def build_site(home: Path, db_url: str, panel, sim, suffix: str) -> Site:
     ids_csv = home / "identities.csv"
     identities = write_identity_csv(ids_csv, sorted(truth))
     pipeline.cli("identity", "import", str(ids_csv), "--batch-id", batch_id)
-    env = {**pipeline.env, "SCREENING_SECRET_KEY": "test-secret-" + suffix}
+    # plain HTTP on 127.0.0.1: the documented switch (Secure cookies would not be sent back over HTTP)
+    env = {**pipeline.env, "SCREENING_SECRET_KEY": "test-secret-" + suffix, "SCREENING_WEB_HTTPS": "off"}
     server = Server(env, home / "serve.log")
-    return Site(pipeline, server, batch_id, identities, truth, sim.out_dir.resolve(), label)
+    site = Site(pipeline, server, batch_id, identities, truth, sim.out_dir.resolve(), label)
+    site.server_env = env
+    return site
 
 
 def identity_strings(site: Site) -> list[str]:

@@ -66,7 +66,7 @@ def test_parse_queries_drops_descriptions_and_refuses_duplicates():
         parse_queries(text + "-- one --\nSELECT 2;\n")
 
 
-@pytest.mark.parametrize("name", ["queries.sql", "curation.sql", "review.sql"])
+@pytest.mark.parametrize("name", ["queries.sql", "curation.sql", "review.sql", "audit.sql", "workers.sql"])
 def test_every_named_sql_file_parses_and_uses_named_parameters(name):
     text = resources.files("screening.db").joinpath(name).read_text("utf-8")
     parsed = parse_queries(text)
@@ -78,7 +78,7 @@ def test_every_named_sql_file_parses_and_uses_named_parameters(name):
 
 def test_every_query_the_code_names_exists():
     named = set(queries())
-    for extra in ("curation.sql", "review.sql"):
+    for extra in ("curation.sql", "review.sql", "audit.sql", "workers.sql"):
         named |= set(parse_queries(resources.files("screening.db").joinpath(extra).read_text("utf-8")))
     source = "\n".join(p.read_text() for p in Path(__file__).resolve().parents[2].glob("screening/**/*.py"))
     used = set(re.findall(r"\bquery\(\s*\"([a-z0-9_]+)\"", source))

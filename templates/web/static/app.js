@@ -9,6 +9,9 @@ function updateBatch(root, doc) {
   const bar = root.querySelector('[data-field="bar"]');
   if (bar) bar.value = doc.screened_percent;
   setText(root, "summary", doc.summary);
+  setText(root, "worker_warning", doc.worker_warning || "");
+  const warning = root.querySelector('[data-field="worker_warning"]');
+  if (warning) warning.hidden = !doc.worker_warning;
   for (const [name, n] of Object.entries(doc.counts)) {
     const el = root.querySelector(`[data-count="${name}"]`);
     if (el) el.textContent = n;
