@@ -89,7 +89,8 @@ CREATE TRIGGER finding_decision_basis_no_truncate BEFORE TRUNCATE ON finding_dec
 CREATE TRIGGER identity_checks_no_truncate BEFORE TRUNCATE ON identity_checks
   FOR EACH STATEMENT EXECUTE FUNCTION screening_forbid_change();
 
--- least privilege (0007): owned by screening_owner like every object; the web app records them; curation reads them (re-screens); workers neither
+-- least privilege (0007): owned by screening_owner like every object; the web app records them;
+-- curation reads them (re-screens); workers neither
 ALTER TABLE case_confirmations OWNER TO screening_owner;
 ALTER TABLE finding_decision_basis OWNER TO screening_owner;
 ALTER TABLE identity_checks OWNER TO screening_owner;
