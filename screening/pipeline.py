@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from screening import engine, vcf
 from screening.config import Settings
-from screening.db import connection, jobs, panels, results
+from screening.db import cohort, connection, jobs, panels, results
 from screening.db.connection import Database
 from screening.domain import ClinVarSnapshot, PanelVersion, SampleResult
 from screening.errors import ScreeningError, TransientError
@@ -121,23 +121,37 @@ def _finish(
     return with_backoff(db, run, f"sample {claim.sample.id}")
 
 
+# A batch's frozen cohort never changes: each worker process reads it once per batch.
+_COHORTS: dict[int, cohort.Frozen] = {}
+_COHORTS_KEPT = 16
+
+
+def cohort_for(db: Database, settings: Settings, batch_pk: int, cap: float) -> cohort.Frozen:
+    """The cohort frozen at the batch's submission (cached per worker process)."""
+    if batch_pk not in _COHORTS:
+
+        def load() -> cohort.Frozen:
+            conn = db.connection()
+            with connection.transaction(conn, settings.actor):
+                return cohort.frozen(conn, batch_pk, cap)
+
+        frozen = with_backoff(db, load, f"batch {batch_pk} cohort")
+        while len(_COHORTS) >= _COHORTS_KEPT:
+            _COHORTS.pop(next(iter(_COHORTS)))
+        _COHORTS[batch_pk] = frozen
+    return _COHORTS[batch_pk]
+
+
 def _screen(db: Database, settings: Settings, claim: jobs.Claim) -> tuple[SampleResult, int, float]:
     sample = claim.sample
     panel, clinvar = panel_for(db, settings, sample.panel_version_id)
-
-    def cohort():
-        conn = db.connection()
-        with connection.transaction(conn, settings.actor):
-            return jobs.cohort_af(
-                conn, panel.panel_id, claim.batch_submitted_at, sample.id, settings.cohort_min_babies
-            )
-
-    cohort_af, babies = with_backoff(db, cohort, f"sample {sample.id} cohort")
+    frozen = cohort_for(db, settings, sample.batch_id, panel.settings.clinvar_max_internal_af)
+    cohort_af = frozen.frame if frozen.babies >= settings.cohort_min_babies else None
     started = time.perf_counter()
     result = engine.screen_vcf(
         panel, sample.to_input(), Path(sample.vcf_path), clinvar, cohort_af, sample.vcf_sha256
     )
-    return result, babies, time.perf_counter() - started
+    return result, frozen.babies, time.perf_counter() - started
 
 
 def _changed_file(claim: jobs.Claim) -> str | None:

@@ -264,28 +264,187 @@ WHERE f.run_id = ANY(%(run_ids)s)
 GROUP BY f.run_id, f.ordinal
 ORDER BY f.run_id, f.ordinal;
 
--- cohort_size --
--- Babies with a screening run under this panel before the cut-off (the cohort), other than this one.
-SELECT count(DISTINCT r.sample_id) AS babies
-FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
-WHERE pv.panel_id = %(panel_id)s AND r.screened_at < %(as_of)s AND r.sample_id <> %(sample_id)s;
+-- cohort_lock_panel --
+-- Take the panel's cohort row (created on first use): writers of one panel's cohort go one at a time,
+-- so allele rows are never updated in conflicting orders and a frozen read sees whole contributions.
+INSERT INTO cohort_panel (panel_id)
+SELECT panel_id FROM panel_version WHERE id = %(panel_version_id)s
+ON CONFLICT (panel_id) DO UPDATE SET updated_at = now()
+RETURNING panel_id, babies;
 
--- cohort_alleles --
--- Alternate alleles per variant in the cohort (latest run per baby; each variant once per baby).
+-- cohort_member_run --
+-- The run that counts for this baby in the panel's cohort (none before its first run).
+SELECT run_id FROM cohort_member WHERE panel_id = %(panel_id)s AND sample_id = %(sample_id)s;
+
+-- cohort_subtract_run --
+-- Take a run's contribution out of the cohort counts (its candidates other than failed-quality ones,
+-- each variant once: 2 alleles when homozygous, else 1).
+UPDATE cohort_allele a SET alt_alleles = a.alt_alleles - c.copies
+FROM (SELECT chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
+      FROM candidate WHERE run_id = %(run_id)s AND role <> 'failed_quality'
+      GROUP BY chrom, pos, ref, alt) c
+WHERE a.panel_id = %(panel_id)s AND a.chrom = c.chrom AND a.pos = c.pos AND a.ref = c.ref AND a.alt = c.alt;
+
+-- cohort_add_run --
+-- Add a run's contribution to the cohort counts (the same alleles cohort_subtract_run takes out).
+INSERT INTO cohort_allele (panel_id, chrom, pos, ref, alt, alt_alleles)
+SELECT %(panel_id)s, chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END)
+FROM candidate WHERE run_id = %(run_id)s AND role <> 'failed_quality'
+GROUP BY chrom, pos, ref, alt
+ORDER BY chrom, pos, ref, alt
+ON CONFLICT (panel_id, chrom, pos, ref, alt) DO UPDATE SET alt_alleles = cohort_allele.alt_alleles + EXCLUDED.alt_alleles;
+
+-- cohort_set_member --
+-- This run now counts for the baby; returns whether the baby is new to the cohort.
+INSERT INTO cohort_member (panel_id, sample_id, run_id)
+VALUES (%(panel_id)s, %(sample_id)s, %(run_id)s)
+ON CONFLICT (panel_id, sample_id) DO UPDATE SET run_id = EXCLUDED.run_id
+RETURNING (xmax = 0) AS added;
+
+-- cohort_count_baby --
+-- One more baby in the panel's cohort.
+UPDATE cohort_panel SET babies = babies + 1 WHERE panel_id = %(panel_id)s;
+
+-- freeze_batch_cohort --
+-- What a batch's samples will read, taken in its submission transaction from one snapshot of the counts:
+-- the cohort's size, and the alleles frequent enough for a rule to act on (at or above min_af).
+WITH cp AS (
+  SELECT coalesce(max(babies), 0) AS babies FROM cohort_panel WHERE panel_id = %(panel_id)s
+), frozen AS (
+  INSERT INTO batch_cohort (batch_id, panel_id, babies, min_af, method)
+  SELECT %(batch_id)s, %(panel_id)s, cp.babies, %(min_af)s, 'counts' FROM cp
+  RETURNING babies
+)
+INSERT INTO batch_cohort_allele (batch_id, chrom, pos, ref, alt, alt_alleles)
+SELECT %(batch_id)s, a.chrom, a.pos, a.ref, a.alt, a.alt_alleles
+FROM cohort_allele a, cp
+WHERE a.panel_id = %(panel_id)s AND a.alt_alleles > 0
+  AND a.alt_alleles >= floor(%(min_af)s * 2 * cp.babies);
+
+-- batch_cohort --
+-- The cohort frozen for a batch (none for a batch submitted before revision 0006 and not read since).
+SELECT * FROM batch_cohort WHERE batch_id = %(batch_id)s;
+
+-- batch_cohort_alleles --
+-- The alleles frozen for a batch.
+SELECT chrom, pos, ref, alt, alt_alleles FROM batch_cohort_allele WHERE batch_id = %(batch_id)s
+ORDER BY chrom, pos, ref, alt;
+
+-- lock_batch --
+-- Serialise the first read of a batch frozen from stored runs.
+SELECT b.id, b.submitted_at, pv.panel_id FROM batch b JOIN panel_version pv ON pv.id = b.panel_version_id
+WHERE b.id = %(batch_id)s FOR UPDATE OF b;
+
+-- freeze_batch_cohort_from_runs --
+-- A batch submitted before revision 0006: its cohort as it was computed then, from the latest stored run
+-- of each baby screened under the panel before the batch's submission.
 WITH runs AS (
   SELECT DISTINCT ON (r.sample_id) r.id
   FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
-  WHERE pv.panel_id = %(panel_id)s AND r.screened_at < %(as_of)s AND r.sample_id <> %(sample_id)s
-  ORDER BY r.sample_id, r.screened_at DESC
+  WHERE pv.panel_id = %(panel_id)s AND r.screened_at < %(as_of)s
+  ORDER BY r.sample_id, r.screened_at DESC, r.id DESC
 ), per_baby AS (
-  SELECT DISTINCT ON (c.run_id, c.chrom, c.pos, c.ref, c.alt) c.chrom, c.pos, c.ref, c.alt,
-         CASE c.zygosity WHEN 'hom' THEN 2 ELSE 1 END AS copies
+  SELECT c.chrom, c.pos, c.ref, c.alt, max(CASE c.zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
   FROM runs JOIN candidate c ON c.run_id = runs.id
   WHERE c.role <> 'failed_quality'
+  GROUP BY c.run_id, c.chrom, c.pos, c.ref, c.alt
+), counts AS (
+  SELECT chrom, pos, ref, alt, sum(copies) AS alt_alleles FROM per_baby GROUP BY chrom, pos, ref, alt
+), size AS (
+  SELECT count(*) AS babies FROM runs
+), frozen AS (
+  INSERT INTO batch_cohort (batch_id, panel_id, babies, min_af, method)
+  SELECT %(batch_id)s, %(panel_id)s, size.babies, %(min_af)s, 'stored_runs' FROM size
+  RETURNING babies
 )
-SELECT chrom, pos, ref, alt, sum(copies)::bigint AS alt_alleles
-FROM per_baby GROUP BY chrom, pos, ref, alt
-ORDER BY chrom, pos, ref, alt;
+INSERT INTO batch_cohort_allele (batch_id, chrom, pos, ref, alt, alt_alleles)
+SELECT %(batch_id)s, c.chrom, c.pos, c.ref, c.alt, c.alt_alleles
+FROM counts c, size
+WHERE c.alt_alleles >= floor(%(min_af)s * 2 * size.babies);
+
+-- cohort_panels --
+-- Panels with a cohort (stored runs or counts).
+SELECT panel_id FROM panel_version
+UNION SELECT panel_id FROM cohort_panel
+ORDER BY panel_id;
+
+-- cohort_check_babies --
+-- Babies counted against babies with a stored run, for one panel.
+SELECT (SELECT coalesce(max(babies), 0) FROM cohort_panel WHERE panel_id = %(panel_id)s) AS counted,
+       (SELECT count(DISTINCT r.sample_id) FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
+        WHERE pv.panel_id = %(panel_id)s) AS rebuilt;
+
+-- cohort_check_members --
+-- Babies whose counted run is not their latest stored run (rebuilt from the runs), for one panel.
+WITH rebuilt AS (
+  SELECT DISTINCT ON (r.sample_id) r.sample_id, r.id AS run_id
+  FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
+  WHERE pv.panel_id = %(panel_id)s
+  ORDER BY r.sample_id, r.screened_at DESC, r.id DESC
+), counted AS (
+  SELECT sample_id, run_id FROM cohort_member WHERE panel_id = %(panel_id)s
+)
+SELECT coalesce(b.sample_id, c.sample_id) AS sample_id, b.run_id AS rebuilt, c.run_id AS counted
+FROM rebuilt b FULL JOIN counted c ON c.sample_id = b.sample_id
+WHERE b.run_id IS DISTINCT FROM c.run_id
+ORDER BY 1;
+
+-- cohort_check_alleles --
+-- Variants whose counted alleles differ from those rebuilt from the latest stored run of each baby.
+WITH rebuilt_runs AS (
+  SELECT DISTINCT ON (r.sample_id) r.id
+  FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
+  WHERE pv.panel_id = %(panel_id)s
+  ORDER BY r.sample_id, r.screened_at DESC, r.id DESC
+), per_baby AS (
+  SELECT c.chrom, c.pos, c.ref, c.alt, max(CASE c.zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
+  FROM rebuilt_runs JOIN candidate c ON c.run_id = rebuilt_runs.id
+  WHERE c.role <> 'failed_quality'
+  GROUP BY c.run_id, c.chrom, c.pos, c.ref, c.alt
+), rebuilt AS (
+  SELECT chrom, pos, ref, alt, sum(copies) AS alt_alleles FROM per_baby GROUP BY chrom, pos, ref, alt
+), counted AS (
+  SELECT chrom, pos, ref, alt, alt_alleles FROM cohort_allele WHERE panel_id = %(panel_id)s AND alt_alleles > 0
+)
+SELECT coalesce(b.chrom, c.chrom) AS chrom, coalesce(b.pos, c.pos) AS pos, coalesce(b.ref, c.ref) AS ref,
+       coalesce(b.alt, c.alt) AS alt, coalesce(b.alt_alleles, 0) AS rebuilt, coalesce(c.alt_alleles, 0) AS counted
+FROM rebuilt b FULL JOIN counted c ON c.chrom = b.chrom AND c.pos = b.pos AND c.ref = b.ref AND c.alt = b.alt
+WHERE b.alt_alleles IS DISTINCT FROM c.alt_alleles
+ORDER BY 1, 2, 3, 4;
+
+-- cohort_clear --
+-- Remove a panel's counts before rebuilding them (caller holds cohort_lock_panel_id).
+WITH m AS (DELETE FROM cohort_member WHERE panel_id = %(panel_id)s)
+DELETE FROM cohort_allele WHERE panel_id = %(panel_id)s;
+
+-- cohort_lock_panel_id --
+-- Take (or create) a panel's cohort row by panel id.
+INSERT INTO cohort_panel (panel_id) VALUES (%(panel_id)s)
+ON CONFLICT (panel_id) DO UPDATE SET updated_at = now()
+RETURNING panel_id, babies;
+
+-- cohort_rebuild --
+-- Counts rebuilt from the stored runs: the latest run per baby, its candidates other than failed-quality
+-- ones, each variant once (caller cleared them with cohort_clear in the same transaction).
+WITH rebuilt_runs AS (
+  SELECT DISTINCT ON (r.sample_id) r.sample_id, r.id
+  FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
+  WHERE pv.panel_id = %(panel_id)s
+  ORDER BY r.sample_id, r.screened_at DESC, r.id DESC
+), members AS (
+  INSERT INTO cohort_member (panel_id, sample_id, run_id)
+  SELECT %(panel_id)s, sample_id, id FROM rebuilt_runs
+), per_baby AS (
+  SELECT c.chrom, c.pos, c.ref, c.alt, max(CASE c.zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
+  FROM rebuilt_runs JOIN candidate c ON c.run_id = rebuilt_runs.id
+  WHERE c.role <> 'failed_quality'
+  GROUP BY c.run_id, c.chrom, c.pos, c.ref, c.alt
+), alleles AS (
+  INSERT INTO cohort_allele (panel_id, chrom, pos, ref, alt, alt_alleles)
+  SELECT %(panel_id)s, chrom, pos, ref, alt, sum(copies) FROM per_baby GROUP BY chrom, pos, ref, alt
+)
+UPDATE cohort_panel SET babies = (SELECT count(*) FROM rebuilt_runs), updated_at = now()
+WHERE panel_id = %(panel_id)s;
 
 -- sample_events --
 -- The event log of a batch's samples.

@@ -1,0 +1,164 @@
+"""The screened cohort's allele counts, kept incrementally, and each batch's frozen view of them.
+
+* Writing a run (``take_out`` before, ``put_in`` after, in the run's transaction) replaces the baby's
+  contribution: the run that counted for the baby before is subtracted, the new one added, and the
+  baby is counted once. Writers of one panel's cohort take its ``cohort_panel`` row first, so they go
+  one at a time (a few milliseconds each) and never deadlock on allele rows.
+* ``freeze`` (in the batch's submission transaction) copies the cohort's size and the alleles at or
+  above ``min_af`` into ``batch_cohort``: every sample of the batch reads the same cohort whatever
+  order they run in, and no baby of the batch is in it (its sample row did not exist yet). Reading
+  is by batch id, and the rows copied are bounded by the number of alleles that can reach
+  ``min_af`` (at most ~candidates per baby / min_af), not by the cohort's size.
+* ``check`` rebuilds the counts from the stored runs and lists every difference; ``rebuild``
+  replaces the counts with the rebuilt ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+import psycopg
+
+from screening.db.sql import query
+
+# Alleles rarer than this are not frozen for a batch: a ClinVar cap below it (a rule acting on rarer
+# alleles) reads such alleles as absent, i.e. below the cap (more candidates reach human review).
+FROZEN_MIN_AF = 0.01
+
+_SCHEMA = {"chrom": pl.String, "pos": pl.Int64, "ref": pl.String, "alt": pl.String, "internal_af": pl.Float64}
+
+
+def frozen_min_af(cap: float) -> float:
+    """The lowest frequency frozen for a batch screened under a panel whose ClinVar cap is ``cap``."""
+    return min(cap, FROZEN_MIN_AF)
+
+
+# ---------------------------------------------------------------- writing a run
+
+
+def take_out(conn: psycopg.Connection, sample_pk: int, panel_version_id: int) -> str:
+    """Lock the panel's cohort and subtract the baby's current contribution (caller's transaction,
+    before the run's candidates are replaced). Returns the panel id."""
+    panel_id = conn.execute(query("cohort_lock_panel"), {"panel_version_id": panel_version_id}).fetchone()[
+        "panel_id"
+    ]
+    row = conn.execute(query("cohort_member_run"), {"panel_id": panel_id, "sample_id": sample_pk}).fetchone()
+    if row is not None:
+        conn.execute(query("cohort_subtract_run"), {"panel_id": panel_id, "run_id": row["run_id"]})
+    return panel_id
+
+
+def put_in(conn: psycopg.Connection, panel_id: str, sample_pk: int, run_id: int) -> None:
+    """Add the run's contribution; the run counts for the baby from now on (after ``take_out``)."""
+    params = {"panel_id": panel_id, "sample_id": sample_pk, "run_id": run_id}
+    conn.execute(query("cohort_add_run"), params)
+    if conn.execute(query("cohort_set_member"), params).fetchone()["added"]:
+        conn.execute(query("cohort_count_baby"), params)
+
+
+# ---------------------------------------------------------------- a batch's frozen cohort
+
+
+def freeze(conn: psycopg.Connection, batch_pk: int, panel_id: str, cap: float) -> None:
+    """Freeze what the batch's samples will read (in the submission transaction)."""
+    params = {"batch_id": batch_pk, "panel_id": panel_id, "min_af": frozen_min_af(cap)}
+    conn.execute(query("freeze_batch_cohort"), params)
+
+
+@dataclass(frozen=True)
+class Frozen:
+    babies: int
+    min_af: float
+    method: str
+    frame: pl.DataFrame  # chrom, pos, ref, alt, internal_af
+
+
+def frozen(conn: psycopg.Connection, batch_pk: int, cap: float) -> Frozen:
+    """The batch's frozen cohort. A batch submitted before revision 0006 is frozen now, once, from the
+    stored runs screened before its submission (how its cohort was computed then)."""
+    row = conn.execute(query("batch_cohort"), {"batch_id": batch_pk}).fetchone()
+    if row is None:
+        batch = conn.execute(query("lock_batch"), {"batch_id": batch_pk}).fetchone()
+        row = conn.execute(query("batch_cohort"), {"batch_id": batch_pk}).fetchone()
+        if row is None:
+            params = {
+                "batch_id": batch_pk,
+                "panel_id": batch["panel_id"],
+                "as_of": batch["submitted_at"],
+                "min_af": frozen_min_af(cap),
+            }
+            conn.execute(query("freeze_batch_cohort_from_runs"), params)
+            row = conn.execute(query("batch_cohort"), {"batch_id": batch_pk}).fetchone()
+    rows = conn.execute(query("batch_cohort_alleles"), {"batch_id": batch_pk}).fetchall()
+    babies = row["babies"]
+    frame = pl.DataFrame(
+        {
+            "chrom": [r["chrom"] for r in rows],
+            "pos": [r["pos"] for r in rows],
+            "ref": [r["ref"] for r in rows],
+            "alt": [r["alt"] for r in rows],
+            "internal_af": [r["alt_alleles"] / (2 * babies) for r in rows] if babies else [],
+        },
+        schema=_SCHEMA,
+    )
+    return Frozen(babies, row["min_af"], row["method"], frame)
+
+
+def frequencies(
+    conn: psycopg.Connection, batch_pk: int, min_babies: int, cap: float
+) -> tuple[pl.DataFrame | None, int]:
+    """Internal allele frequencies for a sample of the batch and the cohort's size; (None, n) when
+    fewer than ``min_babies`` babies form the cohort."""
+    f = frozen(conn, batch_pk, cap)
+    return (None if f.babies < min_babies else f.frame), f.babies
+
+
+# ---------------------------------------------------------------- reproducibility
+
+
+@dataclass(frozen=True)
+class Check:
+    panel_id: str
+    babies_counted: int
+    babies_rebuilt: int
+    members: tuple[dict[str, Any], ...]  # sample_id, rebuilt (run id), counted (run id)
+    alleles: tuple[dict[str, Any], ...]  # chrom, pos, ref, alt, rebuilt, counted
+
+    @property
+    def matches(self) -> bool:
+        return self.babies_counted == self.babies_rebuilt and not self.members and not self.alleles
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "panel_id": self.panel_id,
+            "matches": self.matches,
+            "babies_counted": self.babies_counted,
+            "babies_rebuilt": self.babies_rebuilt,
+            "members_differing": list(self.members),
+            "alleles_differing": list(self.alleles),
+        }
+
+
+def panel_ids(conn: psycopg.Connection) -> list[str]:
+    return [r["panel_id"] for r in conn.execute(query("cohort_panels"))]
+
+
+def check(conn: psycopg.Connection, panel_id: str) -> Check:
+    """Rebuild the panel's counts from the stored runs and compare (caller's transaction; writers of
+    the panel's cohort wait meanwhile, so the comparison is of one state)."""
+    params = {"panel_id": panel_id}
+    conn.execute(query("cohort_lock_panel_id"), params)
+    babies = conn.execute(query("cohort_check_babies"), params).fetchone()
+    members = tuple(conn.execute(query("cohort_check_members"), params).fetchall())
+    alleles = tuple(conn.execute(query("cohort_check_alleles"), params).fetchall())
+    return Check(panel_id, babies["counted"], babies["rebuilt"], members, alleles)
+
+
+def rebuild(conn: psycopg.Connection, panel_id: str) -> None:
+    """Replace the panel's counts with those rebuilt from the stored runs (caller's transaction)."""
+    params = {"panel_id": panel_id}
+    conn.execute(query("cohort_lock_panel_id"), params)
+    conn.execute(query("cohort_clear"), params)
+    conn.execute(query("cohort_rebuild"), params)
