@@ -17,7 +17,7 @@ from pathlib import Path
 
 from screening import vcf
 from screening.config import Settings
-from screening.db import batches, cohort, connection, panels, results
+from screening.db import batches, connection, panels, results
 from screening.db import curation as db_curation
 from screening.db.batches import NewBatch, NewSample
 from screening.domain import PanelVersion, SampleResult, Sex
@@ -223,7 +223,6 @@ def submit(
         try:
             with connection.transaction(conn, settings.actor):
                 batch_pk, sample_ids = batches.insert_batch(conn, new, settings.actor)
-                cohort.freeze(conn, batch_pk, panel.panel_id, panel.settings.clinvar_max_internal_af)
         except StateError:  # submitted concurrently under the same id
             return _existing(conn, batch_id, manifest)
         enqueue(sample_ids)

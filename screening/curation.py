@@ -421,9 +421,7 @@ def _load_babies(
             pv_id = s.sample.panel_version_id
             if clinvar is None and pv_id not in snapshots:
                 snapshots[pv_id] = db_panels.load_clinvar(conn, pv_id)
-            cohort, _ = db_cohort.frequencies(
-                conn, s.sample.batch_id, settings.cohort_min_babies, draft.settings.clinvar_max_internal_af
-            )
+            cohort, _ = db_cohort.frequencies(conn, s.sample.batch_id, settings.cohort_min_babies)
             babies.append(_Baby(s, stored[s.run_id], cohort, clinvar or snapshots[pv_id]))
     return babies
 

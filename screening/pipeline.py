@@ -126,14 +126,14 @@ _COHORTS: dict[int, cohort.Frozen] = {}
 _COHORTS_KEPT = 16
 
 
-def cohort_for(db: Database, settings: Settings, batch_pk: int, cap: float) -> cohort.Frozen:
+def cohort_for(db: Database, settings: Settings, batch_pk: int) -> cohort.Frozen:
     """The cohort frozen at the batch's submission (cached per worker process)."""
     if batch_pk not in _COHORTS:
 
         def load() -> cohort.Frozen:
             conn = db.connection()
             with connection.transaction(conn, settings.actor):
-                return cohort.frozen(conn, batch_pk, cap)
+                return cohort.frozen(conn, batch_pk)
 
         frozen = with_backoff(db, load, f"batch {batch_pk} cohort")
         while len(_COHORTS) >= _COHORTS_KEPT:
@@ -145,7 +145,7 @@ def cohort_for(db: Database, settings: Settings, batch_pk: int, cap: float) -> c
 def _screen(db: Database, settings: Settings, claim: jobs.Claim) -> tuple[SampleResult, int, float]:
     sample = claim.sample
     panel, clinvar = panel_for(db, settings, sample.panel_version_id)
-    frozen = cohort_for(db, settings, sample.batch_id, panel.settings.clinvar_max_internal_af)
+    frozen = cohort_for(db, settings, sample.batch_id)
     cohort_af = frozen.frame if frozen.babies >= settings.cohort_min_babies else None
     started = time.perf_counter()
     result = engine.screen_vcf(

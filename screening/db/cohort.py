@@ -23,16 +23,12 @@ import psycopg
 
 from screening.db.sql import query
 
-# Alleles rarer than this are not frozen for a batch: a ClinVar cap below it (a rule acting on rarer
-# alleles) reads such alleles as absent, i.e. below the cap (more candidates reach human review).
+# Alleles rarer than both this and the batch panel's ClinVar cap are not frozen for a batch. A panel
+# with a lower cap re-screening the batch (curation) reads them as absent, i.e. below its cap: the
+# ClinVar route then admits them (more candidates reach human review, none are silently dropped).
 FROZEN_MIN_AF = 0.01
 
 _SCHEMA = {"chrom": pl.String, "pos": pl.Int64, "ref": pl.String, "alt": pl.String, "internal_af": pl.Float64}
-
-
-def frozen_min_af(cap: float) -> float:
-    """The lowest frequency frozen for a batch screened under a panel whose ClinVar cap is ``cap``."""
-    return min(cap, FROZEN_MIN_AF)
 
 
 # ---------------------------------------------------------------- writing a run
@@ -61,10 +57,9 @@ def put_in(conn: psycopg.Connection, panel_id: str, sample_pk: int, run_id: int)
 # ---------------------------------------------------------------- a batch's frozen cohort
 
 
-def freeze(conn: psycopg.Connection, batch_pk: int, panel_id: str, cap: float) -> None:
-    """Freeze what the batch's samples will read (in the submission transaction)."""
-    params = {"batch_id": batch_pk, "panel_id": panel_id, "min_af": frozen_min_af(cap)}
-    conn.execute(query("freeze_batch_cohort"), params)
+def freeze(conn: psycopg.Connection, batch_pk: int) -> None:
+    """Freeze what the batch's samples will read (in the submission transaction, after the batch row)."""
+    conn.execute(query("freeze_batch_cohort"), {"batch_id": batch_pk, "floor_af": FROZEN_MIN_AF})
 
 
 @dataclass(frozen=True)
@@ -75,19 +70,21 @@ class Frozen:
     frame: pl.DataFrame  # chrom, pos, ref, alt, internal_af
 
 
-def frozen(conn: psycopg.Connection, batch_pk: int, cap: float) -> Frozen:
+def frozen(conn: psycopg.Connection, batch_pk: int) -> Frozen:
     """The batch's frozen cohort. A batch submitted before revision 0006 is frozen now, once, from the
     stored runs screened before its submission (how its cohort was computed then)."""
     row = conn.execute(query("batch_cohort"), {"batch_id": batch_pk}).fetchone()
     if row is None:
-        batch = conn.execute(query("lock_batch"), {"batch_id": batch_pk}).fetchone()
+        batch = conn.execute(
+            query("lock_batch"), {"batch_id": batch_pk, "floor_af": FROZEN_MIN_AF}
+        ).fetchone()
         row = conn.execute(query("batch_cohort"), {"batch_id": batch_pk}).fetchone()
         if row is None:
             params = {
                 "batch_id": batch_pk,
                 "panel_id": batch["panel_id"],
                 "as_of": batch["submitted_at"],
-                "min_af": frozen_min_af(cap),
+                "min_af": batch["min_af"],
             }
             conn.execute(query("freeze_batch_cohort_from_runs"), params)
             row = conn.execute(query("batch_cohort"), {"batch_id": batch_pk}).fetchone()
@@ -106,12 +103,10 @@ def frozen(conn: psycopg.Connection, batch_pk: int, cap: float) -> Frozen:
     return Frozen(babies, row["min_af"], row["method"], frame)
 
 
-def frequencies(
-    conn: psycopg.Connection, batch_pk: int, min_babies: int, cap: float
-) -> tuple[pl.DataFrame | None, int]:
+def frequencies(conn: psycopg.Connection, batch_pk: int, min_babies: int) -> tuple[pl.DataFrame | None, int]:
     """Internal allele frequencies for a sample of the batch and the cohort's size; (None, n) when
     fewer than ``min_babies`` babies form the cohort."""
-    f = frozen(conn, batch_pk, cap)
+    f = frozen(conn, batch_pk)
     return (None if f.babies < min_babies else f.frame), f.babies
 
 

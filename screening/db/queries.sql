@@ -307,19 +307,23 @@ UPDATE cohort_panel SET babies = babies + 1 WHERE panel_id = %(panel_id)s;
 
 -- freeze_batch_cohort --
 -- What a batch's samples will read, taken in its submission transaction from one snapshot of the counts:
--- the cohort's size, and the alleles frequent enough for a rule to act on (at or above min_af).
-WITH cp AS (
-  SELECT coalesce(max(babies), 0) AS babies FROM cohort_panel WHERE panel_id = %(panel_id)s
+-- the cohort's size, and the alleles frequent enough for its panel version's ClinVar cap to act on
+-- (at or above the lower of that cap and floor_af).
+WITH b AS (
+  SELECT pv.panel_id, least((pv.settings ->> 'clinvar_max_internal_af')::float8, %(floor_af)s) AS min_af
+  FROM batch JOIN panel_version pv ON pv.id = batch.panel_version_id WHERE batch.id = %(batch_id)s
+), cp AS (
+  SELECT b.panel_id, b.min_af, coalesce((SELECT babies FROM cohort_panel c WHERE c.panel_id = b.panel_id), 0) AS babies
+  FROM b
 ), frozen AS (
   INSERT INTO batch_cohort (batch_id, panel_id, babies, min_af, method)
-  SELECT %(batch_id)s, %(panel_id)s, cp.babies, %(min_af)s, 'counts' FROM cp
+  SELECT %(batch_id)s, cp.panel_id, cp.babies, cp.min_af, 'counts' FROM cp
   RETURNING babies
 )
 INSERT INTO batch_cohort_allele (batch_id, chrom, pos, ref, alt, alt_alleles)
 SELECT %(batch_id)s, a.chrom, a.pos, a.ref, a.alt, a.alt_alleles
-FROM cohort_allele a, cp
-WHERE a.panel_id = %(panel_id)s AND a.alt_alleles > 0
-  AND a.alt_alleles >= floor(%(min_af)s * 2 * cp.babies);
+FROM cp JOIN cohort_allele a ON a.panel_id = cp.panel_id
+WHERE a.alt_alleles > 0 AND a.alt_alleles >= floor(cp.min_af * 2 * cp.babies);
 
 -- batch_cohort --
 -- The cohort frozen for a batch (none for a batch submitted before revision 0006 and not read since).
@@ -332,7 +336,9 @@ ORDER BY chrom, pos, ref, alt;
 
 -- lock_batch --
 -- Serialise the first read of a batch frozen from stored runs.
-SELECT b.id, b.submitted_at, pv.panel_id FROM batch b JOIN panel_version pv ON pv.id = b.panel_version_id
+SELECT b.id, b.submitted_at, pv.panel_id,
+       least((pv.settings ->> 'clinvar_max_internal_af')::float8, %(floor_af)s) AS min_af
+FROM batch b JOIN panel_version pv ON pv.id = b.panel_version_id
 WHERE b.id = %(batch_id)s FOR UPDATE OF b;
 
 -- freeze_batch_cohort_from_runs --
