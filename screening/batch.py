@@ -12,16 +12,20 @@ import csv
 import hashlib
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from screening import vcf
 from screening.config import Settings
 from screening.db import batches, connection, panels, results
 from screening.db import curation as db_curation
+from screening.db import turnaround as db_turnaround
 from screening.db.batches import NewBatch, NewSample
 from screening.domain import PanelVersion, SampleResult, Sex
 from screening.errors import ManifestError, NotFoundError, Problem, StateError, VcfError
+from screening.turnaround import Milestones
+
+NO_MILESTONES = Milestones(None, None, None, None)
 
 REQUIRED = ("sample_id", "vcf", "sex")
 OPTIONAL = ("vcf_sample", "pct_autosomal_15x", "q30_gb", "contamination_pct", "smn1_copies")
@@ -252,6 +256,10 @@ class BatchStatus:
     batch: batches.BatchRow
     panel_label: str
     samples: tuple[tuple[batches.SampleStatus, SampleResult | None], ...]
+    turnaround: dict[int, Milestones] = field(default_factory=dict)  # by sample pk
+
+    def milestones(self, status: batches.SampleStatus) -> Milestones:
+        return self.turnaround.get(status.sample.id, NO_MILESTONES)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -274,8 +282,9 @@ def status(settings: Settings, lab_batch_id: str) -> BatchStatus:
         samples = batches.list_samples(conn, row.id)
         runs = results.load_results(conn, [s.run_id for s in samples if s.run_id is not None])
         label = panels.get_version(conn, row.panel_version_id).label
+        milestones = db_turnaround.for_batch(conn, row.id)
     pairs = tuple((s, runs.get(s.run_id) if s.sample.state == "screened" else None) for s in samples)
-    return BatchStatus(row, label, pairs)
+    return BatchStatus(row, label, pairs, milestones)
 
 
 def progress(settings: Settings, lab_batch_id: str) -> batches.BatchSummary:

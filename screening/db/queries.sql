@@ -475,3 +475,57 @@ GROUP BY b.id, pv.id;
 SELECT r.engine_seconds FROM screening_run r JOIN sample s ON s.id = r.sample_id
 WHERE s.batch_id = %(batch_id)s AND r.panel_version_id = s.panel_version_id
 ORDER BY s.id;
+
+-- batch_turnaround --
+-- Per sample of a batch: when it was received, first screened, first reviewed (case outcome recorded) and
+-- its first letter issued.
+SELECT s.id AS sample_pk,
+       min(t.at) FILTER (WHERE t.kind = 'received') AS received_at,
+       min(t.at) FILTER (WHERE t.kind = 'screened') AS screened_at,
+       min(t.at) FILTER (WHERE t.kind = 'reviewed') AS reviewed_at,
+       min(t.at) FILTER (WHERE t.kind = 'letter_issued') AS letter_issued_at
+FROM sample s LEFT JOIN turnaround_event t ON t.batch_id = s.batch_id AND t.sample_pk = s.id
+WHERE s.batch_id = %(batch_id)s
+GROUP BY s.id
+ORDER BY s.id;
+
+-- turnaround_report --
+-- Receipt → screened, screened → reviewed and receipt → letter (seconds: count, median, p90, max) per
+-- outcome (the latest case outcome recorded, else the latest screening outcome; 'pending' before any),
+-- and for all outcomes together (outcome NULL), for samples received since the given time.
+WITH received AS (
+  SELECT sample_pk FROM turnaround_event
+  WHERE kind = 'received' AND at >= coalesce(%(since)s::timestamptz, '-infinity')
+), per_sample AS (
+  SELECT t.sample_pk,
+         min(t.at) FILTER (WHERE t.kind = 'received') AS received,
+         min(t.at) FILTER (WHERE t.kind = 'screened') AS screened,
+         min(t.at) FILTER (WHERE t.kind = 'reviewed') AS reviewed,
+         min(t.at) FILTER (WHERE t.kind = 'letter_issued') AS letter,
+         coalesce((array_agg(t.outcome ORDER BY t.kind = 'reviewed' DESC, t.at DESC, t.id DESC)
+                   FILTER (WHERE t.kind IN ('screened', 'reviewed')))[1], 'pending') AS outcome
+  FROM received JOIN turnaround_event t ON t.sample_pk = received.sample_pk
+  GROUP BY t.sample_pk
+), spans AS (
+  SELECT outcome,
+         extract(epoch FROM screened - received)::float8 AS to_screened,
+         extract(epoch FROM reviewed - screened)::float8 AS to_reviewed,
+         extract(epoch FROM letter - received)::float8 AS to_letter
+  FROM per_sample
+)
+SELECT outcome, grouping(outcome) = 1 AS all_outcomes, count(*) AS samples,
+       count(to_screened) AS screened_n,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY to_screened) AS screened_median,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY to_screened) AS screened_p90,
+       max(to_screened) AS screened_max,
+       count(to_reviewed) AS reviewed_n,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY to_reviewed) AS reviewed_median,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY to_reviewed) AS reviewed_p90,
+       max(to_reviewed) AS reviewed_max,
+       count(to_letter) AS letter_n,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY to_letter) AS letter_median,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY to_letter) AS letter_p90,
+       max(to_letter) AS letter_max
+FROM spans
+GROUP BY GROUPING SETS ((outcome), ())
+ORDER BY grouping(outcome), outcome;

@@ -11,6 +11,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from screening import batch as batches
+from screening import turnaround
+from screening.turnaround import duration
 from screening.db.review import User
 from screening.web.auth import check_csrf, require
 from screening.web.common import acting, flash, render, state
@@ -21,7 +23,8 @@ DONE_STATES = ("screened", "failed", "held")
 
 
 def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
-    """What the batch page polls: counts, percentage done, and each sample's state and error."""
+    """What the batch page polls: counts, percentage done, each sample's state, error and turnaround
+    (receipt → screened, screened → reviewed, receipt → letter), and the batch's turnaround figures."""
     counts = st.counts
     total = sum(counts.values())
     done = sum(counts[s] for s in DONE_STATES)
@@ -32,9 +35,14 @@ def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
             "attempts": s.sample.attempts,
             "reason": s.sample.reason or "",
             "outcome": result.outcome.value if result else "",
+            "turnaround": {k: duration(v) for k, v in st.milestones(s).spans().items()},
         }
         for s, result in st.samples
     ]
+    summary = {
+        name: {k: (duration(v) if k != "n" else v) for k, v in span.items()}
+        for name, span in turnaround.summary([st.milestones(s) for s, _ in st.samples]).items()
+    }
     return {
         "batch_id": st.batch.lab_batch_id,
         "state": st.batch.state,
@@ -43,6 +51,7 @@ def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
         "done": done,
         "percent": round(100 * done / total) if total else 100,
         "samples": samples,
+        "turnaround": summary,
     }
 
 
