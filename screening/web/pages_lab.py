@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from screening import batch as batches
 from screening import turnaround
-from screening.turnaround import duration
 from screening.db.review import User
+from screening.turnaround import duration
 from screening.web.auth import check_csrf, require
 from screening.web.common import acting, flash, render, state
 
