@@ -40,18 +40,13 @@ def take_out(conn: psycopg.Connection, sample_pk: int, panel_version_id: int) ->
     panel_id = conn.execute(query("cohort_lock_panel"), {"panel_version_id": panel_version_id}).fetchone()[
         "panel_id"
     ]
-    row = conn.execute(query("cohort_member_run"), {"panel_id": panel_id, "sample_id": sample_pk}).fetchone()
-    if row is not None:
-        conn.execute(query("cohort_subtract_run"), {"panel_id": panel_id, "run_id": row["run_id"]})
+    conn.execute(query("cohort_take_out"), {"panel_id": panel_id, "sample_id": sample_pk})
     return panel_id
 
 
 def put_in(conn: psycopg.Connection, panel_id: str, sample_pk: int, run_id: int) -> None:
     """Add the run's contribution; the run counts for the baby from now on (after ``take_out``)."""
-    params = {"panel_id": panel_id, "sample_id": sample_pk, "run_id": run_id}
-    conn.execute(query("cohort_add_run"), params)
-    if conn.execute(query("cohort_set_member"), params).fetchone()["added"]:
-        conn.execute(query("cohort_count_baby"), params)
+    conn.execute(query("cohort_put_in"), {"panel_id": panel_id, "sample_id": sample_pk, "run_id": run_id})
 
 
 # ---------------------------------------------------------------- a batch's frozen cohort

@@ -272,38 +272,39 @@ SELECT panel_id FROM panel_version WHERE id = %(panel_version_id)s
 ON CONFLICT (panel_id) DO UPDATE SET updated_at = now()
 RETURNING panel_id, babies;
 
--- cohort_member_run --
--- The run that counts for this baby in the panel's cohort (none before its first run).
-SELECT run_id FROM cohort_member WHERE panel_id = %(panel_id)s AND sample_id = %(sample_id)s;
-
--- cohort_subtract_run --
--- Take a run's contribution out of the cohort counts (its candidates other than failed-quality ones,
--- each variant once: 2 alleles when homozygous, else 1).
+-- cohort_take_out --
+-- Take the baby's current contribution out of the cohort counts (its counted run's candidates other than
+-- failed-quality ones, each variant once: 2 alleles when homozygous, else 1); nothing before its first run.
+WITH counted AS (
+  SELECT run_id FROM cohort_member WHERE panel_id = %(panel_id)s AND sample_id = %(sample_id)s
+), c AS (
+  SELECT chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
+  FROM candidate WHERE run_id = (SELECT run_id FROM counted) AND role <> 'failed_quality'
+  GROUP BY chrom, pos, ref, alt
+)
 UPDATE cohort_allele a SET alt_alleles = a.alt_alleles - c.copies
-FROM (SELECT chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
-      FROM candidate WHERE run_id = %(run_id)s AND role <> 'failed_quality'
-      GROUP BY chrom, pos, ref, alt) c
+FROM c
 WHERE a.panel_id = %(panel_id)s AND a.chrom = c.chrom AND a.pos = c.pos AND a.ref = c.ref AND a.alt = c.alt;
 
--- cohort_add_run --
--- Add a run's contribution to the cohort counts (the same alleles cohort_subtract_run takes out).
-INSERT INTO cohort_allele (panel_id, chrom, pos, ref, alt, alt_alleles)
-SELECT %(panel_id)s, chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END)
-FROM candidate WHERE run_id = %(run_id)s AND role <> 'failed_quality'
-GROUP BY chrom, pos, ref, alt
-ORDER BY chrom, pos, ref, alt
-ON CONFLICT (panel_id, chrom, pos, ref, alt) DO UPDATE SET alt_alleles = cohort_allele.alt_alleles + EXCLUDED.alt_alleles;
-
--- cohort_set_member --
--- This run now counts for the baby; returns whether the baby is new to the cohort.
-INSERT INTO cohort_member (panel_id, sample_id, run_id)
-VALUES (%(panel_id)s, %(sample_id)s, %(run_id)s)
-ON CONFLICT (panel_id, sample_id) DO UPDATE SET run_id = EXCLUDED.run_id
-RETURNING (xmax = 0) AS added;
-
--- cohort_count_baby --
--- One more baby in the panel's cohort.
-UPDATE cohort_panel SET babies = babies + 1 WHERE panel_id = %(panel_id)s;
+-- cohort_put_in --
+-- Add the run's contribution (the same alleles cohort_take_out takes out); the run counts for the baby
+-- from now on, and a baby new to the cohort is counted once.
+WITH added AS (
+  INSERT INTO cohort_allele (panel_id, chrom, pos, ref, alt, alt_alleles)
+  SELECT %(panel_id)s, chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END)
+  FROM candidate WHERE run_id = %(run_id)s AND role <> 'failed_quality'
+  GROUP BY chrom, pos, ref, alt
+  ORDER BY chrom, pos, ref, alt
+  ON CONFLICT (panel_id, chrom, pos, ref, alt)
+  DO UPDATE SET alt_alleles = cohort_allele.alt_alleles + EXCLUDED.alt_alleles
+), member AS (
+  INSERT INTO cohort_member (panel_id, sample_id, run_id)
+  VALUES (%(panel_id)s, %(sample_id)s, %(run_id)s)
+  ON CONFLICT (panel_id, sample_id) DO UPDATE SET run_id = EXCLUDED.run_id
+  RETURNING (xmax = 0) AS new_baby
+)
+UPDATE cohort_panel SET babies = babies + 1
+WHERE panel_id = %(panel_id)s AND (SELECT new_baby FROM member);
 
 -- freeze_batch_cohort --
 -- What a batch's samples will read, taken in its submission transaction from one snapshot of the counts:
