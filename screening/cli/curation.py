@@ -13,13 +13,19 @@ import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from screening.cli.panel import panel
-from screening.domain import GENOME_BUILDS, PanelVersion, Version
 from screening.errors import ScreeningError
+
+if TYPE_CHECKING:
+    from screening.domain import PanelVersion, Version
+
+# domain.GENOME_BUILDS, written out so that the command starts without importing the domain model
+# (tests/unit/test_cli_startup.py checks they agree)
+GENOME_BUILDS = ("GRCh38", "GRCh37")
 
 EXIT_INPUT = 2
 FORMAT = click.option(
@@ -40,6 +46,8 @@ def _settings():
 
 
 def _version(_ctx, _param, value: str | None) -> Version | None:
+    from screening.domain import Version
+
     if value is None:
         return None
     try:

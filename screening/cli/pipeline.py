@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 
-from screening import report
 from screening.errors import ManifestError, ScreeningError
 
 EXIT_INPUT = 2
@@ -98,6 +97,7 @@ def status(batch_id: str, fmt: str) -> None:
     """State of BATCH_ID and of each of its samples (outcome, reasons, flagged genes), with turnaround:
     receipt → screened, screened → reviewed (case outcome recorded) and receipt → letter issued."""
     from screening import batch as batches
+    from screening import report
 
     try:
         st = batches.status(_settings(), batch_id)

@@ -6,11 +6,14 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from screening.domain import PanelVersion
 from screening.errors import ScreeningError
+
+if TYPE_CHECKING:
+    from screening.domain import PanelVersion
 
 
 def _load_panel(folder: Path) -> PanelVersion:
