@@ -1,9 +1,9 @@
 """What a worker does with an id, as plain functions (no Celery here; ``tasks.py`` is the thin shell).
 
-``process_sample``: claim the sample with a lease (attempts capped in the database), verify the VCF's
-sha256, screen it outside any transaction, then write every result of the sample in one transaction
-that also marks it screened and counts it down on its batch. Database outages are retried in-process
-with backoff, so the screening work is not repeated and the lease is kept.
+``process_sample``: claim the sample with a lease (attempts capped in the database), screen it outside
+any transaction while its sha256 is verified alongside, then write every result of the sample in one
+transaction that also marks it screened and counts it down on its batch. Database outages are retried
+in-process with backoff, so the screening work is not repeated and the lease is kept.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -154,12 +155,10 @@ def _screen(db: Database, settings: Settings, claim: jobs.Claim) -> tuple[Sample
     return result, frozen.babies, time.perf_counter() - started
 
 
-def _changed_file(claim: jobs.Claim) -> str | None:
+def _changed_file(claim: jobs.Claim, sha: str | OSError) -> str | None:
     """Why the VCF cannot be trusted any more (None when its sha256 still matches the submission)."""
-    try:
-        sha = vcf.sha256_file(claim.sample.vcf_path)
-    except OSError as exc:
-        return f"VCF can no longer be read since submission ({type(exc).__name__}); re-submit the sample"
+    if isinstance(sha, OSError):
+        return f"VCF can no longer be read since submission ({type(sha).__name__}); re-submit the sample"
     if sha != claim.sample.vcf_sha256:
         return (
             f"VCF changed since submission (sha256 {sha[:12]}…, submitted {claim.sample.vcf_sha256[:12]}…); "
@@ -168,25 +167,42 @@ def _changed_file(claim: jobs.Claim) -> str | None:
     return None
 
 
+def _sha256(path: str) -> str | OSError:
+    try:
+        return vcf.sha256_file(path)
+    except OSError as exc:
+        return exc
+
+
 def process_sample(db: Database, settings: Settings, sample_pk: int) -> Outcome:
-    """Claim, verify, screen, store. Safe to call any number of times for the same id."""
+    """Claim, screen while verifying the VCF's sha256, store. Safe to call any number of times for the
+    same id.
+
+    The file is hashed in a thread while the engine reads its regions (hashlib releases the GIL), and
+    nothing is stored unless the digest equals the one recorded at submission: the result belongs to
+    the submitted file, and the hash is not paid serially before the screen.
+    """
     claim, exhausted = with_backoff(db, lambda: _claim(db, settings, sample_pk), f"sample {sample_pk}")
     if claim is None:
         return Outcome(None, tuple(exhausted))
-    problem = _changed_file(claim)
-    if problem:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
+        digest = pool.submit(_sha256, claim.sample.vcf_path)
+        try:
+            result, babies, seconds = _screen(db, settings, claim)
+            failure = None
+        except TransientError:
+            digest.cancel()
+            raise
+        except ScreeningError as exc:  # unusable input: the lab must act; the batch goes on
+            failure = ("held", str(exc))
+        except Exception as exc:  # a defect, not the input: recorded, not retried (it would recur)
+            log.exception("sample %d: unexpected error while screening", sample_pk)
+            failure = ("failed", f"internal error ({type(exc).__name__}); see the worker log")
+        problem = _changed_file(claim, digest.result())
+    if problem:  # whatever the screen gave, it was not of the submitted file
         return _finish(db, settings, claim, "failed", problem)
-    try:
-        result, babies, seconds = _screen(db, settings, claim)
-    except TransientError:
-        raise
-    except ScreeningError as exc:  # unusable input: the lab must act; the batch goes on
-        return _finish(db, settings, claim, "held", str(exc))
-    except Exception as exc:  # a defect, not the input: recorded, not retried (it would recur)
-        log.exception("sample %d: unexpected error while screening", sample_pk)
-        return _finish(
-            db, settings, claim, "failed", f"internal error ({type(exc).__name__}); see the worker log"
-        )
+    if failure:
+        return _finish(db, settings, claim, *failure)
     meta = results.RunMeta(claim.sample.id, claim.sample.panel_version_id, babies, seconds)
     return _finish(
         db, settings, claim, "screened", None, lambda conn: results.write_result(conn, result, meta)
