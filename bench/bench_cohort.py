@@ -3,22 +3,23 @@
     .venv/bin/python bench/bench_cohort.py [--sizes 10000,100000,1000000] [--samples 100]
 
 Real PostgreSQL: a fresh database on ``--admin-url`` (default the local server), dropped at the end
-unless ``--keep``. The cohort grows in stages; at each size it is bulk-loaded with COPY (batches of
-96, one screened sample and run per baby, 10 candidates a baby: 8 drawn from 20,000 rare alleles,
-1 from 50 recurrent ones with Zipf weights, the commonest near 10 % (ClinVar assertions a cohort
-shows to be common), and a private allele in half of the babies; 2 % homozygous), triggers and
-foreign-key checks off for the load only (``session_replication_role = replica``). The counts are then
-rebuilt from the stored runs with ``cohort.rebuild`` (the ``screening cohort check --repair`` code)
-and checked with ``cohort.check``.
+unless ``--keep``. One panel per size, each with its own cohort, bulk-loaded with COPY (batches of 96,
+one screened sample and run per baby, ~9.5 candidates a baby: 8 drawn from 20,000 rare alleles, 1 from
+50 recurrent ones with Zipf weights, the commonest near 10 % (ClinVar assertions a cohort shows to be
+common), and a private allele in half of the babies; 2 % homozygous), triggers and foreign-key checks
+off for the load only (``session_replication_role = replica``). The counts are then rebuilt from the
+stored runs with ``cohort.rebuild`` (the ``screening cohort check --repair`` code); after the
+measurement ``cohort.check`` compares them with the stored runs again.
 
-Then ``--samples`` new babies are submitted as one batch (``batches.insert_batch``: the submission
-freezes the cohort) and each goes through the worker's database steps, timed separately, on one
-connection: claim (lease), read the frozen cohort (uncached: the worker caches it per batch), write
-the result (run, 10 candidates, count updates, state, batch counter: one transaction, committed).
-``per_sample_ms`` is the median of the three together. Two commits per sample (claim, write) each wait
-for the WAL flush: the same write rolled back, and a one-row update committed, are timed alongside.
-For contrast, the previous design's per-sample read (every stored run of the panel aggregated) is
-timed once per size up to ``--legacy-max``.
+Then ``--samples`` new babies per size are submitted as one batch (``batches.insert_batch``: the
+submission freezes the cohort) and go through the worker's database steps on one connection, the
+sizes taking turns sample by sample (the machine's other load weighs on all alike): claim (lease),
+read the frozen cohort (uncached: the worker caches it per batch), write the result (run, candidates,
+count updates, state, batch counter: one transaction, committed). ``per_sample_ms`` is the median of
+the three together. Two commits per sample (claim, write) each wait for the WAL flush: the same write
+rolled back, a round trip without a commit and a one-row commit are timed alongside. For contrast,
+the previous design's per-sample read (every stored run of the panel aggregated) is timed once per
+size up to ``--legacy-max``.
 Writes bench/out/bench_cohort.json (and prints it).
 """
 
@@ -230,87 +231,95 @@ def candidates_for(rng, p: Pools, private: int) -> tuple[CandidateVariant, ...]:
     )
 
 
-def measure(settings, pv_id: int, rng, p: Pools, samples: int, legacy: bool) -> dict:
-    prov = Provenance("bench", "1.0", "0" * 64, "GRCh38", None, None, None, "0" * 64, "NB", "XX", {}, "bench")
-    new = tuple(
-        batches.NewSample(f"M{i}", "/data/x.vcf.gz", "NB", "0" * 64, "female") for i in range(samples)
-    )
-    nb = batches.NewBatch(f"measure-{secrets.token_hex(4)}", pv_id, "m.csv", "1" * 64, new)
-    conn = connection.connect(settings.database_url)
-    started = time.perf_counter()
+@dataclasses.dataclass
+class Cohort:
+    """One panel's cohort under measurement, and the timings of its new babies."""
+
+    size: int
+    pv_id: int
+    panel_id: str
+    batch_pk: int = 0
+    ids: list[int] = dataclasses.field(default_factory=list)
+    times: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+
+    def add(self, name: str, seconds: float) -> None:
+        self.times.setdefault(name, []).append(1000 * seconds)
+
+    def median(self, name: str) -> float:
+        return round(statistics.median(self.times[name]), 3)
+
+    def p90(self, name: str) -> float:
+        return round(float(np.percentile(self.times[name], 90)), 3)
+
+
+PROV = Provenance("bench", "1.0", "0" * 64, "GRCh38", None, None, None, "0" * 64, "NB", "XX", {}, "bench")
+
+
+def one_sample(conn, settings, c: Cohort, pk: int, result: SampleResult) -> None:
+    """The worker's database steps for one baby, each timed; then the same write rolled back, a
+    round trip without a commit, and a one-row commit (the WAL-flush floor)."""
+    t0 = time.perf_counter()
     with connection.transaction(conn, settings.actor):
-        batch_pk, ids = batches.insert_batch(conn, nb, settings.actor)
-    submit_s = time.perf_counter() - started
-    claim_ms, read_ms, write_ms, total_ms = [], [], [], []
-    uncommitted_ms, floor_ms, commit_ms = [], [], []
-    frozen_rows = babies = 0
-    for i, pk in enumerate(ids):
-        result = SampleResult(
-            f"M{i}",
-            Outcome.NO_CONDITION_SUSPECTED,
-            Karyotype.XX,
-            (),
-            (),
-            (),
-            candidates_for(rng, p, 10**9 + i),
-            prov,
+        jobs.fail_exhausted(conn, 3, pk)
+        claim = jobs.claim(conn, pk, 120, 3)
+    t1 = time.perf_counter()
+    with connection.transaction(conn, settings.actor):
+        frozen = cohort.frozen(conn, c.batch_pk)
+    t2 = time.perf_counter()
+    meta = results.RunMeta(pk, c.pv_id, frozen.babies, 0.1)
+    with connection.transaction(conn, settings.actor):
+        jobs.finish(conn, claim, "screened", None)
+        results.write_result(conn, result, meta)
+    t3 = time.perf_counter()
+    c.add("claim", t1 - t0)
+    c.add("read", t2 - t1)
+    c.add("write", t3 - t2)
+    c.add("per_sample", t3 - t0)
+    c.times.setdefault("frozen_alleles", []).append(frozen.frame.height)
+    c.times.setdefault("frozen_babies", []).append(frozen.babies)
+    with conn.transaction(force_rollback=True):  # the same write again, not committed (no WAL flush)
+        t4 = time.perf_counter()
+        results.write_result(conn, result, meta)
+        c.add("write_uncommitted", time.perf_counter() - t4)
+    t5 = time.perf_counter()
+    conn.execute(query("set_actor"), {"actor": settings.actor})
+    c.add("round_trip", time.perf_counter() - t5)
+    t6 = time.perf_counter()
+    with connection.transaction(conn, settings.actor):
+        conn.execute("UPDATE batch SET samples_pending = samples_pending WHERE id = %(b)s", {"b": c.batch_pk})
+    c.add("one_row_commit", time.perf_counter() - t6)
+
+
+def measure(settings, cohorts: list[Cohort], rng, p: Pools, samples: int, legacy_max: int) -> None:
+    """``samples`` new babies per cohort, in turns (a, b, c, b, c, a, …) so that whatever else the
+    machine does weighs on every size alike."""
+    conn = connection.connect(settings.database_url)
+    for c in cohorts:
+        new = tuple(
+            batches.NewSample(f"M{i}", "/data/x.vcf.gz", "NB", "0" * 64, "female") for i in range(samples)
         )
-        t0 = time.perf_counter()
+        nb = batches.NewBatch(f"measure-{secrets.token_hex(4)}", c.pv_id, "m.csv", "1" * 64, new)
+        started = time.perf_counter()
         with connection.transaction(conn, settings.actor):
-            jobs.fail_exhausted(conn, 3, pk)
-            claim = jobs.claim(conn, pk, 120, 3)
-        t1 = time.perf_counter()
-        with connection.transaction(conn, settings.actor):
-            frozen = cohort.frozen(conn, batch_pk)
-        t2 = time.perf_counter()
-        meta = results.RunMeta(pk, pv_id, frozen.babies, 0.1)
-        with connection.transaction(conn, settings.actor):
-            jobs.finish(conn, claim, "screened", None)
-            results.write_result(conn, result, meta)
-        t3 = time.perf_counter()
-        with conn.transaction(force_rollback=True):  # the same write, not committed (no WAL flush)
-            t4 = time.perf_counter()
-            jobs.finish(conn, claim, "screened", None)
-            results.write_result(conn, result, meta)
-            uncommitted_ms.append(1000 * (time.perf_counter() - t4))
-        t5 = time.perf_counter()
-        conn.execute(query("set_actor"), {"actor": settings.actor})  # autocommit: a commit-less round trip
-        floor_ms.append(1000 * (time.perf_counter() - t5))
-        t5 = time.perf_counter()
-        with connection.transaction(conn, settings.actor):
-            conn.execute(
-                "UPDATE batch SET samples_pending = samples_pending WHERE id = %(b)s", {"b": batch_pk}
+            c.batch_pk, c.ids = batches.insert_batch(conn, nb, settings.actor)
+        c.add("submit_batch", time.perf_counter() - started)
+    for i in range(samples):
+        for k in range(len(cohorts)):
+            c = cohorts[(i + k) % len(cohorts)]
+            cands = candidates_for(rng, p, 10**9 + len(cohorts) * i + k)
+            result = SampleResult(
+                f"M{i}", Outcome.NO_CONDITION_SUSPECTED, Karyotype.XX, (), (), (), cands, PROV
             )
-        commit_ms.append(1000 * (time.perf_counter() - t5))
-        claim_ms.append(1000 * (t1 - t0))
-        read_ms.append(1000 * (t2 - t1))
-        write_ms.append(1000 * (t3 - t2))
-        total_ms.append(1000 * (t3 - t0))
-        frozen_rows, babies = frozen.frame.height, frozen.babies
-    out = {
-        "cohort_babies_frozen": babies,
-        "frozen_alleles": frozen_rows,
-        "submit_batch_s": round(submit_s, 4),
-        "claim_ms_median": round(statistics.median(claim_ms), 3),
-        "read_ms_median": round(statistics.median(read_ms), 3),
-        "read_ms_p90": round(np.percentile(read_ms, 90), 3),
-        "write_ms_median": round(statistics.median(write_ms), 3),
-        "write_ms_p90": round(np.percentile(write_ms, 90), 3),
-        "write_uncommitted_ms_median": round(statistics.median(uncommitted_ms), 3),
-        "round_trip_ms_median": round(statistics.median(floor_ms), 3),
-        "one_row_commit_ms_median": round(statistics.median(commit_ms), 3),
-        "per_sample_ms_median": round(statistics.median(total_ms), 3),
-        "per_sample_ms_p90": round(np.percentile(total_ms, 90), 3),
-    }
-    if legacy:  # the previous design: every stored run of the panel aggregated, for one sample
-        t0 = time.perf_counter()
-        with conn.transaction(force_rollback=True):
-            conn.execute("DELETE FROM batch_cohort_allele WHERE batch_id = %(b)s", {"b": batch_pk})
-            conn.execute("DELETE FROM batch_cohort WHERE batch_id = %(b)s", {"b": batch_pk})
-            cohort.frozen(conn, batch_pk)
-        out["previous_design_read_ms"] = round(1000 * (time.perf_counter() - t0), 1)
+            one_sample(conn, settings, c, c.ids[i], result)
+    for c in cohorts:
+        if c.size <= legacy_max:  # the previous design: every stored run of the panel aggregated
+            t0 = time.perf_counter()
+            with conn.transaction(force_rollback=True):
+                conn.execute("DELETE FROM batch_cohort_allele WHERE batch_id = %(b)s", {"b": c.batch_pk})
+                conn.execute("DELETE FROM batch_cohort WHERE batch_id = %(b)s", {"b": c.batch_pk})
+                cohort.frozen(conn, c.batch_pk)
+            c.add("previous_design_read", time.perf_counter() - t0)
     conn.close()
-    return out
 
 
 def main() -> None:
@@ -322,59 +331,73 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-
     name = f"bench_cohort_{secrets.token_hex(4)}"
     with psycopg.connect(args.admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = args.admin_url.rsplit("/", 1)[0] + "/" + name
     settings = dataclasses.replace(load_settings(), database_url=url, actor="bench")
-    report: dict = {"babies": [], "per_sample_ms": [], "stages": [], "samples_per_size": args.samples}
+    report: dict = {"babies": [], "per_sample_ms": [], "cohorts": [], "samples_per_size": args.samples}
     try:
         migrate.upgrade(url)
-        panel = panels.load_panel(DEFAULT_PANEL)
-        version = demo_panel(panel, "bench" + secrets.token_hex(2))
-        with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
-            row, _ = db_panels.publish(conn, version, None, settings.actor)
+        base = panels.load_panel(DEFAULT_PANEL)
         rng = np.random.default_rng(args.seed)
         p = pools(rng)
-        loaded = 0
+        cohorts, setup = [], []
         for size in (int(x) for x in args.sizes.split(",")):
+            version = demo_panel(base, f"n{size:08d}")
+            with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+                row, _ = db_panels.publish(conn, version, None, settings.actor)
+            c = Cohort(size, row.id, version.panel_id)
             conn = connection.connect(url)
             t0 = time.perf_counter()
-            load(conn, row.id, rng, p, size - loaded)
+            load(conn, row.id, rng, p, size)
             load_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             with connection.transaction(conn, settings.actor):
-                cohort.rebuild(conn, version.panel_id)
+                cohort.rebuild(conn, c.panel_id)
             rebuild_s = time.perf_counter() - t0
             conn.execute("ANALYZE")
+            conn.close()
+            cohorts.append(c)
+            setup.append({"load_s": round(load_s, 1), "rebuild_s": round(rebuild_s, 1)})
+            print(f"loaded {size} babies in {load_s:.1f} s, counts rebuilt in {rebuild_s:.1f} s", flush=True)
+        measure(settings, cohorts, rng, p, args.samples, args.legacy_max)
+        conn = connection.connect(url)
+        for c, extra in zip(cohorts, setup, strict=True):
             t0 = time.perf_counter()
             with connection.transaction(conn, settings.actor):
-                check = cohort.check(conn, version.panel_id)
-            check_s = time.perf_counter() - t0
-            alleles = conn.execute("SELECT count(*) AS n FROM cohort_allele").fetchone()["n"]
-            candidates = conn.execute("SELECT count(*) AS n FROM candidate").fetchone()["n"]
-            conn.close()
-            loaded = size
-            m = measure(settings, row.id, rng, p, args.samples, size <= args.legacy_max)
-            loaded += args.samples
-            stage = {
-                "babies": size,
-                "candidates": candidates,
+                check = cohort.check(conn, c.panel_id)
+            alleles = conn.execute(
+                "SELECT count(*) AS n FROM cohort_allele WHERE panel_id = %(p)s AND alt_alleles > 0",
+                {"p": c.panel_id},
+            ).fetchone()["n"]
+            doc = {
+                "babies": c.size,
+                "candidates_per_baby": 9.5,
                 "distinct_alleles": alleles,
-                "load_s": round(load_s, 1),
-                "rebuild_s": round(rebuild_s, 1),
-                "check_s": round(check_s, 1),
+                **extra,
+                "check_s": round(time.perf_counter() - t0, 1),
                 "check_matches": check.matches,
-                **m,
+                "frozen_babies": c.times["frozen_babies"][0],
+                "frozen_alleles": c.times["frozen_alleles"][0],
+                "submit_batch_ms": c.median("submit_batch"),
             }
-            print(json.dumps(stage), flush=True)
-            report["stages"].append(stage)
-            report["babies"].append(size)
-            report["per_sample_ms"].append(m["per_sample_ms_median"])
-        first, last = report["per_sample_ms"][0], report["per_sample_ms"][-1]
-        report["ratio_last_to_first"] = round(last / first, 3)
-        report["database"] = "PostgreSQL " + psycopg.connect(url).info.parameter_status("server_version")
+            for key in ("claim", "read", "write", "write_uncommitted", "round_trip", "one_row_commit"):
+                doc[f"{key}_ms_median"] = c.median(key)
+            doc["read_ms_p90"], doc["write_ms_p90"] = c.p90("read"), c.p90("write")
+            doc["per_sample_ms_median"], doc["per_sample_ms_p90"] = (
+                c.median("per_sample"),
+                c.p90("per_sample"),
+            )
+            if "previous_design_read" in c.times:
+                doc["previous_design_read_ms"] = c.median("previous_design_read")
+            print(json.dumps(doc), flush=True)
+            report["cohorts"].append(doc)
+            report["babies"].append(c.size)
+            report["per_sample_ms"].append(doc["per_sample_ms_median"])
+        report["ratio_last_to_first"] = round(report["per_sample_ms"][-1] / report["per_sample_ms"][0], 3)
+        report["database"] = "PostgreSQL " + conn.info.parameter_status("server_version")
+        conn.close()
     finally:
         if not args.keep:
             with psycopg.connect(args.admin_url, autocommit=True) as admin:
