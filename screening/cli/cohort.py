@@ -69,6 +69,3 @@ def check(panel_id: str | None, repair: bool, fmt: str) -> None:
                 )
     if any(not c.matches and c.panel_id not in repaired for c in checks):
         sys.exit(EXIT_MISMATCH)
-
-
-COMMANDS = (cohort,)

@@ -31,7 +31,6 @@ EXIT_INPUT = 2
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-COMMANDS = ()  # these commands join the existing ``panel`` group (registered by cli/panel.py)
 
 
 def _fail(exc: Exception) -> None:

@@ -226,6 +226,3 @@ def demo(babies: int, workers: int, seed: int, out: Path | None) -> None:
         demo_run.run(_settings(), demo_run.DemoOptions(babies, workers, seed, out))
     except ScreeningError as exc:
         _fail(exc)
-
-
-COMMANDS = (db, batch, worker, demo)

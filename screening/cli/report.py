@@ -58,6 +58,3 @@ def turnaround(since: datetime | None, fmt: str) -> None:
             cells += f"  {s['n']:>11} {duration(s['median_s']):>8} {duration(s['p90_s']):>8} "
             cells += f"{duration(s['max_s']):>8}"
         click.echo(f"{r['outcome']:<24} {r['samples']:>7}{cells}")
-
-
-COMMANDS = (report,)

@@ -103,6 +103,3 @@ def _single_sample(vcf_path: Path) -> str:
             f"{vcf_path}: the VCF has {len(samples)} sample columns; name the one to screen with --sample"
         )
     return samples[0]
-
-
-COMMANDS = (screen,)

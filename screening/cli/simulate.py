@@ -73,6 +73,3 @@ def simulate(panel_dir: Path, out_dir: Path, n_babies: int, seed: int, scale: st
     skipped = [b for b in truth["babies"] if b["notes"].startswith("scenario not planted")]
     for b in skipped:
         click.echo(f"note: {b['sample_id']} {b['scenario']}: {b['notes']}")
-
-
-COMMANDS = (simulate,)

@@ -147,6 +147,3 @@ def import_identities(conn, actor: str, csv_path: Path, batch_id: str | None) ->
         for r in rows:
             review.save_identity(conn, matches[r.sample_id][0][0], r, (source, actor))
     return len(rows)
-
-
-COMMANDS = (serve, user, identity)

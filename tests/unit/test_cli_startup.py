@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import click
+
 from screening import __version__
 from screening.cli import curation, screen
 from screening.domain import GENOME_BUILDS, Sex
@@ -41,3 +43,14 @@ def test_version_is_the_packages():
     from importlib.metadata import version
 
     assert version("newborn-screening") == __version__
+
+
+def test_the_command_list_is_the_commands_own_help():
+    from screening.cli import COMMANDS, _short_help, main
+
+    ctx = click.Context(main, info_name="screening")
+    for name in COMMANDS:
+        command = main.get_command(ctx, name)
+        assert command is not None, name
+        assert command.name == name
+        assert command.get_short_help_str(200) == _short_help(name, 200), name
