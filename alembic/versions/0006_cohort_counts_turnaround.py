@@ -11,6 +11,7 @@
   the stored runs screened before their submission, as the cohort was computed until now.
 * ``turnaround_event``: received (sample stored), screened (run written), reviewed (case outcome
   recorded) and letter issued, written by triggers in the same transactions; back-filled here.
+* an index for the review queue (runs with a suspected condition).
 
 Revision ID: 0006
 Revises: 0005
@@ -145,6 +146,8 @@ SELECT * FROM (
   FROM issued_letters l JOIN sample s ON s.id = l.sample_pk
 ) e ORDER BY 4;
 
+-- The review queue at national scale: runs awaiting review are found without reading every run.
+CREATE INDEX screening_run_suspected ON screening_run (id) WHERE outcome = 'condition_suspected';
 """
 
 DOWNGRADE = r"""
@@ -153,6 +156,7 @@ DROP TRIGGER case_decision_turnaround ON case_decisions;
 DROP TRIGGER screening_run_turnaround ON screening_run;
 DROP TRIGGER sample_turnaround ON sample;
 DROP FUNCTION screening_turnaround();
+DROP INDEX screening_run_suspected;
 DROP TABLE turnaround_event, batch_cohort_allele, batch_cohort, cohort_member, cohort_allele, cohort_panel;
 """
 

@@ -98,18 +98,20 @@ RETURNING id;
 UPDATE sample SET enqueued_at = now() WHERE id = ANY(%(ids)s);
 
 -- list_batches --
--- Batches, newest first, with their sample counts per state.
-SELECT b.*, pv.panel_id, pv.major, pv.minor,
-       count(*) FILTER (WHERE s.state = 'queued') AS queued,
-       count(*) FILTER (WHERE s.state = 'running') AS running,
-       count(*) FILTER (WHERE s.state = 'screened') AS screened,
-       count(*) FILTER (WHERE s.state = 'failed') AS failed,
-       count(*) FILTER (WHERE s.state = 'held') AS held
-FROM batch b JOIN panel_version pv ON pv.id = b.panel_version_id
-LEFT JOIN sample s ON s.batch_id = b.id
-GROUP BY b.id, pv.id
-ORDER BY b.id DESC
-LIMIT %(limit)s;
+-- Batches, newest first, with their sample counts per state (counted for the batches shown only, from
+-- the sample_batch_state index: not a scan of every sample).
+SELECT b.*, pv.panel_id, pv.major, pv.minor, c.*
+FROM (SELECT * FROM batch ORDER BY id DESC LIMIT %(limit)s) b
+JOIN panel_version pv ON pv.id = b.panel_version_id
+CROSS JOIN LATERAL (
+  SELECT count(*) FILTER (WHERE s.state = 'queued') AS queued,
+         count(*) FILTER (WHERE s.state = 'running') AS running,
+         count(*) FILTER (WHERE s.state = 'screened') AS screened,
+         count(*) FILTER (WHERE s.state = 'failed') AS failed,
+         count(*) FILTER (WHERE s.state = 'held') AS held
+  FROM sample s WHERE s.batch_id = b.id
+) c
+ORDER BY b.id DESC;
 
 -- list_samples --
 -- Samples of a batch with their current screening run (if any), in manifest order.
