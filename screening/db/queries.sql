@@ -325,8 +325,10 @@ WITH b AS (
 )
 INSERT INTO batch_cohort_allele (batch_id, chrom, pos, ref, alt, alt_alleles)
 SELECT %(batch_id)s, a.chrom, a.pos, a.ref, a.alt, a.alt_alleles
-FROM cp JOIN cohort_allele a ON a.panel_id = cp.panel_id
-WHERE a.alt_alleles > 0 AND a.alt_alleles >= floor(cp.min_af * 2 * cp.babies);
+FROM cp CROSS JOIN LATERAL (
+  SELECT * FROM cohort_allele c  -- cohort_allele_count: only the frequent alleles are read
+  WHERE c.panel_id = cp.panel_id AND c.alt_alleles >= greatest(1, floor(cp.min_af * 2 * cp.babies)::bigint)
+) a;
 
 -- batch_cohort --
 -- The cohort frozen for a batch (none for a batch submitted before revision 0006 and not read since).
