@@ -2,8 +2,9 @@
 
 ``process_sample``: claim the sample with a lease (attempts capped in the database), screen it outside
 any transaction while its sha256 is verified alongside, then write every result of the sample in one
-transaction that also marks it screened and counts it down on its batch. Database outages are retried
-in-process with backoff, so the screening work is not repeated and the lease is kept.
+transaction that also marks it screened and counts it down on its batch (and finalises the batch after
+its last sample). Database outages are retried in-process with backoff, so the screening work is not
+repeated and the lease is kept.
 """
 
 from __future__ import annotations
@@ -114,10 +115,15 @@ def _finish(
                     raise LeaseLost(f"sample {claim.sample.id}: lease lost, results dropped")
                 if write is not None:
                     write(conn)
+                # the batch's last sample finalises it in the same transaction: a finalisation task
+                # would wait behind every sample already queued (a day's batches share one queue)
+                finalised = pending == 0 and jobs.finalise_batch(conn, claim.sample.batch_id)
         except LeaseLost:
             log.warning("sample %d: lease lost to another worker; results dropped", claim.sample.id)
             return Outcome(None)
-        return Outcome(state, (claim.sample.batch_id,) if pending == 0 else ())
+        if finalised:
+            log.info("batch %d: finalised", claim.sample.batch_id)
+        return Outcome(state, (claim.sample.batch_id,) if pending == 0 and not finalised else ())
 
     return with_backoff(db, run, f"sample {claim.sample.id}")
 
