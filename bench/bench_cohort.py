@@ -365,8 +365,7 @@ def main() -> None:
         conn = connection.connect(url)
         for c, extra in zip(cohorts, setup, strict=True):
             t0 = time.perf_counter()
-            with connection.transaction(conn, settings.actor):
-                check = cohort.check(conn, c.panel_id)
+            check = cohort.check(conn, c.panel_id)
             alleles = conn.execute(
                 "SELECT count(*) AS n FROM cohort_allele WHERE panel_id = %(p)s AND alt_alleles > 0",
                 {"p": c.panel_id},

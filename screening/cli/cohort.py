@@ -43,11 +43,11 @@ def check(panel_id: str | None, repair: bool, fmt: str) -> None:
             with connection.transaction(conn, settings.actor):
                 panels = [panel_id] if panel_id else db_cohort.panel_ids(conn)
             for pid in panels:
-                with connection.transaction(conn, settings.actor):
-                    found = db_cohort.check(conn, pid)
-                    if repair and not found.matches:
+                found = db_cohort.check(conn, pid)
+                if repair and not found.matches:
+                    with connection.transaction(conn, settings.actor):
                         db_cohort.rebuild(conn, pid)
-                        repaired.append(pid)
+                    repaired.append(pid)
                 checks.append(found)
     except ScreeningError as exc:
         click.echo(f"error: {exc}", err=True)

@@ -136,18 +136,25 @@ def panel_ids(conn: psycopg.Connection) -> list[str]:
 
 
 def check(conn: psycopg.Connection, panel_id: str) -> Check:
-    """Rebuild the panel's counts from the stored runs and compare (caller's transaction; writers of
-    the panel's cohort wait meanwhile, so the comparison is of one state)."""
+    """Rebuild the panel's counts from the stored runs and compare, in one snapshot (its own
+    REPEATABLE READ transaction, on an autocommit connection outside any transaction): writers go on,
+    and the comparison is of one state of the database."""
     params = {"panel_id": panel_id}
-    conn.execute(query("cohort_lock_panel_id"), params)
-    babies = conn.execute(query("cohort_check_babies"), params).fetchone()
-    members = tuple(conn.execute(query("cohort_check_members"), params).fetchall())
-    alleles = tuple(conn.execute(query("cohort_check_alleles"), params).fetchall())
+    previous = conn.isolation_level
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    try:
+        with conn.transaction():
+            babies = conn.execute(query("cohort_check_babies"), params).fetchone()
+            members = tuple(conn.execute(query("cohort_check_members"), params).fetchall())
+            alleles = tuple(conn.execute(query("cohort_check_alleles"), params).fetchall())
+    finally:
+        conn.isolation_level = previous
     return Check(panel_id, babies["counted"], babies["rebuilt"], members, alleles)
 
 
 def rebuild(conn: psycopg.Connection, panel_id: str) -> None:
-    """Replace the panel's counts with those rebuilt from the stored runs (caller's transaction)."""
+    """Replace the panel's counts with those rebuilt from the stored runs (caller's transaction; the
+    panel's writers wait meanwhile)."""
     params = {"panel_id": panel_id}
     conn.execute(query("cohort_lock_panel_id"), params)
     conn.execute(query("cohort_clear"), params)

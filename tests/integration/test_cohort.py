@@ -97,7 +97,7 @@ def _babies(db_url: str, panel_id: str) -> int:
 
 
 def _check(settings, panel_id: str) -> cohort.Check:
-    with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+    with connection.session(settings) as conn:
         return cohort.check(conn, panel_id)
 
 
