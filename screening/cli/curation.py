@@ -340,6 +340,7 @@ def _publish_with_clinvar(
     from screening.db import connection
     from screening.db import curation as db
     from screening.db import panels as db_panels
+    from screening.domain import Version
 
     new = replace(version, version=as_version or Version(version.version.major, version.version.minor + 1))
     new = replace(new, sha256=panels.panel_sha256(new))
