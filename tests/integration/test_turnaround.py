@@ -13,14 +13,25 @@ from datetime import datetime
 import httpx
 import pytest
 from conftest import query_all, query_one
+from test_migrations import _fresh_database
 from web_support import PASSWORD, USERS, build_site
+
+from screening.db import migrate
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def site(db_url, panel, sim, tmp_path_factory):
-    s = build_site(tmp_path_factory.mktemp("turnaround"), db_url, panel, sim, "tat")
+def own_db(tmp_path_factory):
+    """A database of its own: the site's users (web_support.USERS) are those of test_web.py's site."""
+    with _fresh_database(tmp_path_factory.mktemp("tatdb")) as url:
+        migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def site(own_db, panel, sim, tmp_path_factory):
+    s = build_site(tmp_path_factory.mktemp("turnaround"), own_db, panel, sim, "tat")
     yield s
     s.server.stop()
 
@@ -76,7 +87,8 @@ def _batch_letters(site, reviewer: httpx.Client) -> None:
     assert doc["job"]["state"] == "finished", doc["job"]["problems"]
 
 
-def test_turnaround_through_review_and_letters(site, db_url):
+def test_turnaround_through_review_and_letters(site, own_db):
+    db_url = own_db
     flagged, clear = site.flagged()[0], site.clear()
     reviewer = _client(site, "reviewer")
     _review_and_letter(site, db_url, reviewer, flagged)
