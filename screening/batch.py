@@ -11,18 +11,25 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from screening import vcf
 from screening.config import Settings
 from screening.db import batches, connection, panels, results, workers
 from screening.db import curation as db_curation
+from screening.db import turnaround as db_turnaround
 from screening.db.batches import NewBatch, NewSample
 from screening.domain import PanelVersion, SampleResult, Sex
 from screening.errors import ManifestError, NotFoundError, Problem, StateError, VcfError
 from screening.inputs import decimal, field_problem, is_plain_id, plain_id_problem, whole
+from screening.turnaround import Milestones
+
+NO_MILESTONES = Milestones(None, None, None, None)
+VALIDATION_THREADS = min(4, os.cpu_count() or 1)
 
 REQUIRED = ("sample_id", "vcf", "sex")
 OPTIONAL = ("vcf_sample", "pct_autosomal_15x", "q30_gb", "contamination_pct", "smn1_copies")
@@ -240,10 +247,14 @@ def _vcf_column(manifest: Manifest, row: dict[str, str]) -> tuple[str, str] | No
 def validate(
     manifest: Manifest, panel: PanelVersion | None, data_root: Path
 ) -> tuple[list[NewSample], list[Problem]]:
-    """Every row checked; VCFs inspected only when the panel (its genome build) is known."""
+    """Every row checked; VCFs inspected only when the panel (its genome build) is known.
+
+    Rows are checked in threads (the sha256 of each VCF, the bulk of the work, releases the GIL),
+    results kept in manifest order."""
     samples, problems = [], _duplicates(manifest)
-    for row in manifest.rows:
-        sample, row_problems = _check_row(manifest, row, panel, data_root)
+    with ThreadPoolExecutor(max_workers=VALIDATION_THREADS, thread_name_prefix="manifest") as pool:
+        checked = list(pool.map(lambda row: _check_row(manifest, row, panel, data_root), manifest.rows))
+    for sample, row_problems in checked:
         problems += row_problems
         if sample is not None:
             samples.append(sample)
@@ -335,6 +346,10 @@ class BatchStatus:
     panel_label: str
     samples: tuple[tuple[batches.SampleStatus, SampleResult | None], ...]
     worker_seen_seconds: float | None = None  # since any worker's last heartbeat; None: never
+    turnaround: dict[int, Milestones] = field(default_factory=dict)  # by sample pk
+
+    def milestones(self, status: batches.SampleStatus) -> Milestones:
+        return self.turnaround.get(status.sample.id, NO_MILESTONES)
 
     @property
     def worker_warning(self) -> str | None:
@@ -377,8 +392,9 @@ def status(settings: Settings, lab_batch_id: str) -> BatchStatus:
         runs = results.load_results(conn, [s.run_id for s in samples if s.run_id is not None])
         label = panels.get_version(conn, row.panel_version_id).label
         seen = workers.seconds_since_seen(conn)
+        milestones = db_turnaround.for_batch(conn, row.id)
     pairs = tuple((s, runs.get(s.run_id) if s.sample.state == "screened" else None) for s in samples)
-    return BatchStatus(row, label, pairs, seen)
+    return BatchStatus(row, label, pairs, seen, milestones)
 
 
 def progress(settings: Settings, lab_batch_id: str) -> batches.BatchSummary:

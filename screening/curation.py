@@ -29,7 +29,8 @@ from typing import Any
 
 from screening import engine, panels, vcf
 from screening.config import Settings
-from screening.db import connection, jobs, results
+from screening.db import cohort as db_cohort
+from screening.db import connection, results
 from screening.db import curation as db
 from screening.db import panels as db_panels
 from screening.domain import (
@@ -420,9 +421,7 @@ def _load_babies(
             pv_id = s.sample.panel_version_id
             if clinvar is None and pv_id not in snapshots:
                 snapshots[pv_id] = db_panels.load_clinvar(conn, pv_id)
-            cohort, _ = jobs.cohort_af(
-                conn, draft.panel_id, s.batch_submitted_at, s.sample.id, settings.cohort_min_babies
-            )
+            cohort, _ = db_cohort.frequencies(conn, s.sample.batch_id, settings.cohort_min_babies)
             babies.append(_Baby(s, stored[s.run_id], cohort, clinvar or snapshots[pv_id]))
     return babies
 

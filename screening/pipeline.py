@@ -1,9 +1,10 @@
 """What a worker does with an id, as plain functions (no Celery here; ``tasks.py`` is the thin shell).
 
-``process_sample``: claim the sample with a lease (attempts capped in the database), verify the VCF's
-sha256, screen it outside any transaction, then write every result of the sample in one transaction
-that also marks it screened and counts it down on its batch. Database outages are retried in-process
-with backoff, so the screening work is not repeated and the lease is kept.
+``process_sample``: claim the sample with a lease (attempts capped in the database), screen it outside
+any transaction while its sha256 is verified alongside, then write every result of the sample in one
+transaction that also marks it screened and counts it down on its batch (and finalises the batch after
+its last sample). Database outages are retried in-process with backoff, so the screening work is not
+repeated and the lease is kept.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from screening import engine, vcf
 from screening.config import Settings
-from screening.db import connection, jobs, panels, results
+from screening.db import cohort, connection, jobs, panels, results
 from screening.db.connection import Database
 from screening.domain import ClinVarSnapshot, PanelVersion, SampleResult
 from screening.errors import ScreeningError, TransientError
@@ -113,26 +115,45 @@ def _finish(
                     raise LeaseLost(f"sample {claim.sample.id}: lease lost, results dropped")
                 if write is not None:
                     write(conn)
+                # the batch's last sample finalises it in the same transaction: a finalisation task
+                # would wait behind every sample already queued (a day's batches share one queue)
+                finalised = pending == 0 and jobs.finalise_batch(conn, claim.sample.batch_id)
         except LeaseLost:
             log.warning("sample %d: lease lost to another worker; results dropped", claim.sample.id)
             return Outcome(None)
-        return Outcome(state, (claim.sample.batch_id,) if pending == 0 else ())
+        if finalised:
+            log.info("batch %d: finalised", claim.sample.batch_id)
+        return Outcome(state, (claim.sample.batch_id,) if pending == 0 and not finalised else ())
 
     return with_backoff(db, run, f"sample {claim.sample.id}")
+
+
+# A batch's frozen cohort never changes: each worker process reads it once per batch.
+_COHORTS: dict[int, cohort.Frozen] = {}
+_COHORTS_KEPT = 16
+
+
+def cohort_for(db: Database, settings: Settings, batch_pk: int) -> cohort.Frozen:
+    """The cohort frozen at the batch's submission (cached per worker process)."""
+    if batch_pk not in _COHORTS:
+
+        def load() -> cohort.Frozen:
+            conn = db.connection()
+            with connection.transaction(conn, settings.actor):
+                return cohort.frozen(conn, batch_pk)
+
+        frozen = with_backoff(db, load, f"batch {batch_pk} cohort")
+        while len(_COHORTS) >= _COHORTS_KEPT:
+            _COHORTS.pop(next(iter(_COHORTS)))
+        _COHORTS[batch_pk] = frozen
+    return _COHORTS[batch_pk]
 
 
 def _screen(db: Database, settings: Settings, claim: jobs.Claim) -> tuple[SampleResult, int, float]:
     sample = claim.sample
     panel, clinvar = panel_for(db, settings, sample.panel_version_id)
-
-    def cohort():
-        conn = db.connection()
-        with connection.transaction(conn, settings.actor):
-            return jobs.cohort_af(
-                conn, panel.panel_id, claim.batch_submitted_at, sample.id, settings.cohort_min_babies
-            )
-
-    cohort_af, babies = with_backoff(db, cohort, f"sample {sample.id} cohort")
+    frozen = cohort_for(db, settings, sample.batch_id)
+    cohort_af = frozen.frame if frozen.babies >= settings.cohort_min_babies else None
     started = time.perf_counter()
     result = engine.screen_vcf(
         panel,
@@ -143,16 +164,14 @@ def _screen(db: Database, settings: Settings, claim: jobs.Claim) -> tuple[Sample
         sample.vcf_sha256,
         reference=engine.reference(settings.reference_fasta),
     )
-    return result, babies, time.perf_counter() - started
+    return result, frozen.babies, time.perf_counter() - started
 
 
-def _changed_file(claim: jobs.Claim) -> str | None:
+def _changed_file(claim: jobs.Claim, sha: str | OSError) -> str | None:
     """Why the VCF cannot be trusted any more (None when its sha256 still matches the submission)."""
-    try:
-        sha = vcf.sha256_file(claim.sample.vcf_path)
-    except OSError as exc:
+    if isinstance(sha, OSError):
         return (
-            f"VCF can no longer be read at its submitted path ({type(exc).__name__}): restore the file "
+            f"VCF can no longer be read at its submitted path ({type(sha).__name__}): restore the file "
             "on shared storage, then re-queue the sample"
         )
     if sha != claim.sample.vcf_sha256:
@@ -163,29 +182,45 @@ def _changed_file(claim: jobs.Claim) -> str | None:
     return None
 
 
+def _sha256(path: str) -> str | OSError:
+    try:
+        return vcf.sha256_file(path)
+    except OSError as exc:
+        return exc
+
+
 def process_sample(db: Database, settings: Settings, sample_pk: int) -> Outcome:
-    """Claim, verify, screen, store. Safe to call any number of times for the same id."""
+    """Claim, screen while verifying the VCF's sha256, store. Safe to call any number of times for the
+    same id.
+
+    The file is hashed in a thread while the engine reads its regions (hashlib releases the GIL), and
+    nothing is stored unless the digest equals the one recorded at submission: the result belongs to
+    the submitted file, and the hash is not paid serially before the screen.
+    """
     claim, exhausted = with_backoff(db, lambda: _claim(db, settings, sample_pk), f"sample {sample_pk}")
     if claim is None:
         return Outcome(None, tuple(exhausted))
-    problem = _changed_file(claim)
-    if problem:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
+        digest = pool.submit(_sha256, claim.sample.vcf_path)
+        try:
+            result, babies, seconds = _screen(db, settings, claim)
+            failure = None
+        except TransientError:
+            digest.cancel()
+            raise
+        except ScreeningError as exc:  # unusable input: the lab must act; the batch goes on
+            failure = ("held", str(exc))
+        except Exception as exc:  # a defect, not the input: recorded, not retried (it would recur)
+            log.exception("sample %d: unexpected error while screening", sample_pk)
+            failure = (
+                "failed",
+                f"internal error ({type(exc).__name__}): tell the operators (worker log); re-queue once fixed",
+            )
+        problem = _changed_file(claim, digest.result())
+    if problem:  # whatever the screen gave, it was not of the submitted file
         return _finish(db, settings, claim, "failed", problem)
-    try:
-        result, babies, seconds = _screen(db, settings, claim)
-    except TransientError:
-        raise
-    except ScreeningError as exc:  # unusable input: the lab must act; the batch goes on
-        return _finish(db, settings, claim, "held", str(exc))
-    except Exception as exc:  # a defect, not the input: recorded, not retried (it would recur)
-        log.exception("sample %d: unexpected error while screening", sample_pk)
-        return _finish(
-            db,
-            settings,
-            claim,
-            "failed",
-            f"internal error ({type(exc).__name__}): tell the operators (worker log); re-queue once fixed",
-        )
+    if failure:
+        return _finish(db, settings, claim, *failure)
     meta = results.RunMeta(claim.sample.id, claim.sample.panel_version_id, babies, seconds)
     return _finish(
         db, settings, claim, "screened", None, lambda conn: results.write_result(conn, result, meta)

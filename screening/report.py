@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from screening import turnaround
 from screening.domain import CandidateRole, CandidateVariant, Finding, SampleResult
 
 VARIANT_FIELDS = (
@@ -112,7 +113,7 @@ def to_table(result: SampleResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sample_status_to_dict(status: Any, result: SampleResult | None) -> dict[str, Any]:
+def sample_status_to_dict(status: Any, result: SampleResult | None, milestones: Any = None) -> dict[str, Any]:
     """One sample of ``batch status --format json``: state plus the ``screening screen`` JSON shape."""
     sample = status.sample
     doc: dict[str, Any] = {
@@ -129,12 +130,15 @@ def sample_status_to_dict(status: Any, result: SampleResult | None) -> dict[str,
         doc.update(result_to_dict(result))
         doc["flagged_genes"] = sorted({f.hgnc_id for f in result.findings})
         doc["sample_id"] = sample.sample_id
+    if milestones is not None:
+        doc["turnaround"] = {**milestones.as_dict(), **{f"{k}_s": v for k, v in milestones.spans().items()}}
     return doc
 
 
 def batch_status_to_dict(st: Any) -> dict[str, Any]:
     """``batch status --format json`` and ``GET /api/v1/batches/{id}``: the batch and, per sample, its
-    state plus the ``screening screen`` shape."""
+    state plus the ``screening screen`` shape, and turnaround: when each sample was received, screened,
+    reviewed and its letter issued, with the spans between (seconds) and their median/p90/max."""
     b = st.batch
     return {
         "batch_id": b.lab_batch_id,
@@ -143,5 +147,6 @@ def batch_status_to_dict(st: Any) -> dict[str, Any]:
         "submitted_at": b.submitted_at.isoformat(),
         "finalised_at": b.finalised_at.isoformat() if b.finalised_at else None,
         "counts": st.counts,
-        "samples": [sample_status_to_dict(s, r) for s, r in st.samples],
+        "turnaround": turnaround.summary([st.milestones(s) for s, _ in st.samples]),
+        "samples": [sample_status_to_dict(s, r, st.milestones(s)) for s, r in st.samples],
     }

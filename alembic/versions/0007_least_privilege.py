@@ -25,14 +25,14 @@ revokes this database's grants and gives ownership back but keeps the roles (oth
 cluster may use them).
 
 Revision ID: 0007
-Revises: 0005 (the merger re-chains it after 0006)
+Revises: 0006
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -45,28 +45,35 @@ LOGIN_ROLES = ("screening_web", "screening_worker", "screening_curation")
 ALL_TABLES = _t(
     "clinvar_snapshot clinvar_record panel_version panel_gene panel_include panel_exclude batch sample "
     "screening_run candidate finding finding_variant event users identities identity_views "
-    "finding_decisions case_decisions issued_letters"
+    "finding_decisions case_decisions issued_letters "
+    "cohort_panel cohort_allele cohort_member batch_cohort batch_cohort_allele turnaround_event"
 )
+COHORT = "cohort_panel cohort_allele cohort_member"
+FROZEN = "batch_cohort batch_cohort_allele"
 GRANTS = {
     "screening_web": {
         "SELECT": ALL_TABLES,
         "INSERT": _t(
-            "batch sample users identities identity_views finding_decisions case_decisions issued_letters"
+            "batch sample users identities identity_views finding_decisions case_decisions issued_letters "
+            + FROZEN  # a batch's cohort is frozen in its submission transaction
         ),
         "UPDATE": _t("batch sample users identities"),
     },
     "screening_worker": {
         "SELECT": _t(
             "clinvar_snapshot clinvar_record panel_version panel_gene panel_include panel_exclude "
-            "batch sample screening_run candidate finding finding_variant"
+            "batch sample screening_run candidate finding finding_variant " + COHORT + " " + FROZEN
         ),
-        "INSERT": _t("screening_run candidate finding finding_variant"),
-        "UPDATE": _t("batch sample screening_run"),
+        # the cohort's counts change in the run's transaction; a pre-0006 batch is frozen on first read
+        "INSERT": _t("screening_run candidate finding finding_variant " + COHORT + " " + FROZEN),
+        "UPDATE": _t("batch sample screening_run " + COHORT),
         "DELETE": _t("candidate finding"),
     },
     "screening_curation": {
         "SELECT": tuple(t for t in ALL_TABLES if t not in {"identities", "users"}),
-        "INSERT": _t("clinvar_snapshot clinvar_record panel_version panel_gene panel_include panel_exclude"),
+        "INSERT": _t(
+            "clinvar_snapshot clinvar_record panel_version panel_gene panel_include panel_exclude " + FROZEN
+        ),
         "UPDATE": _t("panel_version batch sample"),
     },
 }
@@ -75,7 +82,7 @@ SEQUENCES = {  # bigserial sequences of the tables each role inserts into
     "screening_worker": "screening_run",
     "screening_curation": "clinvar_snapshot panel_version",
 }
-DEFINER_FUNCTIONS = ("screening_log_state()", "screening_log_publish()")
+DEFINER_FUNCTIONS = ("screening_log_state()", "screening_log_publish()", "screening_turnaround()")
 
 CREATE_ROLES = r"""
 DO $$

@@ -13,19 +13,24 @@ import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from screening.cli.panel import panel
-from screening.domain import GENOME_BUILDS, PanelVersion, Version
 from screening.errors import ScreeningError
+
+if TYPE_CHECKING:
+    from screening.domain import PanelVersion, Version
+
+# domain.GENOME_BUILDS, written out so that the command starts without importing the domain model
+# (tests/unit/test_cli_startup.py checks they agree)
+GENOME_BUILDS = ("GRCh38", "GRCh37")
 
 EXIT_INPUT = 2
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-COMMANDS = ()  # these commands join the existing ``panel`` group (registered by cli/panel.py)
 
 
 def _fail(exc: Exception) -> None:
@@ -43,6 +48,8 @@ def _settings():
 
 
 def _version(_ctx, _param, value: str | None) -> Version | None:
+    from screening.domain import Version
+
     if value is None:
         return None
     try:
@@ -439,6 +446,7 @@ def _publish_with_clinvar(
     from screening.db import connection
     from screening.db import curation as db
     from screening.db import panels as db_panels
+    from screening.domain import Version
 
     new = replace(version, version=as_version or Version(version.version.major, version.version.minor + 1))
     new = replace(new, sha256=panels.panel_sha256(new))

@@ -76,6 +76,3 @@ def publish(panel_dir: Path, clinvar_path: Path | None, message: str, fmt: str) 
         return
     verb = "published" if created else "already published (identical)"
     click.echo(f"{row.label} {verb}: sha256 {row.sha256}, ClinVar records {records}")
-
-
-COMMANDS = (panel,)

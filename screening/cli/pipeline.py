@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 
-from screening import report
 from screening.errors import ManifestError, ScreeningError
 
 EXIT_INPUT = 2
+# the columns of ``batch status``: receipt → screened, screened → reviewed, receipt → letter
+TURNAROUND_COLUMNS = ("receipt_to_screened", "screened_to_reviewed", "receipt_to_letter")
 
 
 def _fail(exc: ScreeningError) -> None:
@@ -96,8 +97,10 @@ def submit(manifest: Path, panel_label: str, batch_id: str | None, fmt: str) -> 
 @click.argument("batch_id")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def status(batch_id: str, fmt: str) -> None:
-    """State of BATCH_ID and of each of its samples (outcome, reasons, flagged genes)."""
+    """State of BATCH_ID and of each of its samples (outcome, reasons, flagged genes), with turnaround:
+    receipt → screened, screened → reviewed (case outcome recorded) and receipt → letter issued."""
     from screening import batch as batches
+    from screening import report
 
     try:
         st = batches.status(_settings(), batch_id)
@@ -106,16 +109,27 @@ def status(batch_id: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(report.batch_status_to_dict(st), sort_keys=True, indent=2, default=str))
         return
+    from screening.turnaround import duration
+
     counts = ", ".join(f"{k} {v}" for k, v in st.counts.items() if v)
     if st.worker_warning:
         click.echo(f"warning: {st.worker_warning}", err=True)
     click.echo(f"{st.batch.lab_batch_id}  {st.batch.state}  panel {st.panel_label}  ({counts})")
+    summary = report.batch_status_to_dict(st)["turnaround"]
+    for name, span in summary.items():
+        if span["n"]:
+            median, p90, most = (duration(span[k]) for k in ("median_s", "p90_s", "max_s"))
+            label = name.replace("_", " ")
+            click.echo(f"  {label}: median {median}, p90 {p90}, max {most} ({span['n']} samples)")
+    head = f"{'sample':<16} {'state':<9} {'outcome':<24} {'screened':>9} {'reviewed':>9} {'letter':>9}"
+    click.echo(f"  {head}  genes / reason")
     for s, result in st.samples:
         genes = ",".join(sorted({f.hgnc_id for f in result.findings})) if result else ""
         outcome = result.outcome.value if result else ""
-        click.echo(
-            f"  {s.sample.sample_id:<16} {s.sample.state:<9} {outcome:<24} {genes} {s.sample.reason or ''}"
-        )
+        spans = st.milestones(s).spans()
+        times = " ".join(f"{duration(spans[k]):>9}" for k in TURNAROUND_COLUMNS)
+        row = f"{s.sample.sample_id:<16} {s.sample.state:<9} {outcome:<24} {times}"
+        click.echo(f"  {row}  {genes} {s.sample.reason or ''}")
 
 
 @batch.command(name="list")
@@ -217,6 +231,3 @@ def demo(babies: int, workers: int, seed: int, out: Path | None) -> None:
         demo_run.run(_settings(None), demo_run.DemoOptions(babies, workers, seed, out))
     except ScreeningError as exc:
         _fail(exc)
-
-
-COMMANDS = (db, batch, worker, demo)

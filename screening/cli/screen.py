@@ -7,8 +7,11 @@ from pathlib import Path
 
 import click
 
-from screening.domain import SampleInput, SampleQc, Sex
 from screening.errors import ScreeningError
+
+# domain.Sex values, written out so that the command starts without importing the domain model
+# (tests/unit/test_cli_startup.py checks they agree)
+SEXES = ("male", "female", "unknown")
 
 EXIT_INPUT = 2
 
@@ -31,8 +34,8 @@ EXIT_INPUT = 2
 @click.option("--sample", default=None, help="VCF sample column (required for a multi-sample VCF).")
 @click.option(
     "--sex",
-    type=click.Choice([s.value for s in Sex]),
-    default=Sex.UNKNOWN.value,
+    type=click.Choice(SEXES),
+    default="unknown",
     show_default=True,
     help="Recorded sex, checked against the karyotype inferred from the VCF.",
 )
@@ -79,6 +82,7 @@ def screen(
     Exit status: 0 screened (any outcome), 2 unusable input (the message says which file and why).
     """
     from screening import engine, panels, report, vcf
+    from screening.domain import SampleInput, SampleQc, Sex
 
     try:
         panel = panels.load_panel(panel_dir)
@@ -110,6 +114,3 @@ def _single_sample(vcf_path: Path) -> str:
             f"{vcf_path}: the VCF has {len(samples)} sample columns; name the one to screen with --sample"
         )
     return samples[0]
-
-
-COMMANDS = (screen,)

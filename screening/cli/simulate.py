@@ -6,11 +6,14 @@ import json
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from screening.domain import PanelVersion
 from screening.errors import ScreeningError
+
+if TYPE_CHECKING:
+    from screening.domain import PanelVersion
 
 
 def _load_panel(folder: Path) -> PanelVersion:
@@ -70,6 +73,3 @@ def simulate(panel_dir: Path, out_dir: Path, n_babies: int, seed: int, scale: st
     skipped = [b for b in truth["babies"] if b["notes"].startswith("scenario not planted")]
     for b in skipped:
         click.echo(f"note: {b['sample_id']} {b['scenario']}: {b['notes']}")
-
-
-COMMANDS = (simulate,)

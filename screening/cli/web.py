@@ -269,5 +269,3 @@ def audit_verify(fmt: str) -> None:
     if not result.ok:
         sys.exit(EXIT_INPUT)
 
-
-COMMANDS = (serve, user, identity, audit)

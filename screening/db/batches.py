@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 
+from screening.db import cohort
 from screening.db.sql import query
 from screening.domain import SampleInput, SampleQc, Sex
 from screening.errors import StateError
@@ -112,7 +113,8 @@ def find_batch(conn: psycopg.Connection, lab_batch_id: str) -> BatchRow | None:
 
 
 def insert_batch(conn: psycopg.Connection, batch: NewBatch, actor: str) -> tuple[int, list[int]]:
-    """Insert the batch and its queued samples (caller's transaction); returns (batch id, sample ids)."""
+    """Insert the batch and its queued samples and freeze the cohort they will read (caller's
+    transaction); returns (batch id, sample ids)."""
     params = {
         "lab_batch_id": batch.lab_batch_id,
         "panel_version_id": batch.panel_version_id,
@@ -129,6 +131,7 @@ def insert_batch(conn: psycopg.Connection, batch: NewBatch, actor: str) -> tuple
     for s in batch.samples:
         values = {**s.__dict__, "batch_id": batch_id, "panel_version_id": batch.panel_version_id}
         ids.append(conn.execute(query("insert_sample"), values).fetchone()["id"])
+    cohort.freeze(conn, batch_id)  # what its samples will read: the cohort as it is now, without them
     return batch_id, ids
 
 

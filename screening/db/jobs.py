@@ -1,4 +1,4 @@
-"""The job state machine in SQL: claim with a lease, finish, fan-in counter, reconciliation, cohort AF.
+"""The job state machine in SQL: claim with a lease, finish, fan-in counter, reconciliation.
 
 queued → running (claim: lease + attempt) → screened | failed | held. A running sample whose lease
 expired goes back to queued (attempts below the cap) or to failed (cap reached).
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import polars as pl
 import psycopg
 
 from screening.db.batches import SampleRow
@@ -84,33 +83,3 @@ def reconcile(conn: psycopg.Connection, max_attempts: int, stale_seconds: float)
     conn.execute(query("heal_batch_counters"))
     finalised = [r["id"] for r in conn.execute(query("finalise_stuck_batches"))]
     return Reconciliation(tuple(resend), tuple(failed), tuple(finalised))
-
-
-def cohort_af(
-    conn: psycopg.Connection, panel_id: str, as_of: datetime, sample_pk: int, min_babies: int
-) -> tuple[pl.DataFrame | None, int]:
-    """Internal allele frequencies from stored candidates of babies screened under this panel before
-    ``as_of`` (the batch's submission, so a batch's results do not depend on the order its samples
-    run in), excluding this baby. (None, n) when fewer than ``min_babies`` babies form the cohort."""
-    params = {"panel_id": panel_id, "as_of": as_of, "sample_id": sample_pk}
-    babies = conn.execute(query("cohort_size"), params).fetchone()["babies"]
-    if babies < min_babies:
-        return None, babies
-    rows = conn.execute(query("cohort_alleles"), params).fetchall()
-    frame = pl.DataFrame(
-        {
-            "chrom": [r["chrom"] for r in rows],
-            "pos": [r["pos"] for r in rows],
-            "ref": [r["ref"] for r in rows],
-            "alt": [r["alt"] for r in rows],
-            "internal_af": [r["alt_alleles"] / (2 * babies) for r in rows],
-        },
-        schema={
-            "chrom": pl.String,
-            "pos": pl.Int64,
-            "ref": pl.String,
-            "alt": pl.String,
-            "internal_af": pl.Float64,
-        },
-    )
-    return frame, babies

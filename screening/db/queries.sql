@@ -98,18 +98,20 @@ RETURNING id;
 UPDATE sample SET enqueued_at = now() WHERE id = ANY(%(ids)s);
 
 -- list_batches --
--- Batches, newest first, with their sample counts per state.
-SELECT b.*, pv.panel_id, pv.major, pv.minor,
-       count(*) FILTER (WHERE s.state = 'queued') AS queued,
-       count(*) FILTER (WHERE s.state = 'running') AS running,
-       count(*) FILTER (WHERE s.state = 'screened') AS screened,
-       count(*) FILTER (WHERE s.state = 'failed') AS failed,
-       count(*) FILTER (WHERE s.state = 'held') AS held
-FROM batch b JOIN panel_version pv ON pv.id = b.panel_version_id
-LEFT JOIN sample s ON s.batch_id = b.id
-GROUP BY b.id, pv.id
-ORDER BY b.id DESC
-LIMIT %(limit)s;
+-- Batches, newest first, with their sample counts per state (counted for the batches shown only, from
+-- the sample_batch_state index: not a scan of every sample).
+SELECT b.*, pv.panel_id, pv.major, pv.minor, c.*
+FROM (SELECT * FROM batch ORDER BY id DESC LIMIT %(limit)s) b
+JOIN panel_version pv ON pv.id = b.panel_version_id
+CROSS JOIN LATERAL (
+  SELECT count(*) FILTER (WHERE s.state = 'queued') AS queued,
+         count(*) FILTER (WHERE s.state = 'running') AS running,
+         count(*) FILTER (WHERE s.state = 'screened') AS screened,
+         count(*) FILTER (WHERE s.state = 'failed') AS failed,
+         count(*) FILTER (WHERE s.state = 'held') AS held
+  FROM sample s WHERE s.batch_id = b.id
+) c
+ORDER BY b.id DESC;
 
 -- list_samples --
 -- Samples of a batch with their current screening run (if any), in manifest order.
@@ -264,28 +266,196 @@ WHERE f.run_id = ANY(%(run_ids)s)
 GROUP BY f.run_id, f.ordinal
 ORDER BY f.run_id, f.ordinal;
 
--- cohort_size --
--- Babies with a screening run under this panel before the cut-off (the cohort), other than this one.
-SELECT count(DISTINCT r.sample_id) AS babies
-FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
-WHERE pv.panel_id = %(panel_id)s AND r.screened_at < %(as_of)s AND r.sample_id <> %(sample_id)s;
+-- cohort_lock_panel --
+-- Take the panel's cohort row (created on first use): writers of one panel's cohort go one at a time,
+-- so allele rows are never updated in conflicting orders and a frozen read sees whole contributions.
+INSERT INTO cohort_panel (panel_id)
+SELECT panel_id FROM panel_version WHERE id = %(panel_version_id)s
+ON CONFLICT (panel_id) DO UPDATE SET updated_at = now()
+RETURNING panel_id, babies;
 
--- cohort_alleles --
--- Alternate alleles per variant in the cohort (latest run per baby; each variant once per baby).
+-- cohort_take_out --
+-- Take the baby's current contribution out of the cohort counts (its counted run's candidates other than
+-- failed-quality ones, each variant once: 2 alleles when homozygous, else 1); nothing before its first run.
+WITH counted AS (
+  SELECT run_id FROM cohort_member WHERE panel_id = %(panel_id)s AND sample_id = %(sample_id)s
+), c AS (
+  SELECT chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
+  FROM candidate WHERE run_id = (SELECT run_id FROM counted) AND role <> 'failed_quality'
+  GROUP BY chrom, pos, ref, alt
+)
+UPDATE cohort_allele a SET alt_alleles = a.alt_alleles - c.copies
+FROM c
+WHERE a.panel_id = %(panel_id)s AND a.chrom = c.chrom AND a.pos = c.pos AND a.ref = c.ref AND a.alt = c.alt;
+
+-- cohort_put_in --
+-- Add the run's contribution (the same alleles cohort_take_out takes out); the run counts for the baby
+-- from now on, and a baby new to the cohort is counted once.
+WITH added AS (
+  INSERT INTO cohort_allele (panel_id, chrom, pos, ref, alt, alt_alleles)
+  SELECT %(panel_id)s, chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END)
+  FROM candidate WHERE run_id = %(run_id)s AND role <> 'failed_quality'
+  GROUP BY chrom, pos, ref, alt
+  ORDER BY chrom, pos, ref, alt
+  ON CONFLICT (panel_id, chrom, pos, ref, alt)
+  DO UPDATE SET alt_alleles = cohort_allele.alt_alleles + EXCLUDED.alt_alleles
+), member AS (
+  INSERT INTO cohort_member (panel_id, sample_id, run_id)
+  VALUES (%(panel_id)s, %(sample_id)s, %(run_id)s)
+  ON CONFLICT (panel_id, sample_id) DO UPDATE SET run_id = EXCLUDED.run_id
+  RETURNING (xmax = 0) AS new_baby
+)
+UPDATE cohort_panel SET babies = babies + 1
+WHERE panel_id = %(panel_id)s AND (SELECT new_baby FROM member);
+
+-- freeze_batch_cohort --
+-- What a batch's samples will read, taken in its submission transaction from one snapshot of the counts:
+-- the cohort's size, and the alleles frequent enough for its panel version's ClinVar cap to act on
+-- (at or above the lower of that cap and floor_af).
+WITH b AS (
+  SELECT pv.panel_id, least((pv.settings ->> 'clinvar_max_internal_af')::float8, %(floor_af)s) AS min_af
+  FROM batch JOIN panel_version pv ON pv.id = batch.panel_version_id WHERE batch.id = %(batch_id)s
+), cp AS (
+  SELECT b.panel_id, b.min_af, coalesce((SELECT babies FROM cohort_panel c WHERE c.panel_id = b.panel_id), 0) AS babies
+  FROM b
+), frozen AS (
+  INSERT INTO batch_cohort (batch_id, panel_id, babies, min_af, method)
+  SELECT %(batch_id)s, cp.panel_id, cp.babies, cp.min_af, 'counts' FROM cp
+  RETURNING babies
+)
+INSERT INTO batch_cohort_allele (batch_id, chrom, pos, ref, alt, alt_alleles)
+SELECT %(batch_id)s, a.chrom, a.pos, a.ref, a.alt, a.alt_alleles
+FROM cp CROSS JOIN LATERAL (
+  SELECT * FROM cohort_allele c  -- cohort_allele_count: only the frequent alleles are read
+  WHERE c.panel_id = cp.panel_id AND c.alt_alleles >= greatest(1, floor(cp.min_af * 2 * cp.babies)::bigint)
+) a;
+
+-- batch_cohort --
+-- The cohort frozen for a batch (none for a batch submitted before revision 0006 and not read since).
+SELECT * FROM batch_cohort WHERE batch_id = %(batch_id)s;
+
+-- batch_cohort_alleles --
+-- The alleles frozen for a batch.
+SELECT chrom, pos, ref, alt, alt_alleles FROM batch_cohort_allele WHERE batch_id = %(batch_id)s
+ORDER BY chrom, pos, ref, alt;
+
+-- lock_batch --
+-- Serialise the first read of a batch frozen from stored runs.
+SELECT b.id, b.submitted_at, pv.panel_id,
+       least((pv.settings ->> 'clinvar_max_internal_af')::float8, %(floor_af)s) AS min_af
+FROM batch b JOIN panel_version pv ON pv.id = b.panel_version_id
+WHERE b.id = %(batch_id)s FOR UPDATE OF b;
+
+-- freeze_batch_cohort_from_runs --
+-- A batch submitted before revision 0006: its cohort as it was computed then, from the latest stored run
+-- of each baby screened under the panel before the batch's submission.
 WITH runs AS (
   SELECT DISTINCT ON (r.sample_id) r.id
   FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
-  WHERE pv.panel_id = %(panel_id)s AND r.screened_at < %(as_of)s AND r.sample_id <> %(sample_id)s
-  ORDER BY r.sample_id, r.screened_at DESC
+  WHERE pv.panel_id = %(panel_id)s AND r.screened_at < %(as_of)s
+  ORDER BY r.sample_id, r.screened_at DESC, r.id DESC
 ), per_baby AS (
-  SELECT DISTINCT ON (c.run_id, c.chrom, c.pos, c.ref, c.alt) c.chrom, c.pos, c.ref, c.alt,
-         CASE c.zygosity WHEN 'hom' THEN 2 ELSE 1 END AS copies
+  SELECT c.chrom, c.pos, c.ref, c.alt, max(CASE c.zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
   FROM runs JOIN candidate c ON c.run_id = runs.id
   WHERE c.role <> 'failed_quality'
+  GROUP BY c.run_id, c.chrom, c.pos, c.ref, c.alt
+), counts AS (
+  SELECT chrom, pos, ref, alt, sum(copies) AS alt_alleles FROM per_baby GROUP BY chrom, pos, ref, alt
+), size AS (
+  SELECT count(*) AS babies FROM runs
+), frozen AS (
+  INSERT INTO batch_cohort (batch_id, panel_id, babies, min_af, method)
+  SELECT %(batch_id)s, %(panel_id)s, size.babies, %(min_af)s, 'stored_runs' FROM size
+  RETURNING babies
 )
-SELECT chrom, pos, ref, alt, sum(copies)::bigint AS alt_alleles
-FROM per_baby GROUP BY chrom, pos, ref, alt
-ORDER BY chrom, pos, ref, alt;
+INSERT INTO batch_cohort_allele (batch_id, chrom, pos, ref, alt, alt_alleles)
+SELECT %(batch_id)s, c.chrom, c.pos, c.ref, c.alt, c.alt_alleles
+FROM counts c, size
+WHERE c.alt_alleles >= floor(%(min_af)s * 2 * size.babies);
+
+-- cohort_panels --
+-- Panels with a cohort (stored runs or counts).
+SELECT panel_id FROM panel_version
+UNION SELECT panel_id FROM cohort_panel
+ORDER BY panel_id;
+
+-- cohort_check_babies --
+-- Babies counted against babies with a stored run, for one panel.
+SELECT (SELECT coalesce(max(babies), 0) FROM cohort_panel WHERE panel_id = %(panel_id)s) AS counted,
+       (SELECT count(DISTINCT r.sample_id) FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
+        WHERE pv.panel_id = %(panel_id)s) AS rebuilt;
+
+-- cohort_check_members --
+-- Babies whose counted run is not their latest stored run (rebuilt from the runs), for one panel.
+WITH rebuilt AS (
+  SELECT DISTINCT ON (r.sample_id) r.sample_id, r.id AS run_id
+  FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
+  WHERE pv.panel_id = %(panel_id)s
+  ORDER BY r.sample_id, r.screened_at DESC, r.id DESC
+), counted AS (
+  SELECT sample_id, run_id FROM cohort_member WHERE panel_id = %(panel_id)s
+)
+SELECT coalesce(b.sample_id, c.sample_id) AS sample_id, b.run_id AS rebuilt, c.run_id AS counted
+FROM rebuilt b FULL JOIN counted c ON c.sample_id = b.sample_id
+WHERE b.run_id IS DISTINCT FROM c.run_id
+ORDER BY 1;
+
+-- cohort_check_alleles --
+-- Variants whose counted alleles differ from those rebuilt from the latest stored run of each baby.
+WITH rebuilt_runs AS (
+  SELECT DISTINCT ON (r.sample_id) r.id
+  FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
+  WHERE pv.panel_id = %(panel_id)s
+  ORDER BY r.sample_id, r.screened_at DESC, r.id DESC
+), per_baby AS (
+  SELECT c.chrom, c.pos, c.ref, c.alt, max(CASE c.zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
+  FROM rebuilt_runs JOIN candidate c ON c.run_id = rebuilt_runs.id
+  WHERE c.role <> 'failed_quality'
+  GROUP BY c.run_id, c.chrom, c.pos, c.ref, c.alt
+), rebuilt AS (
+  SELECT chrom, pos, ref, alt, sum(copies) AS alt_alleles FROM per_baby GROUP BY chrom, pos, ref, alt
+), counted AS (
+  SELECT chrom, pos, ref, alt, alt_alleles FROM cohort_allele WHERE panel_id = %(panel_id)s AND alt_alleles > 0
+)
+SELECT coalesce(b.chrom, c.chrom) AS chrom, coalesce(b.pos, c.pos) AS pos, coalesce(b.ref, c.ref) AS ref,
+       coalesce(b.alt, c.alt) AS alt, coalesce(b.alt_alleles, 0) AS rebuilt, coalesce(c.alt_alleles, 0) AS counted
+FROM rebuilt b FULL JOIN counted c ON c.chrom = b.chrom AND c.pos = b.pos AND c.ref = b.ref AND c.alt = b.alt
+WHERE b.alt_alleles IS DISTINCT FROM c.alt_alleles
+ORDER BY 1, 2, 3, 4;
+
+-- cohort_clear --
+-- Remove a panel's counts before rebuilding them (caller holds cohort_lock_panel_id).
+WITH m AS (DELETE FROM cohort_member WHERE panel_id = %(panel_id)s)
+DELETE FROM cohort_allele WHERE panel_id = %(panel_id)s;
+
+-- cohort_lock_panel_id --
+-- Take (or create) a panel's cohort row by panel id.
+INSERT INTO cohort_panel (panel_id) VALUES (%(panel_id)s)
+ON CONFLICT (panel_id) DO UPDATE SET updated_at = now()
+RETURNING panel_id, babies;
+
+-- cohort_rebuild --
+-- Counts rebuilt from the stored runs: the latest run per baby, its candidates other than failed-quality
+-- ones, each variant once (caller cleared them with cohort_clear in the same transaction).
+WITH rebuilt_runs AS (
+  SELECT DISTINCT ON (r.sample_id) r.sample_id, r.id
+  FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
+  WHERE pv.panel_id = %(panel_id)s
+  ORDER BY r.sample_id, r.screened_at DESC, r.id DESC
+), members AS (
+  INSERT INTO cohort_member (panel_id, sample_id, run_id)
+  SELECT %(panel_id)s, sample_id, id FROM rebuilt_runs
+), per_baby AS (
+  SELECT c.chrom, c.pos, c.ref, c.alt, max(CASE c.zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
+  FROM rebuilt_runs JOIN candidate c ON c.run_id = rebuilt_runs.id
+  WHERE c.role <> 'failed_quality'
+  GROUP BY c.run_id, c.chrom, c.pos, c.ref, c.alt
+), alleles AS (
+  INSERT INTO cohort_allele (panel_id, chrom, pos, ref, alt, alt_alleles)
+  SELECT %(panel_id)s, chrom, pos, ref, alt, sum(copies) FROM per_baby GROUP BY chrom, pos, ref, alt
+)
+UPDATE cohort_panel SET babies = (SELECT count(*) FROM rebuilt_runs), updated_at = now()
+WHERE panel_id = %(panel_id)s;
 
 -- sample_events --
 -- The event log of a batch's samples.
@@ -310,3 +480,57 @@ GROUP BY b.id, pv.id;
 SELECT r.engine_seconds FROM screening_run r JOIN sample s ON s.id = r.sample_id
 WHERE s.batch_id = %(batch_id)s AND r.panel_version_id = s.panel_version_id
 ORDER BY s.id;
+
+-- batch_turnaround --
+-- Per sample of a batch: when it was received, first screened, first reviewed (case outcome recorded) and
+-- its first letter issued.
+SELECT s.id AS sample_pk,
+       min(t.at) FILTER (WHERE t.kind = 'received') AS received_at,
+       min(t.at) FILTER (WHERE t.kind = 'screened') AS screened_at,
+       min(t.at) FILTER (WHERE t.kind = 'reviewed') AS reviewed_at,
+       min(t.at) FILTER (WHERE t.kind = 'letter_issued') AS letter_issued_at
+FROM sample s LEFT JOIN turnaround_event t ON t.batch_id = s.batch_id AND t.sample_pk = s.id
+WHERE s.batch_id = %(batch_id)s
+GROUP BY s.id
+ORDER BY s.id;
+
+-- turnaround_report --
+-- Receipt → screened, screened → reviewed and receipt → letter (seconds: count, median, p90, max) per
+-- outcome (the latest case outcome recorded, else the latest screening outcome; 'pending' before any),
+-- and for all outcomes together (outcome NULL), for samples received since the given time.
+WITH received AS (
+  SELECT sample_pk FROM turnaround_event
+  WHERE kind = 'received' AND at >= coalesce(%(since)s::timestamptz, '-infinity')
+), per_sample AS (
+  SELECT t.sample_pk,
+         min(t.at) FILTER (WHERE t.kind = 'received') AS received,
+         min(t.at) FILTER (WHERE t.kind = 'screened') AS screened,
+         min(t.at) FILTER (WHERE t.kind = 'reviewed') AS reviewed,
+         min(t.at) FILTER (WHERE t.kind = 'letter_issued') AS letter,
+         coalesce((array_agg(t.outcome ORDER BY t.kind = 'reviewed' DESC, t.at DESC, t.id DESC)
+                   FILTER (WHERE t.kind IN ('screened', 'reviewed')))[1], 'pending') AS outcome
+  FROM received JOIN turnaround_event t ON t.sample_pk = received.sample_pk
+  GROUP BY t.sample_pk
+), spans AS (
+  SELECT outcome,
+         extract(epoch FROM screened - received)::float8 AS to_screened,
+         extract(epoch FROM reviewed - screened)::float8 AS to_reviewed,
+         extract(epoch FROM letter - received)::float8 AS to_letter
+  FROM per_sample
+)
+SELECT outcome, grouping(outcome) = 1 AS all_outcomes, count(*) AS samples,
+       count(to_screened) AS screened_n,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY to_screened) AS screened_median,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY to_screened) AS screened_p90,
+       max(to_screened) AS screened_max,
+       count(to_reviewed) AS reviewed_n,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY to_reviewed) AS reviewed_median,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY to_reviewed) AS reviewed_p90,
+       max(to_reviewed) AS reviewed_max,
+       count(to_letter) AS letter_n,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY to_letter) AS letter_median,
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY to_letter) AS letter_p90,
+       max(to_letter) AS letter_max
+FROM spans
+GROUP BY GROUPING SETS ((outcome), ())
+ORDER BY grouping(outcome), outcome;

@@ -43,6 +43,9 @@ class BatchStatus(BaseModel):
     submitted_at: str
     finalised_at: str | None
     counts: dict[str, int] = Field(description="samples per state: queued, running, screened, failed, held")
+    turnaround: dict[str, Any] = Field(
+        description="receipt_to_screened, screened_to_reviewed, receipt_to_letter: n, median_s, p90_s, max_s"
+    )
     samples: list[dict[str, Any]]
 
 

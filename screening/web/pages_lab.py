@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from screening import batch as batches
+from screening import turnaround
 from screening.cases import SWAP_HOLD_WORDS, IdentityResolution
 from screening.db import batches as db_batches
 from screening.db import connection, review
@@ -18,6 +19,7 @@ from screening.db import curation as db_curation
 from screening.db.review import User
 from screening.domain import Outcome
 from screening.errors import Problem, ValidationError
+from screening.turnaround import duration
 from screening.web import submission
 from screening.web.auth import check_csrf, require
 from screening.web.common import Conn, acting, flash, render, state
@@ -45,7 +47,8 @@ def progress_summary(counts: dict[str, int], batch_state: str) -> tuple[str, str
 
 
 def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
-    """What the batch page polls: counts, percentage done, and each sample's state and error."""
+    """What the batch page polls: counts, percentage done, each sample's state, error and turnaround
+    (receipt → screened, screened → reviewed, receipt → letter), and the batch's turnaround figures."""
     counts = st.counts
     total = sum(counts.values())
     done = sum(counts[s] for s in DONE_STATES)
@@ -57,9 +60,14 @@ def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
             "attempts": s.sample.attempts,
             "reason": s.sample.reason or "",
             "outcome": result.outcome.value if result else "",
+            "turnaround": {k: duration(v) for k, v in st.milestones(s).spans().items()},
         }
         for s, result in st.samples
     ]
+    figures = {
+        name: {k: (duration(v) if k != "n" else v) for k, v in span.items()}
+        for name, span in turnaround.summary([st.milestones(s) for s, _ in st.samples]).items()
+    }
     return {
         "batch_id": st.batch.lab_batch_id,
         "state": st.batch.state,
@@ -73,6 +81,7 @@ def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
         "attention": counts.get("failed", 0) + counts.get("held", 0),
         "samples": samples,
         "worker_warning": st.worker_warning or "",
+        "turnaround": figures,
     }
 
 

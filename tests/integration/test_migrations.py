@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 
 import psycopg
@@ -13,8 +14,9 @@ from screening.db import migrate
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def fresh_url(tmp_path):
+@contextlib.contextmanager
+def _fresh_database(tmp_path):
+    """A new, empty database (dropped afterwards): on the local server when reachable, else embedded."""
     if not _reachable(LOCAL_PG):
         from screening.db.connection import embedded_server
 
@@ -28,6 +30,12 @@ def fresh_url(tmp_path):
     yield LOCAL_PG.rsplit("/", 1)[0] + "/" + name
     with psycopg.connect(LOCAL_PG, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_url(tmp_path):
+    with _fresh_database(tmp_path) as url:
+        yield url
 
 
 def _tables(url: str) -> set[str]:

@@ -23,7 +23,10 @@ function updateBatch(root, doc) {
     cells[1].textContent = s.state; cells[1].className = `state-${s.state}`;
     cells[2].textContent = s.attempts;
     cells[3].textContent = s.outcome.replaceAll("_", " ");
-    cells[4].textContent = s.reason;
+    cells[4].textContent = s.turnaround.receipt_to_screened;
+    cells[5].textContent = s.turnaround.screened_to_reviewed;
+    cells[6].textContent = s.turnaround.receipt_to_letter;
+    cells[7].textContent = s.reason;
   }
   return doc.state !== "finalised";
 }
