@@ -214,7 +214,8 @@ def process_sample(db: Database, settings: Settings, sample_pk: int) -> Outcome:
             log.exception("sample %d: unexpected error while screening", sample_pk)
             failure = (
                 "failed",
-                f"internal error ({type(exc).__name__}): tell the operators (worker log); re-queue once fixed",
+                f"internal error ({type(exc).__name__}): tell the operators (worker log); "
+                "re-queue once fixed",
             )
         problem = _changed_file(claim, digest.result())
     if problem:  # whatever the screen gave, it was not of the submitted file

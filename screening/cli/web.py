@@ -268,4 +268,3 @@ def audit_verify(fmt: str) -> None:
             click.echo(f"  - {problem}", err=True)
     if not result.ok:
         sys.exit(EXIT_INPUT)
-
