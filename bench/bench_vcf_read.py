@@ -49,7 +49,7 @@ def main(vcf_path: str, bed: str, sample: str | None = None) -> None:
     af = DEFAULT_POPULATION_AF_FIELDS
     facts = vcf.inspect_vcf(vcf_path, sample, "GRCh38", af)
     sample = sample or vcf.list_samples(vcf_path)[0]
-    x_windows, y_windows = inheritance.karyotype_windows("GRCh38")
+    x_windows, y_windows = inheritance.karyotype_windows("GRCh38"), inheritance.male_specific_y("GRCh38")
     ref_wall, ref_cpu, _ = best("bcftools view -R (reference)", lambda: bcftools(vcf_path, bed))
     best("sha256_file", lambda: vcf.sha256_file(vcf_path))
     inspect = best(

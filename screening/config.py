@@ -18,6 +18,7 @@ With ``SCREENING_DATABASE_URL`` / ``SCREENING_BROKER_URL`` any PostgreSQL and Ra
 | SCREENING_COHORT_MIN_BABIES | 20 | below this cohort size the internal AF is not evaluated |
 | SCREENING_QUEUE | screening | broker queue; environments sharing a broker use different names |
 | SCREENING_USER | the login name | recorded as "who" in the event log |
+| SCREENING_REFERENCE_FASTA | (none) | reference FASTA (+ .fai) to left-align indels; else assumed and said |
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Settings:
     cohort_min_babies: int = 20
     queue: str = "screening"
     actor: str = "unknown"
+    reference_fasta: Path | None = None  # indels left-aligned against it; else assumed (and said)
 
     @property
     def embedded_database(self) -> bool:
@@ -87,6 +89,7 @@ class Settings:
             "SCREENING_DATABASE_URL": self.database_url,
             "SCREENING_BROKER_URL": self.broker_url,
             "SCREENING_DATA_ROOT": str(self.data_root) if self.data_root else None,
+            "SCREENING_REFERENCE_FASTA": str(self.reference_fasta) if self.reference_fasta else None,
         }
         env.update({k: v for k, v in optional.items() if v})
         return env
@@ -125,6 +128,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: ``os.environ``); raise ScreeningError on bad values."""
     env = os.environ if env is None else env
     data_root = env.get(PREFIX + "DATA_ROOT", "").strip()
+    reference = env.get(PREFIX + "REFERENCE_FASTA", "").strip()
     return Settings(
         home=Path(env.get(PREFIX + "HOME", "").strip() or "var").resolve(),
         database_url=env.get(PREFIX + "DATABASE_URL", "").strip() or None,
@@ -137,4 +141,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cohort_min_babies=int(_number(env, "COHORT_MIN_BABIES", 20, int, 1)),
         queue=_queue(env),
         actor=_actor(env),
+        reference_fasta=Path(reference).resolve() if reference else None,
     )

@@ -30,17 +30,25 @@ class Sex(StrEnum):
 
 
 class Karyotype(StrEnum):
-    """Sex-chromosome karyotype inferred from the VCF (screening-rules §5)."""
+    """Sex-chromosome karyotype inferred from the VCF (screening-rules §5).
+
+    ``X``: one X, and no Y evidenced — 45,X, or a boy whose chrY differs little from the reference
+    (or a VCF without chrY calls). Few chrY calls never mean "no Y", so the VCF alone never says X0.
+    """
 
     XX = "XX"
     XY = "XY"
-    X0 = "X0"
+    X = "X"
     XXY = "XXY"
     UNKNOWN = "unknown"
 
     @property
     def single_x(self) -> bool:
-        return self in (Karyotype.XY, Karyotype.X0)
+        return self in (Karyotype.XY, Karyotype.X)
+
+    @property
+    def two_x(self) -> bool:
+        return self in (Karyotype.XX, Karyotype.XXY)
 
 
 class Outcome(StrEnum):
@@ -245,6 +253,18 @@ DEFAULT_POPULATION_AF_FIELDS: dict[str, str] = {
 SMN1_HGNC_ID = "HGNC:11117"
 
 
+LATE_SETTINGS = frozenset(
+    {
+        "karyotype_min_y_hemi_fraction",
+        "karyotype_robust_x_calls",
+        "lof_sv_consequences",
+        "completeness_genome_density",
+        "completeness_min_density_ratio",
+        "completeness_min_expected_tail",
+    }
+)
+
+
 @dataclass(frozen=True)
 class RuleSettings:
     """Every threshold of the screen; stored with each published panel version (screening-rules)."""
@@ -275,7 +295,20 @@ class RuleSettings:
     karyotype_min_x_calls: int = 50
     karyotype_xx_min_het_fraction: float = 0.15
     karyotype_xy_max_het_fraction: float = 0.05
-    karyotype_min_y_calls: int = 10
+    karyotype_min_y_calls: int = 10  # hemizygous-looking chrY calls that evidence a Y
+    # settings added after the first published versions (left out of the panel sha256 at their
+    # default, see LATE_SETTINGS, so that earlier versions keep their sha256)
+    karyotype_min_y_hemi_fraction: float = 0.5  # of chrY calls; heterozygous ones are artefacts
+    karyotype_robust_x_calls: int = 200  # fewer in the chrX windows: read the whole of chrX
+    lof_sv_consequences: tuple[str, ...] = ("transcript_ablation", "feature_truncation")
+    completeness_genome_density: float = 200.0  # records per Mb of panel region: genome-like VCF
+    completeness_min_density_ratio: float = 0.2  # of the file's median contig density
+    completeness_min_expected_tail: float = 30.0  # records expected in a contig's empty tail
+
+    def canonical_dict(self) -> dict[str, Any]:
+        """``as_dict`` without the late settings left at their default (for the panel sha256)."""
+        defaults = RuleSettings().as_dict()
+        return {k: v for k, v in self.as_dict().items() if not (k in LATE_SETTINGS and v == defaults[k])}
 
     def as_dict(self) -> dict[str, Any]:
         """Plain, JSON-ready, key-sorted view (for provenance and the sha256 of a panel version)."""
@@ -388,14 +421,15 @@ class SampleQc:
 
 @dataclass(frozen=True)
 class SexEvidence:
-    """Counts of genotype calls on the sex chromosomes outside the PARs, from a bounded sample."""
+    """Counts of genotype calls on the sex chromosomes outside the PARs."""
 
     x_calls: int  # non-missing, non-hom-ref calls on chrX outside the PARs
     x_het: int
     y_calls: int  # non-missing, non-hom-ref calls on chrY outside the PARs
-    x_windows: int  # windows examined
-    y_windows: int
+    x_windows: int  # chrX windows examined (0: the whole of chrX outside the PARs)
+    y_windows: int  # chrY regions read (the male-specific region, whole)
     has_y_contig: bool
+    y_hemi: int = 0  # chrY calls that look hemizygous: haploid, or homozygous ALT (not artefacts)
 
 
 @dataclass(frozen=True)
@@ -451,6 +485,7 @@ class CandidateVariant:
     consequence: str | None = None
     transcript: str | None = None
     exclusion_reason: str | None = None
+    sv_end: int | None = None  # a symbolic structural variant's last base (its span is pos..sv_end)
 
     @property
     def key(self) -> VariantKey:

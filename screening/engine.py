@@ -1,11 +1,14 @@
 """Screen one baby's VCF file: the thin I/O shell around the pure core (``screen.screen_sample``).
 
-Reads only the panel's merged, padded regions through the index, plus a bounded sample of chrX/chrY
-windows for the karyotype. Used by ``screening screen`` and by the Celery workers alike.
+Reads only the panel's merged, padded regions through the index, plus the sex chromosomes for the
+karyotype (bounded chrX windows, whole chrX when they hold too few calls; the whole male-specific
+chrY, which holds a few thousand records at most). Used by ``screening screen`` and by the Celery
+workers alike.
 """
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -13,10 +16,16 @@ from pathlib import Path
 import polars as pl
 
 from screening import inheritance, panels, rules, vcf
-from screening.domain import ClinVarSnapshot, PanelVersion, SampleInput, SampleResult
-from screening.screen import ScreenInput, screen_sample
+from screening.domain import ClinVarSnapshot, PanelVersion, SampleInput, SampleResult, VcfFacts
+from screening.screen import ReadFacts, ScreenInput, screen_sample
 
 _PENDING = "pending"  # the digest is being computed alongside; replaced before the screen
+
+
+@functools.cache
+def reference(path: Path | None) -> vcf.Reference | None:
+    """The reference FASTA of a worker's settings, opened once per process (None: not configured)."""
+    return vcf.Reference(path) if path is not None else None
 
 
 def screen_vcf(
@@ -26,33 +35,50 @@ def screen_vcf(
     clinvar: ClinVarSnapshot | None,
     cohort_af: pl.DataFrame | None = None,
     vcf_sha256: str | None = None,
+    reference: vcf.Reference | None = None,
 ) -> SampleResult:
-    """Validate, read and screen. ``vcf_sha256`` (when the caller already verified it) saves a re-hash.
+    """Validate, read and screen. ``vcf_sha256`` (when the caller already verified it) saves a re-hash;
+    ``reference``: a FASTA to left-align indels against (else left-alignment is assumed, and said).
 
     Raises ``errors.VcfError`` for an unusable file (named, with what to do).
     """
     path = str(vcf_path)
     if vcf_sha256 is not None:
-        facts, calls, annotations, evidence = _read(panel, sample, path, clinvar, vcf_sha256)
+        facts, read = _read(panel, sample, path, clinvar, vcf_sha256, reference)
     else:  # hash the whole file in a thread (hashlib releases the GIL) while the regions are read
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(vcf.sha256_file, path)
-            facts, calls, annotations, evidence = _read(panel, sample, path, clinvar, _PENDING)
+            facts, read = _read(panel, sample, path, clinvar, _PENDING, reference)
             facts = replace(facts, sha256=digest.result())
-    return screen_sample(ScreenInput(panel, sample, facts, calls, annotations, evidence, clinvar, cohort_af))
+    facts_read = ReadFacts(read.region_counts, read.indexed_contigs, read.notes, reference is not None)
+    return screen_sample(
+        ScreenInput(
+            panel, sample, facts, read.calls, read.annotations, read.evidence, clinvar, cohort_af, facts_read
+        )
+    )
 
 
-def _read(panel: PanelVersion, sample: SampleInput, path: str, clinvar: ClinVarSnapshot | None, sha256: str):
-    """Validate, then read the panel regions and the sex-chromosome windows of one sample."""
+def _read(
+    panel: PanelVersion,
+    sample: SampleInput,
+    path: str,
+    clinvar: ClinVarSnapshot | None,
+    sha256: str,
+    reference: vcf.Reference | None,
+) -> tuple[VcfFacts, vcf.SampleRead]:
+    """Validate, then read the panel regions and the sex chromosomes of one sample."""
     af_fields = panel.settings.population_af_fields
     facts = vcf.inspect_vcf(path, sample.vcf_sample, panel.genome_build, af_fields, sha256=sha256)
     positions, terms = rules.sites_of_interest(panel, clinvar, facts.annotation is not None)
-    x_windows, y_windows = inheritance.karyotype_windows(panel.genome_build)
+    build = panel.genome_build
     reads = vcf.SampleReads(
-        panels.region_list(panel), af_fields, vcf.SiteFilter(positions, terms), x_windows, y_windows
+        regions=panels.region_list(panel),
+        af_fields=af_fields,
+        sites=vcf.SiteFilter(positions, terms),
+        x_windows=inheritance.karyotype_windows(build),
+        y_regions=inheritance.male_specific_y(build),
+        x_whole=inheritance.whole_x(build),
+        min_x_calls=panel.settings.karyotype_robust_x_calls,
+        reference=reference,
     )
-    calls, annotations, evidence = vcf.read_sample(path, sample.vcf_sample, panel.genome_build, reads)
-    if evidence.x_calls < panel.settings.karyotype_min_x_calls:  # an exome or targeted VCF
-        x_whole, y_whole = inheritance.whole_sex_chromosomes(panel.genome_build)
-        evidence = vcf.read_sex_evidence(path, sample.vcf_sample, panel.genome_build, x_whole, y_whole)
-    return facts, calls, annotations, evidence
+    return facts, vcf.read_sample(path, sample.vcf_sample, build, reads)

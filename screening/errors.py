@@ -55,6 +55,16 @@ class VcfError(ScreeningError):
         super().__init__(f"{path}: {message}")
 
 
+class VcfRecordError(VcfError):
+    """A record in a region the screen reads is malformed: the file, record and problem are named
+    (``line`` is filled in by the reader when it can find it)."""
+
+    def __init__(self, path: str, chrom: str, pos: str, problem: str, line: int | None = None):
+        self.chrom, self.pos, self.problem, self.line = chrom, pos, problem, line
+        where = f"line {line}, " if line else ""
+        super().__init__(path, f"{where}record {chrom}:{pos}: {problem}")
+
+
 class ClinVarError(VcfError):
     """A ClinVar snapshot VCF cannot be used."""
 

@@ -147,30 +147,25 @@ def _in_sex_par(chrom: str, pos: int, build: str) -> bool:
 # Karyotype (§5).
 
 
-def karyotype_windows(
-    build: str = GRCH38, n_x: int = 40, n_y: int = 12, width: int = 25_000
-) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
-    """Evenly spread windows on chrX and chrY outside the PARs, for a bounded read of the sex chromosomes.
+def karyotype_windows(build: str = GRCH38, n_x: int = 40, width: int = 25_000) -> list[tuple[str, int, int]]:
+    """Evenly spread windows on chrX outside the PARs, for a bounded read of the X dosage.
 
-    40 x 25 kb on chrX gives several hundred calls in a genome; when it gives fewer than
-    ``karyotype_min_x_calls`` (an exome, a targeted VCF) the engine reads ``whole_sex_chromosomes``.
-
-    chrY windows avoid the X-transposed region and heterochromatin by staying in the first part of
-    the male-specific region (GRCh38 2.79–26.6 Mb; GRCh37 2.65–28.8 Mb).
+    40 x 25 kb gives several hundred calls in a genome; when they hold fewer than
+    ``karyotype_robust_x_calls`` (an exome, a targeted VCF) the engine reads ``whole_x``.
     """
     x_start, x_end = PARS[build][0][1] + 1, PARS[build][1][0] - 1
-    y_start = PARS_Y[build][0][1] + 1
-    y_end = 26_600_000 if build == GRCH38 else 28_800_000
-    return _spread("X", x_start, x_end, n_x, width), _spread("Y", y_start, y_end, n_y, width)
+    return _spread("X", x_start, x_end, n_x, width)
 
 
-def whole_sex_chromosomes(
-    build: str = GRCH38,
-) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]]]:
-    """chrX and chrY outside the PARs, whole."""
-    x = [("X", PARS[build][0][1] + 1, PARS[build][1][0] - 1)]
-    y = [("Y", PARS_Y[build][0][1] + 1, PARS_Y[build][1][0] - 1)]
-    return x, y
+def whole_x(build: str = GRCH38) -> list[tuple[str, int, int]]:
+    """chrX outside the PARs, whole."""
+    return [("X", PARS[build][0][1] + 1, PARS[build][1][0] - 1)]
+
+
+def male_specific_y(build: str = GRCH38) -> list[tuple[str, int, int]]:
+    """chrY outside the PARs, whole: a genome VCF holds a few hundred to a few thousand calls there
+    (men of the reference's haplogroup R1b differ from it at only a few hundred sites)."""
+    return [("Y", PARS_Y[build][0][1] + 1, PARS_Y[build][1][0] - 1)]
 
 
 def _spread(chrom: str, start: int, end: int, n: int, width: int) -> list[tuple[str, int, int]]:
@@ -184,8 +179,34 @@ class KaryotypeCall:
     note: str  # how it was inferred, or why it could not be
 
 
+def y_evidenced(evidence: SexEvidence, settings: RuleSettings) -> bool:
+    """A Y chromosome is evidenced by enough chrY calls that look hemizygous (haploid or homozygous
+    ALT), making up most chrY calls. Heterozygous chrY calls are mismapping artefacts (female genomes
+    have them) and never count."""
+    return (
+        evidence.y_hemi >= settings.karyotype_min_y_calls
+        and evidence.y_hemi >= settings.karyotype_min_y_hemi_fraction * evidence.y_calls
+    )
+
+
+def _basis(evidence: SexEvidence, het_fraction: float) -> str:
+    where = (
+        "the whole of chrX outside the PARs"
+        if evidence.x_windows == 0
+        else f"{evidence.x_windows} chrX windows"
+    )
+    y = (
+        "no chrY in the VCF"
+        if not evidence.has_y_contig
+        else f"{evidence.y_hemi} hemizygous-looking of {evidence.y_calls} chrY calls outside the PARs "
+        f"({evidence.y_calls - evidence.y_hemi} heterozygous: artefacts, not counted)"
+    )
+    return f"chrX heterozygous fraction {het_fraction:.3f} over {evidence.x_calls} calls in {where}; {y}"
+
+
 def infer_karyotype(evidence: SexEvidence | None, settings: RuleSettings) -> KaryotypeCall:
-    """XX / XXY / XY / X0 from the chrX heterozygous fraction and chrY calls outside the PARs."""
+    """The number of X chromosomes from the chrX heterozygous fraction (as plink --check-sex and
+    peddy do); a Y only from hemizygous-looking chrY calls. Never "no Y" from few calls alone."""
     if evidence is None or evidence.x_calls < settings.karyotype_min_x_calls:
         n = 0 if evidence is None else evidence.x_calls
         return KaryotypeCall(
@@ -194,34 +215,44 @@ def infer_karyotype(evidence: SexEvidence | None, settings: RuleSettings) -> Kar
             f"(need {settings.karyotype_min_x_calls})",
         )
     het_fraction = evidence.x_het / evidence.x_calls
-    y_present = evidence.y_calls >= settings.karyotype_min_y_calls
-    basis = (
-        f"chrX heterozygous fraction {het_fraction:.3f} over {evidence.x_calls} calls in "
-        f"{evidence.x_windows} windows; {evidence.y_calls} chrY calls in {evidence.y_windows} windows"
-    )
+    y_present = y_evidenced(evidence, settings)
+    basis = _basis(evidence, het_fraction)
     if het_fraction >= settings.karyotype_xx_min_het_fraction:
         return KaryotypeCall(Karyotype.XXY if y_present else Karyotype.XX, basis)
     if het_fraction <= settings.karyotype_xy_max_het_fraction:
-        if y_present or not evidence.has_y_contig:
-            suffix = "" if y_present else " (no chrY in the VCF: XY and X0 not distinguished)"
-            return KaryotypeCall(Karyotype.XY, basis + suffix)
-        return KaryotypeCall(Karyotype.X0, basis)
+        if y_present:
+            return KaryotypeCall(Karyotype.XY, basis)
+        return KaryotypeCall(
+            Karyotype.X, basis + " (one X; a Y is not evidenced, which does not mean there is none)"
+        )
     return KaryotypeCall(Karyotype.UNKNOWN, f"karyotype ambiguous: {basis}")
 
 
-DISCORDANT = {Sex.FEMALE: (Karyotype.XY, Karyotype.XXY), Sex.MALE: (Karyotype.XX, Karyotype.X0)}
+_HOLD = "possible sample swap, held pending a laboratory identity check"
 
 
-def sex_discordance(recorded: Sex, karyotype: Karyotype) -> str | None:
-    """A reason to hold the baby when the recorded sex contradicts the inferred karyotype.
+def sex_discordance(recorded: Sex, call: KaryotypeCall) -> str | None:
+    """A reason to hold the baby when the recorded sex contradicts the X dosage (screening-rules §5).
 
-    X0 with a recorded girl (Turner) and XXY with a recorded boy (Klinefelter) are compatible.
+    A recorded girl with one X, or with a Y evidenced; a recorded boy with two X unless a Y is
+    clearly evidenced (47,XXY, compatible). A boy with one X and no Y evidenced is compatible: few
+    chrY calls are what a boy of the reference haplogroup looks like.
     """
-    if karyotype not in DISCORDANT.get(recorded, ()):
+    k = call.karyotype
+    if recorded is Sex.FEMALE and k.single_x:
+        seen = "one X chromosome" + (" and a Y" if k is Karyotype.XY else "")
+        explain = "a boy's sample, or 45,X (Turner syndrome)"
+    elif recorded is Sex.FEMALE and k is Karyotype.XXY:
+        seen = "two X chromosomes and a Y"
+        explain = "a boy's sample or a mixture of samples, or 47,XXY"
+    elif recorded is Sex.MALE and k is Karyotype.XX:
+        seen = "two X chromosomes and no Y evidence"
+        explain = "a girl's sample, or 47,XXY (Klinefelter syndrome)"
+    else:
         return None
     return (
-        f"recorded sex {recorded.value} but the VCF indicates {karyotype.value}: possible sample swap, "
-        "held pending a laboratory identity check"
+        f"recorded sex {recorded.value} but the VCF shows {seen} ({call.note}); possible explanations: "
+        f"{explain}; {_HOLD}"
     )
 
 

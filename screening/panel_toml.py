@@ -43,8 +43,19 @@ NUMBERS: dict[str, tuple[type, float, float]] = {
     "karyotype_xx_min_het_fraction": (float, 0, 1),
     "karyotype_xy_max_het_fraction": (float, 0, 1),
     "karyotype_min_y_calls": (int, 0, 1_000_000),
+    "karyotype_min_y_hemi_fraction": (float, 0, 1),
+    "karyotype_robust_x_calls": (int, 0, 1_000_000),
+    "completeness_genome_density": (float, 0, 1_000_000),
+    "completeness_min_density_ratio": (float, 0, 1),
+    "completeness_min_expected_tail": (float, 0, 1_000_000_000),
 }
-STRUCTURED = ("lof_consequences", "lof_af_caps", "population_af_fields", "smn1_hgnc_id")
+STRUCTURED = (
+    "lof_consequences",
+    "lof_sv_consequences",
+    "lof_af_caps",
+    "population_af_fields",
+    "smn1_hgnc_id",
+)
 
 
 @dataclass(frozen=True)
@@ -248,6 +259,7 @@ def _af_caps(doc: _Toml, key: str, value: Any) -> dict[Moi, dict[str, float]] | 
 
 _STRUCTURED_PARSERS = {
     "lof_consequences": _consequences,
+    "lof_sv_consequences": _consequences,
     "lof_af_caps": _af_caps,
     "population_af_fields": _af_fields,
     "smn1_hgnc_id": _hgnc,

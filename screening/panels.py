@@ -167,7 +167,7 @@ def canonical_content(panel: PanelVersion) -> bytes:
         "version": str(panel.version),
         "genome_build": panel.genome_build,
         "description": panel.description,
-        "settings": panel.settings.as_dict(),
+        "settings": panel.settings.canonical_dict(),
         "genes": [_gene_dict(g) for g in sorted(panel.genes, key=_gene_key)],
         "include": [asdict(v) for v in sorted(panel.include, key=_variant_key)],
         "exclude": [asdict(v) for v in sorted(panel.exclude, key=_variant_key)],

@@ -135,7 +135,13 @@ def _screen(db: Database, settings: Settings, claim: jobs.Claim) -> tuple[Sample
     cohort_af, babies = with_backoff(db, cohort, f"sample {sample.id} cohort")
     started = time.perf_counter()
     result = engine.screen_vcf(
-        panel, sample.to_input(), Path(sample.vcf_path), clinvar, cohort_af, sample.vcf_sha256
+        panel,
+        sample.to_input(),
+        Path(sample.vcf_path),
+        clinvar,
+        cohort_af,
+        sample.vcf_sha256,
+        reference=engine.reference(settings.reference_fasta),
     )
     return result, babies, time.perf_counter() - started
 

@@ -38,6 +38,9 @@ def variant_to_dict(v: CandidateVariant) -> dict[str, Any]:
     out = {name: getattr(v, name) for name in VARIANT_FIELDS}
     out["zygosity"] = v.zygosity.value
     out["routes"] = [r.value for r in v.routes]
+    if v.sv_end is not None:  # a symbolic SV: its span
+        out["sv_end"] = v.sv_end
+        out["sv_length"] = v.sv_end - v.pos
     return out
 
 
@@ -101,6 +104,7 @@ def to_table(result: SampleResult) -> str:
                 lines.append(
                     f"      {v.chrom}:{v.pos} {v.ref}>{v.alt} {v.zygosity.value:<4} GT {v.gt} GQ {v.gq} "
                     f"DP {v.dp} AB {v.allele_balance} routes {','.join(r.value for r in v.routes)}"
+                    + (f" span {v.chrom}:{v.pos}-{v.sv_end} ({v.sv_end - v.pos:,} bp)" if v.sv_end else "")
                 )
     if result.not_evaluated:
         lines.append("not evaluated:")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from screening import alleles
 from screening.domain import (
     ClinVarSnapshot,
     Moi,
@@ -100,7 +101,7 @@ def _variants_frame(variants, column: str, name: str | None = None) -> pl.DataFr
         "alt": pl.String,
         name or column: pl.String,
     }
-    rows = [(v.chrom, v.pos, v.ref, v.alt, getattr(v, column)) for v in variants]
+    rows = [(v.chrom, *alleles.normalise(v.pos, v.ref, v.alt), getattr(v, column)) for v in variants]
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -162,8 +163,13 @@ def lof_hits(calls: pl.DataFrame, annotations: pl.DataFrame, assigned: pl.DataFr
     """(row, hgnc_id, moi, consequence, transcript) of LoF consequences on the gene's chosen transcript,
     with every available population allele frequency below the cap of the gene's mode."""
     genes = assigned.filter(pl.col("lof_mechanism")).select("row", "hgnc_id", "symbol", "moi", "transcript")
-    ann = annotations.filter(pl.col("consequence").is_in(list(s.lof_consequences)))
-    joined = genes.join(ann, on="row", suffix="_ann")
+    symbolic = calls.select("row", "symbolic")
+    ann = annotations.join(symbolic, on="row").filter(
+        pl.when(pl.col("symbolic"))
+        .then(pl.col("consequence").is_in(list(s.lof_sv_consequences)))
+        .otherwise(pl.col("consequence").is_in(list(s.lof_consequences)))
+    )
+    joined = genes.join(ann.drop("symbolic"), on="row", suffix="_ann")
     same_gene = (
         pl.when(pl.col("hgnc_id_ann").is_not_null())
         .then(pl.col("hgnc_id_ann") == pl.col("hgnc_id"))
@@ -237,7 +243,8 @@ def sites_of_interest(
         frames.append(clinvar.records.select("chrom", pl.col("pos").cast(pl.Int64)))
     terms: tuple[str, ...] = ()
     if lof_evaluated and any(g.lof_mechanism for g in panel.active_genes):
-        terms = tuple(sorted({t.removesuffix("_variant") for t in panel.settings.lof_consequences}))
+        lof = (*panel.settings.lof_consequences, *panel.settings.lof_sv_consequences)
+        terms = tuple(sorted({t.removesuffix("_variant") for t in lof}))
     return pl.concat(frames).unique(), terms
 
 
@@ -271,18 +278,24 @@ def quality_failures(call: dict, zyg: Zygosity, s: RuleSettings, format_fields: 
     """Why a call fails call quality (§3.4); empty when it passes.
 
     A FORMAT field absent from the header is not evaluated (the result says so once); a field declared
-    but missing in this call fails the check: a missing value is never a pass by accident.
+    but missing in this call fails the check: a missing value is never a pass by accident. A
+    sample-level filter (FORMAT/FT) other than PASS fails. Symbolic SVs are judged on FILTER, FT and
+    GQ: their depth and allele balance are not read depths of the allele (SV callers report
+    paired/split-read support instead).
     """
     failures = [] if call["filter"] == "PASS" else [f"FILTER {call['filter']}"]
+    if call.get("ft"):
+        failures.append(f"FT {call['ft']}")
+    symbolic = bool(call.get("symbolic"))
     for name, key, minimum in (("GQ", "gq", s.min_gq), ("DP", "dp", s.min_dp)):
-        if name not in format_fields:
+        if name not in format_fields or (symbolic and name == "DP"):
             continue
         value = call[key]
         if value is None:
             failures.append(f"{name} missing")
         elif value < minimum:
             failures.append(f"{name} {value} < {minimum}")
-    if "AD" in format_fields:
+    if "AD" in format_fields and not symbolic:
         failures.extend(_allele_balance_failures(call, zyg, s))
     return failures
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from screening import __version__, inheritance, rules
+from screening import __version__, completeness, inheritance, rules
+from screening.completeness import RegionCount
 from screening.domain import (
     CandidateRole,
     CandidateVariant,
@@ -54,18 +55,30 @@ class ScreenInput:
     sex_evidence: SexEvidence | None
     clinvar: ClinVarSnapshot | None = None
     cohort_af: pl.DataFrame | None = None
+    read: ReadFacts | None = None  # what the read showed of the file (None: not checked)
+
+
+@dataclass(frozen=True)
+class ReadFacts:
+    """What reading the VCF showed besides the calls: for the completeness gate and the notes."""
+
+    region_counts: tuple[RegionCount, ...]
+    indexed_contigs: frozenset[str]
+    notes: tuple[str, ...] = ()  # e.g. no genotype call at a site a route looks at
+    left_aligned: bool = False  # indels left-aligned against a reference FASTA
 
 
 def screen_sample(inp: ScreenInput) -> SampleResult:
     settings = inp.panel.settings
     call = inheritance.infer_karyotype(inp.sex_evidence, settings)
     notes = [] if call.karyotype is not Karyotype.UNKNOWN else [call.note]
-    held = _identity_and_qc_reasons(inp, call.karyotype, notes)
+    held = _incomplete(inp) + _identity_and_qc_reasons(inp, call, notes)
     if held:
         return _result(inp, Outcome.TESTING_NOT_POSSIBLE, call.karyotype, held, notes, (), ())
     karyotype = inheritance.rules_karyotype(call.karyotype, inp.sample.sex)
     notes.extend(_route_notes(inp))
     candidates = _candidates(inp, karyotype)
+    notes.extend(_missing_field_notes(candidates))
     findings, candidates = _apply_inheritance(inp.panel, candidates, karyotype)
     findings += _smn1_finding(inp, notes)
     findings = tuple(sorted(findings, key=lambda f: (f.symbol, f.hgnc_id, f.moi.value)))
@@ -77,9 +90,35 @@ def screen_sample(inp: ScreenInput) -> SampleResult:
     return _result(inp, outcome, call.karyotype, reasons, notes, findings, candidates)
 
 
-def _identity_and_qc_reasons(inp: ScreenInput, karyotype: Karyotype, notes: list[str]) -> tuple[str, ...]:
+def _incomplete(inp: ScreenInput) -> tuple[str, ...]:
+    if inp.read is None:
+        return ()
+    found = completeness.problems(
+        inp.read.region_counts, inp.read.indexed_contigs, inp.panel.active_genes, inp.panel.settings
+    )
+    return (f"VCF incomplete: {'; '.join(found)}",) if found else ()
+
+
+def _missing_field_notes(entries: list[_Entry]) -> list[str]:
+    """A candidate whose call quality could not be judged because the record lacks a FORMAT value
+    declared in the header: named, never a silent negative (screening-rules §3.4)."""
+    notes = []
+    for e in entries:
+        missing = [f.removesuffix(" missing") for f in e.candidate.quality_failures if f.endswith(" missing")]
+        if missing:
+            c = e.candidate
+            notes.append(
+                f"call quality not evaluated for {c.symbol} {c.chrom}:{c.pos} {c.ref}>{c.alt}: FORMAT "
+                f"{', '.join(missing)} missing on the record (the call counts as failing call quality)"
+            )
+    return list(dict.fromkeys(notes))
+
+
+def _identity_and_qc_reasons(
+    inp: ScreenInput, call: inheritance.KaryotypeCall, notes: list[str]
+) -> tuple[str, ...]:
     reasons = []
-    discordance = inheritance.sex_discordance(inp.sample.sex, karyotype)
+    discordance = inheritance.sex_discordance(inp.sample.sex, call)
     if discordance:
         reasons.append(discordance)
     s, qc = inp.panel.settings, inp.sample.qc
@@ -98,6 +137,13 @@ def _identity_and_qc_reasons(inp: ScreenInput, karyotype: Karyotype, notes: list
 
 def _route_notes(inp: ScreenInput) -> list[str]:
     notes = rules.format_notes(inp.facts)
+    if inp.read is not None:
+        notes.extend(inp.read.notes)
+        if not inp.read.left_aligned:
+            notes.append(
+                "indel left-alignment not checked: no reference FASTA given, so indels are assumed "
+                "left-aligned as callers write them (split, trimmed and upper-cased all the same)"
+            )
     lof_note = rules.lof_evaluable(_route_context(inp))
     if lof_note:
         notes.append(lof_note)
@@ -192,6 +238,7 @@ def _candidate(row: dict, zyg, failures: tuple[str, ...], role: CandidateRole) -
         consequence=row["lof_consequence"],
         transcript=row["lof_transcript"],
         exclusion_reason=row["exclusion_reason"],
+        sv_end=row["end"] if row["symbolic"] else None,
     )
 
 

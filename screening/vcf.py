@@ -42,6 +42,7 @@ import pysam
 
 from screening import annotations as ann
 from screening import vcf_parse as vp
+from screening.completeness import RegionCount
 from screening.domain import (
     CONTIG_LENGTHS,
     PARS,
@@ -52,7 +53,7 @@ from screening.domain import (
     VcfFacts,
     canonical_chrom,
 )
-from screening.errors import ClinVarError, ScreeningError, VcfError
+from screening.errors import ClinVarError, ScreeningError, VcfError, VcfRecordError
 from screening.vcf_parse import SiteFilter
 
 Region = tuple[str, int, int]  # canonical chrom, 1-based inclusive start, end
@@ -60,13 +61,56 @@ Region = tuple[str, int, int]  # canonical chrom, 1-based inclusive start, end
 
 @dataclass(frozen=True)
 class SampleReads:
-    """What ``read_sample`` reads of one VCF: the panel regions and the sex-chromosome windows."""
+    """What ``read_sample`` reads of one VCF: the panel regions and the sex chromosomes.
+
+    chrX: the bounded ``x_windows``, or ``x_whole`` when the windows hold fewer than ``min_x_calls``
+    calls (an exome, a targeted VCF). chrY: ``y_regions``, the whole male-specific region.
+    """
 
     regions: Sequence[Region]
     af_fields: Mapping[str, str]
     sites: SiteFilter | None
     x_windows: Sequence[Region]
-    y_windows: Sequence[Region]
+    y_regions: Sequence[Region]
+    x_whole: Sequence[Region] = ()
+    min_x_calls: int = 0
+    reference: Reference | None = None
+
+
+@dataclass(frozen=True)
+class SampleRead:
+    """What a screen read of one VCF: calls, annotations, sex evidence and what the read showed of
+    the file's completeness (records per panel region, contigs in the index)."""
+
+    calls: pl.DataFrame
+    annotations: pl.DataFrame
+    evidence: SexEvidence
+    notes: tuple[str, ...]
+    region_counts: tuple[RegionCount, ...]
+    indexed_contigs: frozenset[str]
+
+
+class Reference:
+    """A reference FASTA (with its .fai) for left-aligning indels, contigs named either style."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = os.fspath(path)
+        if not os.path.isfile(self.path):
+            raise VcfError(self.path, "reference FASTA not found")
+        try:
+            self._fasta = pysam.FastaFile(self.path)
+        except (OSError, ValueError) as exc:
+            raise VcfError(
+                self.path, f"cannot open the reference FASTA ({exc}); index it with `samtools faidx`"
+            ) from exc
+        self._names = {canonical_chrom(n): n for n in self._fasta.references}
+
+    def fetch(self, chrom: str, start: int, end: int) -> str:
+        """Bases start..end (1-based, inclusive) of a canonical contig; '' when absent."""
+        name = self._names.get(chrom)
+        if name is None or start < 1:
+            return ""
+        return self._fasta.fetch(name, start - 1, end)
 
 
 BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
@@ -154,6 +198,7 @@ class _Header:
     formats: dict[str, tuple[str, str]]  # ID -> (Number, Type)
     file_date: str | None
     reference: str | None
+    filters: frozenset[str] = frozenset()  # ##FILTER IDs
 
     def names(self) -> dict[str, str]:
         """canonical chrom -> name as written in this file."""
@@ -367,31 +412,43 @@ def _where(line: str) -> str:
 
 
 def _region_text(
-    tbx: pysam.TabixFile, regions: Sequence[Region], names: Mapping[str, str], cursor: _Cursor
+    tbx: pysam.TabixFile,
+    regions: Sequence[Region],
+    names: Mapping[str, str],
+    cursor: _Cursor,
+    counts: list[RegionCount] | None = None,
 ) -> pl.DataFrame:
     """(chrom, line) for every record overlapping the regions, each record once.
 
     Records come through the index as text: pysam's tabix iterator raises on a corrupt block or an
     unparsable line, where cyvcf2's region iterator stops silently (and cyvcf2 crashes the process
     on a malformed FORMAT value). A record returned by two nearby regions is kept once, in the first.
+    ``counts``, when given, receives the number of records fetched per region (completeness gate).
     """
     chroms: list[str] = []
     lines: list[str] = []
     indexed = set(tbx.contigs)
     for (chrom, start, end), name in _sorted_regions(regions, names):
-        if name not in indexed:
-            continue
-        try:
-            before = len(lines)
-            lines.extend(tbx.fetch(name, start - 1, end))
-        finally:
-            chroms.extend([chrom] * (len(lines) - before))
-            cursor.last = _where(lines[-1]) if lines else cursor.last
+        before = len(lines)
+        if name in indexed:
+            try:
+                lines.extend(tbx.fetch(name, start - 1, end))
+            finally:
+                chroms.extend([chrom] * (len(lines) - before))
+                cursor.last = _where(lines[-1]) if lines else cursor.last
+        if counts is not None:
+            counts.append(RegionCount(chrom, start, end, len(lines) - before))
     frame = pl.DataFrame({"chrom": chroms, "line": lines}, schema={"chrom": pl.String, "line": pl.String})
     return frame.unique("line", keep="first", maintain_order=True)
 
 
-def _plan(path: str, header: _Header, sample: str, af_fields: Mapping[str, str]) -> vp.ParsePlan:
+def _plan(
+    path: str,
+    header: _Header,
+    sample: str,
+    af_fields: Mapping[str, str],
+    reference: Reference | None = None,
+) -> vp.ParsePlan:
     if sample not in header.samples:
         raise VcfError(path, f"sample column {sample!r} is not in the VCF ({len(header.samples)} columns)")
     return vp.ParsePlan(
@@ -403,9 +460,13 @@ def _plan(path: str, header: _Header, sample: str, af_fields: Mapping[str, str])
             (field, header.info[field][0]) if field in header.info else None for field in af_fields.values()
         ),
         af_pops=tuple(af_fields),
+        formats=dict(header.formats),
+        filters=header.filters,
+        fetch=reference.fetch if reference is not None else None,
     )
 
 
+_FILTER = re.compile(r"^##FILTER=<ID=([^,>]+)", re.MULTILINE)
 _STRUCTURED = re.compile(
     r'^##(INFO|FORMAT)=<ID=([^,>]+),Number=([^,>]+),Type=([^,>]+)(?:,Description="((?:[^"\\]|\\.)*)")?'
 )
@@ -431,6 +492,7 @@ def _text_header(lines: Sequence[str]) -> _Header:
         formats=formats,
         file_date=file_date.group(1) if file_date else None,
         reference=reference.group(1) if reference else None,
+        filters=frozenset(_FILTER.findall(raw)),
     )
 
 
@@ -473,10 +535,37 @@ def read_calls(
     """
     path = os.fspath(path)
     cursor = _Cursor()
-    with _text_reader(path, cursor) as (tbx, header):
+    with _text_reader(path, cursor) as (tbx, header), _located(path, header):
         plan = _plan(path, header, sample, af_fields)
         text = _region_text(tbx, regions, header.names(), cursor)
-        return vp.calls_frames(vp.of_interest(text, sites), plan)
+        parsed = vp.calls_frames(vp.of_interest(text, sites), plan)
+        return parsed.calls, parsed.annotations
+
+
+@contextmanager
+def _located(path: str, header: _Header) -> Iterator[None]:
+    """A malformed record's error gains its line number in the file (found only when one occurs)."""
+    try:
+        yield
+    except VcfRecordError as exc:
+        if exc.line is not None:
+            raise
+        name = header.names().get(exc.chrom, exc.chrom)
+        line = _line_number(path, name, exc.pos)
+        raise VcfRecordError(path, name, exc.pos, exc.problem, line) from None
+
+
+def _line_number(path: str, chrom: str, pos: str) -> int | None:
+    """The 1-based line of the first record at chrom:pos (a sequential scan: errors only)."""
+    prefix = f"{chrom}\t{pos}\t"
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", errors="replace") as fh:
+            for number, line in enumerate(fh, start=1):
+                if line.startswith(prefix):
+                    return number
+    except (OSError, EOFError):
+        return None
+    return None
 
 
 # ---------------------------------------------------------------- sex evidence
@@ -505,43 +594,47 @@ def read_sex_evidence(
     """Called non-hom-ref genotypes on X and Y in the given windows (PAR positions are skipped).
 
     A call counts when no allele is missing and at least one is ALT; ``x_het`` counts diploid X calls
-    with two different alleles. Windows are (start, end) or (chrom, start, end), 1-based inclusive.
+    with two different alleles; ``y_hemi`` counts chrY calls that look hemizygous (haploid, or
+    homozygous ALT). Windows are (start, end) or (chrom, start, end), 1-based inclusive.
     """
     path = os.fspath(path)
     cursor = _Cursor()
-    with _text_reader(path, cursor) as (tbx, header):
-        return _sex_evidence(tbx, header, path, sample, build, (x_windows, y_windows), cursor)
+    with _text_reader(path, cursor) as (tbx, header), _located(path, header):
+        plan = _plan(path, header, sample, {})
+        x = _sex_calls(tbx, header, plan, build, _windows(x_windows, "X"), cursor)
+        y = _sex_calls(tbx, header, plan, build, _windows(y_windows, "Y"), cursor)
+        return _evidence(x, y, len(x_windows), len(y_windows), "Y" in header.names())
 
 
-def _sex_evidence(
+def _sex_calls(
     tbx: pysam.TabixFile,
     header: _Header,
-    path: str,
-    sample: str,
+    plan: vp.ParsePlan,
     build: str,
-    windows: tuple[Sequence[tuple[int, ...]], Sequence[tuple[int, ...]]],
+    regions: Sequence[Region],
     cursor: _Cursor,
-) -> SexEvidence:
-    x_windows, y_windows = windows
-    regions = _windows(x_windows, "X") + _windows(y_windows, "Y")
-    plan = _plan(path, header, sample, {})
+) -> pl.DataFrame:
+    """Called non-hom-ref genotypes (a0, a1, ploidy) in the regions, outside the PARs."""
     text = _region_text(tbx, regions, header.names(), cursor)
-    records = vp.gt_columns(vp.split_columns(text, plan), path)
-    called = records.filter(
+    records = vp.gt_columns(vp.split_columns(text, plan), plan.path)
+    return records.filter(
         pl.col("a0").is_not_null()
         & ((pl.col("ploidy") == 1) | pl.col("a1").is_not_null())
         & ((pl.col("a0") > 0) | (pl.col("a1") > 0).fill_null(False))
         & _outside_pars(build)
-    )
-    x = called.filter(pl.col("chrom") == "X")
-    het = x.filter((pl.col("ploidy") == 2) & (pl.col("a0") != pl.col("a1"))).height
+    ).select("chrom", "a0", "a1", "ploidy")
+
+
+def _evidence(x: pl.DataFrame, y: pl.DataFrame, x_windows: int, y_windows: int, has_y: bool) -> SexEvidence:
+    het = (pl.col("ploidy") == 2) & (pl.col("a0") != pl.col("a1"))
     return SexEvidence(
         x_calls=x.height,
-        x_het=het,
-        y_calls=called.filter(pl.col("chrom") == "Y").height,
-        x_windows=len(x_windows),
-        y_windows=len(y_windows),
-        has_y_contig="Y" in header.names(),
+        x_het=x.filter(het).height,
+        y_calls=y.height,
+        x_windows=x_windows,
+        y_windows=y_windows,
+        has_y_contig=has_y,
+        y_hemi=y.filter(~het).height,
     )
 
 
@@ -550,17 +643,26 @@ def read_sample(
     sample: str,
     build: str,
     reads: SampleReads,
-) -> tuple[pl.DataFrame, pl.DataFrame, SexEvidence]:
-    """``read_calls`` and ``read_sex_evidence`` through one open index (what a screen reads)."""
+) -> SampleRead:
+    """Everything a screen reads of one VCF, through one open index: the panel regions (calls,
+    annotations, records per region) and the sex chromosomes (chrX windows, whole when they hold
+    too few calls; the whole male-specific chrY)."""
     path = os.fspath(path)
     cursor = _Cursor()
-    with _text_reader(path, cursor) as (tbx, header):
-        plan = _plan(path, header, sample, reads.af_fields)
-        text = _region_text(tbx, reads.regions, header.names(), cursor)
-        calls, annotations = vp.calls_frames(vp.of_interest(text, reads.sites), plan)
-        windows = (reads.x_windows, reads.y_windows)
-        evidence = _sex_evidence(tbx, header, path, sample, build, windows, cursor)
-    return calls, annotations, evidence
+    with _text_reader(path, cursor) as (tbx, header), _located(path, header):
+        plan = _plan(path, header, sample, reads.af_fields, reads.reference)
+        counts: list[RegionCount] = []
+        text = _region_text(tbx, reads.regions, header.names(), cursor, counts)
+        parsed = vp.calls_frames(vp.of_interest(text, reads.sites), plan)
+        x = _sex_calls(tbx, header, plan, build, reads.x_windows, cursor)
+        x_windows = len(reads.x_windows)
+        if x.height < reads.min_x_calls and reads.x_whole:  # an exome or a targeted VCF
+            x = _sex_calls(tbx, header, plan, build, reads.x_whole, cursor)
+            x_windows = 0
+        y = _sex_calls(tbx, header, plan, build, reads.y_regions, cursor)
+        evidence = _evidence(x, y, x_windows, len(reads.y_regions), "Y" in header.names())
+        indexed = frozenset(canonical_chrom(c) for c in tbx.contigs)
+    return SampleRead(parsed.calls, parsed.annotations, evidence, parsed.notes, tuple(counts), indexed)
 
 
 # ---------------------------------------------------------------- ClinVar

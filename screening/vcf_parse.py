@@ -8,12 +8,14 @@ it into the frames the rules read, checking every value on the way: a malformed 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
+from screening import alleles
 from screening import annotations as ann
-from screening.errors import VcfError
+from screening.alleles import Fetch
+from screening.errors import VcfRecordError
 
 CALLS_SCHEMA: dict[str, pl.DataType] = {
     "row": pl.Int64(),
@@ -23,6 +25,7 @@ CALLS_SCHEMA: dict[str, pl.DataType] = {
     "alt": pl.String(),
     "end": pl.Int64(),
     "filter": pl.String(),
+    "ft": pl.String(),
     "gt": pl.String(),
     "alt_copies": pl.Int8(),
     "ploidy": pl.Int8(),
@@ -34,6 +37,7 @@ CALLS_SCHEMA: dict[str, pl.DataType] = {
     "ad_ref": pl.Int32(),
     "ad_alt": pl.Int32(),
     "ad_total": pl.Int32(),
+    "symbolic": pl.Boolean(),
 }
 
 
@@ -51,7 +55,18 @@ class SiteFilter:
 
 
 _MISSING = ("", ".")
-GT_KEYS = ("GT", "GQ", "DP", "AD", "PS", "PGT", "PID")
+GT_KEYS = ("GT", "GQ", "DP", "AD", "PS", "PGT", "PID", "FT")
+NON_NEGATIVE = ("GQ", "DP", "AD")
+# Symbolic structural variants read by their span (screening-rules §3.5), with the allele text VEP
+# writes for them in CSQ ``Allele`` (its SO class term). Other symbolic alleles (``<NON_REF>``,
+# ``<*>``), ``*`` (spanning deletion) and breakends carry no sequence change of their own here.
+SV_ALLELES = {
+    "<DEL>": "deletion",
+    "<DUP>": "duplication",
+    "<DUP:TANDEM>": "tandem_duplication",
+    "<INV>": "inversion",
+    "<CNV>": "copy_number_variation",
+}
 
 
 @dataclass(frozen=True)
@@ -61,25 +76,36 @@ class ParsePlan:
     path: str
     sample_column: int  # index of the sample in the tab-split record
     fmt: ann.AnnotationFormat | None
-    has: frozenset[str]  # FORMAT fields declared among GQ DP AD PS PGT PID
+    has: frozenset[str]  # FORMAT fields declared among GT_KEYS
     af_specs: tuple[tuple[str, str] | None, ...]  # per population: (INFO field, Number) or None
     af_pops: tuple[str, ...]
+    formats: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # FORMAT ID -> (Number, Type)
+    filters: frozenset[str] = frozenset()  # FILTER IDs declared in the header
+    fetch: Fetch | None = None  # reference bases, for left-aligning indels (None: assumed)
+
+
+# A record whose REF is one base and whose ALTs are single bases (or ``*``): its position cannot move
+# when it is normalised, so the exact-position test applies. Every other record (indels, MNPs, padded
+# multi-allelic records, symbolic SVs) may normalise onto a listed site and is always parsed.
+_SNV_ONLY = r"^[^\t]*\t[^\t]*\t[^\t]*\t[ACGTNacgtn]\t[ACGTNacgtn*](,[ACGTNacgtn*])*(\t|$)"
 
 
 def of_interest(frame: pl.DataFrame, sites: SiteFilter | None) -> pl.DataFrame:
-    """Keep the records ``sites`` names; a record whose POS does not parse is kept (the parser then
-    reports it)."""
+    """Keep the records ``sites`` names, plus every record that is not a plain SNV (it may normalise
+    onto a listed site) and every record whose POS does not parse (the parser then reports it).
+    Adds ``listed``: the record is at a listed site or shows a listed term."""
     if sites is None:
-        return frame
+        return frame.with_columns(listed=pl.lit(True))
     pos = pl.col("line").str.splitn("\t", 3).struct.field("field_1").cast(pl.Int64, strict=False)
     listed = sites.positions.select("chrom", pl.col("pos").alias("_pos"), _listed=pl.lit(True))
     marked = frame.with_columns(_pos=pos).join(
         listed, on=["chrom", "_pos"], how="left", maintain_order="left"
     )
-    keep = pl.col("_listed").fill_null(False) | pl.col("_pos").is_null()
+    hit = pl.col("_listed").fill_null(False)
     if sites.terms:
-        keep = keep | pl.col("line").str.contains_any(list(sites.terms))
-    return marked.filter(keep).select(frame.columns)
+        hit = hit | pl.col("line").str.contains_any(list(sites.terms))
+    keep = hit | pl.col("_pos").is_null() | ~pl.col("line").str.contains(_SNV_ONLY)
+    return marked.filter(keep).select(*frame.columns, hit.alias("listed"))
 
 
 def _nulled(expr: pl.Expr) -> pl.Expr:
@@ -87,30 +113,47 @@ def _nulled(expr: pl.Expr) -> pl.Expr:
 
 
 def _first_bad(frame: pl.DataFrame, checks: Mapping[str, pl.Expr], path: str) -> None:
-    """Raise naming the first record where a check (True = malformed) holds."""
+    """Raise naming the first record (in file order) where a check (True = malformed) holds."""
+    if not checks or frame.height == 0:
+        return
     flags = frame.select(
-        pl.col("chrom"), pl.col("_pos_text"), **{k: v.fill_null(False) for k, v in checks.items()}
-    )
-    for name in checks:
-        bad = flags.filter(pl.col(name))
-        if bad.height:
-            chrom, pos = bad.row(0)[:2]
-            raise VcfError(path, f"{chrom}:{pos}: {name}")
+        "rec", "chrom", "_pos_text", **{k: v.fill_null(False) for k, v in checks.items()}
+    ).filter(pl.any_horizontal(list(checks)))
+    if flags.height:
+        first = flags.sort("rec").row(0, named=True)
+        problem = next(name for name in checks if first[name])
+        raise VcfRecordError(path, first["chrom"], first["_pos_text"], problem)
+
+
+def _format_index(frame: pl.DataFrame, key: str) -> pl.Expr:
+    """Position of one FORMAT key in each record's FORMAT column (null when the key is absent)."""
+    index = {
+        fmt: fmt.split(":").index(key)
+        for fmt in frame["_fmt"].drop_nulls().unique().to_list()
+        if key in fmt.split(":")
+    }
+    return pl.col("_fmt").replace_strict(index, default=None, return_dtype=pl.Int64)
+
+
+def _raw_format_value(frame: pl.DataFrame, key: str) -> pl.Expr:
+    """The sample's text for one FORMAT key, as written (null when the key is absent)."""
+    return pl.col("_vals").list.get(_format_index(frame, key), null_on_oob=True)
 
 
 def _format_value(frame: pl.DataFrame, key: str) -> pl.Expr:
     """The sample's value for one FORMAT key (null when absent or '.')."""
-    index = {
-        fmt: fmt.split(":").index(key) for fmt in frame["_fmt"].unique().to_list() if key in fmt.split(":")
-    }
-    position = pl.col("_fmt").replace_strict(index, default=None, return_dtype=pl.Int64)
-    return _nulled(pl.col("_vals").list.get(position, null_on_oob=True)).alias(key)
+    return _nulled(_raw_format_value(frame, key)).alias(key)
+
+
+_ALT_OK = r"^([ACGTNacgtn]+|\*|\.|<[^<>]+>|.*[\[\]].*)$"
 
 
 def split_columns(text: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
+    """The columns of each record, checked: POS, the sample column, REF/ALT bases, FILTER declared."""
     n = plan.sample_column + 2
     fields = text.with_columns(pl.col("line").str.splitn("\t", n).alias("_f")).unnest("_f")
     f = [pl.col(f"field_{i}") for i in range(n)]
+    listed = pl.col("listed") if "listed" in text.columns else pl.lit(True)
     out = fields.select(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("rec"),
         "chrom",
@@ -121,27 +164,31 @@ def split_columns(text: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
         pl.when(f[6].is_in(["PASS", "."])).then(pl.lit("PASS")).otherwise(f[6]).alias("filter"),
         f[7].alias("_info"),
         f[8].alias("_fmt"),
-        f[plan.sample_column].str.split(":").alias("_vals"),
+        f[plan.sample_column].str.strip_chars_end("\r\n").str.split(":").alias("_vals"),
+        listed.alias("listed"),
     )
-    _first_bad(
-        out,
-        {
-            "POS is not an integer": pl.col("pos").is_null(),
-            "the record has fewer columns than the header (sample column missing)": pl.col("_vals").is_null(),
-        },
-        plan.path,
+    undeclared = (
+        pl.col("filter").str.split(";").list.eval(~pl.element().is_in(["PASS", *sorted(plan.filters)]))
     )
+    checks = {
+        "POS is not a positive integer": pl.col("pos").is_null() | (pl.col("pos") < 1),
+        "the record has fewer columns than the header (sample column missing)": pl.col("_vals").is_null(),
+        "REF is not a sequence of bases": ~pl.col("ref").str.contains(r"^[ACGTNacgtn]+$"),
+        "ALT is empty or not bases, '*', '.', <SYMBOLIC> or a breakend": pl.col("alts")
+        .list.eval(~pl.element().str.contains(_ALT_OK))
+        .list.any(),
+        "FILTER names a filter not declared in the header (##FILTER); FILTER is case-sensitive": (
+            undeclared.list.any()
+        ),
+    }
+    _first_bad(out, checks, plan.path)
     return out
-
-
-def _int_checked(name: str) -> tuple[pl.Expr, pl.Expr]:
-    value = pl.col(name).cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False)
-    return value, pl.col(name).is_not_null() & value.is_null()
 
 
 def gt_columns(frame: pl.DataFrame, path: str) -> pl.DataFrame:
     """From the sample's GT: ploidy, allele indices a0/a1 (null when '.') and '|' phasing."""
-    frame = frame.with_columns(_format_value(frame, "GT"))
+    frame = frame.with_columns(_raw_format_value(frame, "GT").alias("_gt_raw"))
+    frame = frame.with_columns(_nulled(pl.col("_gt_raw")).alias("GT"))
     parts = pl.col("GT").str.replace_all("|", "/", literal=True).str.split("/")
     raw0 = _nulled(parts.list.get(0, null_on_oob=True))
     raw1 = _nulled(parts.list.get(1, null_on_oob=True))
@@ -156,16 +203,66 @@ def gt_columns(frame: pl.DataFrame, path: str) -> pl.DataFrame:
         ((raw0.is_not_null() & a0.is_null()) | (raw1.is_not_null() & a1.is_null())).alias("_bad_gt"),
     )
     checks = {
-        "malformed GT": pl.col("_bad_gt"),
+        "the sample has no GT (FORMAT lacks GT)": pl.col("_gt_raw").is_null(),
+        "empty GT": pl.col("_gt_raw") == "",
+        "malformed GT": pl.col("_bad_gt") | (pl.col("a0") < 0) | (pl.col("a1") < 0),
         "GT with more than two alleles is not supported": pl.col("ploidy") > 2,
     }
     _first_bad(frame, checks, path)
     return frame
 
 
+def _expected_count(number: str) -> pl.Expr | None:
+    """How many comma-separated values a FORMAT field of this Number holds (None: any)."""
+    n_alts = pl.col("alts").list.len()
+    if number == "A":
+        return n_alts
+    if number == "R":
+        return n_alts + 1
+    if number == "G":
+        alleles = n_alts + 1
+        return pl.when(pl.col("ploidy") == 1).then(alleles).otherwise(alleles * (alleles + 1) // 2)
+    if number.isdigit():
+        return pl.lit(int(number))
+    return None
+
+
+def _value_checks(frame: pl.DataFrame, plan: ParsePlan) -> dict[str, pl.Expr]:
+    """Each FORMAT value of the sample against its header declaration: the number of values for
+    Number=A/R/G/n, the Type (Integer, Float), and no negative depth or quality."""
+    keys = sorted({k for fmt in frame["_fmt"].drop_nulls().unique().to_list() for k in fmt.split(":")})
+    checks: dict[str, pl.Expr] = {}
+    for key in keys:
+        if key == "GT" or key not in plan.formats:
+            continue
+        number, kind = plan.formats[key]
+        raw = _format_value(frame, key)
+        tokens = raw.str.split(",")
+        expected = _expected_count(number)
+        if expected is not None:
+            checks[f"FORMAT {key} has the wrong number of values (Number={number})"] = (
+                tokens.list.len() != expected
+            )
+        cast = {"Integer": pl.Int64, "Float": pl.Float64}.get(kind)
+        if cast is not None:
+            bad = tokens.list.eval(
+                (pl.element() != ".") & pl.element().str.strip_chars().cast(cast, strict=False).is_null()
+            )
+            checks[f"FORMAT {key} is not {kind} as declared"] = bad.list.any()
+            if key in NON_NEGATIVE:
+                negative = tokens.list.eval(pl.element().cast(pl.Float64, strict=False) < 0)
+                checks[f"FORMAT {key} is negative"] = negative.list.any()
+    return checks
+
+
 def _genotype_columns(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
-    """GT alleles (a0, a1), ploidy, phase (GT '|' with PS, else GATK PGT/PID), GQ, DP and AD."""
+    """GT alleles (a0, a1), ploidy, phase (GT '|' with PS, else GATK PGT/PID), GQ, DP, AD and FT."""
     frame = gt_columns(frame, plan.path)
+    carried = frame.filter((pl.col("a0") > 0) | (pl.col("a1") > 0))
+    too_high = pl.max_horizontal("a0", "a1") > pl.col("alts").list.len()
+    _first_bad(carried, {"GT names an ALT allele the record does not have": too_high}, plan.path)
+    # a record the sample carries no ALT of cannot become a call: its other values are not read
+    _first_bad(carried, _value_checks(carried, plan), plan.path)
     frame = frame.with_columns(_format_value(frame, key) for key in GT_KEYS if key != "GT")
     pgt = pl.col("PGT").str.split("|")
     ad = pl.col("AD").str.split(",").list.eval(_nulled(pl.element()).cast(pl.Int64, strict=False))
@@ -174,21 +271,12 @@ def _genotype_columns(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
         pgt.list.get(1, null_on_oob=True).cast(pl.Int64, strict=False).alias("_p1"),
         ad.alias("_ad"),
     )
-    gq, gq_bad = _int_checked("GQ")
-    dp, dp_bad = _int_checked("DP")
     pipe = pl.col("_pipe")
     use_pgt = ~pipe & (pl.col("ploidy") == 2) & pl.col("PGT").str.contains("|", literal=True).fill_null(False)
     use_pgt = use_pgt & pl.col("PID").is_not_null()
-    ad_tokens = pl.col("AD").str.count_matches(",") + 1
-    checks = {
-        "malformed GQ": gq_bad,
-        "malformed DP": dp_bad,
-        "malformed AD": pl.col("AD").is_not_null()
-        & (ad_tokens != pl.col("_ad").list.drop_nulls().list.len())
-        & ~pl.col("AD").str.contains(r"(^|,)\.(,|$)"),
-    }
-    _first_bad(frame, checks, plan.path)
     ad_present = pl.col("_ad").list.drop_nulls()
+    gq = pl.col("GQ").cast(pl.Float64, strict=False).floor().cast(pl.Int64)
+    dp = pl.col("DP").cast(pl.Float64, strict=False).floor().cast(pl.Int64)
     return frame.with_columns(
         (pipe | use_pgt).alias("phased"),
         pl.when(pipe).then(pl.col("PS")).when(use_pgt).then(pl.col("PID")).alias("phase_set"),
@@ -197,6 +285,9 @@ def _genotype_columns(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
         gq.alias("gq") if "GQ" in plan.has else pl.lit(None, dtype=pl.Int64).alias("gq"),
         dp.alias("dp") if "DP" in plan.has else pl.lit(None, dtype=pl.Int64).alias("dp"),
         pl.when(ad_present.list.len() > 0).then(ad_present.list.sum()).alias("ad_total"),
+        pl.when(pl.col("FT") != "PASS").then(pl.col("FT")).alias("ft")
+        if "FT" in plan.has
+        else pl.lit(None, dtype=pl.String).alias("ft"),
     )
 
 
@@ -230,23 +321,39 @@ def _af_expr(field: str, number: str, pop: str) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _vep_key() -> pl.Expr:
-    """VEP's allele text per ALT row (see annotations.vep_alleles), over all ALTs of the record."""
+    """VEP's allele text per ALT row (see annotations.vep_alleles), over all ALTs of the record;
+    a symbolic SV is named by its class (``deletion`` for ``<DEL>``)."""
     alt, ref = pl.col("alt"), pl.col("ref")
     star = alt.str.contains("*", literal=True)
-    indel = (alt.str.len_chars() != ref.str.len_chars()).any().over("rec")
-    same_first = ((alt.str.slice(0, 1) == ref.str.slice(0, 1)) | star).all().over("rec")
+    symbolic = alt.str.starts_with("<")
+    indel = ((alt.str.len_chars() != ref.str.len_chars()) & ~symbolic).any().over("rec")
+    same_first = ((alt.str.slice(0, 1) == ref.str.slice(0, 1)) | star | symbolic).all().over("rec")
     trimmed = alt.str.slice(1)
     trimmed = pl.when(trimmed == "").then(pl.lit("-")).otherwise(trimmed)
-    return pl.when(indel & same_first & ~star).then(trimmed).otherwise(alt).alias("key")
+    return (
+        pl.when(symbolic)
+        .then(alt.replace(SV_ALLELES))
+        .when(indel & same_first & ~star)
+        .then(trimmed)
+        .otherwise(alt)
+        .alias("key")
+    )
+
+
+def _sv_end() -> pl.Expr:
+    """Where a symbolic SV ends: INFO END, else POS + |SVLEN| (first value); null when neither."""
+    end = pl.col("_info_END").cast(pl.Int64, strict=False)
+    svlen = pl.col("_info_SVLEN").str.split(",").list.get(0, null_on_oob=True).cast(pl.Int64, strict=False)
+    return pl.coalesce(end, pl.col("pos") + svlen.abs())
 
 
 def _alt_rows(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
-    """One row per carried ALT, with per-allele copies, phase haplotype, AD and AF."""
+    """One row per carried ALT, with per-allele copies, phase haplotype, AD, AF and, for symbolic
+    SVs, their span."""
     frame = frame.filter((pl.col("a0") > 0) | (pl.col("a1") > 0))
     n_alts = pl.col("alts").list.len()
-    too_high = pl.max_horizontal("a0", "a1") > n_alts
-    _first_bad(frame, {"GT names an ALT allele the record does not have": too_high}, plan.path)
     keys = [spec[0] for spec in plan.af_specs if spec] + ([plan.fmt.tag] if plan.fmt else [])
+    keys += ["END", "SVLEN"]
     frame = frame.join(_info_values(frame, list(dict.fromkeys(keys))), on="rec", how="left")
     rows = frame.with_columns(pl.int_ranges(1, n_alts + 1).alias("allele_num")).explode(
         ["alts", "allele_num"]
@@ -262,17 +369,81 @@ def _alt_rows(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
         pl.col("_ad").list.get(0, null_on_oob=True).alias("ad_ref"),
         pl.col("_ad").list.get(k, null_on_oob=True).alias("ad_alt"),
         _vep_key() if plan.fmt is not None and plan.fmt.tag == ann.CSQ else pl.col("alt").alias("key"),
+        pl.col("alt").is_in(list(SV_ALLELES)).alias("symbolic"),
     )
     afs = [
         _af_expr(spec[0], spec[1], pop) for pop, spec in zip(plan.af_pops, plan.af_specs, strict=True) if spec
     ]
     rows = rows.with_columns(value for value, _ in afs)
     _first_bad(rows, {f"malformed {v.meta.output_name()}": bad for v, bad in afs}, plan.path)
-    symbolic = pl.col("alt").str.starts_with("<") | pl.col("alt").is_in(["*", "."])
-    return rows.filter((pl.col("alt_copies") > 0) & ~symbolic)
+    sv = pl.col("symbolic") & (pl.col("alt_copies") > 0)
+    _first_bad(
+        rows.with_columns(_sv_end().alias("_end")),
+        {
+            "symbolic SV without a usable INFO END or SVLEN": sv
+            & (pl.col("_end").is_null() | (pl.col("_end") < pl.col("pos")))
+        },
+        plan.path,
+    )
+    sequence = pl.col("alt").str.contains(r"^[ACGTNacgtn]+$")
+    rows = rows.filter((pl.col("alt_copies") > 0) & (sequence | pl.col("symbolic")))
+    return _normalised(rows, plan.fetch).with_columns(
+        pl.when(pl.col("symbolic"))
+        .then(_sv_end())
+        .otherwise(pl.col("pos") + pl.col("ref").str.len_chars() - 1)
+        .alias("end")
+    )
 
 
-def calls_frames(text: pl.DataFrame, plan: ParsePlan) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _normalised(rows: pl.DataFrame, fetch: Fetch | None) -> pl.DataFrame:
+    """REF/ALT of each split row trimmed and upper-cased (and left-aligned with a reference), as
+    ``bcftools norm -m-``: one canonical form for matching the curated and ClinVar lists."""
+    if rows.height == 0:
+        return rows
+    pairs = rows.select("chrom", "pos", "ref", "alt").unique()
+    out = [
+        (chrom, pos, ref, alt, *alleles.normalise(pos, ref, alt, _on(fetch, chrom)))
+        for chrom, pos, ref, alt in pairs.iter_rows()
+    ]
+    mapping = pl.DataFrame(
+        out,
+        schema=["chrom", "pos", "ref", "alt", "_npos", "_nref", "_nalt"],
+        orient="row",
+    )
+    return (
+        rows.join(mapping, on=["chrom", "pos", "ref", "alt"], how="left", maintain_order="left")
+        .drop("pos", "ref", "alt")
+        .rename({"_npos": "pos", "_nref": "ref", "_nalt": "alt"})
+    )
+
+
+def _on(fetch, chrom: str):
+    if fetch is None:
+        return None
+    return lambda start, end: fetch(chrom, start, end)
+
+
+def no_call_notes(records: pl.DataFrame) -> tuple[str, ...]:
+    """Listed sites (curated/ClinVar positions, LoF terms) where the sample has no genotype call."""
+    missing = records.filter(pl.col("listed") & pl.col("a0").is_null() & pl.col("a1").is_null())
+    if missing.height == 0:
+        return ()
+    where = [f"{c}:{p}" for c, p in missing.select("chrom", "pos").unique(maintain_order=True).iter_rows()]
+    shown = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
+    return (
+        f"no genotype call (GT missing, e.g. ./.) at {len(where)} site(s) an inclusion route looks at: "
+        f"{shown}; those sites were not evaluated",
+    )
+
+
+@dataclass(frozen=True)
+class ParsedCalls:
+    calls: pl.DataFrame
+    annotations: pl.DataFrame
+    notes: tuple[str, ...]  # what the records could not tell (for ``not_evaluated``)
+
+
+def calls_frames(text: pl.DataFrame, plan: ParsePlan) -> ParsedCalls:
     records = _genotype_columns(split_columns(text, plan), plan)
     rows = _alt_rows(records, plan).with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"))
     af_columns = [
@@ -280,18 +451,18 @@ def calls_frames(text: pl.DataFrame, plan: ParsePlan) -> tuple[pl.DataFrame, pl.
         for pop, spec in zip(plan.af_pops, plan.af_specs, strict=True)
     ]
     calls = rows.select(
-        "row", "chrom", "pos", "ref", "alt",
-        (pl.col("pos") + pl.col("ref").str.len_chars() - 1).alias("end"),
-        "filter", pl.col("GT").alias("gt"), "alt_copies", "ploidy", "phased", "phase_set", "phase_hap",
-        "gq", "dp", "ad_ref", "ad_alt", "ad_total", *af_columns,
+        "row", "chrom", "pos", "ref", "alt", "end",
+        "filter", "ft", pl.col("GT").alias("gt"), "alt_copies", "ploidy", "phased", "phase_set", "phase_hap",
+        "gq", "dp", "ad_ref", "ad_alt", "ad_total", "symbolic", *af_columns,
     ).cast(CALLS_SCHEMA)  # type: ignore[arg-type]  # fmt: skip
+    notes = no_call_notes(records)
     if plan.fmt is None:
-        return calls, ann.annotation_frame(None, pl.DataFrame(), pl.DataFrame())
+        return ParsedCalls(calls, ann.annotation_frame(None, pl.DataFrame(), pl.DataFrame()), notes)
     raw = rows.select("rec", pl.col(f"_info_{plan.fmt.tag}").alias("raw")).filter(
         pl.col("raw").is_not_null() & ~pl.col("raw").is_in(list(_MISSING))
     )
     annotated = raw.unique("rec", maintain_order=True)
-    alleles = rows.join(annotated.select("rec"), on="rec", how="semi").select(
+    alleles_ = rows.join(annotated.select("rec"), on="rec", how="semi").select(
         "rec", "allele_num", "key", "row"
     )
-    return calls, ann.annotation_frame(plan.fmt, annotated, alleles)
+    return ParsedCalls(calls, ann.annotation_frame(plan.fmt, annotated, alleles_), notes)

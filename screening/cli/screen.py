@@ -44,6 +44,15 @@ EXIT_INPUT = 2
     help="ClinVar VCF snapshot (bgzipped, indexed); without it the ClinVar route is not evaluated.",
 )
 @click.option(
+    "--reference",
+    "reference_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    envvar="SCREENING_REFERENCE_FASTA",
+    help="Reference FASTA (with .fai) to left-align indels; without it left-alignment is assumed "
+    "and the output says so. [env SCREENING_REFERENCE_FASTA]",
+)
+@click.option(
     "--smn1-copies", type=click.IntRange(min=0), default=None, help="SMN1 copy number (targeted caller)."
 )
 @click.option(
@@ -58,6 +67,7 @@ def screen(
     sample,
     sex,
     clinvar_path,
+    reference_path,
     smn1_copies,
     pct_autosomal_15x,
     q30_gb,
@@ -83,7 +93,8 @@ def screen(
         clinvar = None
         if clinvar_path is not None:
             clinvar = vcf.read_clinvar(str(clinvar_path), panel.genome_build, panels.region_list(panel))
-        result = engine.screen_vcf(panel, inp, vcf_path, clinvar)
+        reference = vcf.Reference(reference_path) if reference_path is not None else None
+        result = engine.screen_vcf(panel, inp, vcf_path, clinvar, reference=reference)
     except ScreeningError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INPUT)

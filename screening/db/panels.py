@@ -190,8 +190,9 @@ def publish(
 def settings_from_dict(data: dict[str, Any]) -> RuleSettings:
     known = {f.name for f in dataclasses.fields(RuleSettings)}
     values = {k: v for k, v in data.items() if k in known}
-    if "lof_consequences" in values:
-        values["lof_consequences"] = tuple(values["lof_consequences"])
+    for key in ("lof_consequences", "lof_sv_consequences"):
+        if key in values:
+            values[key] = tuple(values[key])
     return RuleSettings(**values)
 
 

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from screening import engine, vcf
+from screening import engine, inheritance, vcf
 from screening.cli import main
 from screening.domain import (
     GRCH37,
     GRCH38,
     IncludedVariant,
+    Karyotype,
     Moi,
     Outcome,
     PanelGene,
@@ -103,6 +104,29 @@ def test_exomiser_without_the_spiked_variant_on_the_panel_gives_no_finding(pfeif
 
 
 @needs_shared
+@needs_shared
+def test_exomiser_exome_has_two_x_and_its_heterozygous_chry_calls_are_artefacts(pfeiffer):
+    """The real exome: chrX heterozygous fraction ~0.41 (two X) and 43 chrY calls, every one
+    heterozygous (mismapped reads). It is XX, and a recorded girl is screened, not held."""
+    panel = _panel(GRCH37, [FGFR2, AGRN])
+    result = engine.screen_vcf(panel, SampleInput("manuel", "manuel", Sex.FEMALE), pfeiffer, None)
+    assert result.karyotype is Karyotype.XX
+    assert result.outcome is not Outcome.TESTING_NOT_POSSIBLE, result.reasons
+    evidence = vcf.read_sex_evidence(
+        str(pfeiffer),
+        "manuel",
+        "GRCh37",
+        inheritance.whole_x("GRCh37"),
+        inheritance.male_specific_y("GRCh37"),
+    )
+    assert evidence.y_calls >= 40
+    assert evidence.y_hemi == 0
+    assert 0.35 < evidence.x_het / evidence.x_calls < 0.5
+    held = engine.screen_vcf(panel, SampleInput("manuel", "manuel", Sex.MALE), pfeiffer, None)
+    assert held.outcome is Outcome.TESTING_NOT_POSSIBLE
+    assert "two X chromosomes and no Y evidence" in held.reasons[0]
+
+
 def test_exomiser_against_a_grch38_panel_is_refused_naming_the_build(pfeiffer):
     from screening.errors import VcfError
 

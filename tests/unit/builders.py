@@ -21,27 +21,9 @@ from screening.domain import (
     Version,
 )
 from screening.screen import ScreenInput
+from screening.vcf_parse import CALLS_SCHEMA
 
-CALL_SCHEMA = {
-    "row": pl.Int64,
-    "chrom": pl.String,
-    "pos": pl.Int64,
-    "ref": pl.String,
-    "alt": pl.String,
-    "end": pl.Int64,
-    "filter": pl.String,
-    "gt": pl.String,
-    "alt_copies": pl.Int8,
-    "ploidy": pl.Int8,
-    "phased": pl.Boolean,
-    "phase_set": pl.String,
-    "phase_hap": pl.Int8,
-    "gq": pl.Int32,
-    "dp": pl.Int32,
-    "ad_ref": pl.Int32,
-    "ad_alt": pl.Int32,
-    "ad_total": pl.Int32,
-}
+CALL_SCHEMA = CALLS_SCHEMA
 POPS = RuleSettings().population_af_fields
 ANN_SCHEMA = {
     "row": pl.Int64,
@@ -103,6 +85,7 @@ def call(chrom, pos, ref="A", alt="G", gt="0/1", **kw) -> dict:
         "alt": alt,
         "end": pos + len(ref) - 1,
         "filter": "PASS",
+        "ft": None,
         "gt": gt,
         "alt_copies": sum(a == "1" for a in alleles),
         "ploidy": len(alleles),
@@ -114,6 +97,7 @@ def call(chrom, pos, ref="A", alt="G", gt="0/1", **kw) -> dict:
         "ad_ref": 15,
         "ad_alt": 15,
         "ad_total": 30,
+        "symbolic": False,
     }
     if row["alt_copies"] == 2 or row["ploidy"] == 1:
         row.update(ad_ref=0, ad_alt=30)
@@ -172,7 +156,7 @@ FACTS = VcfFacts(
     chrom_style="chr",
 )
 XX_EVIDENCE = SexEvidence(400, 210, 0, 40, 12, True)
-XY_EVIDENCE = SexEvidence(400, 3, 60, 40, 12, True)
+XY_EVIDENCE = SexEvidence(400, 3, 60, 40, 1, True, y_hemi=58)
 
 
 def screen_input(

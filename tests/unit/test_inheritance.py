@@ -6,10 +6,12 @@ import pytest
 
 from screening.domain import GRCH37, GRCH38, Karyotype, Moi, Pattern, RuleSettings, Sex, SexEvidence, Zygosity
 from screening.inheritance import (
+    KaryotypeCall,
     PhasedCall,
     gene_pattern,
     infer_karyotype,
     karyotype_windows,
+    male_specific_y,
     pair_phase,
     rules_karyotype,
     sex_discordance,
@@ -27,7 +29,7 @@ OTHER_SET = PhasedCall(Zygosity.HET, True, "PS2", 1, ("1", 260))
 SAME_LOCUS_A = PhasedCall(Zygosity.HET, False, None, None, ("1", 500))
 SAME_LOCUS_B = PhasedCall(Zygosity.HET, False, None, None, ("1", 500))
 
-XX, XY, X0, XXY, UNK = Karyotype.XX, Karyotype.XY, Karyotype.X0, Karyotype.XXY, Karyotype.UNKNOWN
+XX, XY, X1, XXY, UNK = Karyotype.XX, Karyotype.XY, Karyotype.X, Karyotype.XXY, Karyotype.UNKNOWN
 M, B, XM, XB = Moi.MONOALLELIC, Moi.BIALLELIC, Moi.XLINKED_MONOALLELIC, Moi.XLINKED_BIALLELIC
 
 
@@ -55,7 +57,7 @@ M, B, XM, XB = Moi.MONOALLELIC, Moi.BIALLELIC, Moi.XLINKED_MONOALLELIC, Moi.XLIN
         (XM, [], XY, None),
         # XLINKED_BIALLELIC: single X -> any; XX -> as biallelic
         (XB, [HEMI], XY, Pattern.HEMIZYGOUS),
-        (XB, [HEMI], X0, Pattern.HEMIZYGOUS),
+        (XB, [HEMI], X1, Pattern.HEMIZYGOUS),
         (XB, [HET], XX, None),  # carrier mother-to-be
         (XB, [HET], XXY, None),
         (XB, [HOM], XX, Pattern.HOMOZYGOUS),
@@ -103,9 +105,15 @@ def test_zygosity(chrom, pos, copies, ploidy, karyotype, build, expected):
 S = RuleSettings()
 
 
-def ev(x_calls, x_het, y_calls, has_y=True):
+def ev(x_calls, x_het, y_hemi, y_het=0, has_y=True, x_windows=40):
     return SexEvidence(
-        x_calls=x_calls, x_het=x_het, y_calls=y_calls, x_windows=40, y_windows=12, has_y_contig=has_y
+        x_calls=x_calls,
+        x_het=x_het,
+        y_calls=y_hemi + y_het,
+        x_windows=x_windows,
+        y_windows=1,
+        has_y_contig=has_y,
+        y_hemi=y_hemi,
     )
 
 
@@ -113,10 +121,14 @@ def ev(x_calls, x_het, y_calls, has_y=True):
     ("evidence", "expected"),
     [
         (ev(400, 220, 0), XX),
-        (ev(400, 220, 40), XXY),
-        (ev(400, 4, 40), XY),
-        (ev(400, 4, 0), X0),
-        (ev(400, 4, 0, has_y=False), XY),  # chrY not in the VCF: single X, XY assumed and said
+        (ev(400, 220, 0, y_het=100), XX),  # heterozygous chrY artefacts of a girl never make a Y
+        (ev(101, 41, 0, y_het=43), XX),  # the real Exomiser exome: 0.41 het, 43 het chrY calls
+        (ev(400, 220, 12, y_het=90), XX),  # a few hom-alt artefacts among many het ones: no Y
+        (ev(400, 220, 400, y_het=20), XXY),  # two X and a clearly evidenced Y
+        (ev(600, 4, 140, y_het=10), XY),  # an R1b boy: ~150 chrY calls over the whole region
+        (ev(600, 4, 2900, y_het=100), XY),  # a boy of a distant haplogroup
+        (ev(600, 4, 4), X1),  # one X, too few hemizygous calls: a Y is not evidenced, not excluded
+        (ev(400, 4, 0, has_y=False), X1),  # no chrY in the VCF
         (ev(400, 40, 40), UNK),  # 10 % het: ambiguous
         (ev(20, 10, 0), UNK),  # too few calls
         (None, UNK),
@@ -128,30 +140,44 @@ def test_infer_karyotype(evidence, expected):
     assert call.note
 
 
-def test_infer_karyotype_note_says_when_y_absent():
-    assert "XY and X0 not distinguished" in infer_karyotype(ev(400, 4, 0, has_y=False), S).note
+def test_infer_karyotype_never_concludes_no_y_from_absent_calls():
+    note = infer_karyotype(ev(600, 4, 3), S).note
+    assert "does not mean there is none" in note
+    assert "no chrY in the VCF" in infer_karyotype(ev(400, 4, 0, has_y=False), S).note
+    assert "whole of chrX" in infer_karyotype(ev(400, 4, 200, x_windows=0), S).note
+
+
+def _call(karyotype):
+    return KaryotypeCall(karyotype, "evidence")
 
 
 @pytest.mark.parametrize(
     ("sex", "karyotype", "discordant"),
     [
         (Sex.FEMALE, XY, True),
+        (Sex.FEMALE, X1, True),  # one X in a recorded girl: a boy's sample or 45,X — held
         (Sex.FEMALE, XXY, True),
-        (Sex.MALE, XX, True),
-        (Sex.MALE, X0, True),
+        (Sex.MALE, XX, True),  # two X, no Y evidence in a recorded boy — held
+        (Sex.MALE, X1, False),  # a boy whose chrY differs little from the reference
         (Sex.FEMALE, XX, False),
-        (Sex.FEMALE, X0, False),  # Turner: compatible with a recorded girl
         (Sex.MALE, XY, False),
         (Sex.MALE, XXY, False),  # Klinefelter: compatible with a recorded boy
         (Sex.UNKNOWN, XY, False),
+        (Sex.UNKNOWN, X1, False),
         (Sex.FEMALE, UNK, False),
     ],
 )
 def test_sex_discordance(sex, karyotype, discordant):
-    reason = sex_discordance(sex, karyotype)
+    reason = sex_discordance(sex, _call(karyotype))
     assert (reason is not None) is discordant
     if reason:
         assert "sample swap" in reason
+        assert "evidence" in reason  # what was seen is stated
+
+
+def test_discordance_names_the_possible_explanations():
+    assert "45,X" in sex_discordance(Sex.FEMALE, _call(X1))
+    assert "47,XXY" in sex_discordance(Sex.MALE, _call(XX))
 
 
 def test_rules_karyotype_falls_back_to_recorded_sex():
@@ -161,12 +187,14 @@ def test_rules_karyotype_falls_back_to_recorded_sex():
     assert rules_karyotype(XX, Sex.MALE) is XX
 
 
-def test_karyotype_windows_stay_outside_pars():
-    for build in (GRCH38, GRCH37):
-        xs, ys = karyotype_windows(build)
-        assert len(xs) == 40
-        assert len(ys) == 12
-        from screening.domain import PARS
+def test_sex_chromosome_reads_stay_outside_pars():
+    from screening.domain import PARS, PARS_Y
 
+    for build in (GRCH38, GRCH37):
+        xs = karyotype_windows(build)
+        assert len(xs) == 40
         for _, start, end in xs:
             assert PARS[build][0][1] < start <= end < PARS[build][1][0]
+        ((_, y_start, y_end),) = male_specific_y(build)
+        assert y_start == PARS_Y[build][0][1] + 1
+        assert y_end == PARS_Y[build][1][0] - 1

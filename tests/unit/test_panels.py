@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from screening import panel_toml
-from screening.domain import Moi, PanelGene, RuleSettings, Urgency, Version
+from screening.domain import LATE_SETTINGS, Moi, PanelGene, RuleSettings, Urgency, Version
 from screening.errors import PanelError
 from screening.panels import (
     canonical_content,
@@ -460,9 +460,20 @@ def test_canonical_content_is_sorted_json():
     panel = load_panel(TEST_PANELS / "tiny-grch38")
     document = json.loads(canonical_content(panel))
     assert document["version"] == "1.0"
-    assert document["settings"] == RuleSettings().as_dict()
+    assert document["settings"] == RuleSettings().canonical_dict()
     shuffled = replace(panel, genes=tuple(reversed(panel.genes)), sha256="")
     assert canonical_content(shuffled) == canonical_content(panel)
+
+
+def test_late_settings_keep_earlier_sha256_at_their_default_and_count_when_set():
+    """Settings added after versions were published leave the sha256 of those versions unchanged
+    at their default, and change it when a curator sets them."""
+    panel = load_panel(TEST_PANELS / "tiny-grch38")
+    document = json.loads(canonical_content(panel))
+    assert not LATE_SETTINGS & set(document["settings"])
+    changed = replace(panel, settings=replace(panel.settings, karyotype_min_y_hemi_fraction=0.6))
+    assert json.loads(canonical_content(changed))["settings"]["karyotype_min_y_hemi_fraction"] == 0.6
+    assert canonical_content(changed) != canonical_content(panel)
 
 
 def test_written_settings_roundtrip_including_stars(tmp_path):

@@ -53,7 +53,7 @@ MULTIALLELIC = [
     "1 1200 . G T 50 LowQual . GT:AD:DP:GQ 1/1:0,22:22:70",
     "1 1300 . C T 50 PASS . GT:AD:DP:GQ 0/0:30,0:30:99",
     "1 1400 . C T 50 PASS . GT:AD:DP:GQ ./.:.:.:.",
-    "1 1500 . C <DEL>,T 50 PASS . GT:AD:DP:GQ 1/2:5,5,5:15:30",
+    "1 1500 . C T,<NON_REF> 50 PASS . GT:AD:DP:GQ 1/2:5,5,5:15:30",  # gVCF-style extra ALT
 ]
 PHASED = [
     "1 2000 . A G 50 PASS . GT:AD:DP:GQ:PS 0|1:10,10:20:60:2000",

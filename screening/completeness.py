@@ -1,0 +1,109 @@
+"""Completeness gate (screening-rules §6): is the VCF whole where the panel looks? Pure: no I/O.
+
+A VCF cut at a record boundary, re-compressed and re-indexed passes every format check; only its
+content shows it is incomplete. The evidence is what the screen reads anyway: the records fetched per
+merged panel region and the contigs the index holds records for.
+
+- Every contig holding active panel genes must have records in the file (all kinds of VCF).
+- A genome-like VCF (at least ``completeness_genome_density`` records per Mb of panel region: WGS
+  has ~1,000+, an exome a few tens) must also have, on each such contig, records per Mb of its panel
+  regions of at least ``completeness_min_density_ratio`` of the file's median contig, and no empty
+  tail: when a contig's last panel regions hold no records although the file's density predicts
+  ``completeness_min_expected_tail`` or more, the file stops early there.
+- Exomes and targeted VCFs (below the genome-like density) hold records only where they were
+  captured, so only the first check applies to them: a missing contig is still caught, a contig cut
+  part-way is not.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from statistics import median
+
+from screening.domain import PanelGene, RuleSettings
+
+
+@dataclass(frozen=True)
+class RegionCount:
+    """Records fetched through the index for one merged panel region (1-based, inclusive)."""
+
+    chrom: str
+    start: int
+    end: int
+    records: int
+
+    @property
+    def mb(self) -> float:
+        return (self.end - self.start + 1) / 1e6
+
+
+def _per_contig(counts: Iterable[RegionCount]) -> dict[str, list[RegionCount]]:
+    out: dict[str, list[RegionCount]] = defaultdict(list)
+    for c in counts:
+        out[c.chrom].append(c)
+    for regions in out.values():
+        regions.sort(key=lambda r: r.start)
+    return out
+
+
+def _density(regions: Sequence[RegionCount]) -> float:
+    mb = sum(r.mb for r in regions)
+    return sum(r.records for r in regions) / mb if mb else 0.0
+
+
+def problems(
+    counts: Sequence[RegionCount],
+    indexed_contigs: frozenset[str],
+    genes: Sequence[PanelGene],
+    s: RuleSettings,
+) -> list[str]:
+    """Why the VCF is incomplete where the panel looks (empty when it is not)."""
+    genes_on: dict[str, list[str]] = defaultdict(list)
+    for g in genes:
+        genes_on[g.chrom].append(g.symbol)
+    found = [
+        f"no records on chromosome {chrom}, which holds {len(symbols)} active panel gene(s) "
+        f"({_names(symbols)})"
+        for chrom, symbols in sorted(genes_on.items(), key=lambda kv: _rank(kv[0]))
+        if chrom not in indexed_contigs
+    ]
+    by_contig = {c: r for c, r in _per_contig(counts).items() if c in genes_on and c in indexed_contigs}
+    if _density([r for regions in by_contig.values() for r in regions]) < s.completeness_genome_density:
+        return found
+    densities = {c: _density(r) for c, r in by_contig.items()}
+    typical = median(densities.values())
+    for chrom in sorted(by_contig, key=_rank):
+        if densities[chrom] < s.completeness_min_density_ratio * typical:
+            found.append(
+                f"far fewer records on chromosome {chrom} ({densities[chrom]:,.0f} per Mb of panel "
+                f"region) than on the file's other chromosomes (median {typical:,.0f} per Mb)"
+            )
+            continue
+        tail = _empty_tail(by_contig[chrom])
+        expected = sum(r.mb for r in tail) * typical
+        if tail and expected >= s.completeness_min_expected_tail:
+            found.append(
+                f"records on chromosome {chrom} stop before {tail[0].start:,}: its last {len(tail)} "
+                f"panel region(s) hold none where about {expected:,.0f} were expected"
+            )
+    return found
+
+
+def _empty_tail(regions: Sequence[RegionCount]) -> list[RegionCount]:
+    tail: list[RegionCount] = []
+    for r in reversed(regions):
+        if r.records:
+            break
+        tail.insert(0, r)
+    return tail if len(tail) < len(regions) else []  # a wholly empty contig: the density check says it
+
+
+def _names(symbols: Sequence[str]) -> str:
+    shown = ", ".join(sorted(symbols)[:5])
+    return shown + (f" and {len(symbols) - 5} more" if len(symbols) > 5 else "")
+
+
+def _rank(chrom: str) -> tuple[int, str]:
+    return (int(chrom), "") if chrom.isdigit() else (100, chrom)
