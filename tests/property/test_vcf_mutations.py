@@ -108,6 +108,24 @@ def wrong_number_pl(draw, baby: Baby, i: int) -> Mutated | None:
     return _one(baby, i, _with_value(f, "PL", _integers_text(draw, n)), "PL")
 
 
+def wrong_number_info_af(draw, baby: Baby, i: int) -> Mutated | None:
+    """A gnomAD AF (INFO, Number=A: one value per ALT) with fewer or more values than ALTs: an AF
+    of the record rewritten, or one added (planted pathogenic calls carry none)."""
+    f = _fields(baby.records[i])
+    info = f[7].split(";")
+    afs = [k for k, item in enumerate(info) if item.startswith("gnomAD_AF")]
+    if not afs:
+        info.append("gnomAD_AF" + draw(st.sampled_from(["", "_afr", "_nfe", "_eas"])) + "=0")
+        afs = [len(info) - 1]
+    k = draw(st.sampled_from(afs))
+    key = info[k].split("=", 1)[0]
+    right = len(f[4].split(","))
+    n = draw(st.integers(1, right + 4).filter(lambda m: m != right))
+    info[k] = f"{key}=" + ",".join(f"0.{draw(st.integers(0, 9999)):04d}" for _ in range(n))
+    f[7] = ";".join(info)
+    return _one(baby, i, f, key, "AF")
+
+
 NOT_INTEGER = st.one_of(
     st.sampled_from(["abc", "1.5", "20.0", "1e3", "NaN", "inf", "--1", "0x1F", "12a", "+-3", "½", "2,0"]),
     st.text(alphabet="abcxyzAZ._-+e", min_size=1, max_size=6).filter(lambda s: s not in (".",)),
@@ -279,6 +297,7 @@ def sample_column_missing_value(draw, baby: Baby, i: int) -> Mutated | None:
 MUTATIONS: dict[str, Mutation] = {
     "wrong_number_ad": wrong_number_ad,
     "wrong_number_pl": wrong_number_pl,
+    "wrong_number_info_af": wrong_number_info_af,
     "value_not_of_type": value_not_of_type,
     "negative_dp_gq": negative_dp_gq,
     "empty_gt": empty_gt,
