@@ -98,7 +98,7 @@ def _babies(folder: Path) -> list[dict]:
 
 
 def _bench_one(panel, folder: Path, baby: dict, bed: Path, repeat: int) -> dict:
-    from screening import engine, inheritance, panels, vcf
+    from screening import completeness, engine, inheritance, panels, vcf
     from screening.domain import SampleInput, Sex
 
     path = folder / baby["vcf"]
@@ -135,6 +135,12 @@ def _bench_one(panel, folder: Path, baby: dict, bed: Path, repeat: int) -> dict:
         t = time.perf_counter()
         bounded = vcf.read_sex_evidence(str(path), sample.vcf_sample, build, x_windows, y_whole)
         sex_times.append(time.perf_counter() - t)
+    _, read = engine._read(panel, sample, str(path), clinvar, digest, None)
+    t = time.perf_counter()
+    incomplete = completeness.problems(
+        read.region_counts, read.indexed_contigs, panel.active_genes, panel.settings
+    )
+    gate_s = time.perf_counter() - t
     ref, eng = statistics.median(ref_times), statistics.median(eng_times)
     return {
         "sample": sample.sample_id,
@@ -155,6 +161,8 @@ def _bench_one(panel, folder: Path, baby: dict, bed: Path, repeat: int) -> dict:
         "y_hemizygous_looking": bounded.y_hemi,
         "karyotype_read_median_s": round(statistics.median(sex_times), 4),
         "karyotype_read_share_of_screen": round(statistics.median(sex_times) / eng, 3),
+        "completeness_gate_s": round(gate_s, 5),
+        "completeness_problems": incomplete,
         **whole,
     }
 
