@@ -192,12 +192,34 @@ def _match(fmt: AnnotationFormat, entries: pl.DataFrame, alleles: pl.DataFrame) 
     """Join entries to calls rows: by ALLELE_NUM, else by allele text, else by record."""
     if fmt.allele_num is not None:
         entries = entries.with_columns(pl.col("allele_num").cast(pl.Int64, strict=False))
-        return entries.join(alleles, on=["rec", "allele_num"], how="inner")
-    if fmt.allele is not None and fmt.tag != BCSQ:
         return entries.join(
-            alleles.rename({"key": "allele"}).drop("allele_num"), on=["rec", "allele"], how="inner"
+            alleles.drop("n_alts", "key2", strict=False), on=["rec", "allele_num"], how="inner"
         )
-    return entries.drop("allele_num").join(alleles.drop("allele_num"), on="rec", how="inner")
+    if fmt.allele is not None and fmt.tag != BCSQ:
+        # a single-ALT record: every entry is that ALT's, whatever its allele text says (a caller may
+        # have padded the alleles VEP saw); several ALTs: by the allele text VEP wrote for each
+        if "n_alts" not in alleles.columns:
+            alleles = alleles.with_columns(n_alts=pl.lit(2, pl.Int64))  # unknown: by allele only
+        single = alleles.filter(pl.col("n_alts") == 1).select("rec", "row")
+        several = alleles.filter(pl.col("n_alts") > 1)
+        by_record = entries.join(single, on="rec", how="inner")
+        by_allele = entries.join(
+            several.select("rec", pl.col("key").alias("allele"), "row"), on=["rec", "allele"]
+        )
+        if "key2" in several.columns:  # a record none of whose entries matched: the normalised alleles
+            rest = entries.join(by_allele.select("rec").unique(), on="rec", how="anti")
+            by_allele = pl.concat(
+                [
+                    by_allele,
+                    rest.join(
+                        several.select("rec", pl.col("key2").alias("allele"), "row"), on=["rec", "allele"]
+                    ),
+                ]
+            )
+        return pl.concat([by_record.select(by_allele.columns), by_allele])
+    return entries.drop("allele_num").join(
+        alleles.drop("allele_num", "n_alts", "key2", strict=False), on="rec", how="inner"
+    )
 
 
 def _consequence_terms(fmt: AnnotationFormat) -> pl.Expr:
@@ -222,15 +244,26 @@ def _hgnc(col: str) -> pl.Expr:
 def annotation_frame(
     fmt: AnnotationFormat | None, records: pl.DataFrame, alleles: pl.DataFrame
 ) -> pl.DataFrame:
-    """The annotation frame (see frames.md) for a read.
+    """The annotation frame (see frames.md) for a read (see ``annotations_and_gaps``)."""
+    return annotations_and_gaps(fmt, records, alleles)[0]
+
+
+def annotations_and_gaps(
+    fmt: AnnotationFormat | None, records: pl.DataFrame, alleles: pl.DataFrame
+) -> tuple[pl.DataFrame, list[int]]:
+    """The annotation frame (see frames.md) for a read, and the calls rows left without any entry
+    although their record is annotated (an annotation that names none of the record's alleles as
+    written or normalised: its consequences cannot be told, and the caller says so).
 
     ``records``: columns ``rec`` (Int64, record number in the read) and ``raw`` (the INFO string).
     ``alleles``: one row per calls row: ``rec``, ``allele_num`` (1-based ALT index), ``key`` (the
-    ALT in the annotation's own representation) and ``row`` (calls.row).
+    ALT in the annotation's own representation), optionally ``key2`` (the same for the normalised
+    pair) and ``n_alts`` (ALTs of the record), and ``row``.
     """
     if fmt is None or records.height == 0 or alleles.height == 0:
-        return pl.DataFrame(schema=ANNOTATION_SCHEMA)
+        return pl.DataFrame(schema=ANNOTATION_SCHEMA), []
     matched = _match(fmt, _entries(fmt, records), alleles)
+    gaps = alleles.join(matched.select("row").unique(), on="row", how="anti")["row"].sort().to_list()
     out = (
         matched.lazy()
         .filter(pl.col("consequence").is_not_null())
@@ -248,7 +281,7 @@ def annotation_frame(
         .filter(pl.col("consequence").str.len_bytes() > 0)
         .collect()
     )
-    return out.cast(ANNOTATION_SCHEMA)  # type: ignore[arg-type]
+    return out.cast(ANNOTATION_SCHEMA), gaps  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- ClinVar

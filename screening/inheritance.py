@@ -239,8 +239,10 @@ def sex_discordance(recorded: Sex, call: KaryotypeCall) -> str | None:
     chrY calls are what a boy of the reference haplogroup looks like.
     """
     k = call.karyotype
-    if recorded is Sex.FEMALE and k.single_x:
-        seen = "one X chromosome" + (" and a Y" if k is Karyotype.XY else "")
+    if recorded is Sex.FEMALE and k is Karyotype.XY:
+        seen, explain = "one X chromosome and a Y", "a boy's sample (a sample swap or mislabelling)"
+    elif recorded is Sex.FEMALE and k is Karyotype.X:
+        seen = "one X chromosome and no Y evidence"
         explain = "a boy's sample, or 45,X (Turner syndrome)"
     elif recorded is Sex.FEMALE and k is Karyotype.XXY:
         seen = "two X chromosomes and a Y"

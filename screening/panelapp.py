@@ -449,3 +449,67 @@ def report_text(report: ImportReport) -> str:
         moi = line.panelapp_moi or "no MOI"
         out.append(f"  not screened: {line.entity} {line.hgnc_id or '-'} [{moi}]: {line.reason}")
     return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- export (a version as PanelApp JSON)
+
+_NOT_LOF_TEXT = (
+    "Loss-of-function variants (as defined in pop up message) DO NOT cause this phenotype - "
+    "please provide details"
+)
+_MOI_TEXT = {
+    frozenset({Moi.MONOALLELIC}): "MONOALLELIC, autosomal or pseudoautosomal, not imprinted",
+    frozenset({Moi.BIALLELIC}): "BIALLELIC, autosomal or pseudoautosomal",
+    frozenset(
+        {Moi.MONOALLELIC, Moi.BIALLELIC}
+    ): "BOTH monoallelic and biallelic, autosomal or pseudoautosomal",
+    frozenset({Moi.XLINKED_BIALLELIC}): (
+        "X-LINKED: hemizygous mutation in males, biallelic mutations in females"
+    ),
+    frozenset({Moi.XLINKED_MONOALLELIC}): (
+        "X-LINKED: hemizygous mutation in males, monoallelic mutations in females may cause disease "
+        "(may be less severe, later onset than males)"
+    ),
+}
+
+
+def panelapp_document(version: PanelVersion) -> dict[str, Any]:
+    """A published version in the shape of a PanelApp ``GET /api/v1/panels/<id>/`` response, so that
+    other tools (and ``import-panelapp``) can read it: one gene entry per HGNC id with its mode(s) of
+    inheritance, confidence 3 when screened (1 when inactive), phenotypes, coordinates of the
+    version's build and the predefined transcript. Not a PanelApp panel: ``id`` is null and
+    ``source`` names the version and its sha256."""
+    by_gene: dict[str, list[PanelGene]] = {}
+    for g in sorted(version.genes, key=lambda g: (g.symbol, g.hgnc_id, g.moi.value)):
+        by_gene.setdefault(g.hgnc_id, []).append(g)
+    genes = []
+    for entries in by_gene.values():
+        first, modes = entries[0], frozenset(g.moi for g in entries)
+        locus = {"location": f"{first.chrom}:{first.start}-{first.end}"}
+        genes.append(
+            {
+                "entity_type": "gene",
+                "entity_name": first.symbol,
+                "gene_data": {
+                    "hgnc_id": first.hgnc_id,
+                    "gene_symbol": first.symbol,
+                    "ensembl_genes": {version.genome_build: {"export": locus}},
+                },
+                "confidence_level": "3" if any(g.active for g in entries) else "1",
+                "mode_of_inheritance": _MOI_TEXT.get(modes, "Other"),
+                "mode_of_pathogenicity": "" if first.lof_mechanism else _NOT_LOF_TEXT,
+                "phenotypes": sorted({g.condition for g in entries}),
+                "transcript": [first.transcript] if first.transcript else None,
+                "penetrance": "",
+            }
+        )
+    return {
+        "id": None,
+        "name": version.name,
+        "version": str(version.version),
+        "source": f"{version.label} sha256 {version.sha256}",
+        "genes": genes,
+        "strs": [],
+        "regions": [],
+        "stats": {"number_of_genes": len(genes), "number_of_strs": 0, "number_of_regions": 0},
+    }

@@ -30,6 +30,7 @@ from screening.domain import (
     SampleResult,
     SexEvidence,
     VcfFacts,
+    Zygosity,
     in_par,
 )
 
@@ -104,12 +105,17 @@ def _missing_field_notes(entries: list[_Entry]) -> list[str]:
     declared in the header: named, never a silent negative (screening-rules §3.4)."""
     notes = []
     for e in entries:
-        missing = [f.removesuffix(" missing") for f in e.candidate.quality_failures if f.endswith(" missing")]
+        c = e.candidate
+        missing = [f.removesuffix(" missing") for f in c.quality_failures if f.endswith(" missing")]
         if missing:
-            c = e.candidate
             notes.append(
                 f"call quality not evaluated for {c.symbol} {c.chrom}:{c.pos} {c.ref}>{c.alt}: FORMAT "
                 f"{', '.join(missing)} missing on the record (the call counts as failing call quality)"
+            )
+        if c.phased and c.phase_set is None and c.zygosity is Zygosity.HET:
+            notes.append(
+                f"phase not used for {c.symbol} {c.chrom}:{c.pos} {c.ref}>{c.alt}: its GT is phased "
+                "('|') but the record gives no phase set (PS), so its phase is unknown"
             )
     return list(dict.fromkeys(notes))
 

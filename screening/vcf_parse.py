@@ -307,17 +307,22 @@ def _info_values(records: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
 
 
 def _af_expr(field: str, number: str, pop: str) -> tuple[pl.Expr, pl.Expr]:
+    """A population AF per ALT row, and when it is malformed: a value that is not a number, or, for
+    Number=A/R, a count of values other than one per ALT / per allele (which would shift them)."""
     values = pl.col(f"_info_{field}").str.split(",")
     allele = pl.col("allele_num")
+    n_alts = pl.col("n_alts")
+    wrong_count = pl.lit(False)
     if number == "R":
-        index = allele
+        index, wrong_count = allele, values.list.len() != n_alts + 1
     elif number == "A":
-        index = allele - 1
+        index, wrong_count = allele - 1, values.list.len() != n_alts
     else:
         index = pl.when(values.list.len() == 1).then(0).otherwise(allele - 1)
     text = _nulled(values.list.get(index, null_on_oob=True))
     value = text.cast(pl.Float64, strict=False)
-    return value.alias(f"af_{pop}"), text.is_not_null() & value.is_null()
+    present = pl.col(f"_info_{field}").is_not_null()
+    return value.alias(f"af_{pop}"), (text.is_not_null() & value.is_null()) | (present & wrong_count)
 
 
 def _vep_key() -> pl.Expr:
@@ -340,6 +345,10 @@ def _vep_key() -> pl.Expr:
     )
 
 
+def _specs(plan: ParsePlan) -> list[tuple[str, str]]:
+    return [spec for spec in plan.af_specs if spec]
+
+
 def _sv_end() -> pl.Expr:
     """Where a symbolic SV ends: INFO END, else POS + |SVLEN| (first value); null when neither."""
     end = pl.col("_info_END").cast(pl.Int64, strict=False)
@@ -355,9 +364,9 @@ def _alt_rows(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
     keys = [spec[0] for spec in plan.af_specs if spec] + ([plan.fmt.tag] if plan.fmt else [])
     keys += ["END", "SVLEN"]
     frame = frame.join(_info_values(frame, list(dict.fromkeys(keys))), on="rec", how="left")
-    rows = frame.with_columns(pl.int_ranges(1, n_alts + 1).alias("allele_num")).explode(
-        ["alts", "allele_num"]
-    )
+    rows = frame.with_columns(
+        pl.int_ranges(1, n_alts + 1).alias("allele_num"), n_alts.alias("n_alts")
+    ).explode(["alts", "allele_num"])
     k = pl.col("allele_num")
     copies = (pl.col("a0") == k).fill_null(False).cast(pl.Int8) + (pl.col("a1") == k).fill_null(False).cast(
         pl.Int8
@@ -375,7 +384,14 @@ def _alt_rows(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
         _af_expr(spec[0], spec[1], pop) for pop, spec in zip(plan.af_pops, plan.af_specs, strict=True) if spec
     ]
     rows = rows.with_columns(value for value, _ in afs)
-    _first_bad(rows, {f"malformed {v.meta.output_name()}": bad for v, bad in afs}, plan.path)
+    _first_bad(
+        rows,
+        {
+            f"malformed INFO {spec[0]} (Number={spec[1]})": bad
+            for (_, bad), spec in zip(afs, _specs(plan), strict=True)
+        },
+        plan.path,
+    )
     sv = pl.col("symbolic") & (pl.col("alt_copies") > 0)
     _first_bad(
         rows.with_columns(_sv_end().alias("_end")),
@@ -462,7 +478,34 @@ def calls_frames(text: pl.DataFrame, plan: ParsePlan) -> ParsedCalls:
         pl.col("raw").is_not_null() & ~pl.col("raw").is_in(list(_MISSING))
     )
     annotated = raw.unique("rec", maintain_order=True)
-    alleles_ = rows.join(annotated.select("rec"), on="rec", how="semi").select(
-        "rec", "allele_num", "key", "row"
+    alleles_ = rows.select(  # every call: one on an unannotated record is a gap too
+        "rec", "allele_num", "key", _normalised_key(plan.fmt.tag).alias("key2"), "n_alts", "row"
     )
-    return ParsedCalls(calls, ann.annotation_frame(plan.fmt, annotated, alleles_), notes)
+    annotations, gaps = ann.annotations_and_gaps(plan.fmt, annotated, alleles_)
+    return ParsedCalls(calls, annotations, notes + _gap_notes(calls, gaps, plan.fmt.tag))
+
+
+def _normalised_key(tag: str) -> pl.Expr:
+    """The annotation's allele text for the normalised pair: VEP drops an indel's anchor base (an empty
+    allele is '-'); SnpEff and bcftools write the ALT."""
+    if tag != ann.CSQ:
+        return pl.col("alt")
+    alt = pl.col("alt")
+    indel = pl.col("ref").str.len_chars() != alt.str.len_chars()
+    stripped = pl.when(alt.str.len_chars() > 1).then(alt.str.slice(1)).otherwise(pl.lit("-"))
+    return pl.when(pl.col("symbolic")).then(pl.col("key")).when(indel).then(stripped).otherwise(alt)
+
+
+def _gap_notes(calls: pl.DataFrame, gaps: list[int], tag: str) -> tuple[str, ...]:
+    if not gaps:
+        return ()
+    where = (
+        calls.filter(pl.col("row").is_in(gaps))
+        .select(pl.format("{}:{} {}>{}", "chrom", "pos", "ref", "alt"))[:, 0]
+        .to_list()
+    )
+    shown = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
+    return (
+        f"loss-of-function route not evaluated for {len(where)} call(s) without a {tag} consequence "
+        f"annotation of their allele (none on the record, or none naming the allele): {shown}",
+    )

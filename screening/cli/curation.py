@@ -1,5 +1,5 @@
-"""Curation sub-commands of ``screening panel``: validate, list, show, diff, export, retire,
-import-panelapp, import-clinvar, impact, rescreen. They join the group defined in ``cli/panel.py``.
+"""Curation sub-commands of ``screening panel``: validate, list, show, diff, export, import-bundle,
+retire, import-panelapp, import-clinvar, impact, rescreen. They join the group defined in ``cli/panel.py``.
 
 Database: SCREENING_DATABASE_URL, else the embedded PostgreSQL in SCREENING_HOME. "Who" is
 SCREENING_USER, else the login name.
@@ -192,15 +192,25 @@ def show(label: str, genes: bool, fmt: str) -> None:
             **_summary_dict(info),
             "settings": version.settings.as_dict(),
             "description": version.description,
+            "origin": row.origin,
         }
         if genes:
             doc["genes"] = [{**g.__dict__, "moi": str(g.moi)} for g in version.genes]
         click.echo(json.dumps(doc, indent=2, default=str))
         return
-    click.echo(_show_text(info, version, genes), nl=False)
+    click.echo(_show_text(info, version, genes, row.origin), nl=False)
 
 
-def _show_text(info, version: PanelVersion, genes: bool) -> str:
+def _origin_text(origin: dict[str, Any] | None) -> str:
+    if not origin:
+        return "published here"
+    return (
+        f"imported from programme {origin.get('programme') or '(unnamed)'} ({origin.get('deployment')}, "
+        f"exported by {origin.get('exported_by')}), bundle {str(origin.get('bundle_sha256'))[:12]}"
+    )
+
+
+def _show_text(info, version: PanelVersion, genes: bool, origin: dict[str, Any] | None) -> str:
     lines = [
         f"{info.label}  {info.name}  ({info.genome_build})",
         f"  sha256        {info.sha256}",
@@ -209,6 +219,7 @@ def _show_text(info, version: PanelVersion, genes: bool) -> str:
         f"  genes         {info.active_genes} active of {info.gene_entries} entries; "
         f"inclusion list {len(version.include)}, exclusion list {len(version.exclude)}",
         f"  ClinVar       {info.clinvar_release_date or '-'} {info.clinvar_sha256 or '(none)'}",
+        f"  origin        {_origin_text(origin)}",
         f"  used by       {info.batches} batch(es), {info.runs} screening run(s)",
         "  status        "
         + (
@@ -228,23 +239,115 @@ def _show_text(info, version: PanelVersion, genes: bool) -> str:
 
 @panel.command()
 @click.argument("label")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-def export(label: str, out_dir: Path) -> None:
-    """Write a published version back out as a panel folder that re-publishes to the same sha256."""
-    from screening import panels
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="As a panel folder.")
+@click.option(
+    "--bundle",
+    "bundle_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="As a self-describing bundle for another programme (panel files, settings, ClinVar snapshot, "
+    "sha256 manifest); import it there with `screening panel import-bundle`.",
+)
+@click.option(
+    "--panelapp",
+    "panelapp_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="As PanelApp-style API JSON (genes, modes of inheritance, confidence, coordinates) for other tools.",
+)
+@click.option(
+    "--programme",
+    envvar="SCREENING_PROGRAMME",
+    default="",
+    help="Programme named in the bundle as its origin. [env SCREENING_PROGRAMME]",
+)
+def export(
+    label: str, out_dir: Path | None, bundle_path: Path | None, panelapp_path: Path | None, programme: str
+) -> None:
+    """Write a published version out: as a panel folder that re-publishes to the same sha256 (--out), as
+    a bundle for another programme (--bundle), or as PanelApp-style JSON (--panelapp)."""
+    from screening import panelapp, panels
     from screening.errors import IntegrityError
 
     try:
+        chosen = [p for p in (out_dir, bundle_path, panelapp_path) if p is not None]
+        if len(chosen) != 1:
+            raise ScreeningError("give exactly one of --out, --bundle, --panelapp")
+        if bundle_path is not None:
+            _export_bundle(label, bundle_path, programme)
+            return
+        version = _load_spec(label)
+        if panelapp_path is not None:
+            _refuse_existing(panelapp_path)
+            text = json.dumps(panelapp.panelapp_document(version), indent=2, sort_keys=True)
+            panelapp_path.write_text(text + "\n", encoding="utf-8")
+            click.echo(f"{version.label} exported as PanelApp-style JSON to {panelapp_path}")
+            return
         if out_dir.exists() and any(out_dir.iterdir()):
             raise ScreeningError(f"{out_dir}: folder exists and is not empty")
-        version = _load_spec(label)
         panels.write_panel(version, out_dir)
         again = panels.load_panel(out_dir)
         if again.sha256 != version.sha256:
             raise IntegrityError(f"{out_dir}: exported folder hashes to {again.sha256}, not {version.sha256}")
-    except (ScreeningError, ValueError) as exc:
+    except (ScreeningError, ValueError, OSError) as exc:
         _fail(exc)
     click.echo(f"{version.label} exported to {out_dir} (sha256 {version.sha256})")
+
+
+def _refuse_existing(path: Path) -> None:
+    if path.exists():
+        raise ScreeningError(f"{path}: file exists; choose a new name")
+
+
+def _export_bundle(label: str, path: Path, programme: str) -> None:
+    import socket
+
+    from screening import bundle
+    from screening.db import connection
+    from screening.db import curation as db
+    from screening.db import panels as db_panels
+
+    _refuse_existing(path)
+    if Path(label).is_dir():
+        raise ScreeningError(f"{label}: only a published version (panel@MAJOR.MINOR) can be bundled")
+    settings = _settings()
+    with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+        row = db.require_version(conn, label)
+        version = db_panels.load_panel_version(conn, row.id)
+        clinvar = db_panels.load_clinvar(conn, row.id)
+    origin = bundle.Origin(programme, socket.gethostname(), settings.actor)
+    sha = bundle.write_bundle(path, version, clinvar, origin)
+    records = 0 if clinvar is None else clinvar.records.height
+    click.echo(
+        f"{version.label} (sha256 {version.sha256}) bundled to {path} with {records} ClinVar records; "
+        f"bundle sha256 {sha}"
+    )
+
+
+@panel.command("import-bundle")
+@click.argument("bundle_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--message", "-m", default=None, help="Change message (default: where it came from).")
+def import_bundle(bundle_path: Path, message: str | None) -> None:
+    """Publish another programme's exported version: every sha256 is verified before anything is
+    accepted; the same content is published with the same panel sha256 and its origin recorded."""
+    from screening import bundle
+    from screening.db import connection
+    from screening.db import curation as db
+    from screening.db import panels as db_panels
+
+    try:
+        found = bundle.read_bundle(bundle_path)
+        origin = {**found.origin.as_dict(), "bundle_sha256": found.sha256}
+        text = message or (
+            f"imported from programme {found.origin.programme or '(unnamed)'} "
+            f"({found.origin.deployment}), bundle {found.sha256[:12]}"
+        )
+        settings = _settings()
+        with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+            db.set_change_message(conn, text)
+            row, created = db_panels.publish(conn, found.version, found.clinvar, settings.actor, origin)
+    except ScreeningError as exc:
+        _fail(exc)
+    what = "published" if created else "already published with identical content"
+    click.echo(f"{row.label} {what} (sha256 {row.sha256}) from {bundle_path} (bundle {found.sha256})")
 
 
 @panel.command()

@@ -63,6 +63,7 @@ class PanelVersionRow:
     clinvar_sha256: str | None
     published_at: datetime
     published_by: str
+    origin: dict[str, Any] | None = None  # imported from another programme's bundle: from where
 
     @property
     def label(self) -> str:
@@ -81,6 +82,7 @@ class PanelVersionRow:
             clinvar_sha256=row["clinvar_sha256"],
             published_at=row["published_at"],
             published_by=row["published_by"],
+            origin=row.get("origin"),
         )
 
 
@@ -149,12 +151,17 @@ def _insert_lists(conn: psycopg.Connection, pv_id: int, panel: PanelVersion) -> 
 
 
 def publish(
-    conn: psycopg.Connection, panel: PanelVersion, clinvar: ClinVarSnapshot | None, actor: str
+    conn: psycopg.Connection,
+    panel: PanelVersion,
+    clinvar: ClinVarSnapshot | None,
+    actor: str,
+    origin: dict[str, Any] | None = None,
 ) -> tuple[PanelVersionRow, bool]:
     """Store ``panel`` (and its ClinVar snapshot) as an immutable version, inside the caller's transaction.
 
     Returns (row, created). Publishing identical content again is a no-op (created False); the same
-    version with other content, or another ClinVar snapshot, is a StateError.
+    version with other content, or another ClinVar snapshot, is a StateError. ``origin``: where an
+    imported version came from (another programme's bundle), recorded with it.
     """
     existing = find_version(conn, panel.panel_id, panel.version)
     if existing is not None:
@@ -178,6 +185,7 @@ def publish(
         "settings": Jsonb(panel.settings.as_dict()),
         "clinvar_snapshot_id": snapshot_id,
         "published_by": actor,
+        "origin": Jsonb(origin) if origin is not None else None,
     }
     pv_id = conn.execute(query("insert_panel_version"), params).fetchone()["id"]
     _insert_lists(conn, pv_id, panel)

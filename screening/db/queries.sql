@@ -19,9 +19,9 @@ FROM STDIN;
 -- insert_panel_version --
 -- An immutable published panel version.
 INSERT INTO panel_version (panel_id, major, minor, name, description, genome_build, sha256, settings,
-                           clinvar_snapshot_id, published_by)
+                           clinvar_snapshot_id, published_by, origin)
 VALUES (%(panel_id)s, %(major)s, %(minor)s, %(name)s, %(description)s, %(genome_build)s, %(sha256)s,
-        %(settings)s, %(clinvar_snapshot_id)s, %(published_by)s)
+        %(settings)s, %(clinvar_snapshot_id)s, %(published_by)s, %(origin)s)
 RETURNING id;
 
 -- insert_panel_gene --

@@ -313,3 +313,83 @@ def test_changed_vcf_fails_with_reason_and_retry_screens_it(db_url, panel, sim, 
     assert status[second]["reason"] is None
     listed = json.loads(p.cli("batch", "list", "--format", "json").stdout)
     assert any(b["batch_id"] == batch_id and b["counts"]["screened"] == 2 for b in listed)
+
+
+def _rewrite(path: Path, edit) -> None:
+    """Re-write a bgzipped VCF's text through ``edit(lines) -> lines`` and index it again (a valid file)."""
+    import gzip
+
+    from screening import vcf
+
+    lines = gzip.decompress(path.read_bytes()).decode().splitlines()
+    path.unlink()
+    Path(f"{path}.tbi").unlink(missing_ok=True)
+    vcf.write_vcf_bgzip_indexed("\n".join(edit(lines)) + "\n", path)
+
+
+def test_damaged_and_truncated_vcfs_fail_closed_and_the_rest_is_screened(
+    db_url, panel, sim, tmp_path, pipeline_factory
+):
+    """A malformed record the baby carries in a panel region holds that baby with file, line and record
+    named; a file cut at a record boundary (re-compressed, re-indexed: valid) is testing not possible,
+    'VCF incomplete'; the third baby is screened as usual."""
+    root = tmp_path / "data"
+    (root / "babies").mkdir(parents=True)
+    truth = {b["sample_id"]: b for b in json.loads(sim.truth.read_text())["babies"]}
+    lines = sim.manifest.read_text().splitlines()
+    with_variants = [r for r in lines[1:] if any(f["variants"] for f in truth[r.split(",")[0]]["findings"])]
+    header, rows = lines[0], with_variants[:3]
+    for line in rows:
+        rel = line.split(",")[1]
+        shutil.copy(sim.out_dir / rel, root / rel)
+    damaged_id, truncated_id, intact_id = (r.split(",")[0] for r in rows)
+    finding = next(f["variants"][0] for f in truth[damaged_id]["findings"] if f["variants"])
+    chrom, pos = finding.split(":")[:2]
+
+    def damage(text_lines):  # the finding record's DP made negative
+        out = []
+        for ln in text_lines:
+            f = ln.split("\t")
+            here = not ln.startswith("#") and f[0].removeprefix("chr") == chrom
+            if here and int(f[1]) <= int(pos) < int(f[1]) + len(f[3]):
+                keys, values = f[8].split(":"), f[9].split(":")
+                values[keys.index("DP")] = "-5"
+                ln = "\t".join([*f[:9], ":".join(values), *f[10:]])
+            out.append(ln)
+        return out
+
+    def truncate(text_lines):  # everything after chromosome 10 dropped
+        kept, seen_11 = [], False
+        for ln in text_lines:
+            seen_11 = seen_11 or ln.split("\t", 1)[0] in ("chr11", "11")
+            if ln.startswith("#") or not seen_11:
+                kept.append(ln)
+        return kept
+
+    for sample_id, edit in ((damaged_id, damage), (truncated_id, truncate)):
+        rel = next(r.split(",")[1] for r in rows if r.startswith(sample_id + ","))
+        _rewrite(root / rel, edit)
+    for line in rows:
+        rel = line.split(",")[1]
+        if not (root / f"{rel}.tbi").exists():
+            shutil.copy(sim.out_dir / f"{rel}.tbi", root / f"{rel}.tbi")
+    manifest = root / "three.csv"
+    manifest.write_text("\n".join([header, *rows]) + "\n")
+    p = pipeline_factory(make_settings(tmp_path / "home", db_url))
+    label = publish(p.settings, panel, sim, "failclosed")
+    batch_id = p.submit(manifest, label, "failclosed-1")
+    p.start(1)
+    p.wait(batch_id)
+    status = {s["sample_id"]: s for s in p.status_json(batch_id)["samples"]}
+    damaged = status[damaged_id]
+    assert damaged["state"] == "held", damaged
+    assert "FORMAT DP is negative" in damaged["reason"]
+    assert "line " in damaged["reason"]
+    assert f"{chrom}:" in damaged["reason"]
+    truncated = status[truncated_id]
+    assert truncated["state"] == "screened"
+    assert truncated["outcome"] == "testing_not_possible"
+    assert truncated["reasons"][0].startswith("VCF incomplete:")
+    assert "chromosome X" in truncated["reasons"][0]
+    assert status[intact_id]["state"] == "screened"
+    assert status[intact_id]["outcome"] == truth[intact_id]["expected_outcome"]
