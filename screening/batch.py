@@ -17,19 +17,22 @@ from pathlib import Path
 
 from screening import vcf
 from screening.config import Settings
-from screening.db import batches, connection, panels, results
+from screening.db import batches, connection, panels, results, workers
 from screening.db import curation as db_curation
 from screening.db.batches import NewBatch, NewSample
 from screening.domain import PanelVersion, SampleResult, Sex
 from screening.errors import ManifestError, NotFoundError, Problem, StateError, VcfError
+from screening.inputs import decimal, field_problem, is_plain_id, plain_id_problem, whole
 
 REQUIRED = ("sample_id", "vcf", "sex")
 OPTIONAL = ("vcf_sample", "pct_autosomal_15x", "q30_gb", "contamination_pct", "smn1_copies")
 SEXES = tuple(s.value for s in Sex)
 PERCENT_RANGE = (0.0, 100.0)
+Q30_GB_MAX = 100_000.0  # gigabases; a whole genome at 30x is about 100
+SMN1_MAX = 99
 NUMBERS = {
     "pct_autosomal_15x": PERCENT_RANGE,
-    "q30_gb": (0.0, float("inf")),
+    "q30_gb": (0.0, Q30_GB_MAX),
     "contamination_pct": PERCENT_RANGE,
 }
 
@@ -55,38 +58,72 @@ def default_batch_id(manifest_sha256: str) -> str:
 
 
 def read_manifest(path: Path, base_dir: Path | None = None) -> tuple[Manifest, list[Problem]]:
-    """Parse the CSV; header problems (missing or unknown columns) are returned, not raised."""
+    """Parse the CSV; header and row-shape problems are returned (with the line), not raised."""
     path = Path(path)
-    if not path.is_file():
+    try:
+        data = path.read_bytes() if path.is_file() else None
+    except (OSError, ValueError):
+        data = None
+    if data is None:
         raise ManifestError(str(path), [Problem(str(path), "manifest file not found")])
-    data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ManifestError(str(path), [Problem(str(path), "not UTF-8 text")]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    problems = [
-        Problem(f"{path.name}:1", f"required column {c!r} is missing") for c in REQUIRED if c not in header
-    ]
-    problems += [
-        Problem(f"{path.name}:1", f"unknown column {c!r} (known: {', '.join(REQUIRED + OPTIONAL)})")
-        for c in header
-        if c not in REQUIRED + OPTIONAL
-    ]
+    header, records, problems = _records(text, path.name)
     rows = []
-    for raw in reader:
-        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+    for line, fields in records:
+        if len(fields) != len(header):
+            message = f"{len(fields)} field(s) but the header has {len(header)}"
+            problems.append(Problem(f"{path.name}:{line}", message))
+            continue
+        row = dict(zip(header, (f.strip() for f in fields), strict=True))
         if any(row.values()):
-            rows.append({**row, "_line": str(reader.line_num)})
+            rows.append({**row, "_line": str(line)})
     if not rows and not problems:
         problems.append(Problem(path.name, "the manifest has no samples"))
     folder = (base_dir or path.parent).resolve()
     return Manifest(path, hashlib.sha256(data).hexdigest(), tuple(rows), folder), problems
 
 
+def _records(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]]], list[Problem]]:
+    """The header and the (line, fields) records; a CSV the csv module cannot read is one problem."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[tuple[int, list[str]]] = []
+    problems: list[Problem] = []
+    header: list[str] | None = None
+    start = 1  # the line the next record starts on (a quoted field may span lines)
+    try:
+        for fields in reader:
+            if header is None:
+                header = [h.strip() for h in fields]
+            elif fields:
+                records.append((start, fields))
+            start = reader.line_num + 1
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        problems.append(Problem(f"{name}:{start}", f"not readable as CSV ({exc})"))
+    header = header or []
+    return header, records, _header_problems(header, name) + problems
+
+
+def _header_problems(header: list[str], name: str) -> list[Problem]:
+    where = f"{name}:1"
+    problems = [Problem(where, f"required column {c!r} is missing") for c in REQUIRED if c not in header]
+    for c in header:
+        bad = field_problem("a column name", c, 100)
+        if bad:
+            problems.append(Problem(where, bad))
+        elif c not in REQUIRED + OPTIONAL:
+            problems.append(Problem(where, f"unknown column {c!r} (known: {', '.join(REQUIRED + OPTIONAL)})"))
+    for c in sorted({c for c in header if header.count(c) > 1}):
+        problems.append(Problem(where, f"column {c!r} is given {header.count(c)} times"))
+    return problems
+
+
 def _where(manifest: Manifest, row: dict[str, str]) -> str:
     sample = row.get("sample_id") or "?"
+    if not is_plain_id(sample):
+        sample = "?"
     return f"{manifest.path.name}:{row['_line']} (sample {sample})"
 
 
@@ -94,45 +131,64 @@ def _numbers(row: dict[str, str], where: str, problems: list[Problem]) -> dict[s
     out: dict[str, float | int | None] = {}
     for name, (low, high) in NUMBERS.items():
         text = row.get(name, "")
-        try:
-            out[name] = float(text) if text else None
-        except ValueError:
-            problems.append(Problem(where, f"{name} {text!r} is not a number"))
-            continue
-        if out[name] is not None and not low <= out[name] <= high:
-            problems.append(Problem(where, f"{name} {text} is outside {low:g}..{high:g}"))
+        value, problem = decimal(text, low, high) if text else (None, None)
+        if problem:
+            problems.append(Problem(where, f"{name} {problem}"))
+        out[name] = value
     text = row.get("smn1_copies", "")
-    out["smn1_copies"] = int(text) if text.isdigit() else None
-    if text and not text.isdigit():
-        problems.append(Problem(where, f"smn1_copies {text!r} is not a whole number >= 0"))
+    value, problem = whole(text, 0, SMN1_MAX) if text else (None, None)
+    if problem:
+        problems.append(Problem(where, f"smn1_copies {problem}"))
+    out["smn1_copies"] = value
     return out
 
 
-def _vcf_path(
-    manifest: Manifest, row: dict[str, str], data_root: Path, where: str
-) -> tuple[Path | None, str]:
+def _vcf_path(manifest: Manifest, row: dict[str, str], data_root: Path) -> tuple[Path | None, str]:
     text = row.get("vcf", "")
     if not text:
         return None, "vcf is empty"
-    path = (manifest.base_dir / text).resolve()
-    if not path.is_relative_to(data_root):
-        return None, f"VCF {text!r} resolves outside the data root {data_root} (set SCREENING_DATA_ROOT)"
-    if not path.is_file():
-        return None, f"VCF {text!r} not found (looked for {path})"
+    try:
+        path = (manifest.base_dir / text).resolve()
+        if not path.is_relative_to(data_root):
+            return None, (
+                f"VCF {text!r} resolves outside the data root (SCREENING_DATA_ROOT, else the manifest's "
+                "folder): give a path inside it"
+            )
+        if not path.is_file():
+            return None, f"VCF {text!r} not found in the data root (looked for {path.relative_to(data_root)})"
+    except (OSError, ValueError) as exc:  # a name too long for the file system, a loop of links
+        return None, f"VCF {text!r} cannot be looked up ({type(exc).__name__})"
     return path, ""
+
+
+def _field_problems(row: dict[str, str], where: str) -> list[Problem]:
+    """Control characters and oversized fields; sample ids must be plain identifiers."""
+    problems = []
+    for name, value in row.items():
+        if name == "_line":
+            continue
+        bad = field_problem(name, value)
+        if bad:
+            problems.append(Problem(where, bad))
+    if not problems:
+        bad = plain_id_problem("sample_id", row.get("sample_id", ""))
+        if bad:
+            problems.append(Problem(where, bad))
+    return problems
 
 
 def _check_row(
     manifest: Manifest, row: dict[str, str], panel: PanelVersion | None, data_root: Path
 ) -> tuple[NewSample | None, list[Problem]]:
-    where, problems = _where(manifest, row), []
-    if not row.get("sample_id"):
-        problems.append(Problem(where, "sample_id is empty"))
+    where = _where(manifest, row)
+    problems = _field_problems(row, where)
+    if problems:
+        return None, problems  # nothing else is looked at: the row is not text a lab wrote
     sex = row.get("sex", "")
     if sex not in SEXES:
         problems.append(Problem(where, f"sex {sex!r} is not one of {', '.join(SEXES)}"))
     numbers = _numbers(row, where, problems)
-    path, problem = _vcf_path(manifest, row, data_root, where)
+    path, problem = _vcf_path(manifest, row, data_root)
     if problem:
         problems.append(Problem(where, problem))
     vcf_sample = row.get("vcf_sample") or row.get("sample_id", "")
@@ -149,7 +205,9 @@ def _check_row(
 
 
 def _duplicates(manifest: Manifest) -> list[Problem]:
+    """A sample id given twice, and one VCF column given under two sample ids (the same baby twice)."""
     seen: dict[str, str] = {}
+    columns: dict[tuple[str, str], str] = {}
     problems = []
     for row in manifest.rows:
         sid = row.get("sample_id", "")
@@ -158,7 +216,25 @@ def _duplicates(manifest: Manifest) -> list[Problem]:
                 Problem(_where(manifest, row), f"duplicate sample_id (first on line {seen[sid]})")
             )
         seen.setdefault(sid, row["_line"])
+        key = _vcf_column(manifest, row)
+        if key is None:
+            continue
+        if key in columns and seen[sid] == row["_line"]:
+            message = f"the same VCF and VCF column as line {columns[key]} under another sample_id"
+            problems.append(Problem(_where(manifest, row), message))
+        columns.setdefault(key, row["_line"])
     return problems
+
+
+def _vcf_column(manifest: Manifest, row: dict[str, str]) -> tuple[str, str] | None:
+    text = row.get("vcf", "")
+    if not text or any(field_problem(k, v) for k, v in row.items() if k != "_line"):
+        return None
+    try:
+        path = str((manifest.base_dir / text).resolve())
+    except (OSError, ValueError):
+        return None
+    return path, row.get("vcf_sample") or row.get("sample_id", "")
 
 
 def validate(
@@ -208,6 +284,9 @@ def submit(
     """
     manifest, problems = read_manifest(manifest_path, base_dir)
     batch_id = lab_batch_id or default_batch_id(manifest.sha256)
+    bad_id = plain_id_problem("batch id", batch_id)
+    if bad_id:
+        raise ManifestError(str(manifest.path), [Problem("--batch-id", bad_id)])
     data_root = settings.data_root or manifest.base_dir
     conn = connection.connect(connection.database_url(settings))
     try:
@@ -247,11 +326,30 @@ def _existing(conn, batch_id: str, manifest: Manifest) -> Submission | None:
 # ---------------------------------------------------------------- status and retry
 
 
+NO_WORKER_SECONDS = 60.0  # warn when samples wait and no worker has beaten for this long
+
+
 @dataclass(frozen=True)
 class BatchStatus:
     batch: batches.BatchRow
     panel_label: str
     samples: tuple[tuple[batches.SampleStatus, SampleResult | None], ...]
+    worker_seen_seconds: float | None = None  # since any worker's last heartbeat; None: never
+
+    @property
+    def worker_warning(self) -> str | None:
+        """A warning when samples wait but no worker has been seen for a while (or ever)."""
+        counts = self.counts
+        if not counts["queued"] and not counts["running"]:
+            return None
+        if self.worker_seen_seconds is None:
+            return "no worker has been seen: queued samples wait until one runs (screening worker)"
+        if self.worker_seen_seconds > NO_WORKER_SECONDS:
+            return (
+                f"no worker has been seen for {self.worker_seen_seconds:.0f} s: queued samples wait "
+                "until one runs (screening worker)"
+            )
+        return None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -261,10 +359,14 @@ class BatchStatus:
         return counts
 
 
+def _shown(lab_batch_id: str) -> str:
+    return lab_batch_id if is_plain_id(lab_batch_id) else ascii(lab_batch_id)[:80]
+
+
 def _find(conn, lab_batch_id: str) -> batches.BatchRow:
-    row = batches.find_batch(conn, lab_batch_id)
+    row = batches.find_batch(conn, lab_batch_id) if is_plain_id(lab_batch_id) else None
     if row is None:
-        raise NotFoundError(f"batch {lab_batch_id} does not exist (screening batch list)")
+        raise NotFoundError(f"batch {_shown(lab_batch_id)} does not exist (screening batch list)")
     return row
 
 
@@ -274,12 +376,15 @@ def status(settings: Settings, lab_batch_id: str) -> BatchStatus:
         samples = batches.list_samples(conn, row.id)
         runs = results.load_results(conn, [s.run_id for s in samples if s.run_id is not None])
         label = panels.get_version(conn, row.panel_version_id).label
+        seen = workers.seconds_since_seen(conn)
     pairs = tuple((s, runs.get(s.run_id) if s.sample.state == "screened" else None) for s in samples)
-    return BatchStatus(row, label, pairs)
+    return BatchStatus(row, label, pairs, seen)
 
 
 def progress(settings: Settings, lab_batch_id: str) -> batches.BatchSummary:
     """The batch's state and counts per sample state, without loading results."""
+    if not is_plain_id(lab_batch_id):
+        raise NotFoundError(f"batch {_shown(lab_batch_id)} does not exist (screening batch list)")
     with connection.session(settings) as conn:
         summary = batches.progress(conn, lab_batch_id)
     if summary is None:

@@ -99,22 +99,76 @@ class AcmgClass(StrEnum):
 
 @dataclass(frozen=True)
 class FindingDecision:
+    """A reviewer's decision on one finding. ``carried_from`` names the panel version of an earlier
+    screen of the same baby whose finding was identical (same gene, mode, pattern and variants): the
+    decision was made there and carries forward unchanged."""
+
     hgnc_id: str
     decision: FindingCall
     acmg_class: AcmgClass
     reason: str
     decided_by: str
     decided_at: datetime
+    carried_from: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseConfirmation:
+    """A second reviewer (a different account) confirming a ``condition_suspected`` case decision."""
+
+    reason: str
+    confirmed_by: str
+    confirmed_at: datetime
 
 
 @dataclass(frozen=True)
 class CaseDecision:
-    """The outcome the reviewer decided to report for the baby, and why."""
+    """The outcome the reviewer decided to report for the baby, and why (``id``: its database row)."""
 
     outcome: Outcome
     reason: str
     decided_by: str
     decided_at: datetime
+    id: int | None = None
+    confirmations: tuple[CaseConfirmation, ...] = ()
+
+    @property
+    def second_reviewer(self) -> CaseConfirmation | None:
+        """The first confirmation by an account other than the one that decided."""
+        return next((c for c in self.confirmations if c.confirmed_by != self.decided_by), None)
+
+
+class IdentityResolution(StrEnum):
+    """How the laboratory resolved a possible sample swap."""
+
+    CONFIRMED_IDENTITY = "confirmed_identity"  # same baby: re-screened with the corrected sex
+    NEW_SAMPLE = "new_sample"  # a new sample is requested
+
+    @property
+    def label(self) -> str:
+        if self is IdentityResolution.CONFIRMED_IDENTITY:
+            return "identity confirmed, re-screened with the corrected sex"
+        return "a new sample is requested"
+
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    resolution: IdentityResolution
+    corrected_sex: str | None
+    note: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+SWAP_HOLD_WORDS = "possible sample swap"
+
+
+def finding_signature(finding: Finding) -> str:
+    """What a decision on a finding was made on: gene, mode, pattern, SMN1 copies and the reportable
+    variants with their zygosity. Equal signatures across two screens: the finding is unchanged."""
+    variants = sorted(f"{v.chrom}:{v.pos}:{v.ref}:{v.alt}:{v.zygosity}" for v in reportable_variants(finding))
+    smn1 = "" if finding.smn1_copies is None else str(finding.smn1_copies)
+    return "|".join((finding.hgnc_id, str(finding.moi), str(finding.pattern), smn1, ";".join(variants)))
 
 
 @dataclass(frozen=True)
@@ -133,6 +187,8 @@ class CaseView:
     decisions: tuple[FindingDecision, ...] = ()
     case_decision: CaseDecision | None = None
     identity: Identity | None = field(default=None, repr=False)
+    four_eyes: bool = True  # a condition_suspected outcome is final only once a second reviewer confirms
+    identity_check: IdentityCheck | None = None
 
     @classmethod
     def from_result(
@@ -179,10 +235,29 @@ class CaseView:
         return self.case_decision is not None
 
     @property
+    def awaiting_second_reviewer(self) -> bool:
+        """A condition_suspected outcome decided but not yet confirmed by a different account."""
+        d = self.case_decision
+        return (
+            self.four_eyes
+            and d is not None
+            and d.outcome is Outcome.CONDITION_SUSPECTED
+            and d.second_reviewer is None
+        )
+
+    @property
+    def swap_hold(self) -> bool:
+        """The screen held the baby for a possible sample swap (recorded sex contradicts the VCF)."""
+        return self.outcome is Outcome.TESTING_NOT_POSSIBLE and any(
+            SWAP_HOLD_WORDS in r for r in self.reasons
+        )
+
+    @property
     def reported_outcome(self) -> Outcome | None:
-        """What may be told to the family; None while a flagged baby awaits review."""
+        """What may be told to the family; None while a flagged baby awaits review (or, with four
+        eyes, while a condition_suspected decision awaits its second reviewer)."""
         if self.case_decision is not None:
-            return self.case_decision.outcome
+            return None if self.awaiting_second_reviewer else self.case_decision.outcome
         if self.outcome is Outcome.CONDITION_SUSPECTED:
             return None
         return self.outcome

@@ -19,6 +19,18 @@ With ``SCREENING_DATABASE_URL`` / ``SCREENING_BROKER_URL`` any PostgreSQL and Ra
 | SCREENING_QUEUE | screening | broker queue; environments sharing a broker use different names |
 | SCREENING_USER | the login name | recorded as "who" in the event log |
 | SCREENING_REFERENCE_FASTA | (none) | reference FASTA (+ .fai) to left-align indels; else assumed and said |
+| SCREENING_FOUR_EYES | on | a condition_suspected outcome is final only once a second reviewer confirms it |
+| SCREENING_{WEB,WORKER,CURATION}_DATABASE_URL | derived | a login role's URL |
+| SCREENING_HEARTBEAT_[TIMEOUT_]SECONDS | 5, 30 | heartbeat period; silence before re-queuing |
+| SCREENING_WEB_HTTPS | on | ``off`` for local plain HTTP: cookies without ``Secure``, no HSTS |
+| SCREENING_SESSION_IDLE_MINUTES, SCREENING_SESSION_HOURS | 30, 8 | web sessions expire idle / in all |
+| SCREENING_DB_ROLES | on | ``off``: every process connects with SCREENING_DATABASE_URL (no role separation) |
+
+Least privilege (migration 0007): the web app (and ``screening batch``, ``user``, ``identity``), the
+workers and the curation commands each connect as their own login role (``screening_web``,
+``screening_worker``, ``screening_curation``); ``SCREENING_DATABASE_URL`` is the owner's, used by
+``screening db upgrade``. A role's URL is its ``SCREENING_<ROLE>_DATABASE_URL``, else the owner's URL
+with the role's name as the user and no password (trust, peer, or a ``~/.pgpass`` entry).
 """
 
 from __future__ import annotations
@@ -49,6 +61,15 @@ class Settings:
     queue: str = "screening"
     actor: str = "unknown"
     reference_fasta: Path | None = None  # indels left-aligned against it; else assumed (and said)
+    four_eyes: bool = True  # condition_suspected needs a second reviewer (a different account)
+    heartbeat_seconds: float = 5.0
+    heartbeat_timeout_seconds: float = 30.0
+    web_https: bool = True  # Secure cookies and HSTS (the app is served behind TLS)
+    session_idle_seconds: int = 1800
+    session_absolute_seconds: int = 8 * 3600
+    db_role: str | None = None  # "web", "worker", "curation"; None: the owner (migrations, tests)
+    db_roles: bool = True
+    role_database_urls: tuple[tuple[str, str], ...] = ()
 
     @property
     def embedded_database(self) -> bool:
@@ -84,7 +105,15 @@ class Settings:
             "SCREENING_RECONCILE_SECONDS": str(self.reconcile_seconds),
             "SCREENING_COHORT_MIN_BABIES": str(self.cohort_min_babies),
             "SCREENING_QUEUE": self.queue,
+            "SCREENING_FOUR_EYES": "on" if self.four_eyes else "off",
+            "SCREENING_HEARTBEAT_SECONDS": str(self.heartbeat_seconds),
+            "SCREENING_HEARTBEAT_TIMEOUT_SECONDS": str(self.heartbeat_timeout_seconds),
         }
+        if not self.db_roles:
+            env["SCREENING_DB_ROLES"] = "off"
+        if not self.web_https:
+            env["SCREENING_WEB_HTTPS"] = "off"
+        env.update({f"{PREFIX}{role.upper()}_DATABASE_URL": url for role, url in self.role_database_urls})
         optional = {
             "SCREENING_DATABASE_URL": self.database_url,
             "SCREENING_BROKER_URL": self.broker_url,
@@ -124,6 +153,20 @@ def _queue(env: Mapping[str, str]) -> str:
     return name
 
 
+DB_ROLES = ("web", "worker", "curation")
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(PREFIX + name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "on", "true", "yes"):
+        return True
+    if raw in ("0", "off", "false", "no"):
+        return False
+    raise ScreeningError(f"{PREFIX}{name}={raw!r}: use on or off")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: ``os.environ``); raise ScreeningError on bad values."""
     env = os.environ if env is None else env
@@ -142,4 +185,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         queue=_queue(env),
         actor=_actor(env),
         reference_fasta=Path(reference).resolve() if reference else None,
+        four_eyes=_switch(env, "FOUR_EYES", True),
+        db_roles=_switch(env, "DB_ROLES", True),
+        web_https=_switch(env, "WEB_HTTPS", True),
+        heartbeat_seconds=float(_number(env, "HEARTBEAT_SECONDS", 5.0, float, 0.1)),
+        heartbeat_timeout_seconds=float(_number(env, "HEARTBEAT_TIMEOUT_SECONDS", 30.0, float, 1.0)),
+        session_idle_seconds=int(_number(env, "SESSION_IDLE_MINUTES", 30, int, 1)) * 60,
+        session_absolute_seconds=int(_number(env, "SESSION_HOURS", 8, int, 1)) * 3600,
+        role_database_urls=tuple(
+            (role, env[f"{PREFIX}{role.upper()}_DATABASE_URL"].strip())
+            for role in DB_ROLES
+            if env.get(f"{PREFIX}{role.upper()}_DATABASE_URL", "").strip()
+        ),
     )

@@ -50,7 +50,7 @@ class DemoOptions:
 def worker_environment(settings: Settings) -> dict[str, str]:
     """Environment for worker subprocesses: same settings; the embedded database by its URL."""
     env = {**tasks.WORKER_ENV_DEFAULTS, **os.environ, **settings.as_environment()}
-    env["SCREENING_DATABASE_URL"] = connection.database_url(settings)
+    env["SCREENING_DATABASE_URL"] = connection.database_url(dataclasses.replace(settings, db_role=None))
     return env
 
 
@@ -130,7 +130,8 @@ def prepare(settings: Settings, options: DemoOptions, console: Console):
     """Migrate, simulate and publish; returns (simulated batch, published panel label)."""
     from screening import simulate
 
-    migrate.upgrade(connection.database_url(settings))
+    migrate.upgrade(connection.database_url(dataclasses.replace(settings, db_role=None)))  # the owner
+    settings = dataclasses.replace(settings, db_role="curation")  # publishing: the curation role
     panel = panels.load_panel(options.panel_dir)
     out = options.out or settings.home / "demo" / f"seed{options.seed}-n{options.babies}"
     with console.status(f"simulating {options.babies} babies"):
@@ -146,6 +147,7 @@ def prepare(settings: Settings, options: DemoOptions, console: Console):
 def run(settings: Settings, options: DemoOptions) -> batch.BatchStatus:
     console = Console()
     sim, label = prepare(settings, options, console)
+    settings = dataclasses.replace(settings, db_role="web")  # submitting and following: the lab's role
     console.print(f"panel {label}", soft_wrap=True)
     console.print(f"{options.babies} simulated babies in {sim.out_dir}", soft_wrap=True)
     procs = start_workers(settings, options.workers, settings.home / "logs")

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from screening.cases import Identity
 from screening.errors import Problem, ValidationError
+from screening.inputs import field_problem
 
 COMMON_COLUMNS = (
     "sample_id",
@@ -43,6 +44,8 @@ NHS_STYLE = ("nhs_number",)
 GENERIC_STYLE = ("national_id", "id_scheme")
 ID_SCHEMES = ("nhs", "cpr")
 _SAMPLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MULTILINE_COLUMNS = ("address", "gp_address")
+MAX_IDENTITY_FIELD = 1000
 _LINE_SPLIT = re.compile(r"\s*(?:;|\r?\n)\s*")
 
 
@@ -88,8 +91,14 @@ def parse_identity_text(text: str, source: str = "identity.csv", today: date | N
     identities: list[Identity] = []
     seen: dict[str, int] = {}
     last_end = reader.line_num  # after the header; a quoted field may span lines
-    for row in reader:
-        line, last_end = last_end + 1, reader.line_num  # the line the record starts on
+    rows = []
+    try:
+        for row in reader:
+            rows.append((last_end + 1, row))  # the line the record starts on
+            last_end = reader.line_num
+    except csv.Error as exc:  # a field over the csv module's limit, …: the line, never the value
+        raise ValidationError(source, [Problem(f"{source}:{last_end + 1}", _csv_problem(exc))]) from None
+    for line, row in rows:
         values = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
         if None in row:
             problems.append(Problem(f"{source}:{line}", "more fields than header columns"))
@@ -109,6 +118,21 @@ def parse_identity_text(text: str, source: str = "identity.csv", today: date | N
     if problems:
         raise ValidationError(source, problems)
     return tuple(identities)
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    return "a field is too large" if "field limit" in str(exc) else "not readable as CSV"
+
+
+def _field_problems(values: dict[str, str], at: str) -> list[Problem]:
+    """Control characters (new lines only inside the address columns) and oversized fields, by column."""
+    problems = []
+    for name, value in values.items():
+        text = _LINE_SPLIT.sub(" ", value) if name in MULTILINE_COLUMNS else value
+        bad = field_problem(name, text, MAX_IDENTITY_FIELD)
+        if bad:
+            problems.append(Problem(at, bad))
+    return problems
 
 
 def unmatched_samples(identities: tuple[Identity, ...], sample_ids: set[str], source: str):
@@ -148,6 +172,9 @@ def _where(source_line: str, line: int | None = None, sample_id: str | None = No
 
 
 def _parse_row(values: dict[str, str], at: str, today: date):
+    field_problems = _field_problems(values, at)
+    if field_problems:
+        return None, field_problems
     sample_id = values.get("sample_id", "")
     sample_ok = bool(_SAMPLE_ID.match(sample_id))
     where = _where(at, sample_id=sample_id if sample_ok else None)

@@ -32,6 +32,7 @@ from screening.cases import (
     CaseView,
     FindingDecision,
     Identity,
+    IdentityResolution,
     LetterKind,
     RenderedLetter,
     case_problems,
@@ -99,12 +100,24 @@ def letter_problems(kind: LetterKind, case: CaseView) -> tuple[Problem, ...]:
     where = f"sample {case.sample_id} ({kind.value} letter)"
     problems = list(case_problems(case))
     reported = case.reported_outcome
-    if reported is None:
+    if case.awaiting_second_reviewer:
+        problems.append(
+            Problem(
+                where, "'condition suspected' awaits confirmation by a second reviewer (a different account)"
+            )
+        )
+    elif reported is None:
         problems.append(Problem(where, "flagged by the screen and not yet reviewed: no letter before review"))
     elif reported is not kind.outcome:
         problems.append(Problem(where, f"the reported outcome is {reported.value}, not {kind.outcome.value}"))
     if kind is LetterKind.REFERRAL_PACK and case.case_decision is None:
         problems.append(Problem(where, "a referral pack needs the reviewer's case decision"))
+    if case.swap_hold and case.identity_check is None:
+        problems.append(
+            Problem(where, "possible sample swap: the laboratory has not recorded the identity check yet")
+        )
+    elif case.swap_hold and case.identity_check.resolution is IdentityResolution.CONFIRMED_IDENTITY:
+        problems.append(Problem(where, "identity confirmed: the re-screen with the corrected sex is pending"))
     if case.identity is None:
         problems.append(Problem(where, "no identity on record for this sample"))
     elif case.identity.sample_id != case.sample_id:
@@ -277,6 +290,12 @@ def letter_context(kind: LetterKind, case: CaseView, issued_by: str, issued_on: 
                     "reason": decision.reason,
                     "decided_by": decision.decided_by,
                     "decided_at": decision.decided_at.strftime("%Y-%m-%d %H:%M"),
+                    "confirmed_by": decision.second_reviewer.confirmed_by
+                    if decision.second_reviewer
+                    else None,
+                    "confirmed_at": decision.second_reviewer.confirmed_at.strftime("%Y-%m-%d %H:%M")
+                    if decision.second_reviewer
+                    else None,
                 }
             ),
         }

@@ -22,6 +22,7 @@ from screening.domain import (
     canonical_chrom,
 )
 from screening.errors import Problem
+from screening.inputs import control_character
 
 HGNC_ID = re.compile(r"^HGNC:[1-9]\d*$")
 SYMBOL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -33,6 +34,7 @@ GENE_COLUMNS = ("hgnc_id", "symbol", "moi", "condition", "lof_mechanism", "chrom
 GENE_OPTIONAL = ("transcript", "active", "urgency", "source")
 INCLUDE_COLUMNS = ("chrom", "pos", "ref", "alt", "hgnc_id", "source")
 EXCLUDE_COLUMNS = ("chrom", "pos", "ref", "alt", "reason")
+MAX_LINE_CHARS = 100_000
 
 
 @dataclass(frozen=True)
@@ -138,18 +140,30 @@ def read_tsv(path: Path, required: tuple[str, ...], optional: tuple[str, ...], p
     text = _read_text(path, problems)
     if text is None:
         return []
-    lines = text.splitlines()
+    lines = [line.removesuffix("\r") for line in text.split("\n")]  # not splitlines(): \x0c, \x1e … are data
+    if lines and lines[-1] == "":
+        lines.pop()
     if not lines:
         problems.append(
             Problem(f"{path}:1", f"empty file; the first line must be the header: {_cols(required)}")
         )
         return []
     header = [c.strip() for c in lines[0].lstrip("#").split("\t")]
+    bad_header = control_character(lines[0], allow_tab=True)
+    if bad_header:
+        problems.append(Problem(f"{path}:1", f"the header has a {bad_header}"))
+        return []
     if not _header_ok(path, header, required, optional, problems):
         return []
     rows = []
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip() or line.startswith("#"):
+            continue
+        bad = control_character(line, allow_tab=True) or (
+            f"{len(line):,} characters (at most {MAX_LINE_CHARS:,})" if len(line) > MAX_LINE_CHARS else None
+        )
+        if bad:
+            problems.append(Problem(f"{path}:{number}", f"the line has a {bad}" if "U+" in bad else bad))
             continue
         fields = line.split("\t")
         if len(fields) != len(header):

@@ -16,6 +16,7 @@ from typing import Any
 
 from screening.domain import GENOME_BUILDS, Moi, PanelVersion, RuleSettings, Version
 from screening.errors import Problem
+from screening.inputs import control_character
 
 PANEL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 TOP_KEYS = ("id", "name", "version", "genome_build", "description", "settings")
@@ -121,6 +122,10 @@ def _string(doc: _Toml, data: dict, key: str, required: bool) -> str | None:
         return None
     if not isinstance(value, str) or (required and not value.strip()):
         doc.bad((key,), f"{key!r} must be a non-empty quoted string")
+        return None
+    bad = control_character(value.replace("\n", " ").replace("\t", " ") if key == "description" else value)
+    if bad:
+        doc.bad((key,), f"{key!r} contains a {bad}")
         return None
     return value
 

@@ -37,7 +37,8 @@ GREEN = 3
 COLOURS = {4: "Green", 3: "Green", 2: "Amber", 1: "Red", 0: "No list"}
 REPORT_NAME = "panelapp_import_report.tsv"
 REPORT_COLUMNS = ("entity", "hgnc_id", "confidence", "panelapp_moi", "screening_moi", "status", "reason")
-_LOCATION = re.compile(r"^\s*([A-Za-z0-9_.]+):(\d+)-(\d+)\s*$")
+_LOCATION = re.compile(r"^\s*([A-Za-z0-9_.]+):([0-9]{1,12})-([0-9]{1,12})\s*$")
+_DIGITS = re.compile(r"[0-9]{1,12}")  # ASCII only: "²".isdigit() is True but int("²") fails
 _TRANSCRIPT = re.compile(r"^(ENST\d{11}|NM_\d+)(\.\d+)?$")
 _NO_LOF = re.compile(r"do not cause", re.IGNORECASE)
 
@@ -170,8 +171,18 @@ def read_entries(documents: list[dict[str, Any]]) -> tuple[list[SourcePanel], li
 
 
 def _entities(doc: dict) -> list[dict]:
-    items = [*(doc.get("genes") or ()), *(doc.get("strs") or ()), *(doc.get("regions") or ())]
+    items = [*_list(doc.get("genes")), *_list(doc.get("strs")), *_list(doc.get("regions"))]
     return [item for item in items if isinstance(item, dict)]
+
+
+def _list(value: Any) -> list:
+    """A JSON array as a list; anything else (null, a number, an object) as no items."""
+    return value if isinstance(value, list) else []
+
+
+def _whole(value: Any) -> int | None:
+    text = str(value).strip()
+    return int(text) if _DIGITS.fullmatch(text) else None
 
 
 def _document_kind(doc: Any) -> str:
@@ -209,7 +220,7 @@ def _has_panel(item: dict) -> bool:
 def _source(panel: dict) -> SourcePanel:
     pid = panel.get("id")
     return SourcePanel(
-        int(pid) if isinstance(pid, int | str) and str(pid).isdigit() else None,
+        _whole(pid) if isinstance(pid, int | str) and not isinstance(pid, bool) else None,
         _text(panel.get("name")) or "?",
         _text(panel.get("version")) or "?",
     )
@@ -221,7 +232,10 @@ def _unique(items: list) -> list:
 
 def _text(value: Any) -> str:
     """PanelApp uses "", null and missing alike for "not given"; all become ""."""
-    return " ".join(str(value).split()) if value not in (None, "") else ""
+    if value in (None, ""):
+        return ""
+    text = str(value).encode("utf-8", "replace").decode("utf-8")  # a lone surrogate ("\\udcff") → "?"
+    return " ".join(text.split())
 
 
 def _entry(item: dict, source: SourcePanel) -> Entry:
@@ -236,7 +250,7 @@ def _entry(item: dict, source: SourcePanel) -> Entry:
         symbol=symbol,
         confidence=parse_confidence(item.get("confidence_level")),
         moi_text=_text(item.get("mode_of_inheritance")),
-        phenotypes=tuple(_unique([_text(p) for p in item.get("phenotypes") or () if _text(p)])),
+        phenotypes=tuple(_unique([_text(p) for p in _list(item.get("phenotypes")) if _text(p)])),
         mode_of_pathogenicity=_text(item.get("mode_of_pathogenicity")),
         penetrance=_text(item.get("penetrance")),
         transcript=_transcript(item.get("transcript")),
@@ -259,7 +273,7 @@ def parse_confidence(value: Any) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     text = str(value).strip().lower()
-    if text.isdigit():
+    if _DIGITS.fullmatch(text):
         return int(text)
     return {"green": 3, "amber": 2, "red": 1}.get(text)
 
@@ -291,7 +305,8 @@ def gene_loci(gene: dict) -> dict[str, Locus]:
 
 def _newest_locus(releases: dict, build: str) -> Locus | None:
     def release_key(item: tuple[str, Any]) -> int:
-        return int(item[0]) if str(item[0]).isdigit() else -1
+        whole = _whole(item[0])
+        return -1 if whole is None else whole
 
     for release, data in sorted(releases.items(), key=release_key, reverse=True):
         match = _LOCATION.match(str((data or {}).get("location", ""))) if isinstance(data, dict) else None

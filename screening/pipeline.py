@@ -151,11 +151,14 @@ def _changed_file(claim: jobs.Claim) -> str | None:
     try:
         sha = vcf.sha256_file(claim.sample.vcf_path)
     except OSError as exc:
-        return f"VCF can no longer be read since submission ({type(exc).__name__}); re-submit the sample"
+        return (
+            f"VCF can no longer be read at its submitted path ({type(exc).__name__}): restore the file "
+            "on shared storage, then re-queue the sample"
+        )
     if sha != claim.sample.vcf_sha256:
         return (
             f"VCF changed since submission (sha256 {sha[:12]}…, submitted {claim.sample.vcf_sha256[:12]}…); "
-            "check the file and re-submit"
+            "put the submitted file back, then re-queue the sample (a new file is a new submission)"
         )
     return None
 
@@ -177,7 +180,11 @@ def process_sample(db: Database, settings: Settings, sample_pk: int) -> Outcome:
     except Exception as exc:  # a defect, not the input: recorded, not retried (it would recur)
         log.exception("sample %d: unexpected error while screening", sample_pk)
         return _finish(
-            db, settings, claim, "failed", f"internal error ({type(exc).__name__}); see the worker log"
+            db,
+            settings,
+            claim,
+            "failed",
+            f"internal error ({type(exc).__name__}): tell the operators (worker log); re-queue once fixed",
         )
     meta = results.RunMeta(claim.sample.id, claim.sample.panel_version_id, babies, seconds)
     return _finish(

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import socket
 import sys
+import threading
 from typing import Any
 
 from celery import Celery, signals
 from kombu import Queue
 from kombu.exceptions import OperationalError as KombuOperationalError
+from kombu.transport import TRANSPORT_ALIASES
 
-from screening import pipeline
+from screening import fs_transport, pipeline
 from screening.config import Settings, load_settings
-from screening.db.connection import Database, database_url
+from screening.db import workers
+from screening.db.connection import BAD_INPUT, DB_ERRORS, Database, database_url, with_application_name
 from screening.errors import TransientError
 
 log = logging.getLogger(__name__)
@@ -26,6 +30,8 @@ log = logging.getLogger(__name__)
 # Environment defaults for worker processes: one polars thread per pool process (the pool already
 # uses the cores; more threads only contend). An explicit setting in the environment wins.
 WORKER_ENV_DEFAULTS = {"POLARS_MAX_THREADS": "1"}
+# the filesystem broker with atomic writes and quarantine of undecodable messages (fs_transport.py)
+TRANSPORT_ALIASES.setdefault(fs_transport.ALIAS, "screening.fs_transport:Transport")
 PUBLISH_RETRY = {"max_retries": 6, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 4}
 
 
@@ -33,15 +39,16 @@ def broker_options(settings: Settings) -> dict[str, Any]:
     kind = settings.broker_kind
     if kind == "filesystem":
         folder = settings.broker_folder
-        for sub in ("queue", "processed", "control"):
+        for sub in ("queue", "processed", "control", "quarantine"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
-            "broker_url": "filesystem://",
+            "broker_url": f"{fs_transport.ALIAS}://",
             "broker_transport_options": {
                 "data_folder_in": str(folder / "queue"),
                 "data_folder_out": str(folder / "queue"),
                 "processed_folder": str(folder / "processed"),
                 "control_folder": str(folder / "control"),
+                "quarantine_folder": str(folder / "quarantine"),
                 "store_processed": False,
                 "polling_interval": 0.01,  # 10 ms: a worker picks up its next sample with little delay
             },
@@ -87,7 +94,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 def worker_settings() -> Settings:
     """The settings, with "who" in the event log naming this worker host (and the account it runs as)."""
     settings = load_settings()
-    return dataclasses.replace(settings, actor=f"worker:{socket.gethostname()}:{settings.actor}")
+    actor = f"worker:{socket.gethostname()}:{settings.actor}"
+    return dataclasses.replace(settings, actor=actor, db_role="worker")  # the worker's login role
 
 
 SETTINGS = worker_settings()
@@ -98,9 +106,39 @@ _state: dict[str, Any] = {}
 
 
 @signals.worker_init.connect
-def _resolve_database(**_: Any) -> None:
-    """In the worker's main process, before the pool forks: start/attach the embedded server once."""
-    _state["url"] = database_url(SETTINGS)
+def _resolve_database(sender: Any = None, **_: Any) -> None:
+    """In the worker's main process, before the pool forks: start/attach the embedded server once;
+    every connection of this worker (and its pool children) carries the worker's name."""
+    _state["node"] = str(getattr(sender, "hostname", "") or socket.gethostname())
+    _state["url"] = with_application_name(database_url(SETTINGS), _state["node"])
+
+
+@signals.worker_ready.connect
+def _start_heartbeat(**_: Any) -> None:
+    """A thread of the worker's main process writes its heartbeat (worker_heartbeat) every few seconds."""
+    if "node" in _state and "heartbeat" not in _state:
+        stop = threading.Event()
+        _state["heartbeat"] = stop
+        thread = threading.Thread(target=_heartbeat_loop, args=(_state["node"], stop), daemon=True)
+        thread.start()
+
+
+@signals.worker_shutdown.connect
+def _stop_heartbeat(**_: Any) -> None:
+    if "heartbeat" in _state:
+        _state["heartbeat"].set()
+
+
+def _heartbeat_loop(node: str, stop: threading.Event) -> None:
+    db = Database(_state["url"])
+    while not stop.is_set():
+        try:
+            workers.beat(db.connection(), node, os.getpid())
+        except (TransientError, *BAD_INPUT, *DB_ERRORS) as exc:  # the database is down: beat later
+            log.warning("heartbeat not written (%s); retrying", type(exc).__name__)
+            db.close()
+        stop.wait(SETTINGS.heartbeat_seconds)
+    db.close()
 
 
 @signals.worker_process_init.connect
@@ -153,8 +191,26 @@ def finalise_batch(batch_pk: int) -> None:
         log.info("batch %d: finalised", batch_pk)
 
 
+def _expire_orphans() -> None:
+    """Running samples of workers that stopped beating: their lease ends now (re-queued below)."""
+    try:
+        orphans = workers.expire_orphaned_leases(_db().connection(), SETTINGS.heartbeat_timeout_seconds)
+    except (TransientError, *DB_ERRORS) as exc:
+        log.warning("reconciler: heartbeats not checked (%s)", type(exc).__name__)
+        _db().close()
+        return
+    for sample_pk, node in orphans:
+        log.warning(
+            "sample %d: worker %s not seen for %.0f s; lease ended",
+            sample_pk,
+            node,
+            SETTINGS.heartbeat_timeout_seconds,
+        )
+
+
 @app.task(name="screening.reconcile")
 def reconcile() -> None:
+    _expire_orphans()
     result = pipeline.reconcile(_db(), SETTINGS)
     if result.requeued or result.failed or result.finalised:
         log.warning(

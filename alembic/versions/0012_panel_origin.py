@@ -5,14 +5,14 @@ in the bundle, and the bundle's sha256. Part of the immutable published row (the
 whole rows), so it cannot be changed afterwards. Adding a nullable column rewrites no row.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -34,9 +34,12 @@ def _fail(exc: Exception) -> None:
 
 
 def _settings():
+    """Curation commands connect as the curation login role."""
+    import dataclasses
+
     from screening.config import load_settings
 
-    return load_settings()
+    return dataclasses.replace(load_settings(), db_role="curation")
 
 
 def _version(_ctx, _param, value: str | None) -> Version | None:

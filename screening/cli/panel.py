@@ -3,6 +3,7 @@ of its genes) into the database as an immutable version; other sub-commands join
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -48,7 +49,7 @@ def publish(panel_dir: Path, clinvar_path: Path | None, message: str, fmt: str) 
     from screening.db import panels as db_panels
 
     try:
-        settings = load_settings()
+        settings = dataclasses.replace(load_settings(), db_role="curation")
         version = panels.load_panel(panel_dir)
         clinvar = None
         if clinvar_path is not None:

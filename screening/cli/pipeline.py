@@ -22,10 +22,13 @@ def _fail(exc: ScreeningError) -> None:
     sys.exit(EXIT_INPUT)
 
 
-def _settings():
+def _settings(db_role: str | None = "web"):
+    """Lab commands connect as the web app's login role; ``db upgrade`` and ``demo`` as the owner."""
+    import dataclasses
+
     from screening.config import load_settings
 
-    return load_settings()
+    return dataclasses.replace(load_settings(), db_role=db_role)
 
 
 # ---------------------------------------------------------------- db
@@ -42,7 +45,7 @@ def upgrade() -> None:
     from screening.db import connection, migrate
 
     try:
-        url = connection.database_url(_settings())
+        url = connection.database_url(_settings(None))
         migrate.upgrade(url)
         click.echo(f"database at revision {migrate.current(url)}")
     except ScreeningError as exc:
@@ -104,6 +107,8 @@ def status(batch_id: str, fmt: str) -> None:
         click.echo(json.dumps(report.batch_status_to_dict(st), sort_keys=True, indent=2, default=str))
         return
     counts = ", ".join(f"{k} {v}" for k, v in st.counts.items() if v)
+    if st.worker_warning:
+        click.echo(f"warning: {st.worker_warning}", err=True)
     click.echo(f"{st.batch.lab_batch_id}  {st.batch.state}  panel {st.panel_label}  ({counts})")
     for s, result in st.samples:
         genes = ",".join(sorted({f.hgnc_id for f in result.findings})) if result else ""
@@ -209,7 +214,7 @@ def demo(babies: int, workers: int, seed: int, out: Path | None) -> None:
     from screening import demo as demo_run
 
     try:
-        demo_run.run(_settings(), demo_run.DemoOptions(babies, workers, seed, out))
+        demo_run.run(_settings(None), demo_run.DemoOptions(babies, workers, seed, out))
     except ScreeningError as exc:
         _fail(exc)
 

@@ -25,9 +25,12 @@ def _fail(exc: ScreeningError) -> None:
 
 
 def _settings():
+    """The web app's login role (users and identities are the web app's records)."""
+    import dataclasses
+
     from screening.config import load_settings
 
-    return load_settings()
+    return dataclasses.replace(load_settings(), db_role="web")
 
 
 @click.command()
@@ -97,6 +100,82 @@ def user_add(username: str, role: str, password_stdin: bool, replace: bool) -> N
     click.echo(f"user {username} ({role}) {'updated' if replace else 'added'}")
 
 
+def _account(username: str, change) -> None:
+    from screening.db import connection
+
+    settings = _settings()
+    try:
+        with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+            change(conn, username)
+    except ScreeningError as exc:
+        _fail(exc)
+
+
+@user.command(name="list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def user_list(fmt: str) -> None:
+    """Web users: name, role, active, failed sign-ins in the last 15 minutes (locked at the limit)."""
+    import json
+
+    from screening.db import connection, review, sessions
+    from screening.web.auth import LOCK_AFTER, WINDOW_SECONDS
+
+    try:
+        with connection.session(_settings()) as conn:
+            rows = [
+                (u, sessions.failures(conn, u.username, "", WINDOW_SECONDS)) for u in review.list_users(conn)
+            ]
+    except ScreeningError as exc:
+        _fail(exc)
+    docs = [
+        {
+            "username": u.username,
+            "role": u.role,
+            "active": u.active,
+            "failed_sign_ins": f.account,
+            "locked": f.account >= LOCK_AFTER,
+            "created_at": u.created_at.isoformat(),
+        }
+        for u, f in rows
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(docs, indent=2))
+        return
+    for d in docs:
+        state = ("active" if d["active"] else "disabled") + (", LOCKED" if d["locked"] else "")
+        click.echo(f"{d['username']:<20} {d['role']:<9} {state:<18} failed sign-ins {d['failed_sign_ins']}")
+
+
+@user.command(name="disable")
+@click.argument("username")
+def user_disable(username: str) -> None:
+    """Disable USERNAME: no sign-in, and every open session of theirs is revoked now."""
+    from screening.db import review
+
+    _account(username, lambda conn, name: review.set_user_active(conn, name, False))
+    click.echo(f"user {username} disabled (sessions revoked)")
+
+
+@user.command(name="enable")
+@click.argument("username")
+def user_enable(username: str) -> None:
+    """Enable USERNAME again."""
+    from screening.db import review
+
+    _account(username, lambda conn, name: review.set_user_active(conn, name, True))
+    click.echo(f"user {username} enabled")
+
+
+@user.command(name="unlock")
+@click.argument("username")
+def user_unlock(username: str) -> None:
+    """Unlock USERNAME after failed sign-ins (the failures so far no longer count)."""
+    from screening.db import review
+
+    _account(username, review.unlock_user)
+    click.echo(f"user {username} unlocked")
+
+
 @click.group()
 def identity() -> None:
     """Babies' identities (names, national numbers, dates of birth, addresses, GP), kept apart."""
@@ -149,4 +228,46 @@ def import_identities(conn, actor: str, csv_path: Path, batch_id: str | None) ->
     return len(rows)
 
 
-COMMANDS = (serve, user, identity)
+@click.group()
+def audit() -> None:
+    """The tamper-evident audit trail (hash chain) and the issued letters' bytes."""
+
+
+@audit.command(name="verify")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def audit_verify(fmt: str) -> None:
+    """Recompute the audit trail's hash chain and every issued letter's sha256. Exit status 2 and the
+    first broken row named when anything does not match."""
+    import json
+
+    from screening.db import audit as db_audit
+    from screening.db import connection
+
+    try:
+        with connection.session(_settings()) as conn:
+            result = db_audit.verify(conn)
+    except ScreeningError as exc:
+        _fail(exc)
+    if fmt == "json":
+        doc = {
+            "ok": result.ok,
+            "rows": result.rows,
+            "unsealed": result.unsealed,
+            "head_sha256": result.head_sha256,
+            "letters": result.letters,
+            "problems": list(result.problems),
+        }
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        verdict = "intact" if result.ok else "BROKEN"
+        click.echo(
+            f"audit trail {verdict}: {result.rows} row(s), head {result.head_sha256 or '-'}; "
+            f"{result.letters} letter(s) checked"
+        )
+        for problem in result.problems:
+            click.echo(f"  - {problem}", err=True)
+    if not result.ok:
+        sys.exit(EXIT_INPUT)
+
+
+COMMANDS = (serve, user, identity, audit)

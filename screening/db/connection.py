@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import psycopg.conninfo
 from psycopg.rows import dict_row
 
 from screening.config import Settings
@@ -33,11 +34,32 @@ def embedded_server(pgdata: Path) -> Any:
         return _servers[pgdata]
 
 
+ROLE_NAMES = {"web": "screening_web", "worker": "screening_worker", "curation": "screening_curation"}
+
+
 def database_url(settings: Settings) -> str:
-    """The configured URL, else the embedded server's (started on demand)."""
-    if settings.database_url:
-        return settings.database_url
-    return embedded_server(settings.pgdata).get_uri()
+    """The URL this process connects with: its login role's (``settings.db_role``), else the owner's
+    (the configured URL, else the embedded server's, started on demand)."""
+    base = settings.database_url or embedded_server(settings.pgdata).get_uri()
+    if settings.db_role is None or not settings.db_roles:
+        return base
+    explicit = dict(settings.role_database_urls).get(settings.db_role)
+    return explicit or role_url(base, ROLE_NAMES[settings.db_role])
+
+
+def with_application_name(url: str, name: str) -> str:
+    """``url`` with ``application_name`` set (the worker's name: recorded as ``sample.claimed_by``)."""
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    params["application_name"] = name[:63]
+    return psycopg.conninfo.make_conninfo("", **params)
+
+
+def role_url(base: str, user: str) -> str:
+    """``base`` with ``user`` as the user name and no password (the role authenticates on its own)."""
+    params = psycopg.conninfo.conninfo_to_dict(base)
+    params.pop("password", None)
+    params["user"] = user
+    return psycopg.conninfo.make_conninfo("", **params)
 
 
 @contextlib.contextmanager
@@ -49,6 +71,15 @@ def wrap_exceptions() -> Iterator[None]:
         if isinstance(exc, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable):
             raise
         raise TransientError(f"database unreachable: {type(exc).__name__}: {exc}".strip()) from exc
+
+
+# Values PostgreSQL refuses to store (NUL in text, numbers out of range, …): bad input, not a fault.
+BAD_INPUT = (psycopg.DataError,)
+DB_ERRORS = (psycopg.Error,)  # for loops that must outlive any database error (heartbeats)
+
+
+def is_bad_input(exc: BaseException) -> bool:
+    return isinstance(exc, BAD_INPUT)
 
 
 def connect(url: str) -> psycopg.Connection:

@@ -6,7 +6,8 @@ error raised here: database errors on the identities table are re-raised without
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
@@ -16,17 +17,21 @@ import psycopg
 
 from screening.cases import (
     AcmgClass,
+    CaseConfirmation,
     CaseDecision,
     CaseView,
     FindingCall,
     FindingDecision,
     Identity,
+    IdentityCheck,
+    IdentityResolution,
     RenderedLetter,
+    finding_signature,
 )
 from screening.db import results
 from screening.db.sql import parse_queries
 from screening.domain import Outcome, SampleQc, Urgency
-from screening.errors import NotFoundError, ScreeningError, StateError
+from screening.errors import IntegrityError, NotFoundError, ScreeningError, StateError
 
 ROLES = ("lab", "reviewer", "curator", "admin")
 DECISIONS = tuple(c.value for c in FindingCall)
@@ -104,8 +109,10 @@ class StoredFindingDecision:
         return cls(row["id"], row["run_id"], row["moi"], decision)
 
 
-def _case_decision(row: dict[str, Any]) -> CaseDecision:
-    return CaseDecision(Outcome(row["outcome"]), row["reason"], row["decided_by"], row["decided_at"])
+def _case_decision(row: dict[str, Any], confirmations: tuple[CaseConfirmation, ...] = ()) -> CaseDecision:
+    return CaseDecision(
+        Outcome(row["outcome"]), row["reason"], row["decided_by"], row["decided_at"], row["id"], confirmations
+    )
 
 
 @dataclass(frozen=True)
@@ -262,8 +269,15 @@ def current_run(conn: psycopg.Connection, sample_pk: int) -> int | None:
     return row["id"] if row else None
 
 
-def record_finding_decision(conn: psycopg.Connection, run_id: int, values: dict[str, str], actor: str) -> int:
-    """Append a decision on one finding (``hgnc_id``, ``moi``, ``decision``, ``acmg_class``, ``reason``)."""
+def record_finding_decision(
+    conn: psycopg.Connection,
+    run_id: int,
+    values: dict[str, str],
+    actor: str,
+    basis: tuple[str, str] | None = None,
+) -> int:
+    """Append a decision on one finding (``hgnc_id``, ``moi``, ``decision``, ``acmg_class``, ``reason``);
+    ``basis`` = (finding signature, panel label) records what the decision was made on."""
     problems = []
     if values.get("decision") not in DECISIONS:
         problems.append(f"decision must be one of {', '.join(DECISIONS)}")
@@ -275,7 +289,13 @@ def record_finding_decision(conn: psycopg.Connection, run_id: int, values: dict[
         raise ScreeningError("; ".join(problems))
     params = {k: values[k] for k in ("hgnc_id", "moi", "decision", "acmg_class")}
     params.update(run_id=run_id, reason=values["reason"].strip(), decided_by=actor)
-    return conn.execute(query("insert_finding_decision"), params).fetchone()["id"]
+    decision_id = conn.execute(query("insert_finding_decision"), params).fetchone()["id"]
+    if basis is not None:
+        conn.execute(
+            query("insert_finding_decision_basis"),
+            {"decision_id": decision_id, "signature": basis[0], "panel_label": basis[1]},
+        )
+    return decision_id
 
 
 def finding_decisions(conn: psycopg.Connection, run_id: int) -> list[StoredFindingDecision]:
@@ -294,8 +314,175 @@ def record_case_decision(conn: psycopg.Connection, run_id: int, outcome: str, re
 
 
 def case_decisions(conn: psycopg.Connection, run_id: int) -> list[CaseDecision]:
-    """Every outcome recorded for the case, oldest first (the last is in force)."""
-    return [_case_decision(r) for r in conn.execute(query("list_case_decisions"), {"run_id": run_id})]
+    """Every outcome recorded for the case, oldest first, each with its confirmations. The last one
+    recorded since the run's results were written is in force (see :func:`decision_in_force`)."""
+    confirmations: dict[int, list[CaseConfirmation]] = {}
+    for r in conn.execute(query("list_case_confirmations"), {"run_id": run_id}):
+        confirmations.setdefault(r["case_decision_id"], []).append(
+            CaseConfirmation(r["reason"], r["confirmed_by"], r["confirmed_at"])
+        )
+    rows = conn.execute(query("list_case_decisions"), {"run_id": run_id}).fetchall()
+    return [_case_decision(r, tuple(confirmations.get(r["id"], ()))) for r in rows]
+
+
+def decision_in_force(outcomes: list[CaseDecision], screened_at: datetime) -> CaseDecision | None:
+    """The latest outcome recorded after the run's results were (last) written; a re-screen that
+    rewrites the results re-opens the case, and the earlier outcomes stay as history."""
+    current = [o for o in outcomes if o.decided_at >= screened_at]
+    return current[-1] if current else None
+
+
+def confirm_case(
+    conn: psycopg.Connection, run_id: int, case_decision_id: int, reason: str, actor: str
+) -> int:
+    """A second reviewer confirms the condition_suspected outcome in force (caller's transaction).
+
+    Refused, with a reason, when the decision is not the one in force, is not condition_suspected, was
+    recorded by the same account, or the case is inconsistent."""
+    from screening.cases import case_problems
+
+    case = load_case(conn, run_id, None)
+    decision = case.case_decision
+    if decision is None or decision.id != case_decision_id:
+        raise StateError("the case outcome changed since the page was shown: look at the case again")
+    if decision.outcome is not Outcome.CONDITION_SUSPECTED:
+        raise StateError("only a 'condition suspected' outcome needs a second reviewer")
+    if decision.decided_by == actor:
+        raise StateError("the second reviewer must be a different account from the one that decided")
+    if any(c.confirmed_by == actor for c in decision.confirmations):
+        raise StateError("you have already confirmed this outcome")
+    problems = case_problems(case)
+    if problems:
+        raise StateError("the case cannot be confirmed: " + "; ".join(p.message for p in problems))
+    if not reason.strip():
+        raise ScreeningError("a confirmation needs a reason")
+    params = {"case_decision_id": case_decision_id, "run_id": run_id, "reason": reason.strip()}
+    return conn.execute(query("insert_case_confirmation"), {**params, "confirmed_by": actor}).fetchone()["id"]
+
+
+def awaiting_confirmation(conn: psycopg.Connection, limit: int = 200) -> list[dict[str, Any]]:
+    """Cases whose condition_suspected outcome awaits its second reviewer, oldest decision first."""
+    return conn.execute(query("awaiting_confirmation"), {"limit": limit}).fetchall()
+
+
+def sample_finding_decisions(conn: psycopg.Connection, sample_pk: int) -> list[dict[str, Any]]:
+    """Every finding decision on any run of the sample, oldest first, with basis and panel label."""
+    return conn.execute(query("list_sample_finding_decisions"), {"sample_pk": sample_pk}).fetchall()
+
+
+def _stored_decision(row: dict[str, Any], carried_from: str | None) -> FindingDecision:
+    return FindingDecision(
+        hgnc_id=row["hgnc_id"],
+        decision=FindingCall(row["decision"]),
+        acmg_class=AcmgClass(row["acmg_class"]),
+        reason=row["reason"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+        carried_from=carried_from,
+    )
+
+
+def decisions_in_force(
+    rows: list[dict[str, Any]], findings: tuple[Any, ...], run_id: int, screened_at: datetime
+) -> tuple[FindingDecision, ...]:
+    """For each finding, the latest decision made on an identical finding (same signature) on any run of
+    the baby — carried forward, naming its panel version, when made on another run or before the
+    current results were written — or, for a decision recorded without a basis, the latest made on
+    this run since its results were written. Changed and new findings have none: review again."""
+    out = []
+    for f in findings:
+        signature = finding_signature(f)
+        chosen = None
+        for row in rows:
+            if (row["signature"] is not None and row["signature"] == signature) or (
+                row["signature"] is None
+                and row["run_id"] == run_id
+                and row["hgnc_id"] == f.hgnc_id
+                and row["moi"] == str(f.moi)
+                and row["decided_at"] >= screened_at
+            ):
+                chosen = row
+        if chosen is None:
+            continue
+        earlier = chosen["run_id"] != run_id or chosen["decided_at"] < screened_at
+        out.append(_stored_decision(chosen, chosen["panel_label"] if earlier else None))
+    return tuple(sorted(out, key=lambda d: d.decided_at))
+
+
+def identity_checks(conn: psycopg.Connection, sample_pk: int) -> list[IdentityCheck]:
+    return [
+        IdentityCheck(
+            IdentityResolution(r["resolution"]),
+            r["corrected_sex"],
+            r["note"],
+            r["recorded_by"],
+            r["recorded_at"],
+        )
+        for r in conn.execute(query("list_identity_checks"), {"sample_pk": sample_pk})
+    ]
+
+
+def batch_identity_checks(conn: psycopg.Connection, lab_batch_id: str) -> list[dict[str, Any]]:
+    """Identity-check resolutions of a batch's samples (lab pages: no identity in them)."""
+    return conn.execute(query("batch_identity_checks"), {"lab_batch_id": lab_batch_id}).fetchall()
+
+
+def sample_of_batch(conn: psycopg.Connection, lab_batch_id: str, sample_id: str) -> dict[str, Any]:
+    row = conn.execute(
+        query("sample_of_batch"), {"lab_batch_id": lab_batch_id, "sample_id": sample_id}
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"sample {sample_id} is not in batch {lab_batch_id}")
+    return row
+
+
+def record_identity_check(
+    conn: psycopg.Connection, lab_batch_id: str, sample_id: str, values: dict[str, str], actor: str
+) -> list[int]:
+    """Record the lab's resolution of a possible sample swap (caller's transaction); for a confirmed
+    identity the sample is re-queued with the corrected sex. Returns the sample ids to enqueue."""
+    row = sample_of_batch(conn, lab_batch_id, sample_id)
+    problems = []
+    try:
+        resolution = IdentityResolution(values.get("resolution", ""))
+    except ValueError:
+        resolution = None
+        problems.append("choose a resolution: identity confirmed (re-screen) or a new sample")
+    sex = values.get("corrected_sex", "") or None
+    if resolution is IdentityResolution.CONFIRMED_IDENTITY and sex not in ("male", "female", "unknown"):
+        problems.append("a confirmed identity needs the corrected sex (male, female or unknown)")
+    if resolution is IdentityResolution.NEW_SAMPLE:
+        sex = None
+    if not values.get("note", "").strip():
+        problems.append("say how the identity was checked (a note)")
+    if row["run_id"] is None:
+        problems.append(f"sample {sample_id} has not been screened: nothing to resolve")
+    if problems:
+        raise ScreeningError("; ".join(problems))
+    case = load_case(conn, row["run_id"], None)
+    if not case.swap_hold:
+        raise StateError(f"sample {sample_id} is not held for a possible sample swap")
+    params = {
+        "sample_pk": row["sample_pk"],
+        "run_id": row["run_id"],
+        "resolution": resolution.value,
+        "corrected_sex": sex,
+        "note": values["note"].strip(),
+        "recorded_by": actor,
+    }
+    conn.execute(query("insert_identity_check"), params)
+    if resolution is not IdentityResolution.CONFIRMED_IDENTITY:
+        return []
+    again = conn.execute(query("requeue_with_sex"), {"sample_pk": row["sample_pk"], "sex": sex}).fetchone()
+    if again is None:
+        raise StateError(f"sample {sample_id} is being screened: try again when it has finished")
+    conn.execute(query("reopen_batch_one"), {"batch_id": again["batch_id"]})
+    return [again["id"]]
+
+
+def batch_letters(conn: psycopg.Connection, batch_pk: int) -> list[dict[str, Any]]:
+    """Letters issued for the babies of a batch, newest first, without their bytes."""
+    return conn.execute(query("batch_letters"), {"batch_pk": batch_pk}).fetchall()
 
 
 # ---------------------------------------------------------------- letters
@@ -325,11 +512,24 @@ def list_letters(conn: psycopg.Connection, sample_pk: int) -> list[IssuedLetter]
 
 
 def get_letter(conn: psycopg.Connection, letter_id: int) -> tuple[IssuedLetter, bytes, str]:
-    """(metadata, pdf bytes, html) of an issued letter."""
+    """(metadata, pdf bytes, html) of an issued letter, verified: :class:`IntegrityError` (never the
+    bytes) when the stored PDF or HTML no longer hash to the sha256 recorded when it was issued."""
     row = conn.execute(query("get_issued_letter"), {"id": letter_id}).fetchone()
     if row is None:
         raise NotFoundError(f"letter {letter_id} does not exist")
-    return IssuedLetter.from_row(row), bytes(row["pdf"]), row["html"]
+    meta, pdf, html = IssuedLetter.from_row(row), bytes(row["pdf"]), row["html"]
+    if letter_problem(meta, pdf, html):
+        raise IntegrityError(f"letter {letter_id}: {letter_problem(meta, pdf, html)}; it is not served")
+    return meta, pdf, html
+
+
+def letter_problem(meta: IssuedLetter, pdf: bytes, html: str) -> str | None:
+    """Why a stored letter's bytes do not match its recorded sha256 (None when they do)."""
+    if hashlib.sha256(pdf).hexdigest() != meta.pdf_sha256:
+        return "the stored PDF no longer matches its recorded sha256 (altered in the database)"
+    if hashlib.sha256(html.encode("utf-8")).hexdigest() != meta.sha256:
+        return "the stored HTML no longer matches its recorded sha256 (altered in the database)"
+    return None
 
 
 def batch_runs(conn: psycopg.Connection, batch_pk: int) -> list[dict[str, Any]]:
@@ -340,16 +540,50 @@ def batch_runs(conn: psycopg.Connection, batch_pk: int) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- the case as reviewed
 
 
-def load_case(conn: psycopg.Connection, run_id: int, identity_for: tuple[str, str] | None) -> CaseView:
-    """The case of one screening run with its decisions (carriers dropped by CaseView).
+def load_case(
+    conn: psycopg.Connection,
+    run_id: int,
+    identity_for: tuple[str, str] | None,
+    four_eyes: bool = True,
+) -> CaseView:
+    """The case of one screening run with the decisions in force (carriers dropped by CaseView).
 
     ``identity_for`` = (viewer, purpose) loads the identity and records the view; None leaves it out.
+    ``four_eyes``: a condition_suspected outcome is reportable only once a second account confirmed it.
     """
     header = case_header(conn, run_id)
     result = results.load_results(conn, [run_id])[run_id]
     qc = SampleQc(header["pct_autosomal_15x"], header["q30_gb"], header["contamination_pct"])
-    decisions = tuple(d.decision for d in finding_decisions(conn, run_id))
-    outcomes = case_decisions(conn, run_id)
-    review = (decisions, outcomes[-1] if outcomes else None)
+    case = CaseView.from_result(result, header["lab_batch_id"], qc)
+    rows = sample_finding_decisions(conn, header["sample_pk"])
+    decisions = decisions_in_force(rows, case.findings, run_id, header["screened_at"])
+    outcome = decision_in_force(case_decisions(conn, run_id), header["screened_at"])
+    # a resolution counts for the results it was recorded on: a re-screen that still contradicts the
+    # recorded sex needs a new identity check
+    checks = [c for c in identity_checks(conn, header["sample_pk"]) if c.recorded_at >= header["screened_at"]]
     identity = get_identity(conn, header["sample_pk"], *identity_for) if identity_for else None
-    return CaseView.from_result(result, header["lab_batch_id"], qc, review, identity)
+    return replace(
+        case,
+        decisions=decisions,
+        case_decision=outcome,
+        identity=identity,
+        four_eyes=four_eyes,
+        identity_check=checks[-1] if checks else None,
+    )
+
+
+# ---------------------------------------------------------------- account state (issue 10)
+
+
+def set_user_active(conn: psycopg.Connection, username: str, active: bool) -> None:
+    """Enable or disable a user; a disabled user's open sessions are revoked in the same transaction."""
+    if conn.execute(query("set_user_active"), {"username": username, "active": active}).fetchone() is None:
+        raise NotFoundError(f"user {username} does not exist (screening user list)")
+    if not active:
+        conn.execute(query("revoke_user_sessions"), {"username": username})
+
+
+def unlock_user(conn: psycopg.Connection, username: str) -> None:
+    """Forgive the failed sign-ins so far: the account is no longer locked out."""
+    if conn.execute(query("unlock_user"), {"username": username}).fetchone() is None:
+        raise NotFoundError(f"user {username} does not exist (screening user list)")

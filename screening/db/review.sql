@@ -56,7 +56,8 @@ INSERT INTO identity_views (sample_pk, viewed_by, purpose) VALUES (%(sample_pk)s
 SELECT * FROM identity_views WHERE sample_pk = %(sample_pk)s ORDER BY id DESC;
 
 -- review_queue --
--- Babies with a suspected condition (current run of their panel version) and no case outcome yet, in
+-- Babies with a suspected condition (current run of their panel version) and no case outcome yet (none
+-- recorded since the run's results were last written: a re-screen re-opens the case), in
 -- order of their most pressing finding: the most urgent first (panel_gene.urgency of the run's panel
 -- version: immediate, high, routine), at equal urgency a definite pattern before a phase-unknown
 -- compound heterozygote, then the oldest submission first.
@@ -78,7 +79,7 @@ CROSS JOIN LATERAL (
          (f.pattern = 'possible_compound_heterozygous_phase_unknown')::int AS phase_unknown
 ) u
 WHERE r.outcome = 'condition_suspected' AND s.state = 'screened'
-  AND NOT EXISTS (SELECT 1 FROM case_decisions c WHERE c.run_id = r.id)
+  AND NOT EXISTS (SELECT 1 FROM case_decisions c WHERE c.run_id = r.id AND c.decided_at >= r.screened_at)
 GROUP BY r.id, s.id, b.id, pv.id
 ORDER BY min(2 * u.rank + u.phase_unknown), b.submitted_at, r.screened_at, s.id
 LIMIT %(limit)s;
@@ -161,3 +162,131 @@ FROM sample s
 JOIN screening_run r ON r.sample_id = s.id AND r.panel_version_id = s.panel_version_id
 WHERE s.batch_id = %(batch_pk)s AND s.state = 'screened'
 ORDER BY s.id;
+
+-- insert_finding_decision_basis --
+-- What a finding decision was made on: the finding's signature and the panel version's label.
+INSERT INTO finding_decision_basis (decision_id, signature, panel_label)
+VALUES (%(decision_id)s, %(signature)s, %(panel_label)s);
+
+-- list_sample_finding_decisions --
+-- Every finding decision on any screening run of a sample, oldest first, with its basis (NULL for a
+-- decision recorded before bases were kept) and the panel version of the run it was made on.
+SELECT d.*, fb.signature, coalesce(fb.panel_label, pv.panel_id || '@' || pv.major || '.' || pv.minor) AS panel_label,
+       r.screened_at AS run_screened_at
+FROM finding_decisions d
+JOIN screening_run r ON r.id = d.run_id
+JOIN panel_version pv ON pv.id = r.panel_version_id
+LEFT JOIN finding_decision_basis fb ON fb.decision_id = d.id
+WHERE r.sample_id = %(sample_pk)s
+ORDER BY d.id;
+
+-- insert_case_confirmation --
+-- A second reviewer confirms one condition_suspected case decision (the trigger checks the account).
+INSERT INTO case_confirmations (case_decision_id, run_id, reason, confirmed_by)
+VALUES (%(case_decision_id)s, %(run_id)s, %(reason)s, %(confirmed_by)s)
+RETURNING id;
+
+-- list_case_confirmations --
+-- Every confirmation of a run's case decisions, oldest first.
+SELECT * FROM case_confirmations WHERE run_id = %(run_id)s ORDER BY id;
+
+-- awaiting_confirmation --
+-- Cases whose outcome in force is condition_suspected with no confirmation by a second account yet.
+SELECT r.id AS run_id, s.sample_id, b.lab_batch_id, c.decided_by, c.decided_at, c.reason
+FROM screening_run r
+JOIN sample s ON s.id = r.sample_id AND s.panel_version_id = r.panel_version_id
+JOIN batch b ON b.id = s.batch_id
+JOIN LATERAL (
+  SELECT * FROM case_decisions c WHERE c.run_id = r.id AND c.decided_at >= r.screened_at ORDER BY c.id DESC LIMIT 1
+) c ON true
+WHERE c.outcome = 'condition_suspected' AND s.state = 'screened'
+  AND NOT EXISTS (SELECT 1 FROM case_confirmations k WHERE k.case_decision_id = c.id AND k.confirmed_by <> c.decided_by)
+ORDER BY c.decided_at
+LIMIT %(limit)s;
+
+-- insert_identity_check --
+-- The laboratory's resolution of a possible sample swap.
+INSERT INTO identity_checks (sample_pk, run_id, resolution, corrected_sex, note, recorded_by)
+VALUES (%(sample_pk)s, %(run_id)s, %(resolution)s, %(corrected_sex)s, %(note)s, %(recorded_by)s)
+RETURNING id;
+
+-- list_identity_checks --
+-- Every identity-check resolution recorded for a sample, oldest first.
+SELECT * FROM identity_checks WHERE sample_pk = %(sample_pk)s ORDER BY id;
+
+-- sample_of_batch --
+-- One sample of a batch by its lab id, with its current run (NULL before it is screened).
+SELECT s.id AS sample_pk, s.sample_id, s.sex, s.state, s.batch_id,
+       (SELECT r.id FROM screening_run r WHERE r.sample_id = s.id AND r.panel_version_id = s.panel_version_id)
+         AS run_id
+FROM sample s JOIN batch b ON b.id = s.batch_id
+WHERE b.lab_batch_id = %(lab_batch_id)s AND s.sample_id = %(sample_id)s;
+
+-- requeue_with_sex --
+-- A finished sample goes back to the queue with its corrected recorded sex and a fresh attempt budget.
+UPDATE sample SET sex = %(sex)s, state = 'queued', attempts = 0, lease_token = NULL, lease_expires_at = NULL,
+                  reason = NULL, updated_at = now()
+WHERE id = %(sample_pk)s AND state IN ('screened', 'failed', 'held')
+RETURNING id, batch_id;
+
+-- reopen_batch_one --
+-- The batch of a re-queued sample has one pending sample more.
+UPDATE batch SET samples_pending = samples_pending + 1, state = 'running', finalised_at = NULL
+WHERE id = %(batch_id)s;
+
+-- batch_letters --
+-- Letters issued for the babies of a batch, newest first (without their bytes).
+SELECT l.id, l.sample_pk, l.run_id, l.kind, l.sha256, l.pdf_sha256, l.template_version, l.issued_by,
+       l.issued_at, l.issued_on, s.sample_id
+FROM issued_letters l JOIN sample s ON s.id = l.sample_pk
+WHERE s.batch_id = %(batch_pk)s
+ORDER BY l.id DESC;
+
+-- batch_identity_checks --
+-- Identity-check resolutions recorded for the samples of a batch, oldest first.
+SELECT c.*, s.sample_id
+FROM identity_checks c JOIN sample s ON s.id = c.sample_pk JOIN batch b ON b.id = s.batch_id
+WHERE b.lab_batch_id = %(lab_batch_id)s
+ORDER BY c.id;
+-- set_user_active --
+-- Disable or enable a user; disabling also revokes the user's open web sessions (next query).
+UPDATE users SET active = %(active)s WHERE username = %(username)s RETURNING id;
+
+-- revoke_user_sessions --
+UPDATE web_session SET revoked_at = now() WHERE username = %(username)s AND revoked_at IS NULL;
+
+-- unlock_user --
+-- Failed sign-ins before now no longer count towards the lockout.
+UPDATE users SET unlocked_at = now() WHERE username = %(username)s RETURNING id;
+
+-- insert_session --
+INSERT INTO web_session (token_sha256, username, address)
+VALUES (%(token_sha256)s, %(username)s, %(address)s);
+
+-- find_session --
+-- A session that is not revoked, seen within the idle limit and younger than the absolute limit.
+SELECT s.username, s.last_seen_at, (now() - s.last_seen_at) > make_interval(secs => 60) AS stale
+FROM web_session s
+WHERE s.token_sha256 = %(token_sha256)s AND s.revoked_at IS NULL
+  AND s.last_seen_at > now() - make_interval(secs => %(idle_seconds)s)
+  AND s.created_at > now() - make_interval(secs => %(absolute_seconds)s);
+
+-- touch_session --
+UPDATE web_session SET last_seen_at = now() WHERE token_sha256 = %(token_sha256)s;
+
+-- revoke_session --
+UPDATE web_session SET revoked_at = now() WHERE token_sha256 = %(token_sha256)s AND revoked_at IS NULL;
+
+-- record_login_failure --
+INSERT INTO login_failure (username, address) VALUES (%(username)s, %(address)s);
+
+-- login_failures --
+-- Recent failures for the account (since its last unlock) and from the address.
+SELECT
+  (SELECT count(*) FROM login_failure f
+   WHERE f.username = %(username)s
+     AND f.at > greatest(now() - make_interval(secs => %(window_seconds)s),
+                         coalesce((SELECT unlocked_at FROM users WHERE username = %(username)s), '-infinity'))
+  ) AS account,
+  (SELECT count(*) FROM login_failure f
+   WHERE f.address = %(address)s AND f.at > now() - make_interval(secs => %(window_seconds)s)) AS address;

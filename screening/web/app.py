@@ -3,24 +3,29 @@ JSON API for laboratory systems (OpenAPI at /api/openapi.json). Start it with ``
 
 from __future__ import annotations
 
+import dataclasses
+import html
+import logging
 import os
 import secrets
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from screening import __version__
 from screening.config import Settings, load_settings
 from screening.db import connection
-from screening.errors import NotFoundError, ScreeningError, ValidationError
+from screening.errors import IntegrityError, NotFoundError, ScreeningError, ValidationError
+from screening.inputs import control_character
 from screening.web import api, auth, pages_admin, pages_curator, pages_lab, pages_review
 from screening.web.common import TEMPLATES, WebState, render
 
-SESSION_HOURS = 8
+log = logging.getLogger(__name__)
+HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -55,6 +60,14 @@ def _error_page(request: Request, status: int, message: str, problems: tuple = (
     return render(request, "error.html", status, status=status, message=message, problems=problems)
 
 
+def _plain_error(request: Request, status: int, message: str):
+    """An error answered outside the session middleware (no template context needed)."""
+    if _is_api(request):
+        return JSONResponse({"detail": message, "problems": []}, status_code=status)
+    body = f"<!doctype html><title>Error {status}</title><h1>Error {status}</h1><p>{html.escape(message)}</p>"
+    return HTMLResponse(body, status_code=status)
+
+
 def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(auth.LoginRequired)
     async def _login(request: Request, exc: auth.LoginRequired):
@@ -81,20 +94,78 @@ def _install_handlers(app: FastAPI) -> None:
     async def _missing(request: Request, exc: NotFoundError):
         return _error_page(request, 404, str(exc))
 
+    @app.exception_handler(IntegrityError)
+    async def _tampered(request: Request, exc: IntegrityError):
+        log.error("%s %s: refused: %s", request.method, request.url.path, exc)
+        return _error_page(request, 409, str(exc))
+
     @app.exception_handler(ScreeningError)
     async def _screening(request: Request, exc: ScreeningError):
         return _error_page(request, 400, str(exc))
 
+    @app.exception_handler(connection.BAD_INPUT[0])
+    async def _unstorable(request: Request, exc: Exception):
+        log.info(
+            "%s %s: refused a value the database cannot store (%s)",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        return _error_page(request, 400, "The request contains a value that cannot be stored.")
+
+
+async def _refuse_control_characters(request: Request, call_next):
+    """A NUL (or any control character) in the path or query string is bad input: 400, before routing."""
+    from urllib.parse import unquote
+
+    if control_character(request.scope.get("path", "")) or control_character(unquote(request.url.query)):
+        return _plain_error(request, 400, "The address contains a control character.")
+    return await call_next(request)
+
+
+async def _no_traceback(request: Request, call_next):
+    """Anything not handled above: logged with its traceback on the server, a plain 500 to the user."""
+    try:
+        return await call_next(request)
+    except Exception:
+        log.exception("%s %s failed", request.method, request.url.path)
+        return _plain_error(request, 500, "Something went wrong on the server; it has been logged.")
+
+
+DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} – API</title>
+<link rel="stylesheet" href="/api/docs-assets/swagger-ui.css">
+<link rel="icon" type="image/png" href="/api/docs-assets/favicon-32x32.png"></head>
+<body><div id="swagger-ui" data-openapi-url="/api/openapi.json"></div>
+<script src="/api/docs-assets/swagger-ui-bundle.js"></script>
+<script src="/static/api-docs.js"></script></body></html>
+"""
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI at /api/docs from the swagger-ui-py package (no CDN: works offline, and under
+    the pages' Content-Security-Policy: no inline script, the initialiser is /static/api-docs.js)."""
+    from importlib import resources
+
+    from fastapi.responses import HTMLResponse
+
+    assets = resources.files("swagger_ui") / "static"  # Swagger UI 5 (OpenAPI 3.1) in swagger-ui-py
+    app.mount("/api/docs-assets", StaticFiles(directory=str(assets)), name="api-docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def _docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_HTML.format(title=app.title))
+
 
 def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
-    settings = settings or load_settings()
+    settings = dataclasses.replace(settings or load_settings(), db_role="web")  # the web's login role
     url = database_url or connection.database_url(settings)
     app = FastAPI(
         title="Newborn genome screening",
         version=__version__,
         description="JSON API for laboratory systems: submit a batch, read its status.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served below with its assets from the package, not a CDN
         redoc_url=None,
     )
     app.state.web = WebState(settings, url)
@@ -102,20 +173,25 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
         SessionMiddleware,
         secret_key=secret_key(settings),
         session_cookie="screening_session",
-        max_age=SESSION_HOURS * 3600,
+        max_age=settings.session_absolute_seconds,
         same_site="strict",
-        https_only=os.environ.get("SCREENING_SECURE_COOKIES", "") == "1",
+        https_only=settings.web_https,  # Secure cookies by default; SCREENING_WEB_HTTPS=off for local HTTP
     )
+    headers = {**SECURITY_HEADERS, **(HSTS if settings.web_https else {})}
+
+    app.middleware("http")(_refuse_control_characters)
+    app.middleware("http")(_no_traceback)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
         response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
 
     _install_handlers(app)
     app.mount("/static", StaticFiles(directory=str(TEMPLATES / "static")), name="static")
+    _install_docs(app)
     for module in (auth, pages_lab, pages_review, pages_curator, pages_admin, api):
         app.include_router(module.router)
     return app

@@ -1,7 +1,13 @@
 """Sign-in, roles and CSRF.
 
-Pages use a signed session cookie (Starlette SessionMiddleware) holding the user name and a per-session
-CSRF token; every POST form carries the token and is refused without it. The JSON API uses HTTP Basic
+Pages use a signed session cookie (Starlette SessionMiddleware) holding a random session token and a
+per-session CSRF token; every POST form carries the token and is refused without it. The session lives
+in the database (``web_session``): logout revokes it, it expires after SCREENING_SESSION_IDLE_MINUTES
+idle and SCREENING_SESSION_HOURS in all, and disabling a user revokes theirs.
+Failed sign-ins (pages and API) are counted per account and per client address over 15 minutes: an
+account is locked after LOCK_AFTER failures until an admin unlocks it (``screening user unlock`` or the
+users page); an address is refused for the rest of the window after ADDRESS_LIMIT failures. A locked
+account is refused before its password is even checked. The JSON API uses HTTP Basic
 credentials of a lab or admin user instead of the cookie, so it needs no CSRF token.
 Roles: ``lab`` (batches), ``reviewer`` (review queue, cases, letters, identities), ``curator`` (panels),
 ``admin`` (users, and every page but identities and letters).
@@ -19,15 +25,17 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
-from screening.db import review
+from screening.db import review, sessions
 from screening.db.review import User
-from screening.web.common import Conn, render
-from screening.web.passwords import verify_password
+from screening.web.common import Conn, render, state
+from screening.web.passwords import DUMMY_HASH, verify_password
 
 IDENTITY_ROLES = frozenset({"reviewer"})  # who may see names, national numbers, dates of birth, addresses
 HOME = {"lab": "/lab/batches", "reviewer": "/review", "curator": "/curator/panels", "admin": "/admin/users"}
-DUMMY_HASH = "scrypt$16384$8$1$00$00"  # verify against something when the user does not exist
 
+LOCK_AFTER = 5  # failed sign-ins of one account within the window
+ADDRESS_LIMIT = 20  # failed sign-ins from one address within the window
+WINDOW_SECONDS = 15 * 60
 router = APIRouter()
 basic = HTTPBasic(auto_error=False, description="A lab (or admin) user's name and password.")
 
@@ -56,11 +64,21 @@ async def check_csrf(request: Request) -> None:
         raise HTTPException(status_code=403, detail="The form has expired or did not come from this site.")
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
 def session_user(request: Request, conn: Conn) -> User:
-    name = request.session.get("user")
+    token = request.session.get("sid")
+    settings = state(request).settings
+    name = (
+        sessions.user_of(conn, token, settings.session_idle_seconds, settings.session_absolute_seconds)
+        if isinstance(token, str)
+        else None
+    )
     user = review.find_user(conn, name) if name else None
     if user is None or not user.active:
-        request.session.pop("user", None)
+        request.session.pop("sid", None)
         raise LoginRequired()
     request.state.user = user
     return user
@@ -77,14 +95,38 @@ def require(*roles: str) -> Callable[..., User]:
     return dependency
 
 
-def api_user(conn: Conn, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]) -> User:
+def refusal(conn, username: str, address: str) -> str | None:
+    """Why a sign-in is refused before its password is checked (lockout, rate limit), or None."""
+    failed = sessions.failures(conn, username, address, WINDOW_SECONDS)
+    if failed.address >= ADDRESS_LIMIT:
+        return "Too many failed sign-ins from this address: try again in 15 minutes."
+    if failed.account >= LOCK_AFTER:
+        return f"This account is locked after {LOCK_AFTER} failed sign-ins: ask an admin to unlock it."
+    return None
+
+
+def check_password(conn, username: str, password: str, address: str) -> User | None:
+    """The active user whose password this is, else None (and the failure is counted)."""
+    user = review.find_user(conn, username) if len(username) <= 100 else None
+    ok = verify_password(password, user.password_hash if user else DUMMY_HASH)
+    if user is None or not ok or not user.active:
+        sessions.record_failure(conn, username, address)
+        return None
+    return user
+
+
+def api_user(
+    request: Request, conn: Conn, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]
+) -> User:
     """The JSON API's caller: HTTP Basic credentials of an active lab or admin user."""
     challenge = {"WWW-Authenticate": 'Basic realm="screening"'}
     if credentials is None:
         raise HTTPException(status_code=401, detail="credentials required", headers=challenge)
-    user = review.find_user(conn, credentials.username)
-    ok = verify_password(credentials.password, user.password_hash if user else DUMMY_HASH)
-    if user is None or not ok or not user.active:
+    refused = refusal(conn, credentials.username, _address(request))
+    if refused:
+        raise HTTPException(status_code=429, detail=refused, headers={"Retry-After": str(WINDOW_SECONDS)})
+    user = check_password(conn, credentials.username, credentials.password, _address(request))
+    if user is None:
         raise HTTPException(status_code=401, detail="unknown user or wrong password", headers=challenge)
     if user.role not in ("lab", "admin"):
         raise HTTPException(status_code=403, detail=f"the API is not open to the {user.role} role")
@@ -109,21 +151,29 @@ def login(
     password: Annotated[str, Form()],
     next: Annotated[str, Form()] = "/",
 ):
-    user = review.find_user(conn, username.strip())
-    ok = verify_password(password, user.password_hash if user else DUMMY_HASH)
-    if user is None or not ok or not user.active:
+    name, address = username.strip(), _address(request)
+    refused = refusal(conn, name, address)
+    if refused:
+        return render(request, "login.html", 429, user=None, next=_safe_next(next), error=refused)
+    user = check_password(conn, name, password, address)
+    if user is None:
         return render(
             request, "login.html", 401, user=None, next=_safe_next(next), error="Wrong user name or password."
         )
     request.session.clear()  # no session fixation: a fresh session and CSRF token on sign-in
-    request.session["user"] = user.username
+    token = secrets.token_urlsafe(32)
+    sessions.create(conn, token, user.username, address)
+    request.session["sid"] = token
     ensure_csrf_token(request)
     target = _safe_next(next)
     return RedirectResponse(HOME[user.role] if target == "/" else target, status_code=303)
 
 
 @router.post("/logout", include_in_schema=False, dependencies=[Depends(check_csrf)])
-def logout(request: Request):
+def logout(request: Request, conn: Conn):
+    token = request.session.get("sid")
+    if isinstance(token, str):
+        sessions.revoke(conn, token)  # a copy of the cookie no longer signs anyone in
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

@@ -52,6 +52,9 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["dt"] = lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""
     env.filters["label"] = lambda v: str(v).replace("_", " ")
+    from screening.web.labels import FILTERS
+
+    env.filters.update(FILTERS)
     return env
 
 

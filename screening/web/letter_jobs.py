@@ -41,7 +41,7 @@ def _jobs(app: FastAPI) -> dict[str, Job]:
     return app.state.letter_jobs
 
 
-def _batch_pk(conn: Any, lab_batch_id: str) -> int:
+def batch_pk(conn: Any, lab_batch_id: str) -> int:
     row = batches.find_batch(conn, lab_batch_id)
     if row is None:
         raise NotFoundError(f"batch {lab_batch_id} does not exist")
@@ -70,7 +70,7 @@ def progress(app: FastAPI, conn: Any, lab_batch_id: str) -> dict[str, Any]:
         if job is None
         else {"state": job.state, "done": job.done, "total": job.total, "problems": list(job.problems)}
     )
-    todo, issued = pending(conn, _batch_pk(conn, lab_batch_id))  # after the job's state: never staler
+    todo, issued = pending(conn, batch_pk(conn, lab_batch_id))  # after the job's state: never staler
     total = issued + len(todo)
     return {
         "batch_id": lab_batch_id,
@@ -97,7 +97,7 @@ def _run(url: str, job: Job) -> None:
     conn = connection.connect(url)
     actor = f"web:{job.started_by}"
     try:
-        todo, _ = pending(conn, _batch_pk(conn, job.lab_batch_id))
+        todo, _ = pending(conn, batch_pk(conn, job.lab_batch_id))
         work = [(row, _with_identity(conn, row, case, kind, actor), kind) for row, case, kind in todo]
         problems = [str(p) for _, case, kind in work for p in letters.letter_problems(kind, case)]
         if problems:

@@ -1,4 +1,5 @@
-"""Admin pages: web users (names and roles; passwords are set here or with ``screening user add``)."""
+"""Admin pages: web users (names and roles; passwords are set here or with ``screening user add``) and
+the audit trail (``/admin/audit``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from screening.db import connection, review
 from screening.db.review import ROLES, User
-from screening.errors import ScreeningError
+from screening.errors import NotFoundError, ScreeningError
 from screening.web.auth import check_csrf, require
 from screening.web.common import Conn, flash, render
 from screening.web.passwords import hash_password, password_problem
@@ -18,9 +19,44 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 Admin = Annotated[User, Depends(require("admin"))]
 
 
+@router.get("/audit")
+def audit_trail(request: Request, user: Admin, conn: Conn):
+    """The audit trail, newest first, with the result of verifying its hash chain and the letters."""
+    from screening.db import audit
+
+    return render(request, "admin/audit.html", check=audit.verify(conn), rows=audit.recent(conn, 200))
+
+
 @router.get("/users")
 def users(request: Request, user: Admin, conn: Conn):
-    return render(request, "admin/users.html", users=review.list_users(conn), roles=ROLES)
+    from screening.db import sessions
+    from screening.web.auth import LOCK_AFTER, WINDOW_SECONDS
+
+    rows = review.list_users(conn)
+    locked = {
+        u.username
+        for u in rows
+        if sessions.failures(conn, u.username, "", WINDOW_SECONDS).account >= LOCK_AFTER
+    }
+    return render(request, "admin/users.html", users=rows, roles=ROLES, locked=locked)
+
+
+ACCOUNT_ACTIONS = {
+    "unlock": (review.unlock_user, "unlocked"),
+    "disable": (lambda conn, name: review.set_user_active(conn, name, False), "disabled (sessions revoked)"),
+    "enable": (lambda conn, name: review.set_user_active(conn, name, True), "enabled"),
+}
+
+
+@router.post("/users/{username}/{action}", dependencies=[Depends(check_csrf)])
+def account_action(request: Request, user: Admin, conn: Conn, username: str, action: str):
+    if action not in ACCOUNT_ACTIONS:
+        raise NotFoundError(f"no such action: {action[:40]!r}")
+    change, done = ACCOUNT_ACTIONS[action]
+    with connection.transaction(conn, f"web:{user.username}"):
+        change(conn, username)
+    flash(request, f"User {username} {done}.")
+    return RedirectResponse("/admin/users", status_code=303)
 
 
 @router.post("/users", dependencies=[Depends(check_csrf)])

@@ -7,17 +7,41 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from screening import batch as batches
+from screening.cases import SWAP_HOLD_WORDS, IdentityResolution
+from screening.db import batches as db_batches
+from screening.db import connection, review
+from screening.db import curation as db_curation
 from screening.db.review import User
+from screening.domain import Outcome
+from screening.errors import Problem, ValidationError
+from screening.web import submission
 from screening.web.auth import check_csrf, require
-from screening.web.common import acting, flash, render, state
+from screening.web.common import Conn, acting, flash, render, state
 
 router = APIRouter(prefix="/lab", include_in_schema=False)
 Lab = Annotated[User, Depends(require("lab", "admin"))]
 DONE_STATES = ("screened", "failed", "held")
+
+
+def progress_summary(counts: dict[str, int], batch_state: str) -> tuple[str, str]:
+    """(summary, state label) that count failed and held samples honestly: a finished batch with a
+    failed sample is not "all done", and the label says what the lab can do."""
+    total = sum(counts.values())
+    parts = [f"{counts.get('screened', 0)} of {total} screened"]
+    for name, words in (("failed", "failed"), ("held", "held (input to fix)")):
+        if counts.get(name):
+            parts.append(f"{counts[name]} {words}")
+    pending = counts.get("queued", 0) + counts.get("running", 0)
+    if pending:
+        parts.append(f"{pending} still to screen")
+    label = batch_state
+    if batch_state == "finalised" and (counts.get("failed") or counts.get("held")):
+        label = "finished with problems: re-queue the failed samples; fix the held samples' input"
+    return ", ".join(parts), label
 
 
 def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
@@ -25,6 +49,7 @@ def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
     counts = st.counts
     total = sum(counts.values())
     done = sum(counts[s] for s in DONE_STATES)
+    summary, state_label = progress_summary(counts, st.batch.state)
     samples = [
         {
             "sample_id": s.sample.sample_id,
@@ -42,7 +67,12 @@ def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
         "total": total,
         "done": done,
         "percent": round(100 * done / total) if total else 100,
+        "screened_percent": round(100 * counts.get("screened", 0) / total) if total else 100,
+        "summary": summary,
+        "state_label": state_label,
+        "attention": counts.get("failed", 0) + counts.get("held", 0),
         "samples": samples,
+        "worker_warning": st.worker_warning or "",
     }
 
 
@@ -52,10 +82,129 @@ def batch_list(request: Request, user: Lab):
     return render(request, "lab/batches.html", batches=rows, done_states=DONE_STATES)
 
 
+def swap_holds(st: batches.BatchStatus) -> list[dict[str, Any]]:
+    """Samples the screen held for a possible sample swap (recorded sex contradicts the VCF)."""
+    out = []
+    for s, result in st.samples:
+        if result is None or result.outcome is not Outcome.TESTING_NOT_POSSIBLE:
+            continue
+        reasons = [r for r in result.reasons if SWAP_HOLD_WORDS in r]
+        if reasons:
+            out.append({"sample_id": s.sample.sample_id, "reason": reasons[0]})
+    return out
+
+
+def _panel_labels(conn: Any) -> list[str]:
+    return [v.label for v in db_curation.list_versions(conn) if not v.retired_at]
+
+
+@router.get("/batches/new")
+def submit_page(request: Request, user: Lab, conn: Conn):
+    """Upload a manifest (its VCFs already on shared storage) and submit the batch."""
+    return render(
+        request,
+        "lab/submit.html",
+        panels=_panel_labels(conn),
+        data_root_set=state(request).settings.data_root is not None,
+        problems=[],
+        subject="",
+        values={"panel": "", "folder": "", "batch_id": ""},
+    )
+
+
+@router.post("/batches/new", dependencies=[Depends(check_csrf)])
+async def submit_upload(
+    request: Request,
+    user: Lab,
+    conn: Conn,
+    panel: Annotated[str, Form()] = "",
+    manifest: Annotated[UploadFile | None, File()] = None,
+    folder: Annotated[str, Form()] = "",
+    batch_id: Annotated[str, Form()] = "",
+):
+    """Validate the whole manifest as the CLI does; every problem is shown at once and nothing is
+    written when there is any."""
+    from starlette.concurrency import run_in_threadpool
+
+    from screening import tasks
+
+    settings = acting(request, user)
+    values = {"panel": panel, "folder": folder, "batch_id": batch_id}
+    try:
+        if manifest is None or not manifest.filename:
+            raise ValidationError("batch submission", [Problem("manifest", "choose the manifest CSV")])
+        if not panel:
+            raise ValidationError("batch submission", [Problem("panel", "choose the panel version")])
+        data = await manifest.read(submission.MAX_MANIFEST_BYTES + 1)
+        sub = await run_in_threadpool(
+            lambda: submission.submit(
+                settings,
+                panel,
+                tasks.enqueue_samples,
+                upload=(data, manifest.filename),
+                folder=folder or ".",
+                batch_id=batch_id.strip() or None,
+            )
+        )
+    except ValidationError as exc:
+        return render(
+            request,
+            "lab/submit.html",
+            422,
+            panels=_panel_labels(conn),
+            data_root_set=settings.data_root is not None,
+            problems=[str(p) for p in exc.problems],
+            subject=exc.subject,
+            values=values,
+        )
+    if sub.created:
+        flash(request, f"Batch {sub.lab_batch_id} submitted: {len(sub.sample_ids)} sample(s) queued.")
+    else:
+        flash(request, f"Batch {sub.lab_batch_id} was already submitted with this manifest: nothing queued.")
+    return RedirectResponse(f"/lab/batches/{sub.lab_batch_id}", status_code=303)
+
+
 @router.get("/batches/{lab_batch_id}")
-def batch_page(request: Request, user: Lab, lab_batch_id: str):
+def batch_page(request: Request, user: Lab, conn: Conn, lab_batch_id: str):
     st = batches.status(state(request).settings, lab_batch_id)
-    return render(request, "lab/batch.html", st=st, progress=progress_document(st))
+    return render(
+        request,
+        "lab/batch.html",
+        st=st,
+        progress=progress_document(st),
+        swaps=swap_holds(st),
+        identity_checks=review.batch_identity_checks(conn, lab_batch_id),
+        resolutions=list(IdentityResolution),
+    )
+
+
+@router.post("/batches/{lab_batch_id}/samples/{sample_id}/identity-check", dependencies=[Depends(check_csrf)])
+def identity_check(
+    request: Request,
+    user: Lab,
+    conn: Conn,
+    lab_batch_id: str,
+    sample_id: str,
+    resolution: Annotated[str, Form()] = "",
+    corrected_sex: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+):
+    """The lab records how it resolved a possible sample swap; a confirmed identity re-screens the
+    sample with the corrected sex (its letters wait for the new result), a new sample releases the
+    "testing not possible" letter asking for one."""
+    values = {"resolution": resolution, "corrected_sex": corrected_sex, "note": note}
+    actor = f"web:{user.username}"
+    with connection.transaction(conn, actor):
+        ids = review.record_identity_check(conn, lab_batch_id, sample_id, values, actor)
+    if ids:
+        from screening import tasks  # the broker client only when something is sent
+
+        tasks.enqueue_samples(ids)
+        db_batches.mark_enqueued(conn, ids)
+        flash(request, f"Identity check recorded for {sample_id}: re-screening with sex {corrected_sex}.")
+    else:
+        flash(request, f"Identity check recorded for {sample_id}: a new sample is requested.")
+    return RedirectResponse(f"/lab/batches/{lab_batch_id}#identity-checks", status_code=303)
 
 
 @router.get("/batches/{lab_batch_id}/progress.json")

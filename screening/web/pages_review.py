@@ -7,14 +7,15 @@ Identities are loaded only for the reviewer role, and every load is recorded (wh
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from screening import letters
-from screening.cases import AcmgClass, CaseView, FindingCall, LetterKind
+from screening.cases import AcmgClass, CaseView, FindingCall, LetterKind, case_problems, finding_signature
 from screening.db import connection, review
 from screening.db.review import User
 from screening.domain import Outcome
@@ -31,9 +32,48 @@ def _actor(user: User) -> str:
     return f"web:{user.username}"
 
 
-def _case(conn: Any, run_id: int, user: User, purpose: str) -> CaseView:
+def _four_eyes(request: Request) -> bool:
+    return state(request).settings.four_eyes
+
+
+def _case(request: Request, conn: Any, run_id: int, user: User, purpose: str) -> CaseView:
     who = (_actor(user), purpose) if can_see_identity(user) else None
-    return review.load_case(conn, run_id, who)
+    return review.load_case(conn, run_id, who, _four_eyes(request))
+
+
+def _letter_kind(kind: str) -> LetterKind:
+    try:
+        return LetterKind(kind)
+    except ValueError:
+        raise HTTPException(status_code=422, detail=f"unknown letter kind {kind!r}") from None
+
+
+RECIPIENTS = {
+    LetterKind.NO_CONDITION_SUSPECTED_PARENTS: "the parents",
+    LetterKind.TESTING_NOT_POSSIBLE: "the parents",
+    LetterKind.NO_CONDITION_SUSPECTED_GP: "the baby's GP",
+    LetterKind.REFERRAL_PACK: "the regional newborn screening result coordinator",
+}
+
+
+def _recipient(kind: LetterKind, case: CaseView) -> dict[str, Any]:
+    """Who a letter goes to, and the address it is sent to (reviewer pages only)."""
+    i = case.identity
+    if i is None:
+        return {"role": RECIPIENTS[kind], "name": "", "address": []}
+    if kind is LetterKind.NO_CONDITION_SUSPECTED_GP:
+        return {
+            "role": RECIPIENTS[kind],
+            "name": f"{i.gp_name}, {i.gp_practice}",
+            "address": list(i.gp_address_lines),
+        }
+    if kind is LetterKind.REFERRAL_PACK:
+        return {"role": RECIPIENTS[kind], "name": "confidential screen-positive referral", "address": []}
+    return {
+        "role": RECIPIENTS[kind],
+        "name": f"the parent or guardian of {i.full_name}",
+        "address": [*i.address_lines, i.postcode],
+    }
 
 
 def _letter_options(case: CaseView) -> list[dict[str, Any]]:
@@ -49,6 +89,7 @@ def queue(request: Request, user: Reviewer, conn: Conn):
         request,
         "review/queue.html",
         queue=review.review_queue(conn),
+        awaiting=review.awaiting_confirmation(conn) if _four_eyes(request) else [],
         reviewed=review.reviewed_cases(conn),
         batches=_batches_with_letters(request),
     )
@@ -62,15 +103,17 @@ def _batches_with_letters(request: Request) -> list[Any]:
 
 @router.get("/cases/{run_id}")
 def case_page(request: Request, user: Reviewer, conn: Conn, run_id: int):
-    case = _case(conn, run_id, user, f"case page run {run_id}")
+    case = _case(request, conn, run_id, user, f"case page run {run_id}")
     header = review.case_header(conn, run_id)
     return render(
         request,
         "review/case.html",
         case=case,
         header=header,
-        history=review.finding_decisions(conn, run_id),
+        history=review.sample_finding_decisions(conn, header["sample_pk"]),
         outcomes=review.case_decisions(conn, run_id),
+        identity_checks=review.identity_checks(conn, header["sample_pk"]),
+        four_eyes=_four_eyes(request),
         issued=review.list_letters(conn, header["sample_pk"]),
         letter_options=_letter_options(case) if case.identity else [],
         show_identity=can_see_identity(user),
@@ -97,6 +140,8 @@ def decide_finding(
     finding = next((f for f in case.findings if f.hgnc_id == hgnc_id and f.moi.value == moi), None)
     if finding is None:
         raise HTTPException(status_code=404, detail=f"{hgnc_id} is not a finding of this case")
+    header = review.case_header(conn, run_id)
+    panel_label = f"{header['panel_id']}@{header['major']}.{header['minor']}"
     values = {
         "hgnc_id": hgnc_id,
         "moi": moi,
@@ -105,7 +150,9 @@ def decide_finding(
         "reason": reason,
     }
     with connection.transaction(conn, _actor(user)):
-        review.record_finding_decision(conn, run_id, values, _actor(user))
+        review.record_finding_decision(
+            conn, run_id, values, _actor(user), (finding_signature(finding), panel_label)
+        )
     flash(request, f"{finding.symbol}: {decision.replace('_', ' ')} recorded.")
     return RedirectResponse(f"/review/cases/{run_id}#finding-{finding.symbol}", status_code=303)
 
@@ -122,23 +169,93 @@ def decide_case(
     review.case_header(conn, run_id)  # 404 for an unknown run
     with connection.transaction(conn, _actor(user)):
         review.record_case_decision(conn, run_id, outcome, reason, _actor(user))
-    problems = review.load_case(conn, run_id, None)
-    from screening.cases import case_problems
-
-    found = case_problems(problems)
+    case = review.load_case(conn, run_id, None, _four_eyes(request))
+    found = case_problems(case)
     note = " Check: " + "; ".join(p.message for p in found) if found else ""
-    flash(request, f"Case outcome recorded: {outcome.replace('_', ' ')}.{note}")
+    second = (
+        " It is final once a second reviewer (another account) confirms it."
+        if case.awaiting_second_reviewer
+        else ""
+    )
+    flash(request, f"Case outcome recorded: {outcome.replace('_', ' ')}.{second}{note}")
     return RedirectResponse(f"/review/cases/{run_id}", status_code=303)
 
 
+@router.post("/cases/{run_id}/confirm", dependencies=[Depends(check_csrf)])
+def confirm_outcome(
+    request: Request,
+    user: LetterIssuer,
+    conn: Conn,
+    run_id: int,
+    case_decision_id: Annotated[int, Form()],
+    reason: Annotated[str, Form()] = "",
+):
+    """The second reviewer (a different account) confirms the condition_suspected outcome in force."""
+    review.case_header(conn, run_id)
+    with connection.transaction(conn, _actor(user)):
+        review.confirm_case(conn, run_id, case_decision_id, reason, _actor(user))
+    flash(request, "Condition suspected confirmed by a second reviewer: the outcome is final.")
+    return RedirectResponse(f"/review/cases/{run_id}", status_code=303)
+
+
+def _preview_html(request: Request, conn: Any, run_id: int, user: User, kind: LetterKind, purpose: str):
+    case = _case(request, conn, run_id, user, f"{kind.value} letter {purpose} run {run_id}")
+    html = letters.render_html(kind, case, user.username, date.today())
+    return case, html
+
+
+@router.get("/cases/{run_id}/letters/{kind}")
+def confirm_letter_page(request: Request, user: LetterIssuer, conn: Conn, run_id: int, kind: str):
+    """The confirmation step: what will be sent, to whom; issuing needs this page's sha256."""
+    letter_kind = _letter_kind(kind)
+    case, html = _preview_html(request, conn, run_id, user, letter_kind, "confirmation")
+    return render(
+        request,
+        "review/confirm_letter.html",
+        case=case,
+        header=review.case_header(conn, run_id),
+        kind=letter_kind,
+        recipient=_recipient(letter_kind, case),
+        sha256=hashlib.sha256(html.encode("utf-8")).hexdigest(),
+    )
+
+
+@router.get("/cases/{run_id}/letters/{kind}/preview.html")
+def letter_preview(request: Request, user: LetterIssuer, conn: Conn, run_id: int, kind: str):
+    """The letter's HTML exactly as it will be issued, for the confirmation page's frame (same origin)."""
+    _, html = _preview_html(request, conn, run_id, user, _letter_kind(kind), "preview")
+    headers = {
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "frame-ancestors 'self'",
+        "X-Frame-Options": "SAMEORIGIN",
+    }
+    return HTMLResponse(html, headers=headers)
+
+
 @router.post("/cases/{run_id}/letters", dependencies=[Depends(check_csrf)])
-def issue_letter(request: Request, user: LetterIssuer, conn: Conn, run_id: int, kind: Annotated[str, Form()]):
-    try:
-        letter_kind = LetterKind(kind)
-    except ValueError:
-        raise HTTPException(status_code=422, detail=f"unknown letter kind {kind!r}") from None
-    case = _case(conn, run_id, user, f"{letter_kind.value} letter run {run_id}")
+def issue_letter(
+    request: Request,
+    user: LetterIssuer,
+    conn: Conn,
+    run_id: int,
+    kind: Annotated[str, Form()],
+    confirm_sha256: Annotated[str, Form()] = "",
+):
+    """Issue the letter confirmed on its confirmation page: the letter rendered now must be the one
+    shown there (same sha256), else nothing is issued."""
+    letter_kind = _letter_kind(kind)
+    case = _case(request, conn, run_id, user, f"{letter_kind.value} letter run {run_id}")
     rendered = letters.render_letter(letter_kind, case, user.username, date.today())
+    if not confirm_sha256:
+        raise HTTPException(
+            status_code=409,
+            detail="a letter is issued from its confirmation page (what will be sent, to whom)",
+        )
+    if confirm_sha256 != rendered.sha256:
+        raise HTTPException(
+            status_code=409,
+            detail="the letter changed since its confirmation page was shown: nothing issued, look again",
+        )
     header = review.case_header(conn, run_id)
     with connection.transaction(conn, _actor(user)):
         letter_id = review.store_letter(conn, header["sample_pk"], run_id, rendered)
@@ -159,7 +276,15 @@ def letter_pdf(user: LetterIssuer, conn: Conn, letter_id: int):
 @router.get("/batches/{lab_batch_id}/letters")
 def batch_letters_page(request: Request, user: LetterIssuer, conn: Conn, lab_batch_id: str):
     progress = letter_jobs.progress(request.app, conn, lab_batch_id)
-    return render(request, "review/batch_letters.html", progress=progress, lab_batch_id=lab_batch_id)
+    pk = letter_jobs.batch_pk(conn, lab_batch_id)
+    return render(
+        request,
+        "review/batch_letters.html",
+        progress=progress,
+        lab_batch_id=lab_batch_id,
+        pending=[(row["sample_id"], kind) for row, _, kind in letter_jobs.pending(conn, pk)[0]],
+        issued_letters=review.batch_letters(conn, pk),
+    )
 
 
 @router.get("/batches/{lab_batch_id}/letters/progress.json")
@@ -168,7 +293,20 @@ def batch_letters_progress(request: Request, user: LetterIssuer, conn: Conn, lab
 
 
 @router.post("/batches/{lab_batch_id}/letters", dependencies=[Depends(check_csrf)])
-def batch_letters_start(request: Request, user: LetterIssuer, lab_batch_id: str):
+def batch_letters_start(
+    request: Request,
+    user: LetterIssuer,
+    conn: Conn,
+    lab_batch_id: str,
+    confirm_count: Annotated[int, Form()] = -1,
+):
+    """Start rendering the letters listed on the page; the count confirmed must still be the count due."""
+    due = len(letter_jobs.pending(conn, letter_jobs.batch_pk(conn, lab_batch_id))[0])
+    if confirm_count != due:
+        raise HTTPException(
+            status_code=409,
+            detail=f"{due} letter(s) are due, not the {max(confirm_count, 0)} confirmed: look again",
+        )
     started = letter_jobs.start(request.app, lab_batch_id, user.username)
     flash(request, "Rendering started." if started else "Rendering is already running for this batch.")
     return RedirectResponse(f"/review/batches/{lab_batch_id}/letters", status_code=303)
@@ -181,16 +319,18 @@ def _fhir_available() -> bool:
 
 
 @router.get("/cases/{run_id}/fhir.json")
-def fhir_export(user: LetterIssuer, conn: Conn, run_id: int):
+def fhir_export(request: Request, user: LetterIssuer, conn: Conn, run_id: int):
     """The FHIR bundle of a reviewed case (screening/fhir.py), as a download."""
     import json
 
     from screening import fhir
 
-    case = _case(conn, run_id, user, f"FHIR export run {run_id}")
-    if not case.reviewed:
+    case = _case(request, conn, run_id, user, f"FHIR export run {run_id}")
+    if not case.reviewed or case.reported_outcome is None:
         raise HTTPException(
-            status_code=409, detail="the case has no reviewed outcome yet: no export before review"
+            status_code=409,
+            detail="the case has no final reviewed outcome yet (a second reviewer may be awaited): "
+            "no export before review",
         )
     bundle = fhir.case_bundle(case)
     body = bundle if isinstance(bundle, str) else json.dumps(bundle, indent=2, default=str)

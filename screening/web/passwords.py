@@ -1,32 +1,45 @@
-"""Password hashing with hashlib.scrypt (no extra dependency); constant-time verification.
+"""Password hashing with argon2id (argon2-cffi); constant-time verification.
 
-Stored form: ``scrypt$<n>$<r>$<p>$<salt hex>$<hash hex>`` so parameters can be raised later without
-invalidating existing hashes.
+New hashes are argon2id in the PHC string form (``$argon2id$v=19$m=…,t=…,p=…$salt$hash``), so the
+parameters travel with each hash and can be raised later. Hashes stored before (hashlib.scrypt,
+``scrypt$<n>$<r>$<p>$<salt hex>$<hash hex>``) still verify; :func:`needs_rehash` says when a
+signed-in user's hash should be replaced.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 
-N, R, P = 2**14, 8, 1
-DKLEN = 32
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
 MIN_LENGTH = 10
+_HASHER = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) defaults
+DUMMY_HASH = _HASHER.hash("not a password of anyone")  # verified against when the user does not exist
 
 
 def hash_password(password: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=N, r=R, p=P, dklen=DKLEN)
-    return f"scrypt${N}${R}${P}${salt.hex()}${digest.hex()}"
+    return _HASHER.hash(password)
 
 
 def verify_password(password: str, stored: str) -> bool:
     """True when ``password`` matches ``stored``; False for any malformed stored value."""
+    if stored.startswith("scrypt$"):
+        return _verify_scrypt(password, stored)
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    return stored.startswith("scrypt$") or _HASHER.check_needs_rehash(stored)
+
+
+def _verify_scrypt(password: str, stored: str) -> bool:
     try:
         scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
         expected = bytes.fromhex(digest)
         actual = hashlib.scrypt(
             password.encode("utf-8"),
@@ -38,7 +51,7 @@ def verify_password(password: str, stored: str) -> bool:
         )
     except ValueError:
         return False
-    return hmac.compare_digest(actual, expected)
+    return scheme == "scrypt" and hmac.compare_digest(actual, expected)
 
 
 def password_problem(password: str) -> str | None:
@@ -47,4 +60,6 @@ def password_problem(password: str) -> str | None:
         return f"the password must have at least {MIN_LENGTH} characters"
     if password.strip() != password:
         return "the password must not start or end with spaces"
+    if "\x00" in password or len(password) > 1024:
+        return "the password must be at most 1024 characters, without NUL"
     return None

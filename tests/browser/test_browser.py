@@ -6,6 +6,7 @@ Screenshots of the main pages go to tests/artifacts/ (git-ignored)."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 
 from conftest import db_url, panel, pg_url, query_one, sim  # noqa: E402, F401  (the pipeline's fixtures)
-from web_support import PASSWORD, USERS, build_site, identity_strings  # noqa: E402
+from web_support import PASSWORD, SECOND_REVIEWER, USERS, build_site, identity_strings  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = HERE.parent / "artifacts"
@@ -64,12 +65,12 @@ def page_as(site, browser):
     """``page_as(role)``: a fresh browser context signed in through the login form."""
     contexts = []
 
-    def sign_in(role: str):
+    def sign_in(role: str, username: str | None = None):
         context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
         contexts.append(context)
         page = context.new_page()
         page.goto(site.url + "/login")
-        page.fill("input[name=username]", USERS[role])
+        page.fill("input[name=username]", username or USERS[role])
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(site.url + HOME[role])
@@ -78,6 +79,24 @@ def page_as(site, browser):
     yield sign_in
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def contact_sheet():
+    """After the module: tests/artifacts/index.html, every screenshot on one page (linked from README)."""
+    yield
+    if not ARTIFACTS.is_dir():
+        return
+    cells = "".join(
+        f'<figure><a href="{p.name}"><img src="{p.name}" alt="{p.stem}" width="420"></a>'
+        f"<figcaption>{p.stem}</figcaption></figure>\n"
+        for p in sorted(ARTIFACTS.glob("*.png"))
+    )
+    style = "body{font-family:sans-serif}figure{display:inline-block;margin:8px;vertical-align:top}"
+    (ARTIFACTS / "index.html").write_text(
+        f"<!doctype html><meta charset='utf-8'><title>Screenshots</title><style>{style}</style>"
+        f"<h1>Pages as the browser tests saw them</h1>\n{cells}"
+    )
 
 
 def shot(page, name: str) -> None:
@@ -137,6 +156,42 @@ def test_lab_sees_batch_progress_but_no_identity(site, page_as):
     shot(page, "lab-batches")
 
 
+def test_lab_uploads_a_manifest_and_watches_it_screened(site, page_as):
+    """The upload page: a manifest with problems shows all of them; a good one (VCFs already in the data
+    root) is submitted, real workers screen it, and the batch page counts it honestly."""
+    page = page_as("lab")
+    page.click("[data-testid=new-batch]")
+    page.wait_for_selector("[data-testid=submit-form]")
+    shot(page, "lab-upload")
+    bad = b"sample_id,vcf,sex\nX1,missing1.vcf.gz,male\nX2,missing2.vcf.gz,alien\n"
+    page.select_option("select[name=panel]", site.panel_label)
+    page.set_input_files(
+        "input[name=manifest]", files=[{"name": "run.csv", "mimeType": "text/csv", "buffer": bad}]
+    )
+    page.click("[data-testid=submit-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=submit-problems]")
+    assert page.locator("[data-testid=submit-problems] li").count() >= 3
+    shot(page, "lab-upload-problems")
+    lines = (site.data_root / "manifest.csv").read_text().splitlines()
+    good = ("\n".join(lines[:3]) + "\n").encode()
+    page.select_option("select[name=panel]", site.panel_label)
+    page.set_input_files(
+        "input[name=manifest]", files=[{"name": "two.csv", "mimeType": "text/csv", "buffer": good}]
+    )
+    page.fill("input[name=batch_id]", "browser-upload-1")
+    page.click("[data-testid=submit-form] button[type=submit]")
+    page.wait_for_url(site.url + "/lab/batches/browser-upload-1")
+    site.pipeline.start(1)
+    try:
+        site.pipeline.wait("browser-upload-1")
+    finally:
+        site.pipeline.stop()
+    page.reload()
+    assert page.inner_text("[data-testid=batch-summary]") == "2 of 2 screened"
+    assert page.inner_text("[data-testid=batch-state]") == "finalised"
+    shot(page, "lab-upload-screened")
+
+
 def test_curator_sees_panels_genes_and_diff(site, page_as):
     page = page_as("curator")
     shot(page, "curator-panels")
@@ -173,13 +228,53 @@ def test_review_a_flagged_baby_to_the_referral_pack_pdf(site, page_as, tmp_path)
     page.fill("form[action$='/outcome'] input[name=reason]", "confirmed findings: refer")
     page.click("form[action$='/outcome'] button[type=submit]")
     page.wait_for_selector("[data-testid=case-outcome]")
-    page.click("button:has-text('Issue referral pack')")
+    # four eyes: the first reviewer's "condition suspected" is not final, and no referral pack is offered
+    page.wait_for_selector("[data-testid=awaiting-second-reviewer]")
+    assert page.inner_text("[data-testid=reported-outcome]") == "awaiting review"
+    assert page.locator("[data-testid=confirm-outcome]").count() == 0
+    assert page.locator("[data-testid=prepare-referral_pack]").count() == 0
+    assert "second reviewer" in page.inner_text("[data-testid=letters-wait]")
+    shot(page, "review-case-awaiting-second-reviewer")
+    case_url = page.url
+
+    second = page_as("reviewer", SECOND_REVIEWER)
+    awaiting = second.locator("[data-testid=awaiting]")
+    assert sid in awaiting.inner_text()
+    shot(second, "review-queue-awaiting-second-reviewer")
+    awaiting.locator(f"text={sid}").click()
+    second.wait_for_selector("[data-testid=confirm-outcome]")
+    second.fill("form[action$='/confirm'] input[name=reason]", "second review: findings and outcome agreed")
+    second.click("[data-testid=confirm-outcome]")
+    second.wait_for_selector("[data-testid=confirmation]")
+    assert f"web:{SECOND_REVIEWER}" in second.inner_text("[data-testid=confirmation]")
+    assert second.inner_text("[data-testid=reported-outcome]") == "condition suspected"
+    shot(second, "review-case-confirmed-by-second-reviewer")
+
+    page.goto(case_url)
+    page.click("[data-testid=prepare-referral_pack]")
+    page.wait_for_selector("[data-testid=letter-confirmation]")
+    assert "regional newborn screening result coordinator" in page.inner_text(
+        "[data-testid=confirm-recipient]"
+    )
+    shown_sha = page.inner_text("[data-testid=confirm-sha256]")
+    frame = page.frame_locator("[data-testid=letter-preview]")
+    assert who["family_name"] in frame.locator("body").inner_text()
+    shot(page, "review-letter-confirmation")
+    page.click("[data-testid=confirm-issue]")
     page.wait_for_selector("[data-testid=letters]")
     shot(page, "review-case-after")
     with page.expect_download() as download:
         page.click("[data-testid=pdf-referral_pack]")
     pdf = tmp_path / "referral.pdf"
     download.value.save_as(pdf)
+    pdf_sha = hashlib.sha256(pdf.read_bytes()).hexdigest()
+    assert page.locator(f"[data-testid=letters] code[title='{pdf_sha}']").count() == 1  # sha256 beside it
+    html_sha = query_one(
+        site.pipeline.settings.database_url,
+        "SELECT sha256 FROM issued_letters WHERE pdf_sha256 = %(p)s",
+        {"p": pdf_sha},
+    )[0]
+    assert html_sha == shown_sha  # what was confirmed is what was issued
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
@@ -187,5 +282,24 @@ def test_review_a_flagged_baby_to_the_referral_pack_pdf(site, page_as, tmp_path)
     assert who["family_name"] in text
     for finding in truth["findings"]:
         assert finding["symbol"] in text
+    assert f"Confirmed by web:{SECOND_REVIEWER}" in text
     others = [site.identities[s]["family_name"] for s in site.truth if s != sid]
     assert not [name for name in others if name in text]
+    page.goto(f"{site.url}/review/batches/{site.batch_id}/letters")
+    assert pdf_sha in page.inner_text("[data-testid=batch-letters]")
+    shot(page, "review-batch-letters")
+
+
+def test_api_docs_render_offline_from_the_package(site, browser):
+    """Swagger UI from the package's assets: every request stays on the server (no CDN)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    hosts = []
+    page.on("request", lambda request: hosts.append(request.url.split("/")[2]))
+    page.goto(site.url + "/api/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+    assert "Newborn genome screening" in page.inner_text(".swagger-ui .info .title")
+    page.get_by_text("/api/v1/batches", exact=True).first.wait_for()
+    assert set(hosts) == {site.url.split("/")[2]}, hosts
+    shot(page, "api-docs")
+    context.close()

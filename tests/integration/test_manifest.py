@@ -63,6 +63,41 @@ CASES = {
         "q30_gb 'lots' is not a number",
     ),
     "empty": (f"{HEADER}\n", "the manifest has no samples"),
+    # issue 10: ambiguities and inputs that used to reach the database or a traceback
+    "two_sex_columns": (
+        "sample_id,vcf,sex,sex,vcf_sample\nNB0001,good.vcf.gz,male,female,NB0001_DNA\n",
+        "many.csv:1: column 'sex' is given 2 times",
+    ),
+    "same_vcf_column_twice": (
+        f"{HEADER}\nNB0001,good.vcf.gz,female,NB0001_DNA\nNB0002,good.vcf.gz,female,NB0001_DNA\n",
+        ":3 (sample NB0002): the same VCF and VCF column as line 2 under another sample_id",
+    ),
+    "nul_in_field": (
+        f"{HEADER}\nNB0001,good.vcf.gz,fe\x00male,NB0001_DNA\n",
+        ":2 (sample NB0001): sex contains",
+    ),
+    "nul_in_vcf_path": (f"{HEADER}\nNB0001,go\x00od.vcf.gz,female,NB0001_DNA\n", "vcf contains a control"),
+    "newline_in_sample_id": (f'{HEADER}\n"NB\n0001",good.vcf.gz,female,NB0001_DNA\n', "U+000A"),
+    "short_row": (f"{HEADER}\nNB0001,good.vcf.gz,female\n", ":2: 3 field(s) but the header has 4"),
+    "long_row": (f"{HEADER}\nNB0001,good.vcf.gz,female,NB0001_DNA,x\n", ":2: 5 field(s)"),
+    "huge_field": (f"{HEADER}\nNB0001,{'x' * 140_000},female,NB0001_DNA\n", ":2: not readable as CSV"),
+    "big_field": (f"{HEADER}\nNB0001,{'x' * 5000},female,NB0001_DNA\n", "vcf has 5,000 characters"),
+    "infinite_q30": (
+        "sample_id,vcf,sex,vcf_sample,q30_gb\nNB0001,good.vcf.gz,female,NB0001_DNA,inf\n",
+        "q30_gb 'inf' is not a number",
+    ),
+    "arabic_digits": (
+        "sample_id,vcf,sex,vcf_sample,q30_gb\nNB0001,good.vcf.gz,female,NB0001_DNA,\u0661\u0660\n",
+        "is not a number",
+    ),
+    "smn1_out_of_range": (
+        "sample_id,vcf,sex,vcf_sample,smn1_copies\nNB0001,good.vcf.gz,female,NB0001_DNA,99999999999\n",
+        "smn1_copies 99999999999 is outside 0..99",
+    ),
+    "formula_sample_id": (
+        f"{HEADER}\n=cmd|' /C calc'!A0,good.vcf.gz,female,NB0001_DNA\n",
+        "must be letters, digits",
+    ),
 }
 
 
@@ -75,12 +110,23 @@ def test_bad_manifest_rejected_with_its_message(case, corpus, db_url):
     root, settings, label = corpus
     text, message = CASES[case]
     text = text.replace("../OUTSIDE/", f"{_outside(root)}/")
-    manifest = root / f"{case}.csv"
+    manifest = root / ("many.csv" if case == "two_sex_columns" else f"{case}.csv")
     manifest.write_text(text)
     before = _written(db_url)
     with pytest.raises(ManifestError) as info:
         batch.submit(settings, manifest, label, _never, f"bad-{case}")
     assert message in str(info.value)
+    assert _written(db_url) == before
+
+
+@pytest.mark.parametrize("batch_id", ["../../x", "<b>x</b>", "a b", "x\x00y", "-x", "é", "x" * 65])
+def test_batch_ids_outside_the_plain_alphabet_are_refused(batch_id, corpus, db_url):
+    root, settings, label = corpus
+    manifest = root / "good-batch-id.csv"
+    manifest.write_text(f"{HEADER}\nNB0001,good.vcf.gz,female,NB0001_DNA\n")
+    before = _written(db_url)
+    with pytest.raises(ManifestError, match="--batch-id"):
+        batch.submit(settings, manifest, label, _never, batch_id)
     assert _written(db_url) == before
 
 

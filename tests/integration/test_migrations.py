@@ -66,7 +66,16 @@ def test_published_panel_rows_are_immutable(fresh_url):
 def test_truncate_is_refused_on_append_only_tables(fresh_url):
     migrate.upgrade(fresh_url)
     with psycopg.connect(fresh_url, autocommit=True) as conn:
-        for table in ("panel_gene", "panel_version", "clinvar_record", "case_decisions", "issued_letters"):
+        for table in (
+            "panel_gene",
+            "panel_version",
+            "clinvar_record",
+            "case_decisions",
+            "issued_letters",
+            "case_confirmations",
+            "finding_decision_basis",
+            "identity_checks",
+        ):
             with pytest.raises(psycopg.errors.RestrictViolation, match=f"{table} rows are immutable"):
                 conn.execute(f"TRUNCATE {table} CASCADE")
 
@@ -117,3 +126,37 @@ def test_versions_published_before_urgency_still_verify_and_read_as_routine(fres
         )
         with pytest.raises(psycopg.errors.CheckViolation, match="panel_gene_urgency_known"):
             conn.execute(copy_gene, (new_id, pv_id))
+
+
+def test_a_second_reviewer_must_be_another_account_and_confirm_a_positive(fresh_url):
+    """0011: the database refuses a confirmation by the deciding account or of another outcome."""
+    migrate.upgrade(fresh_url)
+    rows = [
+        "INSERT INTO panel_version (id, panel_id, major, minor, name, genome_build, sha256, settings, "
+        "published_by) VALUES (1, 'p', 1, 0, 'P', 'GRCh38', repeat('a', 64), '{}', 'pytest')",
+        "INSERT INTO batch (id, lab_batch_id, panel_version_id, manifest_name, manifest_sha256, "
+        "submitted_by, samples_total, samples_pending) "
+        "VALUES (1, 'b', 1, 'm.csv', repeat('b', 64), 'pytest', 1, 0)",
+        "INSERT INTO sample (id, batch_id, sample_id, panel_version_id, vcf_path, vcf_sample, "
+        "vcf_sha256, sex) VALUES (1, 1, 'S1', 1, '/x.vcf.gz', 'S1', repeat('c', 64), 'female')",
+        "INSERT INTO screening_run (id, sample_id, panel_version_id, outcome, karyotype, reasons, "
+        "not_evaluated, panel_sha256, vcf_sha256, vcf_sample, genome_build, settings, software_version) "
+        "VALUES (1, 1, 1, 'condition_suspected', 'XX', '[]', '[]', repeat('a', 64), repeat('c', 64), "
+        "'S1', 'GRCh38', '{}', 't')",
+        "INSERT INTO case_decisions (id, run_id, outcome, reason, decided_by) "
+        "VALUES (1, 1, 'condition_suspected', 'r', 'web:a'), (2, 1, 'no_condition_suspected', 'r', 'web:a')",
+    ]
+    insert = (
+        "INSERT INTO case_confirmations (case_decision_id, run_id, reason, confirmed_by) "
+        "VALUES (%s, 1, 'ok', %s)"
+    )
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        for sql in rows:
+            conn.execute(sql)
+        with pytest.raises(psycopg.errors.RaiseException, match="different account"):
+            conn.execute(insert, (1, "web:a"))
+        with pytest.raises(psycopg.errors.RaiseException, match="only a condition_suspected"):
+            conn.execute(insert, (2, "web:b"))
+        conn.execute(insert, (1, "web:b"))
+        with pytest.raises(psycopg.errors.RestrictViolation, match="immutable"):
+            conn.execute("DELETE FROM case_confirmations")

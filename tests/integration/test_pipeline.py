@@ -124,23 +124,71 @@ def test_kill9_of_a_worker_mid_batch(db_url, panel, sim, tmp_path, pipeline_fact
     p = pipeline_factory(make_settings(tmp_path / "home", db_url))
     label = publish(p.settings, panel, sim, "kill9")
     _reconciler, victim = p.start(2)
+    node = next(a for a in victim.args if a.startswith("--hostname=")).split("=", 1)[1]
+    node = node.replace("%h", socket.gethostname())
     batch_id = p.submit(sim.manifest, label, "kill9-1")
     wait_until(lambda: _counts(db_url, batch_id).get("screened", 0) >= 3, 120, "3 screened samples")
     wait_until(lambda: _counts(db_url, batch_id).get("running", 0) >= 2, 30, "both workers busy", 0.02)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait(10)
+    # what the dead worker still holds (it may have finished its sample just before dying: then none)
+    held_sql = "SELECT id FROM sample WHERE state = 'running' AND claimed_by = %(n)s"
+    held = query_all(db_url, held_sql, {"n": node})
     p.wait(batch_id)
     assert _counts(db_url, batch_id) == {"screened": 24}
     _assert_once(db_url, batch_id)
     assert_matches_truth(p.status_json(batch_id), sim.truth)
-    expired = query_one(
-        db_url,
-        "SELECT count(*) FROM event e JOIN sample s ON e.entity = 'sample' AND e.entity_id = s.id "
-        "JOIN batch b ON b.id = s.batch_id "
-        "WHERE b.lab_batch_id = %(b)s AND e.detail LIKE '%%lease expired%%'",
-        {"b": batch_id},
+    for (sample_pk,) in held:
+        expired = query_one(
+            db_url,
+            "SELECT count(*) FROM event WHERE entity = 'sample' AND entity_id = %(s)s "
+            "AND detail LIKE '%%lease expired%%'",
+            {"s": sample_pk},
+        )
+        assert expired[0] >= 1, f"sample {sample_pk} of the killed worker was not recovered through its lease"
+
+
+def test_a_killed_worker_is_noticed_by_its_heartbeat_long_before_its_lease(
+    db_url, panel, sim, tmp_path, pipeline_factory
+):
+    """Issue 10: samples of a killed worker waited a whole lease (128-131 s). Here the lease is 15
+    minutes and the victim hangs on its first sample until killed: only the heartbeat (timeout 5 s)
+    can bring that sample back, and the batch must finish long before the lease would."""
+    import dataclasses
+
+    from screening.demo import start_workers
+
+    settings = dataclasses.replace(
+        make_settings(tmp_path / "home", db_url),
+        lease_seconds=900,
+        heartbeat_seconds=1.0,
+        heartbeat_timeout_seconds=5.0,
     )
-    assert expired[0] >= 1, "the killed worker's sample was not recovered through its lease"
+    p = pipeline_factory(settings)
+    label = publish(p.settings, panel, sim, "heartbeat")
+    env = {"PYTHONPATH": str(HERE)}
+    p.workers += start_workers(p.settings, 1, p.log_dir, app_module="hang_app", extra_env=env)
+    victim = start_workers(p.settings, 1, p.log_dir, False, "hang_app", {**env, "SCREENING_TEST_HANG": "1"})[
+        0
+    ]
+    p.workers.append(victim)
+    node = next(a for a in victim.args if a.startswith("--hostname=")).split("=", 1)[1]
+    node = node.replace("%h", socket.gethostname())
+    batch_id = p.submit(sim.manifest, label, "heartbeat-1")
+    held_sql = "SELECT id FROM sample WHERE state = 'running' AND claimed_by = %(n)s"
+    wait_until(lambda: query_all(db_url, held_sql, {"n": node}), 120, "the victim to hold a sample")
+    held = [r[0] for r in query_all(db_url, held_sql, {"n": node})]
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait(10)
+    status = p.wait(batch_id, timeout_s=400)  # well under the 900 s lease
+    assert status.batch.state == "finalised"
+    assert _counts(db_url, batch_id) == {"screened": 24}
+    _assert_once(db_url, batch_id)
+    attempts = query_all(db_url, "SELECT attempts FROM sample WHERE id = ANY(%(ids)s)", {"ids": held})
+    assert held
+    assert all(a == 2 for (a,) in attempts)  # claimed by the victim, then once more after its silence
+    logs = "\n".join(f.read_text(errors="replace") for f in p.log_dir.glob("*.log"))
+    assert "not seen for 5 s; lease ended" in logs
 
 
 def test_poison_sample_fails_after_the_cap_and_the_rest_is_screened(

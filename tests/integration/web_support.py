@@ -17,6 +17,7 @@ from conftest import SCREENING, Pipeline, make_settings, publish
 
 PASSWORD = "correct horse battery staple"
 USERS = {"lab": "lab1", "reviewer": "rev1", "curator": "cur1", "admin": "adm1"}
+SECOND_REVIEWER = "rev2"  # four eyes: a second reviewer account confirms a "condition suspected" outcome
 BATCH_ID = "web-1"
 
 
@@ -105,6 +106,7 @@ class Site:
     data_root: Path
     panel_label: str
     extra: dict = field(default_factory=dict)
+    server_env: dict = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -139,13 +141,17 @@ def build_site(home: Path, db_url: str, panel, sim, suffix: str) -> Site:
         pipeline.stop()
     for role, name in USERS.items():
         add_user(pipeline, name, role)
+    add_user(pipeline, SECOND_REVIEWER, "reviewer")
     truth = {b["sample_id"]: b for b in json.loads(sim.truth.read_text())["babies"]}
     ids_csv = home / "identities.csv"
     identities = write_identity_csv(ids_csv, sorted(truth))
     pipeline.cli("identity", "import", str(ids_csv), "--batch-id", batch_id)
-    env = {**pipeline.env, "SCREENING_SECRET_KEY": "test-secret-" + suffix}
+    # plain HTTP on 127.0.0.1: the documented switch (Secure cookies would not be sent back over HTTP)
+    env = {**pipeline.env, "SCREENING_SECRET_KEY": "test-secret-" + suffix, "SCREENING_WEB_HTTPS": "off"}
     server = Server(env, home / "serve.log")
-    return Site(pipeline, server, batch_id, identities, truth, sim.out_dir.resolve(), label)
+    site = Site(pipeline, server, batch_id, identities, truth, sim.out_dir.resolve(), label)
+    site.server_env = env
+    return site
 
 
 def identity_strings(site: Site) -> list[str]:

@@ -7,11 +7,14 @@ from datetime import date, datetime
 
 from screening.cases import (
     AcmgClass,
+    CaseConfirmation,
     CaseDecision,
     CaseView,
     FindingCall,
     FindingDecision,
     Identity,
+    IdentityCheck,
+    IdentityResolution,
 )
 from screening.domain import (
     CandidateRole,
@@ -168,7 +171,13 @@ def positive_case(**kw) -> CaseView:
             decision("HGNC:4135"),
             decision("HGNC:8512", FindingCall.NOT_CONFIRMED, reason="artefact"),
         ),
-        case_decision=CaseDecision(Outcome.CONDITION_SUSPECTED, "GALT confirmed", "dr.reviewer", WHEN),
+        case_decision=CaseDecision(
+            Outcome.CONDITION_SUSPECTED,
+            "GALT confirmed",
+            "dr.reviewer",
+            WHEN,
+            confirmations=(CaseConfirmation("agree: GALT biallelic", "dr.second", WHEN),),
+        ),
     )
     return replace(base, **kw)
 
@@ -178,5 +187,6 @@ def not_possible_case(**kw) -> CaseView:
         outcome=Outcome.TESTING_NOT_POSSIBLE,
         karyotype=Karyotype.XY,
         reasons=("recorded sex female but the VCF indicates XY: possible sample swap, check",),
+        identity_check=IdentityCheck(IdentityResolution.NEW_SAMPLE, None, "re-bled", "lab.one", WHEN),
     )
     return replace(base, **kw)

@@ -66,7 +66,7 @@ def test_parse_queries_drops_descriptions_and_refuses_duplicates():
         parse_queries(text + "-- one --\nSELECT 2;\n")
 
 
-@pytest.mark.parametrize("name", ["queries.sql", "curation.sql", "review.sql"])
+@pytest.mark.parametrize("name", ["queries.sql", "curation.sql", "review.sql", "audit.sql", "workers.sql"])
 def test_every_named_sql_file_parses_and_uses_named_parameters(name):
     text = resources.files("screening.db").joinpath(name).read_text("utf-8")
     parsed = parse_queries(text)
@@ -78,9 +78,45 @@ def test_every_named_sql_file_parses_and_uses_named_parameters(name):
 
 def test_every_query_the_code_names_exists():
     named = set(queries())
-    for extra in ("curation.sql", "review.sql"):
+    for extra in ("curation.sql", "review.sql", "audit.sql", "workers.sql"):
         named |= set(parse_queries(resources.files("screening.db").joinpath(extra).read_text("utf-8")))
     source = "\n".join(p.read_text() for p in Path(__file__).resolve().parents[2].glob("screening/**/*.py"))
     used = set(re.findall(r"\bquery\(\s*\"([a-z0-9_]+)\"", source))
     assert used
     assert used <= named, used - named
+
+
+def test_web_submission_paths_resolve_as_the_readme_says(tmp_path):
+    """Inside SCREENING_DATA_ROOT when set; without it, an absolute path whose folder is the data root.
+    Errors name the path as given, never the server's data root."""
+    from screening.config import load_settings
+    from screening.errors import ValidationError
+    from screening.web.submission import shared_path
+
+    (tmp_path / "run").mkdir()
+    unset = load_settings({"SCREENING_HOME": str(tmp_path / "home")})
+    assert unset.data_root is None
+    assert shared_path(unset, str(tmp_path / "run"), "folder") == ((tmp_path / "run"), (tmp_path / "run"))
+    manifest = tmp_path / "run" / "m.csv"
+    assert shared_path(unset, str(manifest), "manifest path") == (manifest, tmp_path / "run")
+    with pytest.raises(ValidationError) as relative:
+        shared_path(unset, "run", "folder")
+    assert "absolute path on shared storage" in str(relative.value.problems[0])
+    rooted = load_settings({"SCREENING_HOME": str(tmp_path / "home"), "SCREENING_DATA_ROOT": str(tmp_path)})
+    assert shared_path(rooted, "run", "folder") == (tmp_path / "run", tmp_path)
+    with pytest.raises(ValidationError) as outside:
+        shared_path(rooted, "../etc", "folder")
+    assert "outside the data root" in str(outside.value.problems[0])
+    assert str(tmp_path) not in str(outside.value.problems[0])
+
+
+def test_four_eyes_is_on_by_default_and_can_be_switched_off(tmp_path):
+    from screening.config import load_settings
+
+    home = {"SCREENING_HOME": str(tmp_path)}
+    assert load_settings(home).four_eyes is True
+    assert load_settings({**home, "SCREENING_FOUR_EYES": "off"}).four_eyes is False
+    assert (
+        load_settings(load_settings({**home, "SCREENING_FOUR_EYES": "off"}).as_environment()).four_eyes
+        is False
+    )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from screening.cases import CaseDecision
+from screening.cases import CaseConfirmation, CaseDecision
 from screening.domain import Outcome
 from screening.fhir import FhirExportError, case_bundle, validate_bundle
 from tests.unit.case_builders import (
@@ -23,6 +23,8 @@ from tests.unit.case_builders import (
 )
 
 PROFILES = "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/"
+
+SECOND = CaseConfirmation("agree", "dr.second", datetime(2026, 3, 2, 15, 0, tzinfo=UTC))
 
 
 def resources(bundle, kind=None):
@@ -86,7 +88,9 @@ def test_hemizygous_and_deletion_coordinates():
     reviewed = positive_case(
         findings=(deletion,),
         decisions=(decision("HGNC:8512", FindingCall.CONFIRMED),),
-        case_decision=CaseDecision(Outcome.CONDITION_SUSPECTED, "OTC confirmed", "dr.r", WHEN),
+        case_decision=CaseDecision(
+            Outcome.CONDITION_SUSPECTED, "OTC confirmed", "dr.r", WHEN, confirmations=(SECOND,)
+        ),
     )
     (obs,) = variant_observations(case_bundle(reviewed))
     c = components(obs)
@@ -158,7 +162,11 @@ def test_unreviewed_flagged_case_is_refused():
 def test_aware_decision_time_gives_issued_instant():
     aware = positive_case(
         case_decision=CaseDecision(
-            Outcome.CONDITION_SUSPECTED, "GALT", "dr.r", datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+            Outcome.CONDITION_SUSPECTED,
+            "GALT",
+            "dr.r",
+            datetime(2026, 3, 2, 14, 30, tzinfo=UTC),
+            confirmations=(SECOND,),
         )
     )
     (report,) = resources(case_bundle(aware), "DiagnosticReport")

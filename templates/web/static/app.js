@@ -5,10 +5,13 @@ function setText(root, field, text) {
   if (el) el.textContent = text;
 }
 function updateBatch(root, doc) {
-  setText(root, "state", doc.state);
+  setText(root, "state", doc.state_label);
   const bar = root.querySelector('[data-field="bar"]');
-  if (bar) bar.value = doc.percent;
-  setText(root, "summary", `${doc.done} of ${doc.total} done (${doc.percent}%)`);
+  if (bar) bar.value = doc.screened_percent;
+  setText(root, "summary", doc.summary);
+  setText(root, "worker_warning", doc.worker_warning || "");
+  const warning = root.querySelector('[data-field="worker_warning"]');
+  if (warning) warning.hidden = !doc.worker_warning;
   for (const [name, n] of Object.entries(doc.counts)) {
     const el = root.querySelector(`[data-count="${name}"]`);
     if (el) el.textContent = n;

@@ -3,15 +3,15 @@
 A whole-gene deletion is shown in the review evidence with its span (screening-rules §3.5). Null for
 sequence variants, whose span is POS..POS+len(REF)-1. Adding a nullable column rewrites no row.
 
-Revision ID: 0010
-Revises: 0005
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
-revision = "0010"
-down_revision = "0005"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
