@@ -50,9 +50,12 @@ _COMMON = {
     ),
     "print_blob": False,
 }
-settings.register_profile("ci", max_examples=CI_EXAMPLES_PER_KIND, derandomize=True, **_COMMON)
-settings.register_profile("full", max_examples=FULL_EXAMPLES_PER_KIND, **_COMMON)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.register_profile("vcf-mutations-ci", max_examples=CI_EXAMPLES_PER_KIND, derandomize=True, **_COMMON)
+settings.register_profile("vcf-mutations-full", max_examples=FULL_EXAMPLES_PER_KIND, **_COMMON)
+PROFILE = "full" if os.environ.get("HYPOTHESIS_PROFILE") == "full" else "ci"
+# Applied to this suite's tests only (a decorator), not loaded for the whole session: other suites'
+# hypothesis tests keep their own defaults.
+MUTATION_SETTINGS = settings(settings.get_profile(f"vcf-mutations-{PROFILE}"))
 
 
 def signature(result: SampleResult) -> tuple:
@@ -200,5 +203,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             f"{kind:<28} {sum(counts.values()):6d}  "
             + ", ".join(f"{v} {n}" for v, n in sorted(counts.items()))
         )
-    tr.write_line(f"{'total':<28} {total:6d}  (profile {settings.get_current_profile_name()})")
+    tr.write_line(f"{'total':<28} {total:6d}  (profile {PROFILE})")
     _dump()

@@ -33,7 +33,7 @@ from screening import engine
 from screening.domain import Outcome
 from screening.errors import ScreeningError
 
-from .conftest import Baby, Cohort, cohort, count, signature
+from .conftest import MUTATION_SETTINGS, Baby, Cohort, cohort, count, signature
 
 ALLOWED = ("unchanged", "error_named", "held", "noted", "unindexable")
 BASES = "ACGT"
@@ -361,6 +361,7 @@ def verdict(cohort: Cohort, baby: Baby, mutated: Mutated) -> tuple[str, str]:
 
 @pytest.mark.usefixtures("built_cohort")
 @pytest.mark.parametrize("kind", sorted(MUTATIONS))
+@MUTATION_SETTINGS
 @given(data=st.data())
 def test_a_mutation_is_harmless_or_flagged(kind: str, data):
     babies = cohort()
