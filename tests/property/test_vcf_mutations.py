@@ -33,7 +33,7 @@ from screening import engine
 from screening.domain import Outcome
 from screening.errors import ScreeningError
 
-from .conftest import MUTATION_SETTINGS, Baby, Cohort, cohort, count, signature
+from .conftest import MUTATION_SETTINGS, PROFILE, Baby, Cohort, cohort, count, signature
 
 ALLOWED = ("unchanged", "error_named", "held", "noted", "unindexable")
 BASES = "ACGT"
@@ -360,6 +360,7 @@ def verdict(cohort: Cohort, baby: Baby, mutated: Mutated) -> tuple[str, str]:
 
 
 @pytest.mark.usefixtures("built_cohort")
+@pytest.mark.timeout(0 if PROFILE == "full" else 600)  # full: a kind runs 10-15 min (pyproject: 600 s)
 @pytest.mark.parametrize("kind", sorted(MUTATIONS))
 @MUTATION_SETTINGS
 @given(data=st.data())
