@@ -26,7 +26,7 @@ import numpy as np
 
 from screening.domain import CONTIG_LENGTHS, PanelVersion, SampleQc, Sex
 from screening.errors import Problem, ValidationError
-from screening.simulate_background import BackgroundSpec, background_frames
+from screening.simulate_background import CALLERS, HAPLOID_CALLERS, BackgroundSpec, background_frames
 from screening.simulate_plan import BabyTruth, Planter, ScenarioPlan
 from screening.simulate_scenarios import SCENARIOS
 from screening.simulate_vcf import baby_header, write_clinvar, write_records
@@ -45,6 +45,17 @@ MANIFEST_COLUMNS = (
 )
 UNKNOWN_SEX_SCENARIO = "biallelic_carrier"  # recorded sex "unknown" (karyotype still inferred)
 _FIRST_RELEASE = dt.date(2025, 1, 5)  # a Sunday; ClinVar's fileDate moves weekly with the seed
+# chrY haplogroups of the simulated men: (name, share, range of chrY calls over the male-specific
+# region). The GRCh38 chrY is mostly one R1b man's, so R1b men differ from it at few sites.
+HAPLOGROUPS = (
+    ("R1b", 0.45, (150, 450)),
+    ("R1a", 0.15, (500, 1_200)),
+    ("I", 0.2, (700, 1_600)),
+    ("E1b", 0.1, (1_500, 3_000)),
+    ("O", 0.1, (1_500, 3_000)),
+)
+MAX_FEMALE_Y_ARTEFACTS = 100  # heterozygous chrY calls in a female genome (0 to this)
+MAX_MALE_Y_ARTEFACTS = 10  # from a diploid caller in a male genome
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,16 @@ class SimulatedBatch:
 
 
 @dataclass(frozen=True)
+class SexChromosomes:
+    """How a baby's caller writes it and what its chrY holds."""
+
+    caller: str
+    haplogroup: str | None  # None without a Y
+    y_calls: int  # hemizygous-looking chrY calls
+    y_artefacts: int  # heterozygous chrY calls (mismapping artefacts)
+
+
+@dataclass(frozen=True)
 class Baby:
     sample_id: str
     vcf_sample: str
@@ -65,6 +86,7 @@ class Baby:
     karyotype: str
     recorded_sex: Sex
     qc: SampleQc
+    sex_chromosomes: SexChromosomes
 
     @property
     def vcf(self) -> str:
@@ -80,13 +102,14 @@ def simulate_batch(
     (out_dir / "babies").mkdir(parents=True, exist_ok=True)
     planter = Planter(panel, np.random.default_rng([seed, 1]))
     qc_rng = np.random.default_rng([seed, 2])
-    babies = [_plan_baby(planter, qc_rng, i) for i in range(n_babies)]
+    babies = [_plan_baby(planter, qc_rng, i, np.random.default_rng([seed, 4, i])) for i in range(n_babies)]
     planter.add_decoys()
     reserved = planter.reserved()
     clinvar = write_clinvar(
         out_dir / "clinvar.vcf.gz", planter.clinvar, clinvar_date(seed), panel.genome_build, seed
     )
     for i, baby in enumerate(babies):
+        sc = baby.sex_chromosomes
         spec = BackgroundSpec(
             build=panel.genome_build,
             karyotype=baby.karyotype,
@@ -95,6 +118,10 @@ def simulate_batch(
             padding_bp=panel.settings.padding_bp,
             reserved=reserved,
             style=baby.plan.chrom_style,
+            caller=sc.caller,
+            y_calls=sc.y_calls,
+            y_artefacts=sc.y_artefacts,
+            holes=baby.plan.holes,
         )
         write_baby_vcf(out_dir / baby.vcf, baby, spec, np.random.default_rng([seed, 3, i]))
     manifest = out_dir / "manifest.csv"
@@ -125,7 +152,34 @@ def clinvar_date(seed: int) -> str:
     return (_FIRST_RELEASE + dt.timedelta(weeks=seed % 100)).isoformat()
 
 
-def _plan_baby(planter: Planter, qc_rng: np.random.Generator, index: int) -> Baby:
+def _sex_chromosomes(
+    plan: ScenarioPlan, karyotype: str, index: int, rng: np.random.Generator
+) -> SexChromosomes:
+    """Caller in turn (each sex sees every caller), haplogroup and chrY counts drawn, unless fixed."""
+    caller = plan.caller or CALLERS[(index // 2) % len(CALLERS)]
+    names = [h[0] for h in HAPLOGROUPS]
+    drawn = names[int(rng.choice(len(HAPLOGROUPS), p=[h[1] for h in HAPLOGROUPS]))]
+    haplogroup = (plan.haplogroup or drawn) if "Y" in karyotype else None
+    y_calls = 0
+    if haplogroup is not None:
+        lo, hi = {h[0]: h[2] for h in HAPLOGROUPS}[haplogroup]
+        y_calls = int(rng.integers(lo, hi + 1))
+    if "Y" not in karyotype:
+        y_artefacts = int(rng.integers(0, MAX_FEMALE_Y_ARTEFACTS + 1))
+    elif caller in HAPLOID_CALLERS:
+        y_artefacts = 0  # sex-aware haploid calling on chrY writes no heterozygous genotype
+    else:
+        y_artefacts = int(rng.integers(0, MAX_MALE_Y_ARTEFACTS + 1))
+    if plan.y_calls is not None and haplogroup is not None:
+        y_calls = plan.y_calls
+    if plan.y_artefacts is not None:
+        y_artefacts = plan.y_artefacts
+    return SexChromosomes(caller, haplogroup, y_calls, y_artefacts)
+
+
+def _plan_baby(
+    planter: Planter, qc_rng: np.random.Generator, index: int, sex_rng: np.random.Generator
+) -> Baby:
     scenario, make = SCENARIOS[index % len(SCENARIOS)]
     plan = make(planter)
     karyotype = plan.karyotype or ("XX" if index % 2 == 0 else "XY")
@@ -140,14 +194,16 @@ def _plan_baby(planter: Planter, qc_rng: np.random.Generator, index: int) -> Bab
     if plan.contamination_pct is not None:
         qc = SampleQc(qc.pct_autosomal_15x, qc.q30_gb, plan.contamination_pct)
     sample_id = f"NB{index + 1:04d}"
-    return Baby(sample_id, f"{sample_id}_DNA", scenario, plan, karyotype, sex, qc)
+    sex_chromosomes = _sex_chromosomes(plan, karyotype, index, sex_rng)
+    return Baby(sample_id, f"{sample_id}_DNA", scenario, plan, karyotype, sex, qc, sex_chromosomes)
 
 
 def write_baby_vcf(path: Path, baby: Baby, spec: BackgroundSpec, rng: np.random.Generator) -> Path:
     """One baby's VCF: background + planted calls, sorted, bgzipped and indexed."""
     source = f"newborn-screening simulate (scenario {baby.scenario})"
-    header = baby_header(spec.build, spec.style, baby.vcf_sample, source)
-    return write_records(path, header, background_frames(spec, rng), baby.plan.calls, spec.style)
+    header = baby_header(spec.build, spec.style, baby.vcf_sample, source, spec.caller)
+    frames = background_frames(spec, rng)
+    return write_records(path, header, frames, baby.plan.calls, spec.style, spec.caller)
 
 
 def _number(value: float | int | None) -> str:
@@ -175,6 +231,10 @@ def _truth_entry(b: Baby) -> dict:
         "karyotype": b.karyotype,
         "recorded_sex": b.recorded_sex.value,
         "chrom_style": b.plan.chrom_style,
+        "caller": b.sex_chromosomes.caller,
+        "chry_haplogroup": b.sex_chromosomes.haplogroup,
+        "chry_calls": b.sex_chromosomes.y_calls,
+        "chry_het_artefacts": b.sex_chromosomes.y_artefacts,
         "smn1_copies": b.plan.smn1_copies,
         "findings": [
             {

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from screening.domain import CONTIG_LENGTHS, PARS, PanelGene
+from screening.domain import CONTIG_LENGTHS, GRCH37, GRCH38, PARS, PARS_Y, PanelGene
 
 CONTIGS: tuple[str, ...] = (*[str(i) for i in range(1, 23)], "X", "Y", "MT")
 CONTIG_INDEX: dict[str, int] = {c: i for i, c in enumerate(CONTIGS)}
@@ -63,6 +63,20 @@ def in_x_par(chrom: str, pos: int, build: str) -> bool:
 def x_non_par(build: str) -> tuple[int, int]:
     """chrX between PAR1 and PAR2 (1-based inclusive)."""
     return PARS[build][0][1] + 1, PARS[build][1][0] - 1
+
+
+# chrY between the PARs that holds sequence (the Yq12 heterochromatin is mostly gaps), roughly.
+Y_MSY_SEGMENTS: dict[str, tuple[tuple[int, int], ...]] = {
+    GRCH38: ((PARS_Y[GRCH38][0][1] + 1, 26_600_000), (56_673_215, PARS_Y[GRCH38][1][0] - 1)),
+    GRCH37: ((PARS_Y[GRCH37][0][1] + 1, 28_800_000), (58_819_362, PARS_Y[GRCH37][1][0] - 1)),
+}
+# Where female genomes show (mismapped, heterozygous) chrY calls: the X-transposed region first,
+# then ampliconic / pericentromeric repeats. Rough coordinates; only the shape matters here.
+Y_XTR: dict[str, tuple[int, int]] = {GRCH38: (2_917_959, 6_102_616), GRCH37: (2_786_000, 5_970_000)}
+Y_REPEATS: dict[str, tuple[tuple[int, int], ...]] = {
+    GRCH38: ((10_250_000, 10_650_000), (20_050_000, 26_600_000)),
+    GRCH37: ((10_100_000, 10_500_000), (22_200_000, 28_800_000)),
+}
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,25 @@ class PlantedCall:
     gnomad: tuple[tuple[str, float], ...] = ()  # (population code, AF), same for every ALT
     ps: int | None = None
     filter: str = "PASS"
+    ft: str | None = None  # FORMAT/FT; None: PASS where the caller writes FT
+    info: tuple[str, ...] = ()  # INFO fields written before CSQ (SVTYPE, END, SVLEN of an SV)
 
     def key(self, alt_index: int = 0) -> str:
-        return str(VariantKey(self.chrom, self.pos, self.ref, self.alts[alt_index]))
+        """The variant as a screen should name it: split, trimmed and upper-cased (``bcftools norm -m-``)."""
+        return str(normalised(self.chrom, self.pos, self.ref, self.alts[alt_index]))
+
+
+def normalised(chrom: str, pos: int, ref: str, alt: str) -> VariantKey:
+    """Trim the shared suffix, then the shared prefix, of one REF/ALT pair (keeping one anchor base),
+    upper-cased; symbolic ALTs (``<DEL>``) are kept as written. No left-alignment (no reference)."""
+    ref, alt = ref.upper(), alt.upper()
+    if alt.startswith("<") or alt in ("*", "."):
+        return VariantKey(chrom, pos, ref, alt)
+    while len(ref) > 1 and len(alt) > 1 and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    while len(ref) > 1 and len(alt) > 1 and ref[0] == alt[0]:
+        ref, alt, pos = ref[1:], alt[1:], pos + 1
+    return VariantKey(chrom, pos, ref, alt)
 
 
 @dataclass(frozen=True)
@@ -104,6 +120,11 @@ class ScenarioPlan:
     contamination_pct: float | None = None  # set only to fail the QC gate
     smn1_copies: int | None = 2
     chrom_style: str = CHR_STYLE
+    caller: str | None = None  # "gatk", "dragen", "deepvariant" when the scenario needs one
+    haplogroup: str | None = None  # chrY haplogroup when the scenario needs one (genomes with a Y)
+    y_calls: int | None = None  # hemizygous-looking chrY calls when the scenario needs a number
+    y_artefacts: int | None = None  # heterozygous chrY artefacts when the scenario needs a number
+    holes: tuple[tuple[str, int, int], ...] = ()  # spans left without background (a hom deletion)
 
 
 @dataclass(frozen=True)
@@ -172,6 +193,13 @@ class Planter:
 
     def has(self, pool: str) -> bool:
         return bool(self._pools[pool])
+
+    def pool(self, name: str) -> list[PanelGene]:
+        return list(self._pools[name])
+
+    def span_is_clear(self, gene: PanelGene, pos: int, span: int) -> bool:
+        """No other gene's padded region overlaps [pos, pos + span - 1] and ``pos`` is free."""
+        return self._free(gene.chrom, pos, 1) and not self._in_other_gene(gene, pos, span)
 
     def turn(self, name: str) -> int:
         """0, 1, 2, ... on successive calls with the same ``name`` (to take list items in turn)."""

@@ -1,6 +1,8 @@
 """The planted scenarios: one function per behaviour of the screening rules, each with its truth.
 
-A batch cycles through ``SCENARIOS`` in order, so any 22 consecutive babies cover every scenario.
+A batch cycles through ``SCENARIOS`` in order, so any ``len(SCENARIOS)`` consecutive babies cover every
+scenario (the first 22 are the original rules; the later ones are real-VCF shapes: an SV, a padded
+multi-allelic indel, a sample-level filter, chrY artefacts and an XXY boy).
 When the panel lacks what a scenario needs (say, no X-linked monoallelic gene), nothing is planted and
 the truth says why.
 """
@@ -58,8 +60,14 @@ def _finding(gene: PanelGene, pattern: Pattern, *keys: str) -> TruthFinding:
     return TruthFinding(gene.hgnc_id, gene.symbol, pattern, keys)
 
 
+def _carried(call: PlantedCall) -> list[int]:
+    """Indices (0-based) of the ALTs the call's GT carries."""
+    alleles = {int(a) for a in call.gt.replace("|", "/").split("/") if a.isdigit()}
+    return [i for i in range(len(call.alts)) if i + 1 in alleles]
+
+
 def _found(pattern: Pattern, calls: tuple[PlantedCall, ...], notes: str, **kw) -> ScenarioPlan:
-    keys = tuple(c.key(i) for c in calls for i in range(len(c.alts)))
+    keys = tuple(c.key(i) for c in calls for i in _carried(c))
     truth = BabyTruth(CS, findings=(_finding(calls[0].gene, pattern, *keys),), notes=notes)
     return ScenarioPlan(truth, calls=calls, **kw)
 
@@ -317,6 +325,130 @@ def qc_contamination(p: Planter) -> ScenarioPlan:
     return ScenarioPlan(truth, contamination_pct=3.2)
 
 
+# -- real VCF shapes (recipes.md "Real VCF shapes") ----------------------------------------------
+
+SV_MAX_GENE_BP = 400_000  # a whole-gene deletion of a gene at most this long
+SV_FLANK_BP = (300, 1_500)  # the deletion starts and ends this far outside the gene (inside the padding)
+
+
+def sv_deletion_hom(p: Planter) -> ScenarioPlan:
+    """A VEP-annotated ``<DEL>`` over a whole LoF-mechanism BIALLELIC gene, homozygous."""
+    genes = p.pool("bi_lof")
+    for _ in range(len(genes)):
+        gene = genes[p.turn("sv") % len(genes)]
+        if gene.end - gene.start + 1 > SV_MAX_GENE_BP:
+            continue
+        lo, hi = SV_FLANK_BP
+        pos = gene.start - int(p.rng.integers(lo, min(hi, p.pad - 1) + 1))
+        end = gene.end + int(p.rng.integers(lo, min(hi, p.pad - 1) + 1))
+        if not p.span_is_clear(gene, pos, end - pos + 1):
+            continue
+        p.reserve(gene.chrom, pos, 1)
+        site = Site(gene, gene.chrom, pos)
+        ref = ref_seq(gene.chrom, pos)
+        info = ("SVTYPE=DEL", f"END={end}", f"SVLEN=-{end - pos}")
+        dp = p.depth(18, 30)
+        call = p.call(
+            site, ref, ("<DEL>",), "hom", consequences=("transcript_ablation",), info=info, ad=(0, dp)
+        )
+        notes = (
+            f"<DEL> {gene.chrom}:{pos}-{end} (INFO/END) over the whole of {gene.symbol}, GT 1/1, VEP CSQ "
+            "Allele 'deletion' transcript_ablation on MANE Select: condition suspected through the LoF route "
+            "only (no ClinVar record); AD/DP count the reads supporting the breakpoints; no background calls "
+            "inside the deletion"
+        )
+        plan = _found(Pattern.HOMOZYGOUS, (call,), notes)
+        return ScenarioPlan(plan.truth, calls=plan.calls, holes=((gene.chrom, pos, end),))
+    return _skip(f"panel has no BIALLELIC lof_mechanism gene under {SV_MAX_GENE_BP} bp clear of others")
+
+
+def _listed_deletion(p: Planter) -> tuple[IncludedVariant, PanelGene] | None:
+    genes = {g.hgnc_id: g for g in p.genes if g.moi is Moi.BIALLELIC}
+    usable = [
+        (v, genes[v.hgnc_id])
+        for v in p.panel.include
+        if v.hgnc_id in genes
+        and len(v.ref) > 1
+        and len(v.alt) == 1
+        and v.ref[0] == v.alt
+        and v.chrom not in ("X", "Y")
+        and sum(g.hgnc_id == v.hgnc_id for g in p.genes) == 1
+        and all((v.chrom, v.pos, v.ref, v.alt) != (e.chrom, e.pos, e.ref, e.alt) for e in p.panel.exclude)
+    ]
+    return usable[p.turn("listed_deletion") % len(usable)] if usable else None
+
+
+def hom_unnormalised(p: Planter) -> ScenarioPlan:
+    """A homozygous deletion written as callers write a multi-allelic indel: ``ATCTT  AT,A`` GT 1/1,
+    so ALT 1 is ``ATCT>A`` only after trimming the shared trailing base (the F508del when listed)."""
+    chosen = _listed_deletion(p)
+    if chosen is not None:
+        variant, gene = chosen
+        site, ref, alt = Site(gene, variant.chrom, variant.pos), variant.ref, variant.alt
+        p.reserve(site.chrom, site.pos, len(ref) + 1)
+        route = "curated include-list deletion"
+    else:
+        site = p.site("bi", span=5)
+        if site is None:
+            return _skip("panel has no usable BIALLELIC gene")
+        ref = ref_seq(site.chrom, site.pos, 4)
+        alt = ref[0]
+        p.add_clinvar(site, ref, alt, "Pathogenic", consequence="frameshift_variant")
+        route = "ClinVar Pathogenic deletion"
+    padded = ref + ref_seq(site.chrom, site.pos + len(ref))
+    dp = p.depth()
+    call = p.call(
+        site,
+        padded,
+        (alt + padded[-1], alt),
+        "hom",
+        ad=(0, dp - 1, 1),
+        consequences=(_consequence(ref, alt), _consequence(padded, alt)),
+    )
+    notes = (
+        f"{route} {ref}>{alt} written un-normalised with a second ALT: REF {padded}, ALT "
+        f"{alt + padded[-1]},{alt}, GT 1/1; split and trimmed it is {ref}>{alt}, homozygous"
+    )
+    return _found(Pattern.HOMOZYGOUS, (call,), notes)
+
+
+def ft_lowgq(p: Planter) -> ScenarioPlan:
+    plan = _failed(p, "qualifying ClinVar het, FILTER PASS and GQ >= 60 but FORMAT/FT LowGQ", ft="LowGQ")
+    return ScenarioPlan(plan.truth, calls=plan.calls, caller="dragen")
+
+
+def xx_recorded_male(p: Planter) -> ScenarioPlan:
+    notes = (
+        "recorded male, two X (chrX heterozygous) and only heterozygous chrY calls (80 mismapping "
+        "artefacts, no hemizygous chrY evidence): possible sample swap, held"
+    )
+    return ScenarioPlan(
+        BabyTruth(TNP, notes=notes), karyotype="XX", recorded_sex=Sex.MALE, caller="gatk", y_artefacts=80
+    )
+
+
+def xxy_recorded_male(p: Planter) -> ScenarioPlan:
+    notes = "recorded male, two X and strong hemizygous chrY evidence: 47,XXY compatible, screened"
+    return ScenarioPlan(
+        BabyTruth(NCS, notes=notes), karyotype="XXY", caller="deepvariant", haplogroup="I", y_artefacts=5
+    )
+
+
+def xx_many_chry_artefacts(p: Planter) -> ScenarioPlan:
+    notes = "recorded female with 100 heterozygous chrY artefacts (X-transposed region, repeats): still XX"
+    return ScenarioPlan(BabyTruth(NCS, notes=notes), karyotype="XX", caller="gatk", y_artefacts=100)
+
+
+def xy_sparse_chry(p: Planter) -> ScenarioPlan:
+    notes = (
+        "haplogroup R1b man (the reference chrY's): 150 haploid chrY calls over the whole male-specific "
+        "region, none where a reader might sample: still XY"
+    )
+    return ScenarioPlan(
+        BabyTruth(NCS, notes=notes), karyotype="XY", caller="dragen", haplogroup="R1b", y_calls=150
+    )
+
+
 SCENARIOS: tuple[tuple[str, Callable[[Planter], ScenarioPlan]], ...] = (
     ("clean", clean),
     ("monoallelic_het_clinvar", monoallelic_het),
@@ -340,5 +472,12 @@ SCENARIOS: tuple[tuple[str, Callable[[Planter], ScenarioPlan]], ...] = (
     ("smn1_copy_number_zero", smn1_zero),
     ("qc_contamination", qc_contamination),
     ("low_allele_balance", low_allele_balance),
+    ("sv_deletion_lof_hom", sv_deletion_hom),
+    ("biallelic_hom_unnormalised", hom_unnormalised),
+    ("ft_lowgq", ft_lowgq),
+    ("xx_recorded_male_chry_artefacts", xx_recorded_male),
+    ("xxy_recorded_male", xxy_recorded_male),
+    ("xx_many_chry_artefacts", xx_many_chry_artefacts),
+    ("xy_r1b_sparse_chry", xy_sparse_chry),
 )
 SCENARIO_NAMES = tuple(name for name, _ in SCENARIOS)

@@ -21,7 +21,14 @@ import polars as pl
 import pysam
 
 from screening.domain import CONTIG_LENGTHS, LOF_CONSEQUENCES
-from screening.simulate_background import POPULATIONS, csq_tail
+from screening.simulate_background import (
+    FORMAT_KEYS,
+    FT_CALLERS,
+    HAPLOID_CALLERS,
+    POPULATIONS,
+    csq_tail,
+    pl_text,
+)
 from screening.simulate_genome import CONTIG_INDEX, CONTIGS, gene_ids, vcf_contig
 from screening.simulate_plan import ClinVarEntry, PlantedCall
 
@@ -44,17 +51,38 @@ _IMPACT = {
 } | dict.fromkeys(LOF_CONSEQUENCES, "HIGH")
 
 
-def baby_header(build: str, style: str, sample: str, source: str) -> str:
+def baby_header(build: str, style: str, sample: str, source: str, caller: str = "gatk") -> str:
+    ft = caller in FT_CALLERS
     lines = [
         "##fileformat=VCFv4.2",
         '##FILTER=<ID=PASS,Description="All filters passed">',
         '##FILTER=<ID=LowQual,Description="Low quality">',
+        *(
+            ['##FILTER=<ID=LowGQ,Description="Genotype quality below 20 (sample-level filter)">']
+            if ft
+            else []
+        ),
+        '##ALT=<ID=DEL,Description="Deletion">',
         '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
         '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype Quality">',
         '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Approximate read depth">',
         '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths for the ref and alt alleles '
         'in the order listed">',
+        '##FORMAT=<ID=PL,Number=G,Type=Integer,Description="Normalized, Phred-scaled likelihoods for '
+        'genotypes as defined in the VCF specification">',
+        *(
+            [
+                "##FORMAT=<ID=FT,Number=1,Type=String,Description=\"Sample filter, 'PASS' indicates that all "
+                'filters have passed for this sample">'
+            ]
+            if ft
+            else []
+        ),
         '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set identifier">',
+        '##INFO=<ID=END,Number=1,Type=Integer,Description="End position of the structural variant">',
+        '##INFO=<ID=SVTYPE,Number=1,Type=String,Description="Type of structural variant">',
+        '##INFO=<ID=SVLEN,Number=.,Type=Integer,Description="Difference in length between REF and ALT '
+        'alleles">',
         f'##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. '
         f'Format: {CSQ_FORMAT}">',
     ]
@@ -73,7 +101,12 @@ def baby_header(build: str, style: str, sample: str, source: str) -> str:
 
 
 def vep_allele(ref: str, alt: str) -> str:
-    """VEP's Allele for one ALT of a simple record (SNV, or indel sharing the first base)."""
+    """VEP's Allele for one ALT of a simple record (SNV, or indel sharing the first base); VEP names
+    a symbolic deletion ``deletion``."""
+    if alt == "<DEL>":
+        return "deletion"
+    if alt == "<DUP>":
+        return "duplication"
     if len(ref) == len(alt) or ref[:1] != alt[:1]:
         return alt
     return alt[1:] or "-"
@@ -91,15 +124,24 @@ def _csq(call: PlantedCall) -> str:
     return ",".join(entries)
 
 
-def planted_line(call: PlantedCall, style: str) -> str:
-    info = [f"CSQ={_csq(call)}"]
+def planted_line(call: PlantedCall, style: str, caller: str = "gatk") -> str:
+    info = [*call.info, f"CSQ={_csq(call)}"]
     for code, af in call.gnomad:
         suffix = "" if code == "all" else f"_{code}"
         info.append(f"gnomAD_AF{suffix}=" + ",".join([f"{af:g}"] * len(call.alts)))
-    keys, values = (
-        ["GT", "GQ", "DP", "AD"],
-        [call.gt, str(call.gq), str(call.dp), ",".join(map(str, call.ad))],
-    )
+    gt = (
+        call.gt if call.gt != "1" or caller in HAPLOID_CALLERS else "1/1"
+    )  # hemizygous, as the caller writes it
+    value = {
+        "GT": gt,
+        "GQ": str(call.gq),
+        "DP": str(call.dp),
+        "AD": ",".join(map(str, call.ad)),
+        "PL": pl_text(gt, call.gq, call.dp, len(call.alts)),
+        "FT": call.ft or "PASS",
+    }
+    keys = list(FORMAT_KEYS[caller])
+    values = [value[k] for k in keys]
     if call.ps is not None:
         keys.append("PS")
         values.append(str(call.ps))
@@ -109,16 +151,23 @@ def planted_line(call: PlantedCall, style: str) -> str:
     return "\t".join(fields)
 
 
-def merged(background: pl.DataFrame, calls: Iterable[PlantedCall], style: str) -> pl.DataFrame:
+def merged(
+    background: pl.DataFrame, calls: Iterable[PlantedCall], style: str, caller: str = "gatk"
+) -> pl.DataFrame:
     """Background and planted records in one frame sorted by contig order and position."""
-    planted = [(CONTIG_INDEX[c.chrom], c.pos, planted_line(c, style)) for c in calls]
+    planted = [(CONTIG_INDEX[c.chrom], c.pos, planted_line(c, style, caller)) for c in calls]
     schema = {"contig": pl.Int8, "pos": pl.Int64, "line": pl.String}
     extra = pl.DataFrame(planted, schema=schema, orient="row")
     return pl.concat([background.cast(schema), extra]).sort("contig", "pos", maintain_order=True)
 
 
 def write_records(
-    path: Path, header: str, frames: Iterable[pl.DataFrame], calls: Iterable[PlantedCall], style: str
+    path: Path,
+    header: str,
+    frames: Iterable[pl.DataFrame],
+    calls: Iterable[PlantedCall],
+    style: str,
+    caller: str = "gatk",
 ) -> Path:
     """Header, then background frames (in contig order) with the planted calls merged in; bgzip + index."""
     pending = sorted(calls, key=lambda c: (CONTIG_INDEX[c.chrom], c.pos))
@@ -128,8 +177,8 @@ def write_records(
             last = frame["contig"].max() if frame.height else -1
             now = [c for c in pending if CONTIG_INDEX[c.chrom] <= last]
             pending = pending[len(now) :]
-            _write_frame(out, merged(frame, now, style))
-        _write_frame(out, merged(frames_schema(), pending, style))
+            _write_frame(out, merged(frame, now, style, caller))
+        _write_frame(out, merged(frames_schema(), pending, style, caller))
     return index_vcf(path)
 
 

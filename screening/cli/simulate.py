@@ -49,7 +49,9 @@ def simulate(panel_dir: Path, out_dir: Path, n_babies: int, seed: int, scale: st
     """Write synthetic babies (VCFs), a ClinVar snapshot, a manifest and truth.json.
 
     Each baby gets one planted scenario in turn (clean, heterozygous, compound heterozygous, cis pair,
-    carrier, X-linked, PAR, excluded, low quality, multi-allelic, LoF, sex discordance, SMN1, QC ...).
+    carrier, X-linked, PAR, excluded, low quality, multi-allelic, LoF, sex discordance, SMN1, QC, then
+    real-VCF shapes: a whole-gene <DEL>, a padded multi-allelic indel, FORMAT/FT, chrY artefacts, XXY).
+    Backgrounds vary by caller (GATK, DRAGEN, DeepVariant styles) and chrY haplogroup.
     The same panel, -n, --seed and --scale give byte-identical files.
     """
     from screening.simulate import simulate_batch

@@ -13,6 +13,7 @@ import pytest
 from screening import engine, panels, vcf
 from screening.domain import CandidateRole, SampleInput, SampleQc, Sex
 from screening.simulate import simulate_batch
+from screening.simulate_scenarios import SCENARIO_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTER = ROOT / "gene_panels" / "newborn-actionable"
@@ -62,7 +63,10 @@ def _expected(baby: dict) -> dict:
     }
 
 
-@pytest.mark.parametrize(("n", "seed"), [(24, 1), (44, 2)])
+N_SCENARIOS = len(SCENARIO_NAMES)
+
+
+@pytest.mark.parametrize(("n", "seed"), [(N_SCENARIOS + 2, 1), (2 * N_SCENARIOS, 2)])
 def test_simulated_truth_table_is_recovered_exactly(tmp_path, n, seed):
     panel = panels.load_panel(STARTER)
     batch = simulate_batch(panel, tmp_path, n, seed=seed)
@@ -79,4 +83,4 @@ def test_simulated_truth_table_is_recovered_exactly(tmp_path, n, seed):
             mismatches.append(f"{row['sample_id']} ({truth[row['sample_id']]['scenario']}): {got} != {want}")
     assert not mismatches, "\n".join(mismatches)
     scenarios = {b["scenario"] for b in truth.values()}
-    assert len(scenarios) == 22  # every rule and edge case of the simulator is exercised
+    assert len(scenarios) == N_SCENARIOS  # every rule and edge case of the simulator is exercised

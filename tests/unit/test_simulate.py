@@ -23,9 +23,10 @@ from screening.domain import (
     Version,
 )
 from screening.errors import ValidationError
-from screening.inheritance import karyotype_windows, male_specific_y
 from screening.simulate import MANIFEST_COLUMNS, simulate_batch
-from screening.simulate_genome import CONTIG_INDEX, ref_seq
+from screening.simulate_background import FORMAT_KEYS
+from screening.simulate_genome import CONTIG_INDEX, Y_MSY_SEGMENTS, Y_XTR, ref_seq
+from screening.simulate_plan import normalised
 from screening.simulate_scenarios import SCENARIO_NAMES
 
 
@@ -58,7 +59,7 @@ PANEL = PanelVersion(
     ),
     exclude=(ExcludedVariant("13", 20_189_473, "C", "T", "test: mild"),),
 )
-N = len(SCENARIO_NAMES) + 2  # 24: every scenario, two twice
+N = len(SCENARIO_NAMES) + 2  # every scenario, two twice
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ class Record:
     format: dict[str, str]
 
     def keys(self, canonical: str) -> list[str]:
-        return [f"{canonical}:{self.pos}:{self.ref}>{a}" for a in self.alts]
+        """Split and trimmed as a screen names them (``ATCTT  AT,A`` -> ``ATCT>A``, ``ATCTT>A``)."""
+        return [str(normalised(canonical, self.pos, self.ref, a)) for a in self.alts]
 
 
 def read_vcf(path: Path) -> tuple[list[str], list[Record]]:
@@ -130,7 +132,7 @@ def test_another_seed_gives_other_babies(batch, tmp_path):
     assert (other.out_dir / name).read_bytes() != (batch.out_dir / name).read_bytes()
 
 
-def test_every_scenario_is_planted_in_24_babies(truth):
+def test_every_scenario_is_planted(truth):
     assert truth["panel"] == "sim-test@1.0"
     assert truth["seed"] == 7
     scenarios = [b["scenario"] for b in truth["babies"]]
@@ -165,6 +167,13 @@ EXPECTED = {
     "smn1_copy_number_zero": ("condition_suspected", "copy_number_zero"),
     "qc_contamination": ("testing_not_possible", None),
     "low_allele_balance": ("no_condition_suspected", None),
+    "sv_deletion_lof_hom": ("condition_suspected", "homozygous"),
+    "biallelic_hom_unnormalised": ("condition_suspected", "homozygous"),
+    "ft_lowgq": ("no_condition_suspected", None),
+    "xx_recorded_male_chry_artefacts": ("testing_not_possible", None),
+    "xxy_recorded_male": ("no_condition_suspected", None),
+    "xx_many_chry_artefacts": ("no_condition_suspected", None),
+    "xy_r1b_sparse_chry": ("no_condition_suspected", None),
 }
 
 
@@ -207,7 +216,7 @@ SCENARIO_CHECKS = {
         _gts(rs) == ["0|1", "1|0"] and rs[0].format["PS"] == rs[1].format["PS"]
     ),
     "biallelic_cis_pair": lambda rs: _gts(rs) == ["0|1", "0|1"] and rs[0].format["PS"] == rs[1].format["PS"],
-    "xlinked_biallelic_hemizygous_xy": lambda rs: _gts(rs) == ["1"],
+    "xlinked_biallelic_hemizygous_xy": lambda rs: _gts(rs) in (["1"], ["1/1"]),  # by caller
     "biallelic_carrier": lambda rs: _gts(rs) == ["0/1"],
     "xlinked_biallelic_carrier_xx": lambda rs: _gts(rs) == ["0/1"],
     "par_biallelic_carrier_xy": lambda rs: _gts(rs) == ["0/1"] and rs[0].pos <= PARS["GRCh38"][0][1],
@@ -223,6 +232,23 @@ SCENARIO_CHECKS = {
     ),
     "common_lof_and_conflicting_clinvar": lambda rs: (
         "stop_gained" in rs[0].info and "gnomAD_AF_afr=0.004" in rs[0].info
+    ),
+    "sv_deletion_lof_hom": lambda rs: (
+        rs[0].alts == ("<DEL>",)
+        and _gts(rs) == ["1/1"]
+        and rs[0].info.startswith("SVTYPE=DEL;END=")
+        and "CSQ=deletion|transcript_ablation|HIGH|" in rs[0].info
+    ),
+    "biallelic_hom_unnormalised": lambda rs: (
+        len(rs) == 1
+        and len(rs[0].alts) == 2
+        and rs[0].alts[0] == rs[0].alts[1] + rs[0].ref[-1]
+        and len(rs[0].ref) >= 3
+        and _gts(rs) == ["1/1"]
+        and rs[0].format["AD"].count(",") == 2
+    ),
+    "ft_lowgq": lambda rs: (
+        rs[0].format["FT"] == "LowGQ" and rs[0].filter == "PASS" and int(rs[0].format["GQ"]) >= 20
     ),
 }
 
@@ -332,25 +358,86 @@ def test_background_never_touches_listed_or_clinvar_positions(truth, vcfs, clinv
             assert not overlap, (b["sample_id"], r.chrom, r.pos)
 
 
+HET = ("0/1", "0|1", "1|0")
+
+
 def test_sex_chromosomes_carry_the_karyotype(truth, vcfs):
-    x_windows, y_windows = karyotype_windows("GRCh38"), male_specific_y("GRCh38")
+    """Population-like sex chromosomes: chrX heterozygosity by X count, chrY by haplogroup, het chrY
+    artefacts in every kind of genome, hemizygous calls haploid or diploid by caller."""
     par1, par2 = PARS["GRCh38"]
+    (msy, _), (xtr_lo, xtr_hi) = Y_MSY_SEGMENTS["GRCh38"], Y_XTR["GRCh38"]
     for b in truth["babies"]:
         records = vcfs[b["sample_id"]][1]
         x = [r for r in records if canonical(r.chrom) == "X" and par1[1] < r.pos < par2[0]]
-        in_windows = [r for r in x if any(s <= r.pos <= e for _, s, e in x_windows)]
-        y = [
-            r for r in records if canonical(r.chrom) == "Y" and any(s <= r.pos <= e for _, s, e in y_windows)
-        ]
-        het = sum(r.format["GT"] in ("0/1", "0|1", "1|0") for r in x) / len(x)
-        assert len(in_windows) >= 100, b["sample_id"]
-        if b["karyotype"] == "XX":
-            assert het >= 0.4
-            assert not y
+        y = [r for r in records if canonical(r.chrom) == "Y"]
+        y_het = [r for r in y if r.format["GT"] in HET]
+        y_hemi = [r for r in y if r.format["GT"] in ("1", "1/1")]
+        het = sum(r.format["GT"] in HET for r in x) / len(x)
+        assert len(x) >= 1_000, b["sample_id"]
+        assert len(y_het) == b["chry_het_artefacts"], b["sample_id"]
+        assert 0 <= len(y_het) <= 100
+        if y_het:  # mostly in the X-transposed region
+            assert sum(xtr_lo <= r.pos <= xtr_hi for r in y_het) / len(y_het) >= 0.5, b["sample_id"]
+        if "Y" not in b["karyotype"]:
+            assert not y_hemi, b["sample_id"]
         else:
-            assert het <= 0.03
-            assert len(y) >= 20
-            assert {"1", "1/1"} <= {r.format["GT"] for r in x}
+            assert 150 <= len(y_hemi) <= 3_000, b["sample_id"]
+            assert len(y_hemi) >= 0.98 * b["chry_calls"]
+            positions = sorted(r.pos for r in y_hemi)
+            assert positions[0] < msy[0] + 3_000_000
+            assert positions[-1] > msy[1] - 3_000_000
+            style = "1" if b["caller"] == "dragen" else "1/1"
+            assert {r.format["GT"] for r in y_hemi} == {style}, b["sample_id"]
+        if b["karyotype"].count("X") == 2:
+            assert het >= 0.4, b["sample_id"]
+        else:
+            assert het <= 0.03, b["sample_id"]
+            hemi_x = {r.format["GT"] for r in x} - set(HET)
+            assert hemi_x == ({"1"} if b["caller"] == "dragen" else {"1/1"}), b["sample_id"]
+
+
+def test_batch_has_every_caller_style_and_girls_with_chry_artefacts(truth):
+    callers = {(b["caller"], "Y" in b["karyotype"]) for b in truth["babies"]}
+    assert {c for c, _ in callers} == set(FORMAT_KEYS)
+    assert {("dragen", True), ("gatk", True), ("dragen", False)} <= callers
+    girls = [b["chry_het_artefacts"] for b in truth["babies"] if "Y" not in b["karyotype"]]
+    assert max(girls) >= 50
+    haplogroups = {b["chry_haplogroup"] for b in truth["babies"] if "Y" in b["karyotype"]}
+    assert "R1b" in haplogroups
+    assert len(haplogroups) >= 3
+
+
+def test_format_follows_the_caller_and_number_g(truth, vcfs):
+    for b in truth["babies"]:
+        header, records = vcfs[b["sample_id"]]
+        keys = FORMAT_KEYS[b["caller"]]
+        assert ("##FORMAT=<ID=FT," in "\n".join(header)) == ("FT" in keys)
+        for r in records:
+            assert tuple(r.format)[: len(keys)] == keys, (b["sample_id"], r.pos)
+            ploidy = len(r.format["GT"].replace("|", "/").split("/"))
+            n_alleles = len(r.alts) + 1
+            expected = n_alleles if ploidy == 1 else n_alleles * (n_alleles + 1) // 2
+            assert len(r.format["PL"].split(",")) == expected, (b["sample_id"], r.pos)
+            if "FT" in keys:
+                assert r.format["FT"] == ("LowGQ" if int(r.format["GQ"]) < 20 else "PASS") or (
+                    b["scenario"] == "ft_lowgq"
+                )
+
+
+def test_multiallelic_indels_are_written_unnormalised(truth, vcfs):
+    _, records = vcfs[truth["babies"][0]["sample_id"]]
+    padded = [r for r in records if len(r.alts) == 2 and len(r.ref) == 3 and r.alts[1] == r.ref[0]]
+    assert padded
+    for r in padded:
+        assert r.alts[0] == r.ref[0] + r.ref[2]  # shares REF's last base: ALT 1 needs trimming
+        assert r.format["GT"] == "1/2"
+
+
+def test_simulator_does_not_place_calls_by_the_engines_windows():
+    for name in ("simulate", "simulate_background", "simulate_plan", "simulate_scenarios", "simulate_vcf"):
+        source = (Path(__file__).resolve().parents[2] / "screening" / f"{name}.py").read_text()
+        assert "karyotype_windows" not in source
+        assert "screening.inheritance" not in source
 
 
 def test_clinvar_snapshot_layout_and_planted_records(batch, truth, clinvar):
@@ -394,7 +481,7 @@ def test_planted_clinvar_variants_are_not_shared_between_babies(truth):
     """So a cohort allele frequency of the batch stays below the ClinVar route's 0.05 cap."""
     seen: dict[str, str] = {}
     for b in truth["babies"]:
-        if b["scenario"] in ("biallelic_hom", "excluded_variant"):
+        if b["scenario"] in ("biallelic_hom", "excluded_variant", "biallelic_hom_unnormalised"):
             continue  # listed variants, reused on purpose
         for key in _planted(b):
             assert key not in seen, (key, seen.get(key), b["sample_id"])
@@ -421,8 +508,10 @@ def test_manifest(batch, truth):
             assert 0.1 <= float(row["contamination_pct"]) <= 0.8
         expected_smn1 = {"smn1_copy_number_zero": "0", "clean": ""}.get(b["scenario"], "2")
         assert row["smn1_copies"] == expected_smn1
-        expected_sex = {"XX": "female", "XY": "male"}[b["karyotype"]]
-        if b["scenario"] == "sex_discordance":
+        expected_sex = {"XX": "female", "XY": "male", "XXY": "male"}[b["karyotype"]]
+        if b["scenario"] == "xx_recorded_male_chry_artefacts":
+            expected_sex = "male"
+        elif b["scenario"] == "sex_discordance":
             expected_sex = "female"
             assert b["karyotype"] == "XY"
         elif b["scenario"] == "biallelic_carrier":
