@@ -58,8 +58,13 @@ def problems(
     indexed_contigs: frozenset[str],
     genes: Sequence[PanelGene],
     s: RuleSettings,
+    deleted: Sequence[tuple[str, int, int]] = (),
 ) -> list[str]:
-    """Why the VCF is incomplete where the panel looks (empty when it is not)."""
+    """Why the VCF is incomplete where the panel looks (empty when it is not). ``deleted``: spans of
+    carried homozygous/hemizygous deletions, where no records are expected."""
+    counts = [
+        c for c in counts if not any(d[0] == c.chrom and d[1] <= c.start and c.end <= d[2] for d in deleted)
+    ]
     genes_on: dict[str, list[str]] = defaultdict(list)
     for g in genes:
         genes_on[g.chrom].append(g.symbol)

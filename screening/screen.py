@@ -95,9 +95,23 @@ def _incomplete(inp: ScreenInput) -> tuple[str, ...]:
     if inp.read is None:
         return ()
     found = completeness.problems(
-        inp.read.region_counts, inp.read.indexed_contigs, inp.panel.active_genes, inp.panel.settings
+        inp.read.region_counts,
+        inp.read.indexed_contigs,
+        inp.panel.active_genes,
+        inp.panel.settings,
+        _deleted_spans(inp.calls),
     )
     return (f"VCF incomplete: {'; '.join(found)}",) if found else ()
+
+
+def _deleted_spans(calls: pl.DataFrame) -> list[tuple[str, int, int]]:
+    """Spans of carried deletions that leave no allele (homozygous, or haploid): no records inside."""
+    gone = calls.filter(
+        pl.col("symbolic")
+        & pl.col("alt").str.starts_with("<DEL")
+        & ((pl.col("alt_copies") >= 2) | (pl.col("ploidy") == 1))
+    )
+    return list(gone.select("chrom", "pos", "end").iter_rows())
 
 
 def _missing_field_notes(entries: list[_Entry]) -> list[str]:

@@ -459,9 +459,20 @@ class ParsedCalls:
     notes: tuple[str, ...]  # what the records could not tell (for ``not_evaluated``)
 
 
+def _duplicates(rows: pl.DataFrame, path: str) -> None:
+    """The same allele called by two different records (a merge gone wrong, or two callers' records
+    concatenated): which one to believe cannot be told, so the record is named, never both kept."""
+    key = ["chrom", "pos", "ref", "alt"]
+    twice = pl.col("rec").n_unique().over(key) > 1
+    _first_bad(
+        rows, {"the same allele is called by more than one record (conflicting duplicate)": twice}, path
+    )
+
+
 def calls_frames(text: pl.DataFrame, plan: ParsePlan) -> ParsedCalls:
     records = _genotype_columns(split_columns(text, plan), plan)
     rows = _alt_rows(records, plan).with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("row"))
+    _duplicates(rows, plan.path)
     af_columns = [
         pl.col(f"af_{pop}") if spec else pl.lit(None, dtype=pl.Float64).alias(f"af_{pop}")
         for pop, spec in zip(plan.af_pops, plan.af_specs, strict=True)

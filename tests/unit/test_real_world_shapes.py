@@ -250,3 +250,24 @@ def test_screen_json_of_a_padded_record_names_the_trimmed_alleles(tmp_path):
     assert proc.returncode == 0, proc.stderr
     variant = json.loads(proc.stdout)["findings"][0]["variants"][0]
     assert (variant["ref"], variant["alt"]) == ("ATCT", "A")
+
+
+def test_the_same_allele_called_twice_with_different_genotypes_is_an_error(tmp_path):
+    second = F508DEL_PADDED.replace("1/1:0,30,0", "0/1:15,15,0")
+    path = Genome().add(F508DEL_PADDED).add(second).write(tmp_path / "dup.vcf.gz")
+    with pytest.raises(VcfError, match="conflicting duplicate"):
+        screen(path, Sex.FEMALE)
+
+
+def test_no_records_inside_a_homozygous_whole_gene_deletion_is_not_an_incomplete_file(tmp_path):
+    csq = "deletion|transcript_ablation|HIGH|CFTR|ENSG00000001626|ENST00000003084|protein_coding|HGNC:1884||"
+    line = (
+        f"chr7\t117400000\t.\tN\t<DEL>\t60\tPASS\tSVTYPE=DEL;END=117800000;SVLEN=-400000;CSQ={csq}"
+        "\tGT:GQ:FT\t1/1:45:PASS"
+    )
+    inside = lambda c, p: c == "7" and 117_400_000 < p <= 117_800_000  # noqa: E731
+    path = Genome(seed=4).add(line).write(tmp_path / "del.vcf.gz", keep=lambda c, p: not inside(c, p))
+    panel = _with_transcript(PANEL, "HGNC:1884", "ENST00000003084")
+    result = engine.screen_vcf(panel, SampleInput("B1", "BABY", Sex.FEMALE), path, None)
+    assert result.outcome is Outcome.CONDITION_SUSPECTED, result.reasons
+    assert [f.symbol for f in result.findings] == ["CFTR"]
