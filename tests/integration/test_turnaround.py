@@ -5,6 +5,7 @@ the batch page and ``screening report turnaround`` show received → screened �
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from conftest import query_all, query_one
 from test_migrations import _fresh_database
-from web_support import PASSWORD, USERS, build_site
+from web_support import PASSWORD, SECOND_REVIEWER, USERS, build_site
 
 from screening.db import migrate
 
@@ -40,10 +41,11 @@ def _token(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def _client(site, role: str) -> httpx.Client:
+def _client(site, role: str, username: str | None = None) -> httpx.Client:
     client = httpx.Client(base_url=site.url, follow_redirects=False, timeout=120)
     page = client.get("/login")
-    data = {"username": USERS[role], "password": PASSWORD, "csrf_token": _token(page.text), "next": "/"}
+    name = username or USERS[role]
+    data = {"username": name, "password": PASSWORD, "csrf_token": _token(page.text), "next": "/"}
     assert client.post("/login", data=data).status_code == 303
     return client
 
@@ -70,13 +72,31 @@ def _review_and_letter(site, db_url, reviewer: httpx.Client, sid: str) -> None:
         assert reviewer.post(f"/review/cases/{run_id}/findings", data=data).status_code == 303
     data = {"outcome": "condition_suspected", "reason": "confirmed findings", "csrf_token": token}
     assert reviewer.post(f"/review/cases/{run_id}/outcome", data=data).status_code == 303
-    r = reviewer.post(f"/review/cases/{run_id}/letters", data={"kind": "referral_pack", "csrf_token": token})
+    decision_id = query_one(db_url, "SELECT max(id) FROM case_decisions WHERE run_id = %(r)s", {"r": run_id})[
+        0
+    ]
+    with contextlib.closing(
+        _client(site, "reviewer", SECOND_REVIEWER)
+    ) as second:  # four eyes: another account confirms
+        confirm = {
+            "case_decision_id": str(decision_id),
+            "reason": "agree",
+            "csrf_token": _token(second.get(f"/review/cases/{run_id}").text),
+        }
+        assert second.post(f"/review/cases/{run_id}/confirm", data=confirm).status_code == 303
+    page = reviewer.get(f"/review/cases/{run_id}/letters/referral_pack").text  # the confirmation step
+    shown = re.search(r'name="confirm_sha256" value="([0-9a-f]{64})"', page).group(1)
+    data = {"kind": "referral_pack", "confirm_sha256": shown, "csrf_token": token}
+    r = reviewer.post(f"/review/cases/{run_id}/letters", data=data)
     assert r.status_code == 303, r.text
 
 
 def _batch_letters(site, reviewer: httpx.Client) -> None:
     path = f"/review/batches/{site.batch_id}/letters"
-    assert reviewer.post(path, data={"csrf_token": _token(reviewer.get(path).text)}).status_code == 303
+    page = reviewer.get(path).text
+    due = re.search(r'name="confirm_count" value="(\d+)"', page).group(1)
+    data = {"csrf_token": _token(page), "confirm_count": due}
+    assert reviewer.post(path, data=data).status_code == 303
     deadline = time.monotonic() + 180
     while True:
         doc = reviewer.get(path + "/progress.json").json()
@@ -90,10 +110,9 @@ def _batch_letters(site, reviewer: httpx.Client) -> None:
 def test_turnaround_through_review_and_letters(site, own_db):
     db_url = own_db
     flagged, clear = site.flagged()[0], site.clear()
-    reviewer = _client(site, "reviewer")
-    _review_and_letter(site, db_url, reviewer, flagged)
-    _batch_letters(site, reviewer)
-    reviewer.close()
+    with contextlib.closing(_client(site, "reviewer")) as reviewer:
+        _review_and_letter(site, db_url, reviewer, flagged)
+        _batch_letters(site, reviewer)
 
     doc = site.pipeline.status_json(site.batch_id)
     samples = {s["sample_id"]: s for s in doc["samples"]}
@@ -128,10 +147,9 @@ def test_turnaround_through_review_and_letters(site, own_db):
     assert "receipt to screened: median" in table
     assert "screened to reviewed: median" in table
 
-    lab = _client(site, "lab")
-    page = lab.get(f"/lab/batches/{site.batch_id}").text
-    progress = lab.get(f"/lab/batches/{site.batch_id}/progress.json").json()
-    lab.close()
+    with contextlib.closing(_client(site, "lab")) as lab:
+        page = lab.get(f"/lab/batches/{site.batch_id}").text
+        progress = lab.get(f"/lab/batches/{site.batch_id}/progress.json").json()
     assert "Receipt → screened" in page
     assert 'data-span="receipt_to_letter"' in page
     assert progress["turnaround"]["receipt_to_letter"]["n"] == 1 + len(clear)
