@@ -13,6 +13,12 @@ merged panel region and the contigs the index holds records for.
 - Exomes and targeted VCFs (below the genome-like density) hold records only where they were
   captured, so only the first check applies to them: a missing contig is still caught, a contig cut
   part-way is not.
+- A genome-like VCF must also have records in the last fifth of every chromosome holding panel
+  genes (``tail_windows``; a genome has thousands there): a file cut part-way along a chromosome
+  after its last panel gene is caught too.
+
+Regions inside a carried homozygous or hemizygous deletion (a symbolic ``<DEL>``) are expected to be
+empty and are left out.
 """
 
 from __future__ import annotations
@@ -23,6 +29,14 @@ from dataclasses import dataclass
 from statistics import median
 
 from screening.domain import PanelGene, RuleSettings
+
+TAIL_FRACTION = 0.2
+
+
+def tail_windows(genes: Sequence[PanelGene], lengths: dict[str, int]) -> list[tuple[str, int, int]]:
+    """The last fifth of each chromosome holding panel genes (1-based, inclusive)."""
+    chroms = sorted({g.chrom for g in genes}, key=_rank)
+    return [(c, int(lengths[c] * (1 - TAIL_FRACTION)) + 1, lengths[c]) for c in chroms if c in lengths]
 
 
 @dataclass(frozen=True)
@@ -59,9 +73,11 @@ def problems(
     genes: Sequence[PanelGene],
     s: RuleSettings,
     deleted: Sequence[tuple[str, int, int]] = (),
+    tails: Sequence[RegionCount] = (),
 ) -> list[str]:
     """Why the VCF is incomplete where the panel looks (empty when it is not). ``deleted``: spans of
-    carried homozygous/hemizygous deletions, where no records are expected."""
+    carried homozygous/hemizygous deletions, where no records are expected; ``tails``: records found
+    in each ``tail_windows`` window (1 when any)."""
     counts = [
         c for c in counts if not any(d[0] == c.chrom and d[1] <= c.start and c.end <= d[2] for d in deleted)
     ]
@@ -77,6 +93,11 @@ def problems(
     by_contig = {c: r for c, r in _per_contig(counts).items() if c in genes_on and c in indexed_contigs}
     if _density([r for regions in by_contig.values() for r in regions]) < s.completeness_genome_density:
         return found
+    found += [
+        f"no records in the last fifth of chromosome {t.chrom} (from {t.start:,}): the file stops early"
+        for t in sorted(tails, key=lambda t: _rank(t.chrom))
+        if t.records == 0 and t.chrom in indexed_contigs
+    ]
     densities = {c: _density(r) for c, r in by_contig.items()}
     typical = median(densities.values())
     for chrom in sorted(by_contig, key=_rank):

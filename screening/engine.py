@@ -15,8 +15,15 @@ from pathlib import Path
 
 import polars as pl
 
-from screening import inheritance, panels, rules, vcf
-from screening.domain import ClinVarSnapshot, PanelVersion, SampleInput, SampleResult, VcfFacts
+from screening import completeness, inheritance, panels, rules, vcf
+from screening.domain import (
+    CONTIG_LENGTHS,
+    ClinVarSnapshot,
+    PanelVersion,
+    SampleInput,
+    SampleResult,
+    VcfFacts,
+)
 from screening.screen import ReadFacts, ScreenInput, screen_sample
 
 _PENDING = "pending"  # the digest is being computed alongside; replaced before the screen
@@ -50,7 +57,9 @@ def screen_vcf(
             digest = pool.submit(vcf.sha256_file, path)
             facts, read = _read(panel, sample, path, clinvar, _PENDING, reference)
             facts = replace(facts, sha256=digest.result())
-    facts_read = ReadFacts(read.region_counts, read.indexed_contigs, read.notes, reference is not None)
+    facts_read = ReadFacts(
+        read.region_counts, read.indexed_contigs, read.notes, reference is not None, read.tail_counts
+    )
     return screen_sample(
         ScreenInput(
             panel, sample, facts, read.calls, read.annotations, read.evidence, clinvar, cohort_af, facts_read
@@ -80,5 +89,6 @@ def _read(
         x_whole=inheritance.whole_x(build),
         min_x_calls=panel.settings.karyotype_robust_x_calls,
         reference=reference,
+        tails=completeness.tail_windows(panel.active_genes, CONTIG_LENGTHS[build]),
     )
     return facts, vcf.read_sample(path, sample.vcf_sample, build, reads)

@@ -67,6 +67,7 @@ class ReadFacts:
     indexed_contigs: frozenset[str]
     notes: tuple[str, ...] = ()  # e.g. no genotype call at a site a route looks at
     left_aligned: bool = False  # indels left-aligned against a reference FASTA
+    tail_counts: tuple[RegionCount, ...] = ()  # any record in the last fifth of each panel chromosome
 
 
 def screen_sample(inp: ScreenInput) -> SampleResult:
@@ -100,6 +101,7 @@ def _incomplete(inp: ScreenInput) -> tuple[str, ...]:
         inp.panel.active_genes,
         inp.panel.settings,
         _deleted_spans(inp.calls),
+        inp.read.tail_counts,
     )
     return (f"VCF incomplete: {'; '.join(found)}",) if found else ()
 

@@ -75,6 +75,7 @@ class SampleReads:
     x_whole: Sequence[Region] = ()
     min_x_calls: int = 0
     reference: Reference | None = None
+    tails: Sequence[Region] = ()  # completeness: is there any record in each? (never parsed)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class SampleRead:
     notes: tuple[str, ...]
     region_counts: tuple[RegionCount, ...]
     indexed_contigs: frozenset[str]
+    tail_counts: tuple[RegionCount, ...] = ()
 
 
 class Reference:
@@ -662,7 +664,16 @@ def read_sample(
         y = _sex_calls(tbx, header, plan, build, reads.y_regions, cursor)
         evidence = _evidence(x, y, x_windows, len(reads.y_regions), "Y" in header.names())
         indexed = frozenset(canonical_chrom(c) for c in tbx.contigs)
-    return SampleRead(parsed.calls, parsed.annotations, evidence, parsed.notes, tuple(counts), indexed)
+        tails = tuple(_any_record(tbx, reads.tails, header.names()))
+    return SampleRead(parsed.calls, parsed.annotations, evidence, parsed.notes, tuple(counts), indexed, tails)
+
+
+def _any_record(tbx: pysam.TabixFile, regions: Sequence[Region], names: Mapping[str, str]):
+    """1 for each region holding at least one record, else 0 (the first record is enough; not parsed)."""
+    indexed = set(tbx.contigs)
+    for (chrom, start, end), name in _sorted_regions(regions, names):
+        found = name in indexed and next(iter(tbx.fetch(name, start - 1, end)), None) is not None
+        yield RegionCount(chrom, start, end, int(found))
 
 
 # ---------------------------------------------------------------- ClinVar

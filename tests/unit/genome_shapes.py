@@ -101,6 +101,11 @@ class Genome:
         for pos in sorted(rng.sample(range(x_lo, x_hi), self.x_calls)):
             gt = rng.choice(["0/1", "0/1", "1/1"]) if self.xx else male_x
             out.append(snv("X", pos, gt, rng))
+        for chrom in CONTIGS[:23]:  # a sparse genome-wide background, as a genome has (and more)
+            for pos in range(500_000, CONTIG_LENGTHS[GRCH38][chrom] - 100_000, 1_000_000):
+                if all((chrom, pos + d) not in planted for d in range(-10, 11)):
+                    gt = male_x if chrom == "X" and not self.xx else "0/1"
+                    out.append(snv(chrom, pos, gt, rng))
         y_lo, y_hi = PARS_Y[GRCH38][0][1] + 1, 26_600_000
         positions = sorted(rng.sample(range(y_lo, y_hi), self.y_hemi + self.y_het))
         kinds = ["hemi"] * self.y_hemi + ["het"] * self.y_het

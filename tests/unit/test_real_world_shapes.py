@@ -271,3 +271,13 @@ def test_no_records_inside_a_homozygous_whole_gene_deletion_is_not_an_incomplete
     result = engine.screen_vcf(panel, SampleInput("B1", "BABY", Sex.FEMALE), path, None)
     assert result.outcome is Outcome.CONDITION_SUSPECTED, result.reasons
     assert [f.symbol for f in result.findings] == ["CFTR"]
+
+
+def test_a_genome_cut_after_the_last_panel_gene_of_its_last_chromosome_is_incomplete(tmp_path):
+    """The cut leaves every panel region of chrX whole (its genes lie before the cut) but the rest
+    of chrX, and chrY, gone: only the tail of the chromosome shows it."""
+    genome = Genome(xx=True)
+    path = genome.write(tmp_path / "cut.vcf.gz", keep=lambda c, p: c not in ("X", "Y") or p < 72_000_000)
+    result = screen(path, Sex.FEMALE)
+    assert result.outcome is Outcome.TESTING_NOT_POSSIBLE
+    assert "no records in the last fifth of chromosome X" in result.reasons[0]
