@@ -28,34 +28,12 @@ import polars as pl
 from screening import panels
 from screening.domain import ClinVarSnapshot, PanelVersion
 from screening.errors import ScreeningError
+from screening.vcf import CLINVAR_SCHEMA
 
 BUNDLE_FORMAT = 1
 MANIFEST = "bundle.json"
 PANEL_FILES = ("panel.toml", "genes.tsv", "include.tsv", "exclude.tsv")
-CLINVAR_COLUMNS = (
-    "chrom",
-    "pos",
-    "ref",
-    "alt",
-    "clinvar_id",
-    "clnsig",
-    "plp_count",
-    "blb_count",
-    "stars",
-    "gene",
-)
-CLINVAR_SCHEMA: dict[str, Any] = {
-    "chrom": pl.String,
-    "pos": pl.Int64,
-    "ref": pl.String,
-    "alt": pl.String,
-    "clinvar_id": pl.String,
-    "clnsig": pl.String,
-    "plp_count": pl.Int32,
-    "blb_count": pl.Int32,
-    "stars": pl.Int8,
-    "gene": pl.String,
-}
+CLINVAR_COLUMNS = tuple(CLINVAR_SCHEMA)  # the snapshot's columns, as vcf.py reads them
 _FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 MAX_MEMBER_BYTES = 512 << 20
 
