@@ -214,7 +214,7 @@ def worker(concurrency: int | None, with_reconciler: bool, name: str, loglevel: 
 
 
 @click.command()
-@click.option("--babies", type=click.IntRange(min=1), default=24, show_default=True)
+@click.option("--babies", type=click.IntRange(min=1), default=29, show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--seed", default=1, show_default=True)
 @click.option(
