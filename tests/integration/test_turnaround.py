@@ -15,7 +15,7 @@ import httpx
 import pytest
 from conftest import query_all, query_one
 from test_migrations import _fresh_database
-from web_support import PASSWORD, SECOND_REVIEWER, USERS, build_site
+from web_support import SECOND_REVIEWER, build_site, csrf_token, signed_in
 
 from screening.db import migrate
 
@@ -37,17 +37,11 @@ def site(own_db, panel, sim, tmp_path_factory):
     s.server.stop()
 
 
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+_token = csrf_token
 
 
 def _client(site, role: str, username: str | None = None) -> httpx.Client:
-    client = httpx.Client(base_url=site.url, follow_redirects=False, timeout=120)
-    page = client.get("/login")
-    name = username or USERS[role]
-    data = {"username": name, "password": PASSWORD, "csrf_token": _token(page.text), "next": "/"}
-    assert client.post("/login", data=data).status_code == 303
-    return client
+    return signed_in(httpx.Client(base_url=site.url, follow_redirects=False, timeout=120), role, username)
 
 
 def _review_and_letter(site, db_url, reviewer: httpx.Client, sid: str) -> None:

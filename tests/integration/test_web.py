@@ -15,7 +15,15 @@ import httpx
 import psycopg
 import pytest
 from conftest import SCREENING, query_all, query_one
-from web_support import PASSWORD, SECOND_REVIEWER, USERS, build_site, identity_strings
+from web_support import (
+    PASSWORD,
+    SECOND_REVIEWER,
+    USERS,
+    build_site,
+    csrf_token,
+    identity_strings,
+    signed_in,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -27,8 +35,7 @@ def site(db_url, panel, sim, tmp_path_factory):
     s.server.stop()
 
 
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+_token = csrf_token
 
 
 @pytest.fixture
@@ -43,17 +50,6 @@ def client(site):
     yield make
     for c in made:
         c.close()
-
-
-def signed_in(client: httpx.Client, role: str, username: str | None = None) -> httpx.Client:
-    page = client.get("/login")
-    name = username or USERS[role]
-    r = client.post(
-        "/login",
-        data={"username": name, "password": PASSWORD, "csrf_token": _token(page.text), "next": "/"},
-    )
-    assert r.status_code == 303, r.text
-    return client
 
 
 def _csrf(client: httpx.Client, path: str) -> str:

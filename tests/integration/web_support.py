@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import socket
 import subprocess
 import time
@@ -160,3 +161,20 @@ def identity_strings(site: Site) -> list[str]:
     for row in site.identities.values():
         values += [row["given_name"], row["family_name"], row["nhs_number"], "Larkspur Lane"]
     return values
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def signed_in(client, role: str, username: str | None = None):
+    """``client`` (an httpx.Client) signed in as the role's user, or as ``username``."""
+    page = client.get("/login")
+    name = username or USERS[role]
+    r = client.post(
+        "/login",
+        data={"username": name, "password": PASSWORD, "csrf_token": csrf_token(page.text), "next": "/"},
+    )
+    assert r.status_code == 303, r.text
+    return client
