@@ -135,7 +135,7 @@ def _bench_one(panel, folder: Path, baby: dict, bed: Path, repeat: int) -> dict:
     _, read = engine._read(panel, sample, str(path), clinvar, digest, None)
     t = time.perf_counter()
     incomplete = completeness.problems(
-        read.region_counts, read.indexed_contigs, panel.active_genes, panel.settings
+        read.facts.region_counts, read.facts.indexed_contigs, panel.active_genes, panel.settings
     )
     gate_s = time.perf_counter() - t
     ref, eng = statistics.median(ref_times), statistics.median(eng_times)

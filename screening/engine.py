@@ -24,7 +24,7 @@ from screening.domain import (
     SampleResult,
     VcfFacts,
 )
-from screening.screen import ReadFacts, ScreenInput, screen_sample
+from screening.screen import ScreenInput, screen_sample
 
 _PENDING = "pending"  # the digest is being computed alongside; replaced before the screen
 
@@ -57,12 +57,9 @@ def screen_vcf(
             digest = pool.submit(vcf.sha256_file, path)
             facts, read = _read(panel, sample, path, clinvar, _PENDING, reference)
             facts = replace(facts, sha256=digest.result())
-    facts_read = ReadFacts(
-        read.region_counts, read.indexed_contigs, read.notes, reference is not None, read.tail_counts
-    )
     return screen_sample(
         ScreenInput(
-            panel, sample, facts, read.calls, read.annotations, read.evidence, clinvar, cohort_af, facts_read
+            panel, sample, facts, read.calls, read.annotations, read.evidence, clinvar, cohort_af, read.facts
         )
     )
 

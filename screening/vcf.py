@@ -54,6 +54,7 @@ from screening.domain import (
     canonical_chrom,
 )
 from screening.errors import ClinVarError, ScreeningError, VcfError, VcfRecordError
+from screening.screen import ReadFacts
 from screening.vcf_parse import SiteFilter
 
 Region = tuple[str, int, int]  # canonical chrom, 1-based inclusive start, end
@@ -86,10 +87,7 @@ class SampleRead:
     calls: pl.DataFrame
     annotations: pl.DataFrame
     evidence: SexEvidence
-    notes: tuple[str, ...]
-    region_counts: tuple[RegionCount, ...]
-    indexed_contigs: frozenset[str]
-    tail_counts: tuple[RegionCount, ...] = ()
+    facts: ReadFacts  # what the read showed of the file besides the calls
 
 
 class Reference:
@@ -665,7 +663,8 @@ def read_sample(
         evidence = _evidence(x, y, x_windows, len(reads.y_regions), "Y" in header.names())
         indexed = frozenset(canonical_chrom(c) for c in tbx.contigs)
         tails = tuple(_any_record(tbx, reads.tails, header.names()))
-    return SampleRead(parsed.calls, parsed.annotations, evidence, parsed.notes, tuple(counts), indexed, tails)
+    facts = ReadFacts(tuple(counts), indexed, parsed.notes, reads.reference is not None, tails)
+    return SampleRead(parsed.calls, parsed.annotations, evidence, facts)
 
 
 def _any_record(tbx: pysam.TabixFile, regions: Sequence[Region], names: Mapping[str, str]):
