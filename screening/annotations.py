@@ -32,6 +32,9 @@ ANNOTATION_SCHEMA: dict[str, pl.DataType] = {
     "consequence": pl.String(),
     "mane_select": pl.Boolean(),
     "mane_clinical": pl.Boolean(),
+    "entry": pl.Int64(),  # the annotation entry (transcript) a row's term came from, within the read
+    "hgvsc": pl.String(),  # HGVS c./n. of the entry as the annotator wrote it; None: not annotated
+    "hgvsp": pl.String(),  # HGVS p. of the entry; None: not annotated (or not a protein change)
 }
 
 # bcftools csq writes short consequence names; the rules speak Sequence Ontology.
@@ -74,6 +77,8 @@ class AnnotationFormat:
     transcript: int | None
     mane_select: int | None
     mane_clinical: int | None
+    hgvsc: int | None = None
+    hgvsp: int | None = None
 
 
 def _index(fields: Sequence[str], *names: str) -> int | None:
@@ -108,6 +113,8 @@ def _vep_format(description: str) -> AnnotationFormat | None:
         transcript=_index(fields, "Feature"),
         mane_select=_index(fields, "MANE_SELECT", "MANE"),
         mane_clinical=_index(fields, "MANE_PLUS_CLINICAL"),
+        hgvsc=_index(fields, "HGVSc"),
+        hgvsp=_index(fields, "HGVSp"),
     )
 
 
@@ -126,10 +133,14 @@ def _snpeff_format(description: str) -> AnnotationFormat | None:
         transcript=_index(fields, "Feature_ID"),
         mane_select=None,
         mane_clinical=None,
+        hgvsc=_index(fields, "HGVS.c"),
+        hgvsp=_index(fields, "HGVS.p"),
     )
 
 
 def _bcsq_format() -> AnnotationFormat:
+    # bcftools csq writes no HGVS: its amino_acid_change (``571D>571N``) and dna_change (genomic,
+    # ``793183G>A``) are its own notation, so HGVS c./p. stay "not annotated" for BCSQ
     fields = ("Consequence", "gene", "transcript", "biotype", "strand", "amino_acid_change", "dna_change")
     return AnnotationFormat(BCSQ, fields, None, None, 0, 1, None, 2, None, None)
 
@@ -175,17 +186,23 @@ def _entries(fmt: AnnotationFormat, records: pl.DataFrame) -> pl.DataFrame:
     if fmt.tag == BCSQ:
         exploded = exploded.filter(~pl.col("raw").str.starts_with("@") & ~pl.col("raw").str.starts_with("*"))
     exploded = exploded.with_columns(pl.col("raw").str.split("|").alias("_f"))
-    return exploded.select(
-        "rec",
-        _field(fmt, fmt.allele, "allele"),
-        _field(fmt, fmt.allele_num, "allele_num"),
-        _field(fmt, fmt.consequence, "consequence"),
-        _field(fmt, fmt.symbol, "symbol"),
-        _field(fmt, fmt.hgnc_id, "hgnc_id"),
-        _field(fmt, fmt.transcript, "transcript"),
-        _field(fmt, fmt.mane_select, "mane_select"),
-        _field(fmt, fmt.mane_clinical, "mane_clinical"),
-    ).collect()
+    return (
+        exploded.select(
+            "rec",
+            _field(fmt, fmt.allele, "allele"),
+            _field(fmt, fmt.allele_num, "allele_num"),
+            _field(fmt, fmt.consequence, "consequence"),
+            _field(fmt, fmt.symbol, "symbol"),
+            _field(fmt, fmt.hgnc_id, "hgnc_id"),
+            _field(fmt, fmt.transcript, "transcript"),
+            _field(fmt, fmt.mane_select, "mane_select"),
+            _field(fmt, fmt.mane_clinical, "mane_clinical"),
+            _field(fmt, fmt.hgvsc, "hgvsc"),
+            _field(fmt, fmt.hgvsp, "hgvsp"),
+        )
+        .with_row_index("entry")
+        .collect()
+    )
 
 
 def _match(fmt: AnnotationFormat, entries: pl.DataFrame, alleles: pl.DataFrame) -> pl.DataFrame:
@@ -241,6 +258,11 @@ def _hgnc(col: str) -> pl.Expr:
     )
 
 
+def _hgvs(col: str) -> pl.Expr:
+    """An HGVS expression as written, with VEP's URI escape of ``=`` (``p.Leu5%3D``) undone."""
+    return pl.col(col).str.strip_chars().str.replace_all("%3D", "=", literal=True).alias(col)
+
+
 def annotation_frame(
     fmt: AnnotationFormat | None, records: pl.DataFrame, alleles: pl.DataFrame
 ) -> pl.DataFrame:
@@ -275,6 +297,9 @@ def annotations_and_gaps(
             _consequence_terms(fmt),
             pl.col("mane_select").is_not_null().alias("mane_select"),
             pl.col("mane_clinical").is_not_null().alias("mane_clinical"),
+            pl.col("entry").cast(pl.Int64),
+            _hgvs("hgvsc"),
+            _hgvs("hgvsp"),
         )
         .sort("row", maintain_order=True)
         .explode("consequence")

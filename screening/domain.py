@@ -482,10 +482,12 @@ class CandidateVariant:
     clinvar_plp: int | None = None
     clinvar_blb: int | None = None
     clinvar_stars: int | None = None
-    consequence: str | None = None
-    transcript: str | None = None
+    consequence: str | None = None  # of the annotation entry shown (the LoF route's, else the gene's
+    transcript: str | None = None  # panel/MANE transcript, else its most severe); None: not annotated
     exclusion_reason: str | None = None
     sv_end: int | None = None  # a symbolic structural variant's last base (its span is pos..sv_end)
+    hgvsc: str | None = None  # HGVS c./n. of that entry as the annotator wrote it; None: not annotated
+    hgvsp: str | None = None  # HGVS p. of that entry; None: not annotated
 
     @property
     def key(self) -> VariantKey:

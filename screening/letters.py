@@ -188,7 +188,10 @@ def _variant(v: CandidateVariant) -> dict[str, Any]:
             "phase": phase,
             "routes": ", ".join(r.value for r in v.routes),
             "clinvar": clinvar,
-            "consequence": " ".join(x for x in (v.consequence, v.transcript) if x) or "not annotated",
+            "consequence": v.consequence or "not annotated",
+            "transcript": v.transcript or "not annotated",
+            "hgvsc": v.hgvsc or "not annotated",
+            "hgvsp": v.hgvsp or "not annotated",
         }
     )
 

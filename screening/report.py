@@ -32,6 +32,8 @@ VARIANT_FIELDS = (
     "clinvar_stars",
     "consequence",
     "transcript",
+    "hgvsc",
+    "hgvsp",
 )
 
 

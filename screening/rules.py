@@ -193,6 +193,103 @@ def lof_hits(calls: pl.DataFrame, annotations: pl.DataFrame, assigned: pl.DataFr
     )
 
 
+# Sequence Ontology consequence terms, most severe first (Ensembl VEP's ranking): when neither the
+# panel nor MANE names the transcript whose annotation is shown, the most severe entry is.
+SEVERITY = (
+    "transcript_ablation",
+    "splice_acceptor_variant",
+    "splice_donor_variant",
+    "stop_gained",
+    "frameshift_variant",
+    "stop_lost",
+    "start_lost",
+    "initiator_codon_variant",
+    "transcript_amplification",
+    "feature_elongation",
+    "feature_truncation",
+    "inframe_insertion",
+    "inframe_deletion",
+    "missense_variant",
+    "protein_altering_variant",
+    "splice_donor_5th_base_variant",
+    "splice_region_variant",
+    "splice_donor_region_variant",
+    "splice_polypyrimidine_tract_variant",
+    "incomplete_terminal_codon_variant",
+    "start_retained_variant",
+    "stop_retained_variant",
+    "synonymous_variant",
+    "coding_sequence_variant",
+    "mature_miRNA_variant",
+    "5_prime_UTR_variant",
+    "3_prime_UTR_variant",
+    "non_coding_transcript_exon_variant",
+    "non_coding_exon_variant",
+    "intron_variant",
+    "NMD_transcript_variant",
+    "non_coding_transcript_variant",
+    "coding_transcript_variant",
+    "upstream_gene_variant",
+    "downstream_gene_variant",
+    "intergenic_variant",
+)
+
+
+def shown_annotation(annotations: pl.DataFrame, assigned: pl.DataFrame, lof: pl.DataFrame | None):
+    """(row, hgnc_id, moi, ann_consequence, ann_transcript, hgvsc, hgvsp): the one annotation entry of
+    the call's allele shown as its evidence under each gene entry. Of the gene's entries: the one the
+    loss-of-function route chose, else the panel's transcript, else MANE Select, else MANE Plus
+    Clinical, else the most severe consequence (ties: the first written). Its consequence terms are
+    joined with ``&`` as VEP writes them. A call without an entry of the gene has no row."""
+    entries = annotations.with_columns(
+        pl.col("consequence")
+        .replace_strict(SEVERITY, range(len(SEVERITY)), default=len(SEVERITY))
+        .alias("_rank")
+    )
+    entries = entries.group_by("row", "entry").agg(
+        pl.col("symbol", "hgnc_id", "transcript", "mane_select", "mane_clinical", "hgvsc", "hgvsp").first(),
+        pl.col("consequence").str.join("&").alias("ann_consequence"),
+        pl.col("_rank").min(),
+    )
+    genes = assigned.select("row", "hgnc_id", "symbol", "moi", "transcript")
+    if lof is not None:
+        genes = genes.join(
+            lof.select("row", "hgnc_id", "moi", "lof_transcript"), on=["row", "hgnc_id", "moi"], how="left"
+        )
+    else:
+        genes = genes.with_columns(lof_transcript=pl.lit(None, pl.String))
+    joined = genes.join(entries, on="row", suffix="_ann")
+    same_gene = (
+        pl.when(pl.col("hgnc_id_ann").is_not_null())
+        .then(pl.col("hgnc_id_ann") == pl.col("hgnc_id"))
+        .otherwise(pl.col("symbol_ann") == pl.col("symbol"))
+    )
+    preference = [
+        (pl.col("transcript_ann") == pl.col("lof_transcript")).fill_null(False),
+        (pl.col("transcript_ann") == pl.col("transcript")).fill_null(False),
+        pl.col("mane_select"),
+        pl.col("mane_clinical"),
+    ]
+    return (
+        joined.filter(same_gene)
+        .sort(
+            ["row", "hgnc_id", "moi", *preference, "_rank", "entry"],
+            descending=[False, False, False, True, True, True, True, False, False],
+        )
+        .group_by("row", "hgnc_id", "moi", maintain_order=True)
+        .first()
+        .select(
+            "row",
+            "hgnc_id",
+            "moi",
+            "ann_consequence",
+            pl.col("transcript_ann").alias("ann_transcript"),
+            "hgvsc",
+            "hgvsp",
+        )
+    )
+
+
 def _af_below_caps(calls: pl.DataFrame, s: RuleSettings) -> pl.Expr:
     """Every population AF present is below its cap for the gene's mode (absent: not observed)."""
     ok = pl.lit(True)
@@ -256,6 +353,7 @@ def route_candidates(calls: pl.DataFrame, annotations: pl.DataFrame, ctx: RouteC
     curated = curated_hits(calls, ctx.panel)
     clinvar = clinvar_hits(calls, ctx)
     frame = assigned.join(curated, on=["row", "hgnc_id"], how="left").join(clinvar, on="row", how="left")
+    lof = None
     if lof_evaluable(ctx) is None and annotations.height:
         lof = lof_hits(calls, annotations, assigned, ctx.panel.settings)
         frame = frame.join(lof, on=["row", "hgnc_id", "moi"], how="left")
@@ -265,6 +363,7 @@ def route_candidates(calls: pl.DataFrame, annotations: pl.DataFrame, ctx: RouteC
             lof_transcript=pl.lit(None, pl.String),
             lof=pl.lit(None, pl.Boolean),
         )
+    frame = frame.join(shown_annotation(annotations, assigned, lof), on=["row", "hgnc_id", "moi"], how="left")
     frame = frame.with_columns(
         pl.col("curated", "clinvar", "lof", "common_in_cohort").fill_null(False)
     ).filter(pl.col("curated") | pl.col("clinvar") | pl.col("lof") | pl.col("common_in_cohort"))

@@ -257,8 +257,10 @@ def _candidate(row: dict, zyg, failures: tuple[str, ...], role: CandidateRole) -
         clinvar_plp=row["clinvar_plp"],
         clinvar_blb=row["clinvar_blb"],
         clinvar_stars=row["clinvar_stars"],
-        consequence=row["lof_consequence"],
-        transcript=row["lof_transcript"],
+        consequence=row["lof_consequence"] or row["ann_consequence"],
+        transcript=row["lof_transcript"] or row["ann_transcript"],
+        hgvsc=row["hgvsc"],
+        hgvsp=row["hgvsp"],
         exclusion_reason=row["exclusion_reason"],
         sv_end=row["end"] if row["symbolic"] else None,
     )

@@ -227,12 +227,12 @@ DELETE FROM candidate WHERE run_id = %(run_id)s;
 INSERT INTO candidate (run_id, ordinal, hgnc_id, symbol, chrom, pos, ref, alt, zygosity, routes, role, gt,
                        gq, dp, ad_ref, ad_alt, allele_balance, phased, phase_set, filter, quality_failures,
                        clinvar_id, clinvar_plp, clinvar_blb, clinvar_stars, consequence, transcript,
-                       exclusion_reason, sv_end)
+                       exclusion_reason, sv_end, hgvsc, hgvsp)
 VALUES (%(run_id)s, %(ordinal)s, %(hgnc_id)s, %(symbol)s, %(chrom)s, %(pos)s, %(ref)s, %(alt)s,
         %(zygosity)s, %(routes)s, %(role)s, %(gt)s, %(gq)s, %(dp)s, %(ad_ref)s, %(ad_alt)s,
         %(allele_balance)s, %(phased)s, %(phase_set)s, %(filter)s, %(quality_failures)s, %(clinvar_id)s,
         %(clinvar_plp)s, %(clinvar_blb)s, %(clinvar_stars)s, %(consequence)s, %(transcript)s,
-        %(exclusion_reason)s, %(sv_end)s);
+        %(exclusion_reason)s, %(sv_end)s, %(hgvsc)s, %(hgvsp)s);
 
 -- insert_finding --
 -- One finding (a gene whose inheritance rule is met) of a run.

@@ -33,6 +33,9 @@ ANN_SCHEMA = {
     "consequence": pl.String,
     "mane_select": pl.Boolean,
     "mane_clinical": pl.Boolean,
+    "entry": pl.Int64,
+    "hgvsc": pl.String,
+    "hgvsp": pl.String,
 }
 
 GENES = (
@@ -119,8 +122,10 @@ def calls_frame(*rows: dict, af: dict[int, dict[str, float]] | None = None) -> p
 
 
 def ann_frame(*rows: tuple) -> pl.DataFrame:
-    """rows: (row, symbol, hgnc_id, transcript, consequence, mane_select, mane_clinical)."""
-    return pl.DataFrame(list(rows), schema=ANN_SCHEMA, orient="row")
+    """rows: (row, symbol, hgnc_id, transcript, consequence, mane_select, mane_clinical[, hgvsc, hgvsp]);
+    each row is an annotation entry of its own."""
+    full = [(*r[:7], i, *(*r[7:9], None, None)[:2]) for i, r in enumerate(rows)]
+    return pl.DataFrame(full, schema=ANN_SCHEMA, orient="row")
 
 
 def clinvar(*rows: tuple) -> ClinVarSnapshot:

@@ -78,7 +78,7 @@ def test_csq_matched_by_vep_allele_with_versions_hgnc_and_mane():
     )
     out = frame(fmt, [raw], [(0, 1, "-", 0), (0, 2, "T", 1)])
     assert out.schema == pl.Schema(ann.ANNOTATION_SCHEMA)
-    assert out.rows() == [
+    assert out.drop("entry", "hgvsc", "hgvsp").rows() == [
         (0, "G1", "HGNC:1", "ENST01", "frameshift_variant", True, False),
         (0, "G1", "HGNC:1", "ENST02", "stop_gained", False, True),
         (0, "G1", "HGNC:1", "ENST02", "splice_region_variant", False, True),
@@ -109,7 +109,7 @@ def test_ann_matched_by_alt_as_written():
         "CA|missense_variant|MODERATE|G1|E1|transcript|ENST1.2|protein_coding|1/2|c.1A>CA||||||"
     )
     out = frame(fmt, [raw], [(0, 2, "CA", 7)])
-    assert out.rows() == [(7, "G1", None, "ENST1", "missense_variant", False, False)]
+    assert out.rows() == [(7, "G1", None, "ENST1", "missense_variant", False, False, 1, "c.1A>CA", None)]
 
 
 def test_bcsq_skips_back_references_and_post_stop_entries_and_maps_to_so():
@@ -192,3 +192,31 @@ def test_clinvar_genes():
     assert ann.clinvar_genes("AGRN:375790") == "AGRN"
     assert ann.clinvar_genes("AGRN:375790|ISG15:9636") == "AGRN|ISG15"
     assert ann.clinvar_genes(None) is None
+
+
+def test_csq_hgvs_fields_wherever_the_format_puts_them_with_the_uri_escape_undone():
+    desc = "Format: HGVSp|Allele|Consequence|SYMBOL|Feature|HGVSc|MANE_SELECT"
+    fmt = ann.annotation_format({"CSQ": desc})
+    assert (fmt.hgvsc, fmt.hgvsp) == (5, 0)
+    raw = (
+        "ENSP1.1:p.Leu5%3D|G|synonymous_variant|G1|ENST1.3|ENST1.3:c.15A>G|NM_1.1,"
+        "|G|intron_variant&NMD_transcript_variant|G1|ENST2.1|ENST2.1:c.10+5A>G|"
+    )
+    out = frame(fmt, [raw], [(0, 1, "G", 4)])
+    assert out.select("transcript", "consequence", "entry", "hgvsc", "hgvsp").rows() == [
+        ("ENST1", "synonymous_variant", 0, "ENST1.3:c.15A>G", "ENSP1.1:p.Leu5="),
+        ("ENST2", "intron_variant", 1, "ENST2.1:c.10+5A>G", None),
+        ("ENST2", "NMD_transcript_variant", 1, "ENST2.1:c.10+5A>G", None),
+    ]
+
+
+def test_ann_hgvs_c_and_p_and_bcsq_has_none():
+    snpeff = ann.annotation_format({"ANN": ANN_DESC})
+    assert (snpeff.hgvsc, snpeff.hgvsp) == (9, 10)
+    raw = "T|stop_gained|HIGH|G1|E1|transcript|ENST1.2|protein_coding|2/5|c.100C>T|p.Arg34*||||||"
+    out = frame(snpeff, [raw], [(0, 1, "T", 0)])
+    assert out.select("hgvsc", "hgvsp").rows() == [("c.100C>T", "p.Arg34*")]
+    bcsq = ann.annotation_format({"BCSQ": BCSQ_DESC})
+    assert (bcsq.hgvsc, bcsq.hgvsp) == (None, None)  # its own notation, not HGVS
+    out = frame(bcsq, ["missense|G1|ENST3|protein_coding|+|571D>571N|793183G>A"], [(0, 1, "A", 0)])
+    assert out.select("consequence", "hgvsc", "hgvsp").rows() == [("missense_variant", None, None)]

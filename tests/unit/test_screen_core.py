@@ -238,3 +238,55 @@ def test_deterministic_output():
         row=pl.Series([0, 1], dtype=pl.Int64)
     )
     assert to_json(run(reversed_rows, cv=cv)) == to_json(run(c, cv=cv))
+
+
+def test_every_candidate_shows_the_annotation_of_its_gene_panel_transcript_then_mane_then_most_severe():
+    cv = clinvar((*DOM, "A", "G", 2, 0, 2))
+    entries = ann_frame(
+        (0, "DOM1", None, "ENST00000000007", "upstream_gene_variant", False, False, "c.-90A>G", None),
+        (0, "OTHER", None, "ENST00000000008", "stop_gained", False, False, "c.1A>G", "p.Met1?"),
+        (0, "DOM1", None, "ENST00000000009", "missense_variant", False, False, "c.10A>G", "p.Lys4Glu"),
+    )
+    (f,) = run(calls_frame(call(*DOM)), cv=cv, annotations=entries).findings
+    v = f.variants[0]
+    assert (v.consequence, v.transcript, v.hgvsc, v.hgvsp) == (
+        "missense_variant",  # the most severe of DOM1's entries (the other gene's is not DOM1's)
+        "ENST00000000009",
+        "c.10A>G",
+        "p.Lys4Glu",
+    )
+    mane = entries.with_columns(mane_select=pl.col("transcript") == "ENST00000000007")
+    (f,) = run(calls_frame(call(*DOM)), cv=cv, annotations=mane).findings
+    assert (f.variants[0].transcript, f.variants[0].hgvsc) == ("ENST00000000007", "c.-90A>G")
+    doc = result_to_dict(run(calls_frame(call(*DOM)), cv=cv, annotations=mane))
+    variant = doc["findings"][0]["variants"][0]
+    assert (variant["hgvsc"], variant["hgvsp"], variant["consequence"]) == (
+        "c.-90A>G",
+        None,
+        "upstream_gene_variant",
+    )
+
+
+def test_a_candidate_without_annotation_has_no_consequence_or_hgvs_in_json():
+    cv = clinvar((*DOM, "A", "G", 2, 0, 2))
+    doc = result_to_dict(run(calls_frame(call(*DOM)), cv=cv))
+    variant = doc["findings"][0]["variants"][0]
+    assert {k: variant[k] for k in ("consequence", "transcript", "hgvsc", "hgvsp")} == dict.fromkeys(
+        ("consequence", "transcript", "hgvsc", "hgvsp")
+    )
+
+
+def test_a_lof_candidate_shows_the_entry_the_lof_route_chose():
+    entries = ann_frame(
+        (0, "REC1", "HGNC:2", "ENST00000000002", "stop_gained", False, False, "c.5C>T", "p.Gln2*"),
+        (0, "REC1", "HGNC:2", "ENST00000000077", "missense_variant", True, False, "c.9C>A", "p.Pro3His"),
+    )
+    (f,) = run(calls_frame(call(*REC_A, gt="1/1")), annotations=entries).findings
+    v = f.variants[0]
+    assert (v.routes, v.consequence, v.transcript, v.hgvsc, v.hgvsp) == (
+        (Route.LOF,),
+        "stop_gained",
+        "ENST00000000002",
+        "c.5C>T",
+        "p.Gln2*",
+    )

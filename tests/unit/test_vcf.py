@@ -115,6 +115,9 @@ def test_csq_alleles_matched_with_vep_minimal_representation():
         "consequence": "stop_gained",
         "mane_select": True,
         "mane_clinical": False,
+        "entry": stop["entry"],
+        "hgvsc": None,  # the scenario's CSQ format has no HGVSc / HGVSp
+        "hgvsp": None,
     }
     assert vcf.inspect_vcf(scenario("csq_vep_minimal_indel_alleles"), None, "GRCh38", AF).annotation == "CSQ"
 
@@ -313,6 +316,36 @@ def test_real_snpeff_ann(tmp_path):
         "intron_variant",
     ]
     assert set(mine["symbol"]) == {"DDX11L1", "WASH7P"}
+
+
+@needs_shared
+def test_real_snpeff_ann_hgvs_of_the_allele(tmp_path):
+    """SnpEff's HGVS.c / HGVS.p of a known real record, per transcript entry of the carried allele."""
+    text = (SHARED / "vcf" / "ucgd_6sample_vep_csq_snpeff_ann.GRCh37.vcf").read_text()
+    text = "".join(ln for ln in text.splitlines(keepends=True) if not ln.startswith("##INFO=<ID=CSQ,"))
+    path = vcf.write_vcf_bgzip_indexed(text, tmp_path / "ann_only.vcf.gz")
+    facts = vcf.inspect_vcf(path, "101976-101976", "GRCh37", {})
+    calls, annotations = vcf.read_calls(path, "101976-101976", [("1", 13_000, 14_000)], facts, {})
+    row = calls.filter((pl.col("pos") == 13656) & (pl.col("alt") == "C"))["row"].item()
+    mine = annotations.filter(pl.col("row") == row)
+    hgvs = dict(mine.select("transcript", "hgvsc").unique().rows())
+    assert hgvs["ENST00000518655"] == "n.734+2_734+3delAG"
+    assert hgvs["ENST00000456328"] == "n.905_906delAG"
+    assert hgvs["ENST00000438504"] == "n.*1783_*1783delCT"  # WASH7P, downstream
+    assert mine["hgvsp"].null_count() == mine.height  # a non-coding transcript: no protein change
+    # one entry per transcript: its terms share the entry number
+    per_entry = mine.filter(pl.col("transcript") == "ENST00000518655")["entry"].unique()
+    assert per_entry.len() == 1
+
+
+@needs_shared
+def test_real_vep_csq_without_hgvs_fields_is_not_annotated(tmp_path):
+    path = bgzip_shared("ucgd_6sample_vep_csq_snpeff_ann.GRCh37.vcf", tmp_path)
+    facts = vcf.inspect_vcf(path, "101976-101976", "GRCh37", {})
+    assert facts.annotation == "CSQ"  # preferred; its Format has no HGVSc / HGVSp
+    _, annotations = vcf.read_calls(path, "101976-101976", [("1", 13_000, 14_000)], facts, {})
+    assert annotations.height
+    assert annotations["hgvsc"].null_count() == annotations.height
 
 
 @needs_shared
