@@ -3,7 +3,8 @@
 Manifest CSV columns: ``sample_id,vcf,sex`` required; optional ``vcf_sample`` (default: sample_id),
 ``pct_autosomal_15x``, ``q30_gb``, ``contamination_pct``, ``smn1_copies``. VCF paths are relative to
 the manifest's folder and must resolve (symbolic links followed) inside the data root:
-``SCREENING_DATA_ROOT`` when set, else the manifest's own folder.
+``SCREENING_DATA_ROOT`` when set, else the manifest's own folder (the CLI; the web upload and the API
+pass theirs, ``Settings.shared_data_root``).
 """
 
 from __future__ import annotations
@@ -158,8 +159,9 @@ def _vcf_path(manifest: Manifest, row: dict[str, str], data_root: Path) -> tuple
         path = (manifest.base_dir / text).resolve()
         if not path.is_relative_to(data_root):
             return None, (
-                f"VCF {text!r} resolves outside the data root (SCREENING_DATA_ROOT, else the manifest's "
-                "folder): give a path inside it"
+                f"VCF {text!r} resolves outside the data root (SCREENING_DATA_ROOT; without it, the "
+                "manifest's folder for the CLI, SCREENING_HOME/data for the web and API): give a path "
+                "inside it"
             )
         if not path.is_file():
             return None, f"VCF {text!r} not found in the data root (looked for {path.relative_to(data_root)})"

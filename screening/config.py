@@ -10,7 +10,7 @@ With ``SCREENING_DATABASE_URL`` / ``SCREENING_BROKER_URL`` any PostgreSQL and Ra
 | SCREENING_HOME | ./var | folder for embedded PostgreSQL data, the filesystem broker, beat schedule |
 | SCREENING_DATABASE_URL | (embedded) | ``postgresql://…`` |
 | SCREENING_BROKER_URL | (filesystem) | ``amqp://…`` (quorum queues) or ``redis://…`` |
-| SCREENING_DATA_ROOT | the manifest's folder | VCF paths of a manifest must resolve inside it |
+| SCREENING_DATA_ROOT | CLI: manifest's folder; web/API: $SCREENING_HOME/data | VCF paths must be inside it |
 | SCREENING_LEASE_SECONDS | 120 | a claimed sample is re-queued when its lease expires |
 | SCREENING_MAX_ATTEMPTS | 3 | claims per sample before it ends as failed |
 | SCREENING_WORKER_CONCURRENCY | 1 | processes per ``screening worker`` |
@@ -78,6 +78,13 @@ class Settings:
     @property
     def pgdata(self) -> Path:
         return self.home / "pgdata"
+
+    @property
+    def shared_data_root(self) -> Path:
+        """Where the web upload and the API resolve the lab's paths: ``SCREENING_DATA_ROOT``, else
+        ``$SCREENING_HOME/data`` (a remote user never chooses the root; the CLI's default, the
+        manifest's folder, is for a local user naming their own file)."""
+        return self.data_root or (self.home / "data").resolve()
 
     @property
     def broker_folder(self) -> Path:

@@ -2,7 +2,7 @@
 
 ``POST /api/v1/batches`` takes the manifest either as an upload (``manifest``; its relative VCF paths
 resolve inside ``folder``) or as a path on shared storage (``manifest_path``); both resolve as
-``screening.web.submission`` says (inside SCREENING_DATA_ROOT, else the manifest's folder).
+``screening.web.submission`` says (inside SCREENING_DATA_ROOT, by default $SCREENING_HOME/data).
 Submission goes through ``screening.batch.submit``: the whole manifest is validated
 first and every problem is returned at once (422), nothing is written when there is any.
 ``GET /api/v1/batches/{batch_id}`` returns the same document as ``screening batch status --format json``.

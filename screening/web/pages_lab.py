@@ -14,7 +14,7 @@ from screening import batch as batches
 from screening import turnaround
 from screening.cases import SWAP_HOLD_WORDS, IdentityResolution
 from screening.db import batches as db_batches
-from screening.db import connection, review
+from screening.db import connection, review, workers
 from screening.db import curation as db_curation
 from screening.db.review import User
 from screening.domain import Outcome
@@ -85,10 +85,39 @@ def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
     }
 
 
+def worker_heartbeat(seen_seconds: float | None, timeout_seconds: float) -> dict[str, Any]:
+    """What the lab sees of the workers: when one was last seen, and a plain warning when none has
+    been within the heartbeat timeout (submitted samples would wait)."""
+    if seen_seconds is None:
+        return {
+            "warning": True,
+            "text": "No worker has ever been seen: submitted samples wait until one runs (screening worker).",
+        }
+    if seen_seconds > timeout_seconds:
+        return {
+            "warning": True,
+            "text": f"No worker has been seen for {duration(seen_seconds)} (heartbeat timeout "
+            f"{duration(timeout_seconds)}): submitted samples wait until one runs (screening worker).",
+        }
+    return {"warning": False, "text": f"Workers running: last heartbeat {duration(seen_seconds)} ago."}
+
+
+def _heartbeat(request: Request, conn: Any) -> dict[str, Any]:
+    return worker_heartbeat(
+        workers.seconds_since_seen(conn), state(request).settings.heartbeat_timeout_seconds
+    )
+
+
 @router.get("/batches")
-def batch_list(request: Request, user: Lab):
+def batch_list(request: Request, user: Lab, conn: Conn):
     rows = batches.list_batches(state(request).settings, limit=100)
-    return render(request, "lab/batches.html", batches=rows, done_states=DONE_STATES)
+    return render(
+        request,
+        "lab/batches.html",
+        batches=rows,
+        done_states=DONE_STATES,
+        heartbeat=_heartbeat(request, conn),
+    )
 
 
 def swap_holds(st: batches.BatchStatus) -> list[dict[str, Any]]:
@@ -114,7 +143,7 @@ def submit_page(request: Request, user: Lab, conn: Conn):
         request,
         "lab/submit.html",
         panels=_panel_labels(conn),
-        data_root_set=state(request).settings.data_root is not None,
+        heartbeat=_heartbeat(request, conn),
         problems=[],
         subject="",
         values={"panel": "", "folder": "", "batch_id": ""},
@@ -161,7 +190,7 @@ async def submit_upload(
             "lab/submit.html",
             422,
             panels=_panel_labels(conn),
-            data_root_set=settings.data_root is not None,
+            heartbeat=_heartbeat(request, conn),
             problems=[str(p) for p in exc.problems],
             subject=exc.subject,
             values=values,

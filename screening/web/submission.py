@@ -2,9 +2,10 @@
 VCFs already on shared storage) or as a path on shared storage, and goes through
 ``screening.batch.submit`` like the CLI's — every problem found at once, nothing written when any.
 
-Paths resolve as the README says: inside ``SCREENING_DATA_ROOT`` when it is set (relative paths are
-relative to it); without it, the data root is the manifest's folder — for a path, the folder of the
-manifest; for an upload, the folder of its VCFs, given as an absolute path on shared storage.
+Paths resolve as the README says: against the data root, ``SCREENING_DATA_ROOT`` or by default
+``$SCREENING_HOME/data`` (``Settings.shared_data_root``) — a manifest path, an upload's folder of VCFs,
+and the VCF paths inside the manifest; an absolute path is accepted only inside it. Anything outside
+is refused.
 Errors name the uploaded file and the paths as the lab wrote them, never a server-side path.
 """
 
@@ -32,16 +33,16 @@ def shared_path(settings: Settings, given: str, what: str) -> tuple[Path, Path]:
     given = (given or "").strip()
     if not given:
         raise _refuse(f"{what} is empty")
-    root = settings.data_root
-    if root is None:
-        path = Path(given)
-        if not path.is_absolute():
-            raise _refuse(
-                f"{what} {given!r}: without SCREENING_DATA_ROOT give the absolute path on shared storage"
-            )
-        path = path.resolve()
-        return path, (path if path.is_dir() else path.parent)
-    path = (root / given).resolve()
+    root = settings.shared_data_root
+    if not root.is_dir():
+        raise _refuse(
+            "the data root does not exist on this server: the operator sets SCREENING_DATA_ROOT, or "
+            "creates the default data folder (SCREENING_HOME/data)"
+        )
+    try:
+        path = (root / given).resolve()
+    except (OSError, ValueError):  # a loop of links, a name too long
+        raise _refuse(f"{what} {given!r} cannot be looked up on shared storage") from None
     if not path.is_relative_to(root):
         raise _refuse(f"{what} {given!r} is outside the data root: give a path inside it")
     return path, root

@@ -87,23 +87,40 @@ def test_every_query_the_code_names_exists():
 
 
 def test_web_submission_paths_resolve_as_the_readme_says(tmp_path):
-    """Inside SCREENING_DATA_ROOT when set; without it, an absolute path whose folder is the data root.
-    Errors name the path as given, never the server's data root."""
+    """Against SCREENING_DATA_ROOT when set, else the documented default $SCREENING_HOME/data: never the
+    folder of whatever absolute path the lab gives. Outside it is refused; errors never show the root."""
     from screening.config import load_settings
     from screening.errors import ValidationError
     from screening.web.submission import shared_path
 
-    (tmp_path / "run").mkdir()
-    unset = load_settings({"SCREENING_HOME": str(tmp_path / "home")})
+    home = tmp_path / "home"
+    unset = load_settings({"SCREENING_HOME": str(home)})
     assert unset.data_root is None
-    assert shared_path(unset, str(tmp_path / "run"), "folder") == ((tmp_path / "run"), (tmp_path / "run"))
-    manifest = tmp_path / "run" / "m.csv"
-    assert shared_path(unset, str(manifest), "manifest path") == (manifest, tmp_path / "run")
-    with pytest.raises(ValidationError) as relative:
-        shared_path(unset, "run", "folder")
-    assert "absolute path on shared storage" in str(relative.value.problems[0])
-    rooted = load_settings({"SCREENING_HOME": str(tmp_path / "home"), "SCREENING_DATA_ROOT": str(tmp_path)})
-    assert shared_path(rooted, "run", "folder") == (tmp_path / "run", tmp_path)
+    assert unset.shared_data_root == home / "data"
+    with pytest.raises(ValidationError) as missing:
+        shared_path(unset, ".", "folder")  # the default folder not created yet: said, without its path
+    assert "data root does not exist" in str(missing.value.problems[0])
+    assert str(home) not in str(missing.value.problems[0])
+    (home / "data" / "run").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    assert shared_path(unset, "run", "folder") == (home / "data" / "run", home / "data")
+    assert shared_path(unset, ".", "folder") == (home / "data", home / "data")
+    assert shared_path(unset, str(home / "data" / "run" / "m.csv"), "manifest path") == (
+        home / "data" / "run" / "m.csv",
+        home / "data",
+    )  # an absolute path inside the data root is that path
+    for given in (str(tmp_path / "elsewhere"), "/etc/passwd", "../../elsewhere", "run/../../.."):
+        with pytest.raises(ValidationError) as outside:
+            shared_path(unset, given, "folder")
+        text = str(outside.value.problems[0])
+        assert "outside the data root" in text, given
+        assert str(home) not in text
+    (home / "data" / "escape").symlink_to(tmp_path / "elsewhere")  # a link out is outside too
+    with pytest.raises(ValidationError, match="outside the data root"):
+        shared_path(unset, "escape", "folder")
+    rooted = load_settings({"SCREENING_HOME": str(home), "SCREENING_DATA_ROOT": str(tmp_path)})
+    assert rooted.shared_data_root == tmp_path
+    assert shared_path(rooted, "elsewhere", "folder") == (tmp_path / "elsewhere", tmp_path)
     with pytest.raises(ValidationError) as outside:
         shared_path(rooted, "../etc", "folder")
     assert "outside the data root" in str(outside.value.problems[0])
