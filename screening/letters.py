@@ -188,8 +188,8 @@ def _variant(v: CandidateVariant) -> dict[str, Any]:
             "phase": phase,
             "routes": ", ".join(r.value for r in v.routes),
             "clinvar": clinvar,
-            "consequence": v.consequence or "not annotated",
-            "transcript": v.transcript or "not annotated",
+            "consequence": (v.consequence or "not annotated")
+            + (f" ({v.transcript})" if v.transcript else ""),
             "hgvsc": v.hgvsc or "not annotated",
             "hgvsp": v.hgvsp or "not annotated",
         }

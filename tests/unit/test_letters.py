@@ -297,3 +297,19 @@ def test_template_version_follows_the_template_files(tmp_path):
     assert letters.template_version(copy) == letters.TEMPLATE_VERSION
     (copy / "base.html").write_text((copy / "base.html").read_text() + "<!-- edited -->\n")
     assert letters.template_version(copy) != letters.TEMPLATE_VERSION
+
+
+def test_referral_pack_lists_hgvs_consequence_and_transcript_and_says_when_not_annotated():
+    from tests.unit.case_builders import OTC, variant
+
+    annotated = variant(34_648_168, hgvsc="ENST00000378842.8:c.563A>G", hgvsp="ENSP00000368120.3:p.Gln188Arg")
+    bare = variant(34_649_442, ref="C", alt="T", clinvar_id="25120", consequence=None, transcript=None)
+    galt = replace(GALT, variants=(annotated, bare))
+    html = render_html(LetterKind.REFERRAL_PACK, positive_case(findings=(galt, OTC)), ISSUER, ISSUED_ON)
+    rows = html.split("9:34648168")[1].split("</tr>")[0], html.split("9:34649442")[1].split("</tr>")[0]
+    assert "missense_variant (ENST00000378842)" in rows[0]
+    assert "c.: ENST00000378842.8:c.563A&gt;G" in rows[0]
+    assert "p.: ENSP00000368120.3:p.Gln188Arg" in rows[0]
+    assert "<td>not annotated</td>" in rows[1]
+    assert "c.: not annotated" in rows[1]
+    assert "p.: not annotated" in rows[1]
