@@ -363,10 +363,14 @@ def route_candidates(calls: pl.DataFrame, annotations: pl.DataFrame, ctx: RouteC
             lof_transcript=pl.lit(None, pl.String),
             lof=pl.lit(None, pl.Boolean),
         )
-    frame = frame.join(shown_annotation(annotations, assigned, lof), on=["row", "hgnc_id", "moi"], how="left")
     frame = frame.with_columns(
         pl.col("curated", "clinvar", "lof", "common_in_cohort").fill_null(False)
     ).filter(pl.col("curated") | pl.col("clinvar") | pl.col("lof") | pl.col("common_in_cohort"))
+    candidate_rows = frame.select("row").unique()  # the evidence is chosen for the few candidates only
+    shown = shown_annotation(
+        annotations.join(candidate_rows, on="row"), assigned.join(candidate_rows, on="row"), lof
+    )
+    frame = frame.join(shown, on=["row", "hgnc_id", "moi"], how="left")
     frame = frame.join(
         excluded_hits(calls, ctx.panel).select("row", "exclusion_reason"), on="row", how="left"
     )
