@@ -28,13 +28,10 @@ import gzip
 import hashlib
 import os
 import re
-import shutil
-import tempfile
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import cyvcf2
 import polars as pl
@@ -798,28 +795,3 @@ def read_clinvar(
         sha256=sha256_file(path),
         records=records,
     )
-
-
-# ---------------------------------------------------------------- writing (simulator, tests)
-
-
-def write_vcf_bgzip_indexed(source: str | Path, out_path: str | Path, *, csi: bool = False) -> Path:
-    """Write VCF text (a ``str`` starting with ``##``) or a plain VCF file as BGZF + index.
-
-    ``out_path`` should end in ``.vcf.gz``; the index is written beside it (``.tbi``, or ``.csi``).
-    Records must be sorted by contig and position.
-    """
-    out = Path(out_path)
-    with tempfile.TemporaryDirectory() as tmp:
-        plain = Path(tmp) / "in.vcf"
-        if isinstance(source, str) and source.startswith("##"):
-            plain.write_text(source)
-        else:
-            shutil.copyfile(source, plain)
-        made = pysam.tabix_index(str(plain), preset="vcf", force=True, csi=csi)
-        shutil.move(made, out)
-        index_suffix = ".csi" if csi else ".tbi"
-        for stale in (".tbi", ".csi"):
-            Path(str(out) + stale).unlink(missing_ok=True)
-        shutil.move(made + index_suffix, str(out) + index_suffix)
-    return out

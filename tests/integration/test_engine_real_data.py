@@ -26,6 +26,7 @@ from screening.domain import (
     Sex,
     Version,
 )
+from screening.simulate.vcf_files import write_vcf_bgzip_indexed
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared test data not found at {SHARED}")
@@ -61,7 +62,7 @@ def _indexed(src: Path, tmp_path: Path) -> Path:
         plain.write_bytes(gzip.decompress(src.read_bytes()))
     else:
         shutil.copy(src, plain)
-    return vcf.write_vcf_bgzip_indexed(plain, tmp_path / (plain.name + ".gz"))
+    return write_vcf_bgzip_indexed(plain, tmp_path / (plain.name + ".gz"))
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 from screening import engine, panels, vcf
 from screening.domain import CandidateRole, SampleInput, SampleQc, Sex
 from screening.simulate import simulate_batch
-from screening.simulate_scenarios import SCENARIO_NAMES
+from screening.simulate.scenarios import SCENARIO_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTER = ROOT / "gene_panels" / "newborn-actionable"

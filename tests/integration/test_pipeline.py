@@ -367,12 +367,12 @@ def _rewrite(path: Path, edit) -> None:
     """Re-write a bgzipped VCF's text through ``edit(lines) -> lines`` and index it again (a valid file)."""
     import gzip
 
-    from screening import vcf
+    from screening.simulate.vcf_files import write_vcf_bgzip_indexed
 
     lines = gzip.decompress(path.read_bytes()).decode().splitlines()
     path.unlink()
     Path(f"{path}.tbi").unlink(missing_ok=True)
-    vcf.write_vcf_bgzip_indexed("\n".join(edit(lines)) + "\n", path)
+    write_vcf_bgzip_indexed("\n".join(edit(lines)) + "\n", path)
 
 
 def test_damaged_and_truncated_vcfs_fail_closed_and_the_rest_is_screened(

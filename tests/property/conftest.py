@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, Phase, settings
 from screening import engine, panels, vcf
 from screening.domain import ClinVarSnapshot, Outcome, PanelVersion, SampleInput, SampleQc, SampleResult, Sex
 from screening.simulate import simulate_batch
-from screening.simulate_plan import normalised
-from screening.simulate_scenarios import SCENARIO_NAMES
+from screening.simulate.plan import normalised
+from screening.simulate.scenarios import SCENARIO_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 PANEL_DIR = ROOT / "tests" / "data" / "panels" / "tiny-grch38"

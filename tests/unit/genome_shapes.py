@@ -13,8 +13,9 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from screening import panels, vcf
+from screening import panels
 from screening.domain import CONTIG_LENGTHS, GRCH38, PARS, PARS_Y
+from screening.simulate.vcf_files import write_vcf_bgzip_indexed
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "data" / "panels" / "tiny-grch38"
@@ -117,7 +118,7 @@ class Genome:
 
     def write(self, path: Path, keep=lambda chrom, pos: True) -> Path:
         body = "".join(line + "\n" for chrom, pos, line in self.lines() if keep(chrom, pos))
-        return vcf.write_vcf_bgzip_indexed(header(y_contig=self.y_contig) + body, path)
+        return write_vcf_bgzip_indexed(header(y_contig=self.y_contig) + body, path)
 
 
 _F508DEL_SAMPLE = "1/1:0,30,0:30:60:900,60,0,900,60,900:PASS"

@@ -17,6 +17,7 @@ import pytest
 from screening import alleles, engine, panels, report, vcf
 from screening.domain import Karyotype, Outcome, SampleInput, Sex
 from screening.errors import VcfError
+from screening.simulate.vcf_files import write_vcf_bgzip_indexed
 from tests.unit.genome_shapes import CONTIGS, F508DEL_PADDED, TINY, Genome
 
 PANEL = panels.load_panel(TINY)
@@ -226,7 +227,7 @@ def test_split_trimmed_and_left_aligned_alleles_agree_with_bcftools_norm(tmp_pat
     text += '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
     text += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n"
     text += "".join(f"chr1\t{p}\t.\t{r}\t{a}\t50\tPASS\t.\tGT\t0/1\n" for p, r, a in NORM_CASES)
-    path = vcf.write_vcf_bgzip_indexed(text, tmp_path / "n.vcf.gz")
+    path = write_vcf_bgzip_indexed(text, tmp_path / "n.vcf.gz")
     reference = vcf.Reference(fasta)
     fetch = lambda start, end: reference.fetch("1", start, end)  # noqa: E731
     # bcftools trims the shared padding only when it normalises against a reference (-f)

@@ -12,6 +12,7 @@ import pytest
 
 from screening import vcf, vcf_parse
 from screening.errors import ClinVarError, VcfError
+from screening.simulate.vcf_files import write_vcf_bgzip_indexed
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "vcf"
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -188,7 +189,7 @@ def test_stale_index(tmp_path):
 
 
 def test_csi_index_accepted(tmp_path):
-    out = vcf.write_vcf_bgzip_indexed(
+    out = write_vcf_bgzip_indexed(
         plain_copy(scenario("naming_plain"), tmp_path), tmp_path / "c.vcf.gz", csi=True
     )
     assert Path(str(out) + ".csi").exists()
@@ -202,7 +203,7 @@ def test_sample_absent_and_multi_sample_without_name(tmp_path):
     text = plain_copy(scenario("naming_plain"), tmp_path).read_text()
     text = text.replace("FORMAT\tBABY", "FORMAT\tA1\tA2").replace("\n", "\n", 1)
     lines = [ln if ln.startswith("#") else ln + "\t" + ln.split("\t")[-1] for ln in text.splitlines()]
-    two = vcf.write_vcf_bgzip_indexed("\n".join(lines) + "\n", tmp_path / "two.vcf.gz")
+    two = write_vcf_bgzip_indexed("\n".join(lines) + "\n", tmp_path / "two.vcf.gz")
     error = expect_error(two, "2 sample columns; name the one", sample=None)
     assert "A1" not in str(error)
 
@@ -215,9 +216,7 @@ def test_contigs_absent_from_header(tmp_path):
     text = plain_copy(scenario("naming_plain"), tmp_path).read_text()
     lines = [ln for ln in text.splitlines() if not ln.startswith(("##contig=<ID=X,", "X\t"))]
     text = "\n".join(lines) + "\n"
-    expect_error(
-        vcf.write_vcf_bgzip_indexed(text, tmp_path / "nox.vcf.gz"), "no ##contig line for chromosome"
-    )
+    expect_error(write_vcf_bgzip_indexed(text, tmp_path / "nox.vcf.gz"), "no ##contig line for chromosome")
 
 
 def test_empty_vcf_header_only():
@@ -227,9 +226,7 @@ def test_empty_vcf_header_only():
 def test_malformed_header(tmp_path):
     text = plain_copy(scenario("naming_plain"), tmp_path).read_text()
     text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("#CHROM")) + "\n"
-    expect_error(
-        vcf.write_vcf_bgzip_indexed(text, tmp_path / "bad_header.vcf.gz"), "cannot read the VCF header"
-    )
+    expect_error(write_vcf_bgzip_indexed(text, tmp_path / "bad_header.vcf.gz"), "cannot read the VCF header")
 
 
 @pytest.mark.parametrize(
@@ -246,7 +243,7 @@ def test_malformed_header(tmp_path):
 def test_malformed_record_mid_file(tmp_path, bad_line, match):
     lines = plain_copy(scenario("naming_plain"), tmp_path).read_text().splitlines()
     at = next(i for i, ln in enumerate(lines) if ln.startswith("1\t1300\t"))
-    path = vcf.write_vcf_bgzip_indexed(
+    path = write_vcf_bgzip_indexed(
         "\n".join([*lines[:at], bad_line, *lines[at:]]) + "\n", tmp_path / "m.vcf.gz"
     )
     facts = vcf.inspect_vcf(path, "BABY", "GRCh38", AF)
@@ -259,7 +256,7 @@ def test_corrupt_block_mid_file_is_an_error_not_silence(tmp_path):
     rows = [f"1\t{100 + i}\t.\tA\tG\t50\tPASS\t.\tGT\t0/1" for i in range(40_000)]
     text = gzip.decompress(scenario("naming_plain").read_bytes()).decode().split("#CHROM")[0]
     header = text + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tBABY\n"
-    path = vcf.write_vcf_bgzip_indexed(header + "\n".join(rows) + "\n", tmp_path / "big.vcf.gz")
+    path = write_vcf_bgzip_indexed(header + "\n".join(rows) + "\n", tmp_path / "big.vcf.gz")
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
     data[middle : middle + 64] = bytes(64)
@@ -274,7 +271,7 @@ def test_corrupt_block_mid_file_is_an_error_not_silence(tmp_path):
 
 
 def bgzip_shared(name: str, tmp_path: Path) -> Path:
-    return vcf.write_vcf_bgzip_indexed(SHARED / "vcf" / name, tmp_path / (name + ".gz"))
+    return write_vcf_bgzip_indexed(SHARED / "vcf" / name, tmp_path / (name + ".gz"))
 
 
 @needs_shared
@@ -304,7 +301,7 @@ def test_real_invalid_gt_allele_is_an_error(tmp_path):
 def test_real_snpeff_ann(tmp_path):
     text = (SHARED / "vcf" / "ucgd_6sample_vep_csq_snpeff_ann.GRCh37.vcf").read_text()
     text = "".join(ln for ln in text.splitlines(keepends=True) if not ln.startswith("##INFO=<ID=CSQ,"))
-    path = vcf.write_vcf_bgzip_indexed(text, tmp_path / "ann_only.vcf.gz")
+    path = write_vcf_bgzip_indexed(text, tmp_path / "ann_only.vcf.gz")
     facts = vcf.inspect_vcf(path, "101976-101976", "GRCh37", {})
     assert facts.annotation == "ANN"
     calls, annotations = vcf.read_calls(path, "101976-101976", [("1", 13_000, 14_000)], facts, {})

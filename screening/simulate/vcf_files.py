@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import struct
+import tempfile
 import zlib
 from collections import deque
 from collections.abc import Iterable
@@ -21,7 +23,7 @@ import polars as pl
 import pysam
 
 from screening.domain import CONTIG_LENGTHS, LOF_CONSEQUENCES
-from screening.simulate_background import (
+from screening.simulate.background import (
     FORMAT_KEYS,
     FT_CALLERS,
     HAPLOID_CALLERS,
@@ -29,8 +31,8 @@ from screening.simulate_background import (
     csq_tail,
     pl_text,
 )
-from screening.simulate_genome import CONTIG_INDEX, CONTIGS, gene_ids, vcf_contig
-from screening.simulate_plan import ClinVarEntry, PlantedCall
+from screening.simulate.genome import CONTIG_INDEX, CONTIGS, gene_ids, vcf_contig
+from screening.simulate.plan import ClinVarEntry, PlantedCall
 
 CSQ_FORMAT = "Allele|Consequence|IMPACT|SYMBOL|Gene|Feature|BIOTYPE|HGNC_ID|MANE_SELECT|MANE_PLUS_CLINICAL"
 _POP_NAMES = {
@@ -331,3 +333,25 @@ def write_clinvar(path: Path, entries: Iterable[ClinVarEntry], file_date: str, b
     with BgzfWriter(path) as out:
         out.write(("\n".join(header + body) + "\n").encode())
     return index_vcf(path)
+
+
+def write_vcf_bgzip_indexed(source: str | Path, out_path: str | Path, *, csi: bool = False) -> Path:
+    """Write VCF text (a ``str`` starting with ``##``) or a plain VCF file as BGZF + index.
+
+    ``out_path`` should end in ``.vcf.gz``; the index is written beside it (``.tbi``, or ``.csi``).
+    Records must be sorted by contig and position.
+    """
+    out = Path(out_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = Path(tmp) / "in.vcf"
+        if isinstance(source, str) and source.startswith("##"):
+            plain.write_text(source)
+        else:
+            shutil.copyfile(source, plain)
+        made = pysam.tabix_index(str(plain), preset="vcf", force=True, csi=csi)
+        shutil.move(made, out)
+        index_suffix = ".csi" if csi else ".tbi"
+        for stale in (".tbi", ".csi"):
+            Path(str(out) + stale).unlink(missing_ok=True)
+        shutil.move(made + index_suffix, str(out) + index_suffix)
+    return out

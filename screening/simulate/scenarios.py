@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from screening.domain import IncludedVariant, Moi, Outcome, PanelGene, Pattern, Sex
-from screening.simulate_genome import PLAIN_STYLE, in_x_par, ref_seq
-from screening.simulate_plan import (
+from screening.simulate.genome import PLAIN_STYLE, in_x_par, ref_seq
+from screening.simulate.plan import (
     CONFLICTING,
     CONFLICTING_STATUS,
     BabyTruth,

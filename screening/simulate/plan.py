@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from screening.domain import Moi, Outcome, PanelGene, PanelVersion, Pattern, Sex, VariantKey
-from screening.simulate_genome import (
+from screening.simulate.genome import (
     CHR_STYLE,
     GeneIds,
     gene_ids,

@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from screening.domain import PARS, PanelGene
-from screening.simulate_genome import (
+from screening.simulate.genome import (
     CONTIG_INDEX,
     CONTIGS,
     Y_MSY_SEGMENTS,

@@ -8,7 +8,7 @@ Files written into ``out_dir``::
                                          contamination_pct,smn1_copies (paths relative to out_dir)
     truth.json                           per baby: scenario, expected outcome, findings, carriers ...
 
-Every baby gets a scenario from ``simulate_scenarios.SCENARIOS`` in turn. The same panel, ``n_babies``,
+Every baby gets a scenario from ``scenarios.SCENARIOS`` in turn. The same panel, ``n_babies``,
 ``seed`` and ``scale`` give byte-identical files.
 """
 
@@ -26,10 +26,10 @@ import numpy as np
 
 from screening.domain import CONTIG_LENGTHS, PanelVersion, SampleQc, Sex
 from screening.errors import Problem, ValidationError
-from screening.simulate_background import CALLERS, HAPLOID_CALLERS, BackgroundSpec, background_frames
-from screening.simulate_plan import BabyTruth, Planter, ScenarioPlan
-from screening.simulate_scenarios import SCENARIOS
-from screening.simulate_vcf import baby_header, write_clinvar, write_records
+from screening.simulate.background import CALLERS, HAPLOID_CALLERS, BackgroundSpec, background_frames
+from screening.simulate.plan import BabyTruth, Planter, ScenarioPlan
+from screening.simulate.scenarios import SCENARIOS
+from screening.simulate.vcf_files import baby_header, write_clinvar, write_records
 
 Scale = Literal["panel", "wgs"]
 SCALES = ("panel", "wgs")
