@@ -15,10 +15,11 @@ import pytest
 from conftest import Pipeline, make_settings, query_one, wait_until
 from web_support import PASSWORD, Server, add_user, csrf_token
 
-from screening import panels, vcf
+from screening import panels
 from screening.db import connection
 from screening.db import panels as db_panels
 from screening.domain import GRCH37, IncludedVariant, Moi, PanelGene, PanelVersion, RuleSettings, Version
+from screening.simulate.vcf_files import write_vcf_bgzip_indexed
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -57,10 +58,10 @@ def lab_site(db_url, tmp_path_factory):
     text = "".join(
         ln for ln in UCGD.read_text().splitlines(keepends=True) if not ln.startswith("##INFO=<ID=CSQ,")
     )
-    vcf.write_vcf_bgzip_indexed(text, run / "ucgd.vcf.gz")
+    write_vcf_bgzip_indexed(text, run / "ucgd.vcf.gz")
     outside = home / "outside"
     outside.mkdir()
-    vcf.write_vcf_bgzip_indexed(text, outside / "ucgd.vcf.gz")
+    write_vcf_bgzip_indexed(text, outside / "ucgd.vcf.gz")
     with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
         row, _ = db_panels.publish(conn, _panel(), None, settings.actor)
     pipeline = Pipeline(settings, home / "logs")

@@ -320,7 +320,7 @@ def test_real_snpeff_ann_hgvs_of_the_allele(tmp_path):
     """SnpEff's HGVS.c / HGVS.p of a known real record, per transcript entry of the carried allele."""
     text = (SHARED / "vcf" / "ucgd_6sample_vep_csq_snpeff_ann.GRCh37.vcf").read_text()
     text = "".join(ln for ln in text.splitlines(keepends=True) if not ln.startswith("##INFO=<ID=CSQ,"))
-    path = vcf.write_vcf_bgzip_indexed(text, tmp_path / "ann_only.vcf.gz")
+    path = write_vcf_bgzip_indexed(text, tmp_path / "ann_only.vcf.gz")
     facts = vcf.inspect_vcf(path, "101976-101976", "GRCh37", {})
     calls, annotations = vcf.read_calls(path, "101976-101976", [("1", 13_000, 14_000)], facts, {})
     row = calls.filter((pl.col("pos") == 13656) & (pl.col("alt") == "C"))["row"].item()
