@@ -111,6 +111,20 @@ def test_upload_resolves_against_the_default_data_root_and_refuses_paths_outside
     assert r.status_code == 422
     assert "resolves outside the data root" in r.text
     assert f"{home}/data" not in r.text
+    (lab_site["home"] / "outside" / "run.csv").write_text(MANIFEST)
+    api = httpx.Client(base_url=lab_site["server"].url, timeout=120)
+    try:  # the JSON API resolves a manifest path the same way
+        for given in (f"{home}/outside/run.csv", "../outside/run.csv"):
+            r = api.post(
+                "/api/v1/batches",
+                data={"panel": lab_site["label"], "manifest_path": given, "batch_id": "ev-out"},
+                auth=("evlab", PASSWORD),
+            )
+            assert r.status_code == 422, given
+            assert "outside the data root" in r.text, given
+            assert f"{home}/data" not in r.text
+    finally:
+        api.close()
     assert query_one(db_url, "SELECT count(*) FROM batch WHERE lab_batch_id = 'ev-out'")[0] == 0
     ok = lab.post("/lab/batches/new", data={**form, "folder": "run-1", "batch_id": "ev-1"}, files=files)
     assert ok.status_code == 303, ok.text
