@@ -76,13 +76,17 @@ def test_curator_pages_refuse_other_roles_and_anonymous(site, client, tmp_path):
             assert "not open to the" in r.text
     anonymous = client()
     r = anonymous.get(draft_path)
-    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/login")
     admin = client("admin")
     assert admin.get(draft_path).status_code == 200
-    assert query_all(
-        site.pipeline.settings.database_url,
-        "SELECT 1 FROM panel_version WHERE panel_id = 'refusal-test'",
-    ) == []
+    assert (
+        query_all(
+            site.pipeline.settings.database_url,
+            "SELECT 1 FROM panel_version WHERE panel_id = 'refusal-test'",
+        )
+        == []
+    )
 
 
 def test_curator_forms_without_the_csrf_token_are_refused(site, client, tmp_path):
@@ -99,9 +103,12 @@ def test_curator_forms_without_the_csrf_token_are_refused(site, client, tmp_path
     for path in (draft_path + "/impact", draft_path + "/publish"):
         r = curator.post(path, data={"csrf_token": "forged", "message": "a message"})
         assert r.status_code == 403, path
-    assert query_all(
-        site.pipeline.settings.database_url, "SELECT 1 FROM panel_version WHERE panel_id = 'csrf-test'"
-    ) == []
+    assert (
+        query_all(
+            site.pipeline.settings.database_url, "SELECT 1 FROM panel_version WHERE panel_id = 'csrf-test'"
+        )
+        == []
+    )
 
 
 def test_bad_uploads_are_a_plain_422_naming_the_file_never_a_server_path(site, client):
@@ -192,7 +199,8 @@ def test_import_diff_impact_publish_as_the_cli_would(site, client, tmp_path, db_
 
     token = csrf_token(page)
     r = curator.post(draft_path + "/impact", data={"csrf_token": token})
-    assert r.status_code == 303 and r.headers["location"] == draft_path + "/impact"
+    assert r.status_code == 303
+    assert r.headers["location"] == draft_path + "/impact"
 
     def finished() -> bool:
         doc = curator.get(draft_path + "/impact/progress").json()
@@ -208,7 +216,8 @@ def test_import_diff_impact_publish_as_the_cli_would(site, client, tmp_path, db_
         assert f'<td data-count="{category}">{n}</td>' in impact, category
     assert cli["counts"]["no_longer_suspected"] >= 1
     row = re.search(rf"<tr><td>[^<]*/{re.escape(sid)}</td><td>([^<]+)</td>", impact)
-    assert row is not None and row.group(1) == "no longer suspected"
+    assert row is not None
+    assert row.group(1) == "no longer suspected"
 
     r = curator.post(draft_path + "/publish", data={"csrf_token": token, "message": "   "})
     assert r.status_code == 422
@@ -234,7 +243,8 @@ def test_import_diff_impact_publish_as_the_cli_would(site, client, tmp_path, db_
     again = site.pipeline.cli("panel", "publish", str(folder), "-m", "the CLI on the same folder").stdout
     assert f"already published (identical): sha256 {sha}" in again
     shown = curator.get(f"/curator/panels/{panel_id}/7.1").text
-    assert message in shown and sha in shown
+    assert message in shown
+    assert sha in shown
     assert "published as" in curator.get("/curator/panels").text
     r = curator.post(draft_path + "/publish", data={"csrf_token": token, "message": message})
     assert r.status_code == 303  # identical content again: a no-op, said so
