@@ -58,7 +58,9 @@ def _load_spec(request: Request, user: User, conn, spec: str) -> PanelVersion:
     if spec.startswith(DRAFT_PREFIX):
         draft = drafts.load(curation_settings(request, user), spec[len(DRAFT_PREFIX) :])
         if draft.panel is None:
-            raise PanelError(f"draft {draft.info.label}", [])
+            raise PanelError(
+                f"draft {draft.info.label}", [Problem("panel folder", p) for p in draft.problems]
+            )
         return draft.panel
     panel_id, _, version = spec.rpartition("@")
     if not panel_id:

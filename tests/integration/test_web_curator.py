@@ -249,3 +249,22 @@ def test_import_diff_impact_publish_as_the_cli_would(site, client, tmp_path, db_
     r = curator.post(draft_path + "/publish", data={"csrf_token": token, "message": message})
     assert r.status_code == 303  # identical content again: a no-op, said so
     assert "already published with identical content" in curator.get(r.headers["location"]).text
+
+
+def test_a_version_already_published_with_other_content_is_refused_plainly(site, client, tmp_path, db_url):
+    """Published versions are immutable: a draft reusing the published version number with other content
+    cannot be published (a plain 400 saying so), and nothing changes in the database."""
+    panel_id, _, version = site.panel_label.rpartition("@")
+    curator = client("curator")
+    r = _upload(curator, json.dumps(_exported(site, tmp_path)).encode(), panel_id=panel_id, version=version)
+    assert r.status_code == 303
+    draft_path = r.headers["location"]
+    token = csrf_token(curator.get(draft_path).text)
+    before = query_all(db_url, "SELECT id, sha256 FROM panel_version WHERE panel_id = %(p)s", {"p": panel_id})
+    r = curator.post(draft_path + "/publish", data={"csrf_token": token, "message": "reuse the number"})
+    assert r.status_code == 400
+    assert "already published" in r.text
+    assert "immutable" in r.text
+    _no_traceback(r.text)
+    after = query_all(db_url, "SELECT id, sha256 FROM panel_version WHERE panel_id = %(p)s", {"p": panel_id})
+    assert after == before
