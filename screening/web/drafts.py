@@ -17,7 +17,8 @@ import json
 import logging
 import secrets
 import threading
-from dataclasses import asdict, dataclass, field, replace
+import time
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -151,7 +152,12 @@ def list_drafts(settings: Settings) -> list[DraftInfo]:
     base = root(settings)
     if not base.is_dir():
         return []
-    found = [_read_info(f) for f in base.iterdir() if (f / "draft.json").is_file()]
+    found = []
+    for folder in base.iterdir():
+        try:
+            found.append(_read_info(folder))
+        except (OSError, ValueError, TypeError):  # not a draft (or one being written): not listed
+            continue
     return sorted(found, key=lambda i: i.created_at, reverse=True)
 
 
@@ -182,7 +188,7 @@ class ImpactJob:
     problem: str = ""
     delta: curation.OutcomeDelta | None = None
     draft_sha256: str = ""
-    notes: list[str] = field(default_factory=list)
+    seconds: float | None = None  # how long the preview took, once finished
 
     def progress(self) -> dict[str, Any]:
         total = self.total
@@ -194,7 +200,9 @@ class ImpactJob:
                 else f"{self.done} of {total} babies re-screened with the draft"
             )
         elif self.state == "finished":
-            summary = f"finished: {self.done} of {total} babies re-screened with the draft"
+            summary = (
+                f"finished: {self.done} of {total} babies re-screened with the draft in {self.seconds:.0f} s"
+            )
         else:
             summary = f"failed: {self.problem}"
         return {
@@ -237,8 +245,10 @@ def _run_impact(settings: Settings, panel: PanelVersion, job: ImpactJob) -> None
     def progress(done: int, total: int) -> None:
         job.total, job.done = total, done
 
+    started = time.monotonic()
     try:
         job.delta = curation.impact_preview(settings, panel, progress=progress)
+        job.seconds = time.monotonic() - started
         job.state = "finished"
     except ScreeningError as exc:
         job.problem, job.state = str(exc), "failed"
