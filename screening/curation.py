@@ -382,22 +382,33 @@ class _Baby:
 
 
 def impact_preview(
-    settings: Settings, draft: PanelVersion, lab_batch_id: str | None = None, clinvar_path: Path | None = None
+    settings: Settings,
+    draft: PanelVersion,
+    lab_batch_id: str | None = None,
+    clinvar_path: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> OutcomeDelta:
-    """Screen the stored VCFs of babies already screened under ``draft.panel_id`` with the draft."""
+    """Screen the stored VCFs of babies already screened under ``draft.panel_id`` with the draft.
+
+    ``progress(done, total)`` is called once the babies are known (0, total) and after each baby."""
     clinvar = None
     if clinvar_path is not None:
         clinvar = vcf.read_clinvar(str(clinvar_path), draft.genome_build, panels.region_list(draft))
     babies = _load_babies(settings, draft, lab_batch_id, clinvar)
     comparisons, errors = [], []
-    for baby in babies:
+    if progress is not None:
+        progress(0, len(babies))
+    for done, baby in enumerate(babies, start=1):
         s = baby.screened
         try:
             new = _rescreen_one(draft, baby)
         except ScreeningError as exc:
             errors.append((f"{s.lab_batch_id}/{s.sample.sample_id}", str(exc)))
-            continue
-        comparisons.append(compare(s.lab_batch_id, s.sample.sample_id, baby.stored, new))
+        else:
+            comparisons.append(compare(s.lab_batch_id, s.sample.sample_id, baby.stored, new))
+        finally:
+            if progress is not None:
+                progress(done, len(babies))
     note = (
         f"ClinVar: {clinvar.source} restricted to the draft's genes"
         if clinvar
@@ -438,6 +449,35 @@ def _rescreen_one(draft: PanelVersion, baby: _Baby) -> SampleResult:
         )
     path = Path(sample.vcf_path)
     return engine.screen_vcf(draft, sample.to_input(), path, baby.clinvar, baby.cohort_af, sample.vcf_sha256)
+
+
+# ---------------------------------------------------------------- publishing a draft folder
+
+
+@dataclass(frozen=True)
+class Published:
+    row: Any  # db.panels.PanelVersionRow
+    created: bool  # False: identical content was already published (a no-op)
+    clinvar_records: int
+
+
+def publish_folder(
+    settings: Settings, folder: Path, message: str, clinvar_path: Path | None = None
+) -> Published:
+    """Publish a panel folder (a draft) as an immutable version with its change message, in one
+    transaction (the event and audit rows are written by the database's triggers in it); what
+    ``screening panel publish`` and the curator's publish page both call."""
+    text = (message or "").strip()
+    if not text:
+        raise ScreeningError("change message: a published version needs one (why this version)")
+    version = panels.load_panel(Path(folder))
+    clinvar = None
+    if clinvar_path is not None:
+        clinvar = vcf.read_clinvar(str(clinvar_path), version.genome_build, panels.region_list(version))
+    with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+        db.set_change_message(conn, text)
+        row, created = db_panels.publish(conn, version, clinvar, settings.actor)
+    return Published(row, created, 0 if clinvar is None else clinvar.records.height)
 
 
 # ---------------------------------------------------------------- re-screening a batch

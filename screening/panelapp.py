@@ -132,17 +132,42 @@ def load_responses(paths: list[Path]) -> list[dict[str, Any]]:
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(str(path), f"cannot read: {exc}"))
             continue
-        lines = text.splitlines() if str(path).endswith(".jsonl") else [text]
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                documents.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                problems.append(Problem(f"{path}:{number}", f"not JSON: {exc}"))
+        found, bad = _parse_text(text, str(path))
+        documents += found
+        problems += bad
     if problems:
         raise PanelError("PanelApp response", problems)
     return documents
+
+
+def parse_responses(data: bytes, name: str) -> list[dict[str, Any]]:
+    """The JSON documents of one uploaded file (the web's import), read as :func:`load_responses` reads a
+    file; problems name the file as ``name`` (the uploader's file name, never a server path)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PanelError("PanelApp response", [Problem(name, f"not UTF-8 text (byte {exc.start})")]) from None
+    documents, problems = _parse_text(text, name)
+    if not documents and not problems:
+        problems.append(Problem(name, "empty: no JSON document"))
+    if problems:
+        raise PanelError("PanelApp response", problems)
+    return documents
+
+
+def _parse_text(text: str, name: str) -> tuple[list[dict[str, Any]], list[Problem]]:
+    documents, problems = [], []
+    lines = text.splitlines() if name.endswith(".jsonl") else [text]
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            documents.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(f"{name}:{number}", f"not JSON: {exc}"))
+        except RecursionError:
+            problems.append(Problem(f"{name}:{number}", "not JSON: nested too deeply"))
+    return documents, problems
 
 
 def read_entries(documents: list[dict[str, Any]]) -> tuple[list[SourcePanel], list[Entry]]:

@@ -42,27 +42,18 @@ def publish(panel_dir: Path, clinvar_path: Path | None, message: str, fmt: str) 
     Database: SCREENING_DATABASE_URL, else the embedded PostgreSQL in SCREENING_HOME (run
     `screening db upgrade` first). "Who" is SCREENING_USER, else the login name.
     """
-    from screening import panels, vcf
+    from screening import curation
     from screening.config import load_settings
-    from screening.db import connection
-    from screening.db import curation as db_curation
-    from screening.db import panels as db_panels
 
     try:
         settings = dataclasses.replace(load_settings(), db_role="curation")
-        version = panels.load_panel(panel_dir)
-        clinvar = None
-        if clinvar_path is not None:
-            clinvar = vcf.read_clinvar(str(clinvar_path), version.genome_build, panels.region_list(version))
         if not message.strip():
             raise ScreeningError("--message: a published version needs a change message")
-        with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
-            db_curation.set_change_message(conn, message.strip())
-            row, created = db_panels.publish(conn, version, clinvar, settings.actor)
+        done = curation.publish_folder(settings, panel_dir, message, clinvar_path)
     except ScreeningError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INPUT)
-    records = 0 if clinvar is None else clinvar.records.height
+    row, created, records = done.row, done.created, done.clinvar_records
     if fmt == "json":
         doc = {
             "panel": row.label,

@@ -2,11 +2,18 @@
 with its executable path; never ``playwright install``), against a real ``screening serve`` over a real
 PostgreSQL database holding a simulated batch screened by real workers.
 
-Screenshots of the main pages go to tests/artifacts/ (git-ignored)."""
+Screenshots of the main pages go to tests/artifacts/ (git-ignored), with a sheet of them all
+(tests/artifacts/index.html). With ``SCREENING_DOCS_SCREENSHOTS=1`` the run also rewrites the committed
+sheet: docs/screenshots/*.png (the top of each page at half scale, 640 x 450) and docs/screenshots.md."""
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import hashlib
+import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,11 +24,12 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 
-from conftest import db_url, panel, pg_url, query_one, sim  # noqa: E402, F401  (the pipeline's fixtures)
+from conftest import db_url, panel, pg_url, query_all, query_one, sim  # noqa: E402, F401  (the pipeline's fixtures)
 from web_support import PASSWORD, SECOND_REVIEWER, USERS, build_site, identity_strings  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = HERE.parent / "artifacts"
+DOCS = HERE.parents[1] / "docs"
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -81,9 +89,39 @@ def page_as(site, browser):
         context.close()
 
 
+# What each screenshot shows, for the committed sheet (docs/screenshots.md); in the order a user meets them.
+CAPTIONS = {
+    "login": "Sign-in page",
+    "home-lab": "Lab staff: batches",
+    "lab-upload": "Lab: upload a manifest (the VCFs stay on shared storage)",
+    "lab-upload-problems": "Lab: every problem of a manifest at once, nothing submitted",
+    "lab-upload-screened": "Lab: the uploaded batch screened by the workers",
+    "lab-batch": "Lab: batch progress, per-sample state and turnaround, no identities",
+    "home-reviewer": "Reviewer: the review queue, most urgent first",
+    "review-case-before": "Reviewer: a flagged baby's case, nothing pre-selected",
+    "review-case-awaiting-second-reviewer": "Four eyes: a positive waits for a second reviewer",
+    "review-case-confirmed-by-second-reviewer": "Four eyes: confirmed by a second account",
+    "review-letter-confirmation": "Confirmation step: recipient, findings and the letter itself",
+    "review-case-after": "Referral pack issued, PDF sha256 beside it",
+    "review-batch-letters": "Letters of a batch with download links",
+    "review-case-carried-forward": "After a re-screen: unchanged findings keep their decision",
+    "home-curator": "Curator: panel versions, drafts, PanelApp import",
+    "curator-panel": "Curator: a version's gene table (search, filters, sort, pages) and variant lists",
+    "curator-panel-search": "Curator: the gene table searched and sorted",
+    "curator-import-problems": "Curator: a bad PanelApp upload, said plainly",
+    "curator-draft": "Curator: a draft imported from PanelApp (compare, preview, publish)",
+    "curator-diff": "Curator: differences between a published version and the draft",
+    "curator-impact": "Curator: impact of the draft on the babies already screened",
+    "curator-published": "Curator: the draft published with its change message",
+    "home-admin": "Admin: users",
+    "api-docs": "The JSON API's documentation, served offline",
+}
+
+
 @pytest.fixture(scope="module", autouse=True)
-def contact_sheet():
-    """After the module: tests/artifacts/index.html, every screenshot on one page (linked from README)."""
+def contact_sheet(browser):
+    """After the module: tests/artifacts/index.html, every screenshot on one page (linked from README);
+    with SCREENING_DOCS_SCREENSHOTS=1 also the committed sheet in docs/."""
     yield
     if not ARTIFACTS.is_dir():
         return
@@ -97,6 +135,39 @@ def contact_sheet():
         f"<!doctype html><meta charset='utf-8'><title>Screenshots</title><style>{style}</style>"
         f"<h1>Pages as the browser tests saw them</h1>\n{cells}"
     )
+    if os.environ.get("SCREENING_DOCS_SCREENSHOTS") == "1":
+        docs_sheet(browser)
+
+
+def docs_sheet(browser) -> None:
+    """docs/screenshots/<name>.png: the top 1280 x 900 of each page at half scale; docs/screenshots.md."""
+    out = DOCS / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 640, "height": 450})
+    page = context.new_page()
+    lines = [
+        "# The pages",
+        "",
+        "Screenshots taken by the browser tests (`tests/browser/test_browser.py`, headless Chromium) against",
+        "a real server, database and workers, on simulated babies (names and numbers are made up).",
+        "Regenerate with `SCREENING_DOCS_SCREENSHOTS=1 .venv/bin/pytest -q tests/browser`; full-page shots",
+        "of the last run are in `tests/artifacts/` (not committed).",
+        "",
+    ]
+    for name, caption in CAPTIONS.items():
+        source = ARTIFACTS / f"{name}.png"
+        if not source.is_file():
+            continue
+        data = base64.b64encode(source.read_bytes()).decode()
+        page.set_content(
+            "<body style='margin:0'><img style='width:640px;display:block' "
+            f"src='data:image/png;base64,{data}'></body>"
+        )
+        page.wait_for_function("document.images[0].complete && document.images[0].naturalWidth > 0")
+        page.screenshot(path=str(out / f"{name}.png"))
+        lines += [f"### {caption}", "", f"![{caption}](screenshots/{name}.png)", ""]
+    context.close()
+    (DOCS / "screenshots.md").write_text("\n".join(lines))
 
 
 def shot(page, name: str) -> None:
@@ -194,11 +265,104 @@ def test_lab_uploads_a_manifest_and_watches_it_screened(site, page_as):
 
 def test_curator_sees_panels_genes_and_diff(site, page_as):
     page = page_as("curator")
-    shot(page, "curator-panels")
     page.click(f"text={site.panel_label}")
     page.wait_for_selector("[data-testid=genes]")
-    assert page.locator("[data-testid=genes] tbody tr").count() > 10
+    assert page.locator("[data-testid=genes] tbody tr").count() == 50  # one page of the table
+    assert page.locator("[data-testid=include-list]").is_visible()
     shot(page, "curator-panel")
+    page.fill("input[name=q]", "gusb")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_url(re.compile(r".*[?&]q=gusb"))
+    assert page.locator("[data-testid=genes] tbody tr").count() == 1
+    page.fill("input[name=q]", "")
+    page.select_option("select[name=moi]", "BIALLELIC")
+    page.click("[data-testid=gene-filters] button[type=submit]")
+    page.wait_for_url(re.compile(r".*moi=BIALLELIC"))
+    page.click("[data-testid=genes] th a[data-sort=urgency]")
+    page.wait_for_url(re.compile(r".*sort=urgency"))
+    assert page.locator("[data-testid=genes] tbody tr").first.locator("td").nth(4).inner_text() == "immediate"
+    assert set(page.locator("[data-testid=genes] tbody td:nth-child(3)").all_inner_texts()) == {"BIALLELIC"}
+    page.locator("[data-testid=genes] details summary").first.click()
+    shot(page, "curator-panel-search")
+
+
+def _panelapp_export(site, tmp_path: Path, drop: str) -> bytes:
+    """The site's version as PanelApp-style JSON (written by the CLI), with one gene left out."""
+    out = tmp_path / "export.json"
+    site.pipeline.cli("panel", "export", site.panel_label, "--panelapp", str(out))
+    doc = json.loads(out.read_text())
+    doc["genes"] = [g for g in doc["genes"] if g["entity_name"] != drop]
+    return json.dumps(doc).encode()
+
+
+def test_curator_imports_from_panelapp_diffs_previews_impact_and_publishes(site, page_as, tmp_path):
+    """Import → diff → impact (progress polled until the results are on the page) → publish, all in the
+    browser; the version published is the draft's content with the message typed."""
+    sid = next(s for s in site.flagged() if len({f["symbol"] for f in site.truth[s]["findings"]}) == 1)
+    gene = site.truth[sid]["findings"][0]["symbol"]
+    panel_id = site.panel_label.rpartition("@")[0]
+    page = page_as("curator")
+    page.set_input_files(
+        "[data-testid=import-form] input[name=file]",
+        files=[{"name": "broken.json", "mimeType": "application/json", "buffer": b"{not json"}],
+    )
+    page.fill("[data-testid=import-form] input[name=panel_id]", panel_id)
+    page.fill("[data-testid=import-form] input[name=version]", "7.2")
+    page.click("[data-testid=import-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=import-problems]")
+    assert "broken.json:1: not JSON" in page.inner_text("[data-testid=import-problems]")
+    shot(page, "curator-import-problems")
+    page.set_input_files(
+        "[data-testid=import-form] input[name=file]",
+        files=[
+            {
+                "name": "revised.json",
+                "mimeType": "application/json",
+                "buffer": _panelapp_export(site, tmp_path, gene),
+            }
+        ],
+    )
+    page.fill("[data-testid=import-form] input[name=panel_id]", panel_id)
+    page.fill("[data-testid=import-form] input[name=version]", "7.2")
+    page.click("[data-testid=import-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=draft-steps]")
+    assert f"Draft {panel_id}@7.2" in page.inner_text("h1")
+    draft_url = page.url
+    draft_sha = page.inner_text("[data-testid=draft-sha256]")
+    shot(page, "curator-draft")
+
+    page.select_option("[data-testid=compare-form] select[name=old]", site.panel_label)
+    page.click("[data-testid=compare-form] button[type=submit]")
+    page.wait_for_selector("table.removed")
+    assert gene in page.inner_text("table.removed")
+    shot(page, "curator-diff")
+
+    page.goto(draft_url)
+    page.click("[data-testid=start-impact]")
+    page.wait_for_selector("#impact-progress")
+    # the page polls the job and reloads itself with the results: wait for them, not for a time
+    page.wait_for_selector("[data-testid=impact-counts]", timeout=600_000)
+    assert page.inner_text("[data-testid=impact-summary]").startswith("finished:")
+    assert int(page.inner_text("[data-count=no_longer_suspected]")) >= 1
+    assert sid in page.inner_text("[data-testid=impact-changed]")
+    shot(page, "curator-impact")
+
+    page.goto(draft_url)
+    message = f"PanelApp revision without {gene}"
+    page.fill("[data-testid=publish-form] input[name=message]", message)
+    page.click("[data-testid=publish-form] button[type=submit]")
+    page.wait_for_url(f"{site.url}/curator/panels/{panel_id}/7.2")
+    assert page.inner_text("[data-testid=panel-sha256]") == draft_sha
+    assert page.inner_text("[data-testid=change-message]") == message
+    assert "published" in page.inner_text(".flash")
+    shot(page, "curator-published")
+    rows = query_all(
+        site.pipeline.settings.database_url,
+        "SELECT a.actor FROM audit_log a JOIN panel_version pv ON a.entity = 'panel_version' "
+        "AND a.entity_id = pv.id::text WHERE pv.panel_id = %(p)s AND pv.major = 7 AND pv.minor = 2",
+        {"p": panel_id},
+    )
+    assert rows == [(f"web:{USERS['curator']}",)]
 
 
 def test_review_a_flagged_baby_to_the_referral_pack_pdf(site, page_as, tmp_path):
@@ -303,3 +467,58 @@ def test_api_docs_render_offline_from_the_package(site, browser):
     assert set(hosts) == {site.url.split("/")[2]}, hosts
     shot(page, "api-docs")
     context.close()
+
+
+def test_a_re_screen_carries_the_reviewers_decisions_forward(site, page_as):
+    """Last (it re-screens the batch): a reviewer decides a flagged baby's findings in the browser; the
+    batch is re-screened by real workers under a new version with the same genes; the new run's case
+    page shows each decision carried forward ("decided on … under panel …, unchanged")."""
+    from screening import panels as panel_files
+    from screening.db import connection
+    from screening.db import curation as db_curation
+    from screening.db import panels as db_panels
+    from screening.domain import Version
+
+    sid = site.flagged()[-1]
+    old_run = _run_id(site, sid)
+    page = page_as("reviewer")
+    page.goto(f"{site.url}/review/cases/{old_run}")
+    symbols = sorted({f["symbol"] for f in site.truth[sid]["findings"]})
+    for symbol in symbols:
+        section = page.locator(f"[data-testid=finding-{symbol}]")
+        section.locator("select[name=decision]").select_option("confirmed")
+        section.locator("select[name=acmg_class]").select_option("pathogenic")
+        section.locator("input[name=reason]").fill("reviewed before the re-screen")
+        section.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        assert "confirmed" in page.inner_text(f"[data-testid=decision-{symbol}]")
+    settings = site.pipeline.settings
+    with connection.session(settings) as conn:
+        v1_row = db_curation.require_version(conn, site.panel_label)
+        v1 = db_panels.load_panel_version(conn, v1_row.id)
+        clinvar = db_panels.load_clinvar(conn, v1_row.id)
+        same = dataclasses.replace(v1, version=Version(v1.version.major, v1.version.minor + 1))
+        same = dataclasses.replace(same, sha256=panel_files.panel_sha256(same))
+        with connection.transaction(conn, "pytest"):
+            db_curation.set_change_message(conn, "same genes, new version")
+            row, _ = db_panels.publish(conn, same, clinvar, "pytest")
+    site.pipeline.start(1)
+    try:
+        site.pipeline.cli("panel", "rescreen", site.batch_id, "--panel", row.label, "--wait", "600")
+    finally:
+        site.pipeline.stop()
+    new_run = query_one(
+        settings.database_url,
+        "SELECT r.id FROM screening_run r JOIN sample s ON s.id = r.sample_id "
+        "AND s.panel_version_id = r.panel_version_id JOIN batch b ON b.id = s.batch_id "
+        "WHERE b.lab_batch_id = %(b)s AND s.sample_id = %(s)s",
+        {"b": site.batch_id, "s": sid},
+    )[0]
+    assert new_run != old_run  # a new run under the new version; the old one stays
+    page.goto(f"{site.url}/review/cases/{new_run}")
+    for symbol in symbols:
+        carried = page.inner_text(f"[data-testid=carried-{symbol}]")
+        assert re.fullmatch(
+            rf"decided on [0-9-]+ [0-9:]+ under panel {re.escape(site.panel_label)}, unchanged", carried
+        )
+    shot(page, "review-case-carried-forward")

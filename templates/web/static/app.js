@@ -41,6 +41,13 @@ function updateLetters(root, doc) {
   }
   return doc.job !== null && doc.job.state === "running";
 }
+function updateImpact(root, doc) {
+  const bar = root.querySelector('[data-field="bar"]');
+  if (bar) bar.value = doc.percent;
+  setText(root, "summary", doc.summary);
+  if (doc.state !== "running") { window.location.reload(); return false; }  // the results are on the page
+  return true;
+}
 function poll(root, update) {
   const url = root.dataset.progressUrl;
   const tick = async () => {
@@ -57,4 +64,6 @@ document.addEventListener("DOMContentLoaded", () => {
   if (batch) poll(batch, updateBatch);
   const letters = document.getElementById("letter-progress");
   if (letters) poll(letters, updateLetters);
+  const impact = document.getElementById("impact-progress");
+  if (impact && impact.dataset.state === "running") poll(impact, updateImpact);
 });

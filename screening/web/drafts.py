@@ -1,0 +1,257 @@
+"""Curators' drafts made in the browser, and impact previews run in the background.
+
+A draft is a panel folder, as for the CLI: an uploaded PanelApp API JSON goes through
+``panelapp.build_draft`` and ``panelapp.write_draft`` (what ``screening panel import-panelapp`` calls)
+into ``$SCREENING_HOME/drafts/<id>/panel/``, beside the upload and a small ``draft.json`` (who, when,
+the file's name). ``screening panel publish`` would publish that folder to the same sha256 as the
+curator's publish page, which calls the same ``curation.publish_folder``.
+
+An impact preview (``curation.impact_preview``, what ``screening panel impact`` calls) re-reads every
+screened baby's VCF, so it runs in a thread of the web process; the page polls its counters. A job
+lives in memory: a restarted web app forgets it (start it again; nothing was written).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from screening import curation, panelapp, panels
+from screening.config import Settings
+from screening.domain import GENOME_BUILDS, PanelVersion, Version
+from screening.errors import NotFoundError, PanelError, Problem, ScreeningError
+
+log = logging.getLogger(__name__)
+MAX_UPLOAD_BYTES = 50_000_000  # the largest real PanelApp super-panel responses are a few MB
+_ID_ALPHABET = set("0123456789abcdef")
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class DraftInfo:
+    draft_id: str
+    panel_id: str
+    version: str
+    genome_build: str
+    filename: str  # the uploaded file's name as the curator's computer gave it
+    created_by: str
+    created_at: str  # ISO 8601, UTC
+    published_label: str = ""  # once published from the web
+    published_sha256: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.panel_id}@{self.version}"
+
+
+@dataclass(frozen=True)
+class Draft:
+    info: DraftInfo
+    folder: Path
+    panel: PanelVersion | None  # None while the folder does not validate
+    problems: tuple[str, ...]
+    report: tuple[dict[str, str], ...]  # panelapp_import_report.tsv rows
+
+
+def root(settings: Settings) -> Path:
+    return Path(settings.home) / "drafts"
+
+
+def _folder(settings: Settings, draft_id: str) -> Path:
+    if len(draft_id) != 16 or not set(draft_id) <= _ID_ALPHABET:
+        raise NotFoundError(f"draft {draft_id!r} does not exist")
+    folder = root(settings) / draft_id
+    if not (folder / "draft.json").is_file():
+        raise NotFoundError(f"draft {draft_id} does not exist")
+    return folder
+
+
+def import_panelapp(
+    settings: Settings, data: bytes, filename: str, panel_id: str, version: str, build: str, name: str
+) -> Draft:
+    """A draft from uploaded PanelApp API JSON; every problem of the form or the file at once."""
+    problems = []
+    shown = Path(filename or "upload.json").name
+    if not data:
+        problems.append(Problem("file", "choose the PanelApp API JSON file to upload"))
+    elif len(data) > MAX_UPLOAD_BYTES:
+        problems.append(Problem(shown, f"larger than {MAX_UPLOAD_BYTES // 1_000_000} MB"))
+    parsed_version = None
+    try:
+        parsed_version = Version.parse(version.strip())
+    except ValueError as exc:
+        problems.append(Problem("version", str(exc)))
+    if build not in GENOME_BUILDS:
+        problems.append(Problem("genome build", f"{build!r}: one of {', '.join(GENOME_BUILDS)}"))
+    if not panel_id.strip():
+        problems.append(Problem("panel id", "give the panel id (e.g. the published panel this revises)"))
+    if problems:
+        raise PanelError("PanelApp import", problems)
+    documents = panelapp.parse_responses(data, shown)
+    options = panelapp.DraftOptions(panel_id.strip(), parsed_version, build, name.strip() or None)
+    result = panelapp.build_draft(documents, options)  # PanelError for a bad panel id or document
+    draft_id = secrets.token_hex(8)
+    folder = root(settings) / draft_id
+    folder.mkdir(parents=True)
+    (folder / "upload.json").write_bytes(data)
+    panelapp.write_draft(result, folder / "panel")
+    info = DraftInfo(
+        draft_id,
+        result.panel.panel_id,
+        str(result.panel.version),
+        result.panel.genome_build,
+        shown,
+        settings.actor,
+        datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    _write_info(folder, info)
+    log.info("draft %s imported from PanelApp JSON by %s (%s)", draft_id, settings.actor, info.label)
+    return load(settings, draft_id)
+
+
+def _write_info(folder: Path, info: DraftInfo) -> None:
+    tmp = folder / "draft.json.tmp"
+    tmp.write_text(json.dumps(asdict(info), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(folder / "draft.json")
+
+
+def _read_info(folder: Path) -> DraftInfo:
+    doc = json.loads((folder / "draft.json").read_text(encoding="utf-8"))
+    return DraftInfo(**{k: doc.get(k, "") for k in DraftInfo.__dataclass_fields__})
+
+
+def load(settings: Settings, draft_id: str) -> Draft:
+    folder = _folder(settings, draft_id)
+    info = _read_info(folder)
+    panel_dir = folder / "panel"
+    problems = tuple(str(p) for p in panels.validate_panel(panel_dir))
+    panel = None if problems else panels.load_panel(panel_dir)
+    return Draft(info, panel_dir, panel, problems, _report(panel_dir / panelapp.REPORT_NAME))
+
+
+def _report(path: Path) -> tuple[dict[str, str], ...]:
+    if not path.is_file():
+        return ()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines:
+        return ()
+    header = lines[0].split("\t")
+    return tuple(dict(zip(header, line.split("\t"), strict=False)) for line in lines[1:] if line)
+
+
+def list_drafts(settings: Settings) -> list[DraftInfo]:
+    base = root(settings)
+    if not base.is_dir():
+        return []
+    found = []
+    for folder in base.iterdir():
+        try:
+            found.append(_read_info(folder))
+        except (OSError, ValueError, TypeError):  # not a draft (or one being written): not listed
+            continue
+    return sorted(found, key=lambda i: i.created_at, reverse=True)
+
+
+def publish(settings: Settings, draft_id: str, message: str) -> curation.Published:
+    """Publish the draft's folder through ``curation.publish_folder`` (the CLI's publish)."""
+    draft = load(settings, draft_id)
+    if draft.problems:
+        raise PanelError(f"draft {draft.info.label}", [Problem("panel folder", p) for p in draft.problems])
+    done = curation.publish_folder(settings, draft.folder, message)
+    with _lock:
+        info = replace(draft.info, published_label=done.row.label, published_sha256=done.row.sha256)
+        _write_info(_folder(settings, draft_id), info)
+    log.info("draft %s published as %s by %s", draft_id, done.row.label, settings.actor)
+    return done
+
+
+# ---------------------------------------------------------------- impact previews
+
+
+@dataclass
+class ImpactJob:
+    draft_id: str
+    started_by: str
+    started_at: str
+    total: int | None = None  # None until the screened babies are known
+    done: int = 0
+    state: str = "running"  # running | finished | failed
+    problem: str = ""
+    delta: curation.OutcomeDelta | None = None
+    draft_sha256: str = ""
+    seconds: float | None = None  # how long the preview took, once finished
+
+    def progress(self) -> dict[str, Any]:
+        total = self.total
+        percent = (round(100 * self.done / total) if total else 100) if total is not None else 0
+        if self.state == "running":
+            summary = (
+                "finding the babies screened under this panel…"
+                if total is None
+                else f"{self.done} of {total} babies re-screened with the draft"
+            )
+        elif self.state == "finished":
+            summary = (
+                f"finished: {self.done} of {total} babies re-screened with the draft in {self.seconds:.0f} s"
+            )
+        else:
+            summary = f"failed: {self.problem}"
+        return {
+            "state": self.state,
+            "done": self.done,
+            "total": total,
+            "percent": percent,
+            "summary": summary,
+        }
+
+
+def _jobs(app: FastAPI) -> dict[str, ImpactJob]:
+    if not hasattr(app.state, "impact_jobs"):
+        app.state.impact_jobs = {}
+    return app.state.impact_jobs
+
+
+def impact_job(app: FastAPI, draft_id: str) -> ImpactJob | None:
+    return _jobs(app).get(draft_id)
+
+
+def start_impact(app: FastAPI, settings: Settings, draft_id: str) -> bool:
+    """Start the preview in a thread; False when one for this draft is already running."""
+    draft = load(settings, draft_id)
+    if draft.panel is None:
+        raise PanelError(f"draft {draft.info.label}", [Problem("panel folder", p) for p in draft.problems])
+    with _lock:
+        job = _jobs(app).get(draft_id)
+        if job is not None and job.state == "running":
+            return False
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        job = _jobs(app)[draft_id] = ImpactJob(draft_id, settings.actor, now, draft_sha256=draft.panel.sha256)
+    threading.Thread(
+        target=_run_impact, args=(settings, draft.panel, job), name=f"impact-{draft_id}", daemon=True
+    ).start()
+    return True
+
+
+def _run_impact(settings: Settings, panel: PanelVersion, job: ImpactJob) -> None:
+    def progress(done: int, total: int) -> None:
+        job.total, job.done = total, done
+
+    started = time.monotonic()
+    try:
+        job.delta = curation.impact_preview(settings, panel, progress=progress)
+        job.seconds = time.monotonic() - started
+        job.state = "finished"
+    except ScreeningError as exc:
+        job.problem, job.state = str(exc), "failed"
+    except Exception as exc:  # a thread must not die silently
+        log.exception("impact preview of draft %s failed", job.draft_id)
+        job.problem, job.state = f"unexpected {type(exc).__name__} (logged on the server)", "failed"
