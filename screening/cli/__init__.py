@@ -83,6 +83,11 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str, str]] = {
         "simulate",
         "Write synthetic babies (VCFs), a ClinVar snapshot, a manifest and truth.json.",
     ),
+    "token": (
+        ("screening.cli.tokens",),
+        "token",
+        "Machine tokens for the JSON API (hashed, one role each, revocable).",
+    ),
     "user": (("screening.cli.web",), "user", "Web users and their roles."),
     "worker": (
         ("screening.cli.pipeline",),
