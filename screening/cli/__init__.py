@@ -76,7 +76,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "serve": (
         ("screening.cli.web",),
         "serve",
-        "Run the web app (lab, review and curator pages; JSON API at /api/v1, OpenAPI at /api/openapi.json).",
+        "Run the web app (lab, review, curator pages; JSON API at /api/v1, OpenAPI at /api/v1/openapi.json).",
     ),
     "simulate": (
         ("screening.cli.simulate",),

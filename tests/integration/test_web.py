@@ -587,7 +587,7 @@ def test_api_status_equals_the_cli_document_and_submission(site, db_url, client)
         == 401
     )
     assert api.get(f"/api/v1/batches/{site.batch_id}", auth=(USERS["reviewer"], PASSWORD)).status_code == 403
-    spec = api.get("/api/openapi.json").json()
+    spec = api.get("/api/v1/openapi.json").json()
     assert {"/api/v1/batches", "/api/v1/batches/{batch_id}"} <= set(spec["paths"])
     # a server-side manifest path inside the data root: validated and stored (no worker runs here)
     manifest = site.data_root / "manifest.csv"
