@@ -282,7 +282,9 @@ def sample_findings(request: Request, conn: Conn, caller: CaseReader, batch_id: 
         )
     with connection.transaction(conn, _actor(caller)):  # a case view, as the case page records it
         review.log_identity_view(conn, status.sample.id, _actor(caller), f"API findings run {status.run_id}")
-    return JSONResponse(_plain(report.result_to_dict(result)))
+    doc = _plain(report.result_to_dict(result))
+    doc["sample_id"] = status.sample.sample_id  # the lab's id, as in the batch status
+    return JSONResponse(doc)
 
 
 # ---------------------------------------------------------------- letters
