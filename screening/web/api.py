@@ -84,12 +84,13 @@ def _plain(value: Any) -> Any:
 
 # ---------------------------------------------------------------- batches and samples
 
-LAB_HIDDEN = ("findings", "flagged_genes", "unreported_candidates", "karyotype")
+LAB_HIDDEN = ("findings", "flagged_genes", "unreported_candidates", "karyotype", "provenance")
 
 
 def _sample_for(caller: ApiCaller, doc: dict[str, Any]) -> dict[str, Any]:
     """A sample document as the caller's pages would show it: the lab sees states, outcomes and what
-    it can act on, never the findings (nor the karyotype); reasons only for testing not possible."""
+    it can act on, never the findings (nor the karyotype, also in the provenance); reasons only for
+    testing not possible."""
     if caller.role != "lab":
         return doc
     shown = {k: v for k, v in doc.items() if k not in LAB_HIDDEN}

@@ -125,8 +125,8 @@ class Turnaround(Strict):
 class SampleStatus(Strict):
     """A sample's state and, once screened, the ``screening screen`` shape. For the lab role the
     findings are left out (as on the lab pages): ``findings``, ``flagged_genes``,
-    ``unreported_candidates`` and ``karyotype`` are absent, and ``reasons`` are given only for
-    *testing not possible* (what the lab can act on)."""
+    ``unreported_candidates``, ``karyotype`` and ``provenance`` (which names the karyotype) are
+    absent, and ``reasons`` are given only for *testing not possible* (what the lab can act on)."""
 
     sample_id: str
     state: str = Field(description="queued | running | screened | failed | held")

@@ -11,10 +11,11 @@ import os
 import secrets
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from screening import __version__
@@ -76,8 +77,8 @@ def _install_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": "credentials required", "problems": []}, status_code=401)
         return auth.login_redirect(request)
 
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException):
+    @app.exception_handler(StarletteHTTPException)  # also a route that does not exist (404), a 405
+    async def _http(request: Request, exc: StarletteHTTPException):
         response = _error_page(request, exc.status_code, str(exc.detail))
         response.headers.update(exc.headers or {})
         return response

@@ -33,6 +33,7 @@ def _run_id(db_url: str, batch_id: str, sample_id: str) -> int:
 
 def _publish_next_version(site, db_url: str) -> str:
     """A second published version of the site's panel without its first gene (a real diff)."""
+    from screening import panels
     from screening.db import connection
     from screening.db import curation as db_curation
     from screening.db import panels as db_panels
@@ -44,6 +45,7 @@ def _publish_next_version(site, db_url: str) -> str:
         current = db_panels.load_panel_version(conn, row.id)
         nxt = Version(current.version.major, current.version.minor + 1)
         changed = dataclasses.replace(current, version=nxt, genes=current.genes[1:], sha256=None)
+        changed = dataclasses.replace(changed, sha256=panels.panel_sha256(changed))
         db_curation.set_change_message(conn, "API test: first gene dropped")
         published, _ = db_panels.publish(conn, changed, None, "pytest")
     return str(published.version)
