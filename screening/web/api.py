@@ -30,7 +30,7 @@ from screening.db import connection, review
 from screening.db import curation as db_curation
 from screening.db import panels as db_panels
 from screening.domain import Outcome, Version
-from screening.errors import NotFoundError
+from screening.errors import NotFoundError, Problem, ValidationError
 from screening.web import submission
 from screening.web.api_models import (
     BatchPage,
@@ -163,7 +163,17 @@ async def submit_batch(
     batch_id: Annotated[
         str | None, Form(description="The lab's batch id [default: from the manifest]")
     ] = None,
+    programme: Annotated[
+        str | None,
+        Form(
+            pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+            description="The programme the batch belongs to [default: england, batch.programme]",
+        ),
+    ] = None,
 ):
+    if programme not in (None, "england"):  # the only programme a batch records until they are configured
+        problem = Problem("programme", f"{programme!r} is not a programme of this deployment (england)")
+        raise ValidationError("batch submission", [problem])
     upload = None
     if manifest is not None:
         data = await manifest.read(submission.MAX_MANIFEST_BYTES + 1)

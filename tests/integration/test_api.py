@@ -320,6 +320,7 @@ def test_unknown_ids_404_and_bad_input_422_never_a_traceback(site, api):
             {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
         ),
         ("POST", "/api/v1/batches", "lab", {"data": {}}),
+        ("POST", "/api/v1/batches", "lab", {"data": {"panel": "x@1.0", "programme": "Not A Name"}}),
     ]:
         r = api.call(method, path, who, **kw)
         assert r.status_code == 422, (method, path, r.status_code, r.text)
