@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from screening import vcf
 from screening.config import Settings
@@ -387,10 +388,16 @@ def _find(conn, lab_batch_id: str) -> batches.BatchRow:
     return row
 
 
-def status(settings: Settings, lab_batch_id: str) -> BatchStatus:
+def status(settings: Settings, lab_batch_id: str, sample_id: str | None = None) -> BatchStatus:
+    """The batch and its samples with their results; with ``sample_id``, that sample only
+    (NotFoundError when the batch has no such sample)."""
     with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
         row = _find(conn, lab_batch_id)
         samples = batches.list_samples(conn, row.id)
+        if sample_id is not None:
+            samples = [s for s in samples if s.sample.sample_id == sample_id]
+            if not samples:
+                raise NotFoundError(f"batch {lab_batch_id} has no sample {_shown(sample_id)}")
         runs = results.load_results(conn, [s.run_id for s in samples if s.run_id is not None])
         label = panels.get_version(conn, row.panel_version_id).label
         seen = workers.seconds_since_seen(conn)
@@ -415,13 +422,26 @@ def list_batches(settings: Settings, limit: int = 50) -> list[batches.BatchSumma
         return batches.list_batches(conn, limit)
 
 
+def list_batch_page(
+    settings: Settings, limit: int, offset: int, **filters: Any
+) -> tuple[list[batches.BatchSummary], int]:
+    """A page of batches newest first and how many match (filters: state, panel_id, since)."""
+    with connection.session(settings) as conn:
+        return batches.list_batches_page(conn, limit, offset, filters)
+
+
 def retry(
-    settings: Settings, lab_batch_id: str, states: tuple[str, ...], enqueue: Callable[[list[int]], None]
+    settings: Settings,
+    lab_batch_id: str,
+    states: tuple[str, ...],
+    enqueue: Callable[[list[int]], None],
+    sample_ids: tuple[str, ...] | None = None,
 ) -> list[int]:
-    """Re-queue a batch's failed (and/or held) samples with a fresh attempt budget; enqueue after commit."""
+    """Re-queue a batch's failed (and/or held) samples — all, or those of ``sample_ids`` — with a fresh
+    attempt budget; enqueue after commit."""
     with connection.session(settings) as conn:
         with connection.transaction(conn, settings.actor):
-            ids = batches.requeue(conn, _find(conn, lab_batch_id).id, states)
+            ids = batches.requeue(conn, _find(conn, lab_batch_id).id, states, sample_ids)
         if ids:
             enqueue(ids)
             batches.mark_enqueued(conn, ids)

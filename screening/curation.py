@@ -178,15 +178,17 @@ def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def diff_json(d: PanelDiff) -> str:
-    def genes(items: tuple[PanelGene, ...]) -> list[dict[str, Any]]:
-        return [{**asdict(g), "moi": str(g.moi), "urgency": str(g.urgency)} for g in items]
+def _gene_dict(g: PanelGene) -> dict[str, Any]:
+    return {**asdict(g), "moi": str(g.moi), "urgency": str(g.urgency)}
 
-    doc = {
+
+def diff_to_dict(d: PanelDiff) -> dict[str, Any]:
+    """The diff as plain data: ``screening panel diff --format json`` and ``/api/v1`` show this."""
+    return {
         **{k: getattr(d, k) for k in ("old", "new", "old_sha256", "new_sha256", "identical")},
         "metadata": [asdict(c) for c in d.metadata],
-        "genes_added": genes(d.genes_added),
-        "genes_removed": genes(d.genes_removed),
+        "genes_added": [_gene_dict(g) for g in d.genes_added],
+        "genes_removed": [_gene_dict(g) for g in d.genes_removed],
         "mode_changes": [asdict(c) for c in d.mode_changes],
         "gene_changes": [asdict(c) for c in d.gene_changes],
         **{
@@ -195,7 +197,32 @@ def diff_json(d: PanelDiff) -> str:
         },
         "settings": [asdict(c) for c in d.settings],
     }
-    return json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def diff_json(d: PanelDiff) -> str:
+    return json.dumps(diff_to_dict(d), indent=2, sort_keys=True, default=str) + "\n"
+
+
+def version_summary_to_dict(info: db.VersionSummary) -> dict[str, Any]:
+    """One published version as ``screening panel list/show --format json`` and ``/api/v1`` show it."""
+    doc = {k: getattr(info, k) for k in info.__dataclass_fields__}
+    return {**doc, "version": str(info.version), "label": info.label}
+
+
+def version_to_dict(
+    info: db.VersionSummary, version: PanelVersion, origin: dict[str, Any] | None, genes: bool
+) -> dict[str, Any]:
+    """``screening panel show --format json`` (and ``/api/v1/panels/…``): the summary, settings,
+    description, origin and, with ``genes``, every gene entry."""
+    doc = {
+        **version_summary_to_dict(info),
+        "settings": version.settings.as_dict(),
+        "description": version.description,
+        "origin": origin,
+    }
+    if genes:
+        doc["genes"] = [_gene_dict(g) for g in version.genes]
+    return doc
 
 
 def diff_table(d: PanelDiff) -> str:

@@ -6,14 +6,14 @@ without HGVS fields — bcftools csq writes none — or no value for that entry)
 table's grants; adding nullable columns rewrites no row.
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0018
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
 revision = "0019"
-down_revision = "0014"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -76,12 +76,17 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "serve": (
         ("screening.cli.web",),
         "serve",
-        "Run the web app (lab, review and curator pages; JSON API at /api/v1, OpenAPI at /api/openapi.json).",
+        "Run the web app (lab, review, curator pages; JSON API at /api/v1, OpenAPI at /api/v1/openapi.json).",
     ),
     "simulate": (
         ("screening.cli.simulate",),
         "simulate",
         "Write synthetic babies (VCFs), a ClinVar snapshot, a manifest and truth.json.",
+    ),
+    "token": (
+        ("screening.cli.tokens",),
+        "token",
+        "Machine tokens for the JSON API (hashed, one role each, revocable).",
     ),
     "user": (("screening.cli.web",), "user", "Web users and their roles."),
     "worker": (

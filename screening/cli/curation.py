@@ -161,7 +161,9 @@ def list_versions(panel_id: str | None, fmt: str) -> None:
     except ScreeningError as exc:
         _fail(exc)
     if fmt == "json":
-        click.echo(json.dumps([_summary_dict(r) for r in rows], indent=2, default=str))
+        from screening.curation import version_summary_to_dict
+
+        click.echo(json.dumps([version_summary_to_dict(r) for r in rows], indent=2, default=str))
         return
     click.echo(
         f"{'version':<36} {'genes':>6} {'published':<17} {'by':<12} {'batches':>7} {'runs':>6}  status"
@@ -172,11 +174,6 @@ def list_versions(panel_id: str | None, fmt: str) -> None:
             f"{r.label:<36} {r.active_genes:>6} {r.published_at:%Y-%m-%d %H:%M}  {r.published_by:<12} "
             f"{r.batches:>7} {r.runs:>6}  {status}  {r.change_message}"
         )
-
-
-def _summary_dict(r) -> dict[str, Any]:
-    doc = {k: getattr(r, k) for k in r.__dataclass_fields__}
-    return {**doc, "version": str(r.version), "label": r.label}
 
 
 @panel.command()
@@ -198,15 +195,9 @@ def show(label: str, genes: bool, fmt: str) -> None:
     except (ScreeningError, ValueError) as exc:
         _fail(exc)
     if fmt == "json":
-        doc = {
-            **_summary_dict(info),
-            "settings": version.settings.as_dict(),
-            "description": version.description,
-            "origin": row.origin,
-        }
-        if genes:
-            doc["genes"] = [{**g.__dict__, "moi": str(g.moi)} for g in version.genes]
-        click.echo(json.dumps(doc, indent=2, default=str))
+        from screening.curation import version_to_dict
+
+        click.echo(json.dumps(version_to_dict(info, version, row.origin, genes), indent=2, default=str))
         return
     click.echo(_show_text(info, version, genes, row.origin), nl=False)
 

@@ -50,7 +50,7 @@ def _settings():
     help="Port [env SCREENING_WEB_PORT].",
 )
 def serve(host: str, port: int) -> None:
-    """Run the web app (lab, review and curator pages; JSON API at /api/v1, OpenAPI at /api/openapi.json)."""
+    """Run the web app (lab, review, curator pages; JSON API at /api/v1, OpenAPI at /api/v1/openapi.json)."""
     import uvicorn
 
     from screening.web.app import create_app

@@ -143,17 +143,35 @@ def list_batches(conn: psycopg.Connection, limit: int = 50) -> list[BatchSummary
     return [BatchSummary.from_row(r) for r in conn.execute(query("list_batches"), {"limit": limit})]
 
 
+def list_batches_page(
+    conn: psycopg.Connection, limit: int, offset: int, filters: dict[str, Any]
+) -> tuple[list[BatchSummary], int]:
+    """(a page of batches newest first, how many match): ``filters`` state, panel_id, since (None: any)."""
+    params = {"state": None, "panel_id": None, "since": None, **filters}
+    rows = conn.execute(query("list_batches_page"), {**params, "limit": limit, "offset": offset})
+    total = conn.execute(query("count_batches"), params).fetchone()["n"]
+    return [BatchSummary.from_row(r) for r in rows], total
+
+
 def list_samples(conn: psycopg.Connection, batch_id: int) -> list[SampleStatus]:
     rows = conn.execute(query("list_samples"), {"batch_id": batch_id}).fetchall()
     return [SampleStatus(SampleRow.from_row(r), r["run_id"], r["outcome"]) for r in rows]
 
 
-def requeue(conn: psycopg.Connection, batch_id: int, states: tuple[str, ...]) -> list[int]:
-    """Failed/held samples back to queued (caller's transaction); the batch is running again."""
-    ids = [
-        r["id"]
-        for r in conn.execute(query("requeue_samples"), {"batch_id": batch_id, "states": list(states)})
-    ]
+def requeue(
+    conn: psycopg.Connection,
+    batch_id: int,
+    states: tuple[str, ...],
+    sample_ids: tuple[str, ...] | None = None,
+) -> list[int]:
+    """Failed/held samples (all, or those of ``sample_ids``) back to queued (caller's transaction);
+    the batch is running again."""
+    params = {
+        "batch_id": batch_id,
+        "states": list(states),
+        "sample_ids": None if sample_ids is None else list(sample_ids),
+    }
+    ids = [r["id"] for r in conn.execute(query("requeue_samples"), params)]
     if ids:
         conn.execute(query("reopen_batch"), {"batch_id": batch_id, "count": len(ids)})
     return ids

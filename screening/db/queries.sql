@@ -113,6 +113,33 @@ CROSS JOIN LATERAL (
 ) c
 ORDER BY b.id DESC;
 
+-- list_batches_page --
+-- A page of batches, newest first, filtered by state, panel id and submission time (each NULL: any),
+-- with their sample counts per state (as list_batches).
+SELECT b.*, pv.panel_id, pv.major, pv.minor, c.*
+FROM (SELECT b.* FROM batch b JOIN panel_version p ON p.id = b.panel_version_id
+      WHERE (%(state)s::text IS NULL OR b.state = %(state)s::text)
+        AND (%(panel_id)s::text IS NULL OR p.panel_id = %(panel_id)s::text)
+        AND (%(since)s::timestamptz IS NULL OR b.submitted_at >= %(since)s::timestamptz)
+      ORDER BY b.id DESC LIMIT %(limit)s OFFSET %(offset)s) b
+JOIN panel_version pv ON pv.id = b.panel_version_id
+CROSS JOIN LATERAL (
+  SELECT count(*) FILTER (WHERE s.state = 'queued') AS queued,
+         count(*) FILTER (WHERE s.state = 'running') AS running,
+         count(*) FILTER (WHERE s.state = 'screened') AS screened,
+         count(*) FILTER (WHERE s.state = 'failed') AS failed,
+         count(*) FILTER (WHERE s.state = 'held') AS held
+  FROM sample s WHERE s.batch_id = b.id
+) c
+ORDER BY b.id DESC;
+
+-- count_batches --
+-- How many batches list_batches_page's filter matches.
+SELECT count(*) AS n FROM batch b JOIN panel_version p ON p.id = b.panel_version_id
+WHERE (%(state)s::text IS NULL OR b.state = %(state)s::text)
+  AND (%(panel_id)s::text IS NULL OR p.panel_id = %(panel_id)s::text)
+  AND (%(since)s::timestamptz IS NULL OR b.submitted_at >= %(since)s::timestamptz);
+
 -- list_samples --
 -- Samples of a batch with their current screening run (if any), in manifest order.
 SELECT s.*, r.id AS run_id, r.outcome
@@ -122,10 +149,12 @@ WHERE s.batch_id = %(batch_id)s
 ORDER BY s.id;
 
 -- requeue_samples --
--- Put a batch's failed or held samples back in the queue with a fresh attempt budget.
+-- Put a batch's failed or held samples (all, or those of sample_ids) back in the queue with a fresh
+-- attempt budget.
 UPDATE sample SET state = 'queued', attempts = 0, lease_token = NULL, lease_expires_at = NULL,
                   reason = NULL, updated_at = now()
 WHERE batch_id = %(batch_id)s AND state = ANY(%(states)s)
+  AND (%(sample_ids)s::text[] IS NULL OR sample_id = ANY(%(sample_ids)s::text[]))
 RETURNING id;
 
 -- reopen_batch --

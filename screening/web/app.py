@@ -1,5 +1,6 @@
 """The web app: FastAPI with server-rendered jinja2 pages for lab staff, reviewers and curators, and a
-JSON API for laboratory systems (OpenAPI at /api/openapi.json). Start it with ``screening serve``."""
+JSON API for laboratory and programme systems (``/api/v1``, OpenAPI at /api/v1/openapi.json). Start it
+with ``screening serve``."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import os
 import secrets
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from screening import __version__
@@ -72,11 +74,11 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(auth.LoginRequired)
     async def _login(request: Request, exc: auth.LoginRequired):
         if _is_api(request):
-            return JSONResponse({"detail": "credentials required"}, status_code=401)
+            return JSONResponse({"detail": "credentials required", "problems": []}, status_code=401)
         return auth.login_redirect(request)
 
-    @app.exception_handler(HTTPException)
-    async def _http(request: Request, exc: HTTPException):
+    @app.exception_handler(StarletteHTTPException)  # also a route that does not exist (404), a 405
+    async def _http(request: Request, exc: StarletteHTTPException):
         response = _error_page(request, exc.status_code, str(exc.detail))
         response.headers.update(exc.headers or {})
         return response
@@ -136,10 +138,18 @@ DOCS_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title} – API</title>
 <link rel="stylesheet" href="/api/docs-assets/swagger-ui.css">
 <link rel="icon" type="image/png" href="/api/docs-assets/favicon-32x32.png"></head>
-<body><div id="swagger-ui" data-openapi-url="/api/openapi.json"></div>
+<body><div id="swagger-ui" data-openapi-url="/api/v1/openapi.json"></div>
 <script src="/api/docs-assets/swagger-ui-bundle.js"></script>
 <script src="/static/api-docs.js"></script></body></html>
 """
+
+
+API_DESCRIPTION = """JSON API for laboratory and programme systems: batches (list, submit, status,
+re-queue), samples (status, re-queue, findings), letters (lists, PDF) and panels (list, show, diff).
+
+Authenticate with HTTP Basic (a web user) or `Authorization: Bearer <token>` (a machine token from
+`screening token create NAME --role R`). Each endpoint is open to the roles whose pages show the same
+thing; errors are `{"detail": ..., "problems": [...]}`."""
 
 
 def _install_docs(app: FastAPI) -> None:
@@ -163,8 +173,8 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app = FastAPI(
         title="Newborn genome screening",
         version=__version__,
-        description="JSON API for laboratory systems: submit a batch, read its status.",
-        openapi_url="/api/openapi.json",
+        description=API_DESCRIPTION,
+        openapi_url="/api/v1/openapi.json",
         docs_url=None,  # served below with its assets from the package, not a CDN
         redoc_url=None,
     )

@@ -8,7 +8,9 @@ Failed sign-ins (pages and API) are counted per account and per client address o
 account is locked after LOCK_AFTER failures until an admin unlocks it (``screening user unlock`` or the
 users page); an address is refused for the rest of the window after ADDRESS_LIMIT failures. A locked
 account is refused before its password is even checked. The JSON API uses HTTP Basic
-credentials of a lab or admin user instead of the cookie, so it needs no CSRF token.
+credentials of a user, or a machine token (``Authorization: Bearer``, ``screening token create``),
+instead of the cookie, so it needs no CSRF token; each endpoint is open to the roles whose pages show
+the same thing (:func:`api_caller`).
 Roles: ``lab`` (batches), ``reviewer`` (review queue, cases, letters, identities), ``curator`` (panels),
 ``admin`` (users, and every page but identities and letters).
 """
@@ -18,14 +20,15 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 
-from screening.db import review, sessions
+from screening.db import review, sessions, tokens
 from screening.db.review import User
 from screening.web.common import Conn, render, state
 from screening.web.passwords import DUMMY_HASH, verify_password
@@ -37,7 +40,8 @@ LOCK_AFTER = 5  # failed sign-ins of one account within the window
 ADDRESS_LIMIT = 20  # failed sign-ins from one address within the window
 WINDOW_SECONDS = 15 * 60
 router = APIRouter()
-basic = HTTPBasic(auto_error=False, description="A lab (or admin) user's name and password.")
+basic = HTTPBasic(auto_error=False, description="A web user's name and password.")
+bearer = HTTPBearer(auto_error=False, description="A machine token (screening token create NAME --role R).")
 
 
 class LoginRequired(Exception):
@@ -115,11 +119,27 @@ def check_password(conn, username: str, password: str, address: str) -> User | N
     return user
 
 
-def api_user(
-    request: Request, conn: Conn, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]
-) -> User:
-    """The JSON API's caller: HTTP Basic credentials of an active lab or admin user."""
-    challenge = {"WWW-Authenticate": 'Basic realm="screening"'}
+@dataclass(frozen=True)
+class ApiCaller:
+    """Who calls the JSON API: a web user (HTTP Basic) or a machine token (``Authorization: Bearer``).
+    ``username`` is the user's name or ``token:<name>`` (user names cannot hold ':'), recorded as "who"."""
+
+    username: str
+    role: str
+
+
+def _api_caller(
+    request: Request,
+    conn: Conn,
+    credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)],
+    token: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> ApiCaller:
+    challenge = {"WWW-Authenticate": 'Basic realm="screening", Bearer realm="screening"'}
+    if token is not None:
+        live = tokens.authenticate(conn, token.credentials)
+        if live is None:  # unknown and revoked alike: nothing tells which
+            raise HTTPException(status_code=401, detail="invalid token", headers=challenge)
+        return ApiCaller(f"token:{live.name}", live.role)
     if credentials is None:
         raise HTTPException(status_code=401, detail="credentials required", headers=challenge)
     refused = refusal(conn, credentials.username, _address(request))
@@ -128,9 +148,19 @@ def api_user(
     user = check_password(conn, credentials.username, credentials.password, _address(request))
     if user is None:
         raise HTTPException(status_code=401, detail="unknown user or wrong password", headers=challenge)
-    if user.role not in ("lab", "admin"):
-        raise HTTPException(status_code=403, detail=f"the API is not open to the {user.role} role")
-    return user
+    return ApiCaller(user.username, user.role)
+
+
+def api_caller(*roles: str) -> Callable[..., ApiCaller]:
+    """A dependency of an API endpoint: the authenticated caller, who must hold one of ``roles`` (the
+    roles of the pages showing the same thing)."""
+
+    def dependency(caller: Annotated[ApiCaller, Depends(_api_caller)]) -> ApiCaller:
+        if caller.role not in roles:
+            raise HTTPException(status_code=403, detail=f"this is not open to the {caller.role} role")
+        return caller
+
+    return dependency
 
 
 def _safe_next(target: str) -> str:

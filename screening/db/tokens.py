@@ -1,0 +1,103 @@
+"""Machine tokens for the JSON API (migrations 0014, 0018). Named SQL in ``tokens.sql``.
+
+A token is ``secrets.token_urlsafe(32)``, shown once when created; only its sha256 is stored, so a copy
+of the table lets nobody in. Each token has one role and is revocable (for good: migration 0018);
+creation and revocation are audited by triggers in the same transaction. The last use is recorded at
+most once a minute per token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import psycopg
+
+from screening.db.sql import parse_queries
+from screening.errors import NotFoundError, StateError
+from screening.inputs import is_plain_id
+
+TOKEN_BYTES = 32
+
+
+@cache
+def _queries() -> dict[str, str]:
+    return parse_queries(resources.files("screening.db").joinpath("tokens.sql").read_text("utf-8"))
+
+
+def query(name: str) -> str:
+    return _queries()[name]
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    id: int
+    name: str
+    role: str
+    created_by: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    revoked_by: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> TokenRow:
+        return cls(**{k: row[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class LiveToken:
+    name: str
+    role: str
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create(conn: psycopg.Connection, name: str, role: str, created_by: str) -> str:
+    """A new token for ``name`` (a plain id, unique) with ``role``; returns the token (never stored)."""
+    from screening.db.review import ROLES
+
+    if not is_plain_id(name):
+        raise StateError(f"token name {name[:80]!r}: use letters, digits, '.', '_' or '-' (at most 64)")
+    if role not in ROLES:
+        raise StateError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    params = {"name": name, "token_sha256": digest(token), "role": role, "created_by": created_by}
+    try:
+        with conn.transaction():
+            conn.execute(query("insert_token"), params)
+    except psycopg.errors.UniqueViolation:
+        raise StateError(f"a token named {name} exists already (screening token list)") from None
+    return token
+
+
+def list_tokens(conn: psycopg.Connection) -> list[TokenRow]:
+    return [TokenRow.from_row(r) for r in conn.execute(query("list_tokens"))]
+
+
+def revoke(conn: psycopg.Connection, name: str, revoked_by: str) -> None:
+    if conn.execute(query("revoke_token"), {"name": name, "revoked_by": revoked_by}).fetchone():
+        return
+    row = conn.execute(query("token_by_name"), {"name": name}).fetchone() if is_plain_id(name) else None
+    if row is None:
+        raise NotFoundError(f"no token is named {name[:80]!r} (screening token list)")
+    raise StateError(f"token {name} is already revoked")
+
+
+def authenticate(conn: psycopg.Connection, token: str) -> LiveToken | None:
+    """The live (not revoked) token this is, its use recorded; None for an unknown or revoked token."""
+    if not token or len(token) > 200:
+        return None
+    row = conn.execute(query("find_live_token"), {"token_sha256": digest(token)}).fetchone()
+    if row is None:
+        return None
+    if row["stale"]:
+        conn.execute(query("touch_token"), {"id": row["id"]})
+    return LiveToken(row["name"], row["role"])
