@@ -10,7 +10,8 @@ users page); an address is refused for the rest of the window after ADDRESS_LIMI
 account is refused before its password is even checked. The JSON API uses HTTP Basic
 credentials of a lab or admin user instead of the cookie, so it needs no CSRF token.
 Roles: ``lab`` (batches), ``reviewer`` (review queue, cases, letters, identities), ``curator`` (panels),
-``admin`` (users, and every page but identities and letters).
+``admin`` (users, and every page but identities and letters), ``lead`` (a programme lead: the
+programme dashboard's aggregate figures only — never an identity, a case page or a batch's samples).
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ from screening.web.common import Conn, render, state
 from screening.web.passwords import DUMMY_HASH, verify_password
 
 IDENTITY_ROLES = frozenset({"reviewer"})  # who may see names, national numbers, dates of birth, addresses
-HOME = {"lab": "/lab/batches", "reviewer": "/review", "curator": "/curator/panels", "admin": "/admin/users"}
+HOME = {
+    "lab": "/lab/batches",
+    "reviewer": "/review",
+    "curator": "/curator/panels",
+    "admin": "/admin/users",
+    "lead": "/lead/programme",
+}
 
 LOCK_AFTER = 5  # failed sign-ins of one account within the window
 ADDRESS_LIMIT = 20  # failed sign-ins from one address within the window

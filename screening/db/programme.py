@@ -1,0 +1,29 @@
+"""The programme figures' rows: each sample's de-identified facts (no identity, no lab sample id).
+Named SQL in ``programme.sql``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from importlib import resources
+
+import psycopg
+
+from screening.db.sql import parse_queries
+from screening.figures import SampleFacts
+
+
+@cache
+def _queries() -> dict[str, str]:
+    return parse_queries(resources.files("screening.db").joinpath("programme.sql").read_text("utf-8"))
+
+
+def samples(conn: psycopg.Connection, programme: str | None, since: datetime | None) -> list[SampleFacts]:
+    """Every sample of the programme (of all when None) received since ``since``, oldest first."""
+    rows = conn.execute(_queries()["programme_samples"], {"programme": programme, "since": since})
+    return [SampleFacts.from_row(r) for r in rows]
+
+
+def programmes(conn: psycopg.Connection) -> list[str]:
+    """The programmes with at least one batch."""
+    return [r["programme"] for r in conn.execute(_queries()["programme_names"])]
