@@ -97,17 +97,15 @@ def _programme_name(programme: str | None) -> str | None:
 
 
 def programme_figures(settings, programme: str | None, since: datetime | None):
-    """(the samples' facts, the programme document) as the report and the dashboard read them."""
+    """(the samples' facts, the scope, the programme document), read as the web role."""
     from screening.db import connection
     from screening.db import programme as db_programme
-    from screening.db import turnaround as db_turnaround
-    from screening.figures import Band, ReportScope, programme_document
+    from screening.figures import Band, ReportScope
 
     scope = ReportScope(programme, since, Band(*settings.positive_rate_band), settings.four_eyes)
     with connection.session(settings) as conn:
-        samples = db_programme.samples(conn, programme, since)
-        turnaround = db_turnaround.report(conn, since, programme)
-    return samples, scope, programme_document(samples, scope, turnaround)
+        samples, doc = db_programme.figures(conn, scope)
+    return samples, scope, doc
 
 
 @report.command()

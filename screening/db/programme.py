@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import psycopg
 
+from screening.db import turnaround
 from screening.db.sql import parse_queries
-from screening.figures import SampleFacts
+from screening.figures import ReportScope, SampleFacts, programme_document
 
 
 @cache
@@ -27,3 +29,9 @@ def samples(conn: psycopg.Connection, programme: str | None, since: datetime | N
 def programmes(conn: psycopg.Connection) -> list[str]:
     """The programmes with at least one batch."""
     return [r["programme"] for r in conn.execute(_queries()["programme_names"])]
+
+
+def figures(conn: psycopg.Connection, scope: ReportScope) -> tuple[list[SampleFacts], dict[str, Any]]:
+    """The samples' facts and the programme document (``report programme``, the lead's dashboard)."""
+    picked = samples(conn, scope.programme, scope.since)
+    return picked, programme_document(picked, scope, turnaround.report(conn, scope.since, scope.programme))
