@@ -6,8 +6,10 @@ outcome, per gene and per condition, with small counts withheld, sealed with the
 - **Secondary suppression**: every line of cells that a reader could add up against a published total
   (each period's row with its total, each outcome's column with its total, the totals row with the
   grand total, each column of the gene and condition tables, the confirmed columns with the confirmed
-  total) holds either no withheld count or at least two, so no withheld count is recovered by
-  subtraction. The smallest other count of the line is withheld with it (a non-zero one first).
+  total; a single cell without a total is no sum) holds either no withheld count or at least two, so
+  no withheld count is recovered by subtraction. The smallest other count of the line is withheld
+  with it (a non-zero one first). Cells a reader could relate across lines only approximately (a baby
+  flagged by two genes) are not modelled: the rule is about exact recovery by subtraction.
 - **Seal**: ``sha256`` is the sha256 of the document's canonical body — every key but ``sha256``,
   keys sorted, no whitespace, UTF-8 — so any change to a count, a name or the period is detected
   (:func:`verify`). It shows integrity, not who wrote it: compare it with the sha256 the partner
