@@ -37,6 +37,10 @@ def test_help_imports_no_heavy_library_and_no_domain_model():
 def test_cli_constants_agree_with_the_domain_model():
     assert tuple(GENOME_BUILDS) == curation.GENOME_BUILDS
     assert tuple(s.value for s in Sex) == screen.SEXES
+    from screening.cli import web
+    from screening.db import review
+
+    assert web.ROLES == review.ROLES  # the lead role in both
 
 
 def test_version_is_the_packages():
