@@ -9,7 +9,7 @@ from dataclasses import dataclass
 ROW = 22  # pixels per bar
 LABEL = 230  # pixels for the labels left of the bars
 PLOT = 300  # pixels of the longest bar
-TEXT = 70  # pixels right of the longest bar for its value
+TEXT = 130  # pixels right of the longest bar for its value
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,11 @@ def line(
         if v is not None
     )
     strip = (y(band[1]), y(band[0])) if band else None
-    ticks = [(y(0.0), "0 %"), (y(top), f"{top:.1f} %")]
-    if band:
-        ticks += [(y(band[0]), f"{band[0]:g} %"), (y(band[1]), f"{band[1]:g} %")]
+    wanted = [(y(band[0]), f"{band[0]:g} %"), (y(band[1]), f"{band[1]:g} %")] if band else []
+    wanted += [(y(0.0), "0 %"), (y(top), f"{top:.1f} %")]
+    ticks: list[tuple[float, str]] = []
+    for tick in wanted:  # the band's first; a label closer than 10 px to one kept is left out
+        if all(abs(tick[0] - kept[0]) >= 10 for kept in ticks):
+            ticks.append(tick)
     width = LEFT + max(len(items), 1) * STEP + 10
     return LineChart(title, points, width, TOP + HEIGHT + 34, strip, tuple(ticks))
