@@ -159,12 +159,23 @@ def share(
 
     from screening import __version__
     from screening import share as sharing
+    from screening.db import connection
+    from screening.db import programme as db_programme
 
     settings = _settings()
     since = since.replace(tzinfo=UTC) if since is not None else None
     samples, scope, _ = programme_figures(settings, _programme_name(programme), since)
     doc = sharing.build(samples, scope, period, min_count or settings.share_min_count, __version__)
-    Path(out).write_text(sharing.dumps(doc), encoding="utf-8")
+    target = Path(out)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(sharing.dumps(doc), encoding="utf-8")
+    try:  # recorded (and audited) first; the file appears only once that is committed
+        with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+            db_programme.record_share(conn, doc)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(target)
     total = doc["outcomes"]["totals"]["total"]
     babies = f"{total} babies" if total is not None else "babies: fewer than the minimum count"
     withheld = doc["suppression"]["withheld"]

@@ -35,3 +35,20 @@ def figures(conn: psycopg.Connection, scope: ReportScope) -> tuple[list[SampleFa
     """The samples' facts and the programme document (``report programme``, the lead's dashboard)."""
     picked = samples(conn, scope.programme, scope.since)
     return picked, programme_document(picked, scope, turnaround.report(conn, scope.since, scope.programme))
+
+
+def record_share(conn: psycopg.Connection, doc: dict[str, Any]) -> int:
+    """Record a sealed share document (call inside a transaction: the audit row goes with it)."""
+    from psycopg.types.json import Jsonb
+
+    params = {
+        "sha256": doc["sha256"],
+        "schema": doc["schema"],
+        "programme": doc["programme"],
+        "granularity": doc["period"]["granularity"],
+        "since": doc["period"]["since"],
+        "min_count": doc["suppression"]["min_count"],
+        "babies": doc["outcomes"]["totals"]["total"],
+        "document": Jsonb(doc),
+    }
+    return conn.execute(_queries()["insert_shared_figures"], params).fetchone()["id"]

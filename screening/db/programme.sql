@@ -45,3 +45,10 @@ ORDER BY p.received_at, p.id;
 -- programme_names --
 -- The programmes that have at least one batch (for the dashboard's filter).
 SELECT DISTINCT programme FROM batch ORDER BY programme;
+
+-- insert_shared_figures --
+-- A figures file written for a partner programme (the audit trigger records it in the same transaction).
+INSERT INTO shared_figures (sha256, schema, programme, granularity, since, min_count, babies, document)
+VALUES (%(sha256)s, %(schema)s, %(programme)s, %(granularity)s, %(since)s, %(min_count)s, %(babies)s,
+        %(document)s)
+RETURNING id;
