@@ -390,6 +390,24 @@ def test_report_share_is_aggregate_suppressed_and_sealed(deployment, tmp_path):
     assert refused.returncode == 2
     assert "does not match its sha256" in refused.stderr
     assert "Traceback" not in refused.stderr
+    recorded = query_all(
+        db_url,
+        "SELECT f.programme, f.granularity, f.min_count, f.babies, f.document, a.action, "
+        "a.detail->>'sha256' FROM shared_figures f JOIN audit_log a ON a.entity = 'shared_figures' "
+        "AND a.entity_id = f.id::text WHERE f.sha256 = %(h)s",
+        {"h": doc["sha256"]},
+    )
+    assert len(recorded) == 1  # recorded and audited in one transaction, with the document itself
+    programme, granularity, k, babies, stored, action, audited = recorded[0]
+    assert (programme, granularity, k, action, audited) == (
+        "england",
+        "week",
+        3,
+        "figures_shared",
+        doc["sha256"],
+    )
+    assert babies == doc["outcomes"]["totals"]["total"]
+    assert stored == doc
     again = _share(
         d, tmp_path / "again.json", "--programme", "england", "--min-count", "3", "--period", "week"
     )
