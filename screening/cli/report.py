@@ -46,14 +46,10 @@ PROGRAMME = click.option(
 
 
 @report.command()
-@click.option(
-    "--since",
-    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-    default=None,
-    help="Only samples received on or after this date (UTC) [default: every sample].",
-)
+@PROGRAMME
+@SINCE
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def turnaround(since: datetime | None, fmt: str) -> None:
+def turnaround(programme: str | None, since: datetime | None, fmt: str) -> None:
     """Median, p90 and max of receipt → screened, screened → reviewed (case outcome recorded) and
     receipt → letter issued, per outcome (the reviewed outcome when there is one, else the screening
     outcome) and for all samples together."""
@@ -65,12 +61,12 @@ def turnaround(since: datetime | None, fmt: str) -> None:
     since = since.replace(tzinfo=UTC) if since is not None else None
     try:
         with connection.session(settings) as conn:
-            rows = db_turnaround.report(conn, since)
+            rows = db_turnaround.report(conn, since, _programme_name(programme))
     except ScreeningError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INPUT)
     if fmt == "json":
-        doc = {"since": since.isoformat() if since else None, "outcomes": rows}
+        doc = {"since": since.isoformat() if since else None, "programme": programme, "outcomes": rows}
         click.echo(json.dumps(doc, sort_keys=True, indent=2))
         return
     click.echo(f"turnaround of samples received {'since ' + since.date().isoformat() if since else 'ever'}")

@@ -303,6 +303,13 @@ def test_report_programme_matches_the_database(deployment):
     assert both["programme"] == "all"
     assert both["samples"] == en["samples"] + _report(d, "--programme", "denmark")["samples"]
     assert _report(d, "--since", "2999-01-01")["samples"] == 0
+    tat = json.loads(
+        d["pipeline"].cli("report", "turnaround", "--programme", "denmark", "--format", "json").stdout
+    )
+    assert (
+        next(r for r in tat["outcomes"] if r["outcome"] == "all")["samples"]
+        == expected(db_url, ["denmark"])["samples"]
+    )
 
 
 def test_report_programme_csv_table_band_and_bad_input(deployment):
