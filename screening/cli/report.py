@@ -136,7 +136,11 @@ def programme(programme: str | None, since: datetime | None, fmt: str) -> None:
 @PROGRAMME
 @SINCE
 @click.option(
-    "--period", type=click.Choice(["month", "week"]), default="month", show_default=True, help="Counts per."
+    "--period",
+    type=click.Choice(["month", "week"]),
+    default="month",
+    show_default=True,
+    help="Counts per calendar month or ISO week.",
 )
 @click.option(
     "--min-count",
@@ -144,7 +148,13 @@ def programme(programme: str | None, since: datetime | None, fmt: str) -> None:
     default=None,
     help="Withhold counts below this [default: SCREENING_SHARE_MIN_COUNT, else 5].",
 )
-@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, writable=True),
+    required=True,
+    help="The JSON file to write (sha256 embedded).",
+)
 def share(
     programme: str | None, since: datetime | None, period: str, min_count: int | None, out: str
 ) -> None:
