@@ -25,6 +25,8 @@ With ``SCREENING_DATABASE_URL`` / ``SCREENING_BROKER_URL`` any PostgreSQL and Ra
 | SCREENING_WEB_HTTPS | on | ``off`` for local plain HTTP: cookies without ``Secure``, no HSTS |
 | SCREENING_SESSION_IDLE_MINUTES, SCREENING_SESSION_HOURS | 30, 8 | web sessions expire idle / in all |
 | SCREENING_DB_ROLES | on | ``off``: every process connects with SCREENING_DATABASE_URL (no role separation) |
+| SCREENING_POSITIVE_RATE_BAND | 1.0-3.7 | expected screen-positive rate, per cent (programme figures) |
+| SCREENING_SHARE_MIN_COUNT | 5 | shared figures withhold counts below this |
 
 Least privilege (migration 0007): the web app (and ``screening batch``, ``user``, ``identity``), the
 workers and the curation commands each connect as their own login role (``screening_web``,
@@ -70,6 +72,8 @@ class Settings:
     db_role: str | None = None  # "web", "worker", "curation"; None: the owner (migrations, tests)
     db_roles: bool = True
     role_database_urls: tuple[tuple[str, str], ...] = ()
+    positive_rate_band: tuple[float, float] = (1.0, 3.7)  # per cent: Generation Study – GUARDIAN
+    share_min_count: int = 5  # shared figures withhold counts from 1 to this - 1
 
     @property
     def embedded_database(self) -> bool:
@@ -120,6 +124,10 @@ class Settings:
             env["SCREENING_DB_ROLES"] = "off"
         if not self.web_https:
             env["SCREENING_WEB_HTTPS"] = "off"
+        if self.positive_rate_band != (1.0, 3.7):
+            env["SCREENING_POSITIVE_RATE_BAND"] = "{:g}-{:g}".format(*self.positive_rate_band)
+        if self.share_min_count != 5:
+            env["SCREENING_SHARE_MIN_COUNT"] = str(self.share_min_count)
         env.update({f"{PREFIX}{role.upper()}_DATABASE_URL": url for role, url in self.role_database_urls})
         optional = {
             "SCREENING_DATABASE_URL": self.database_url,
@@ -174,6 +182,21 @@ def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ScreeningError(f"{PREFIX}{name}={raw!r}: use on or off")
 
 
+def _band(env: Mapping[str, str]) -> tuple[float, float]:
+    raw = env.get(PREFIX + "POSITIVE_RATE_BAND", "").strip()
+    if not raw:
+        return (1.0, 3.7)
+    try:
+        low, high = (float(x) for x in raw.split("-"))
+    except ValueError:
+        raise ScreeningError(
+            f"{PREFIX}POSITIVE_RATE_BAND={raw!r}: use LOW-HIGH in per cent, e.g. 1.0-3.7"
+        ) from None
+    if not (0 <= low <= high <= 100):
+        raise ScreeningError(f"{PREFIX}POSITIVE_RATE_BAND={raw!r}: need 0 <= LOW <= HIGH <= 100")
+    return (low, high)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``env`` (default: ``os.environ``); raise ScreeningError on bad values."""
     env = os.environ if env is None else env
@@ -204,4 +227,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             for role in DB_ROLES
             if env.get(f"{PREFIX}{role.upper()}_DATABASE_URL", "").strip()
         ),
+        positive_rate_band=_band(env),
+        share_min_count=int(_number(env, "SHARE_MIN_COUNT", 5, int, 1)),
     )

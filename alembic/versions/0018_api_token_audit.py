@@ -8,14 +8,14 @@
   ``last_used_at`` (recorded by the web app, at most once a minute per token) is not audited.
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
 revision = "0018"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -16,7 +16,7 @@ import click
 from screening.errors import ScreeningError, ValidationError
 
 EXIT_INPUT = 2
-ROLES = ("lab", "reviewer", "curator", "admin")
+ROLES = ("lab", "reviewer", "curator", "admin", "lead")
 
 
 def _fail(exc: ScreeningError) -> None:

@@ -526,10 +526,12 @@ ORDER BY s.id;
 -- turnaround_report --
 -- Receipt → screened, screened → reviewed and receipt → letter (seconds: count, median, p90, max) per
 -- outcome (the latest case outcome recorded, else the latest screening outcome; 'pending' before any),
--- and for all outcomes together (outcome NULL), for samples received since the given time.
+-- and for all outcomes together (outcome NULL), for samples received since the given time, of one
+-- programme (batch.programme) or of all when NULL.
 WITH received AS (
-  SELECT sample_pk FROM turnaround_event
-  WHERE kind = 'received' AND at >= coalesce(%(since)s::timestamptz, '-infinity')
+  SELECT t.sample_pk FROM turnaround_event t JOIN batch b ON b.id = t.batch_id
+  WHERE t.kind = 'received' AND t.at >= coalesce(%(since)s::timestamptz, '-infinity')
+    AND (%(programme)s::text IS NULL OR b.programme = %(programme)s::text)
 ), per_sample AS (
   SELECT t.sample_pk,
          min(t.at) FILTER (WHERE t.kind = 'received') AS received,

@@ -33,7 +33,7 @@ from screening.db.sql import parse_queries
 from screening.domain import Outcome, SampleQc, Urgency
 from screening.errors import IntegrityError, NotFoundError, ScreeningError, StateError
 
-ROLES = ("lab", "reviewer", "curator", "admin")
+ROLES = ("lab", "reviewer", "curator", "admin", "lead")
 DECISIONS = tuple(c.value for c in FindingCall)
 ACMG_CLASSES = tuple(c.value for c in AcmgClass)
 

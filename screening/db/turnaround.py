@@ -23,10 +23,13 @@ def for_batch(conn: psycopg.Connection, batch_pk: int) -> dict[int, Milestones]:
     }
 
 
-def report(conn: psycopg.Connection, since: datetime | None) -> list[dict[str, Any]]:
-    """Per outcome (and ``"all"``): samples, and count/median/p90/max seconds of each span."""
+def report(
+    conn: psycopg.Connection, since: datetime | None, programme: str | None = None
+) -> list[dict[str, Any]]:
+    """Per outcome (and ``"all"``): samples, and count/median/p90/max seconds of each span (of one
+    programme's batches, or of all when ``programme`` is None)."""
     out = []
-    for r in conn.execute(query("turnaround_report"), {"since": since}):
+    for r in conn.execute(query("turnaround_report"), {"since": since, "programme": programme}):
         doc: dict[str, Any] = {
             "outcome": "all" if r["all_outcomes"] else r["outcome"],
             "samples": r["samples"],

@@ -23,7 +23,7 @@ from screening.config import Settings, load_settings
 from screening.db import connection
 from screening.errors import IntegrityError, NotFoundError, ScreeningError, ValidationError
 from screening.inputs import control_character
-from screening.web import api, auth, pages_admin, pages_curator, pages_lab, pages_review
+from screening.web import api, auth, pages_admin, pages_curator, pages_lab, pages_lead, pages_review
 from screening.web.common import TEMPLATES, WebState, render
 
 log = logging.getLogger(__name__)
@@ -202,6 +202,6 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     _install_handlers(app)
     app.mount("/static", StaticFiles(directory=str(TEMPLATES / "static")), name="static")
     _install_docs(app)
-    for module in (auth, pages_lab, pages_review, pages_curator, pages_admin, api):
+    for module in (auth, pages_lab, pages_review, pages_curator, pages_admin, pages_lead, api):
         app.include_router(module.router)
     return app

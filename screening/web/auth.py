@@ -12,7 +12,8 @@ credentials of a user, or a machine token (``Authorization: Bearer``, ``screenin
 instead of the cookie, so it needs no CSRF token; each endpoint is open to the roles whose pages show
 the same thing (:func:`api_caller`).
 Roles: ``lab`` (batches), ``reviewer`` (review queue, cases, letters, identities), ``curator`` (panels),
-``admin`` (users, and every page but identities and letters).
+``admin`` (users, and every page but identities and letters), ``lead`` (a programme lead: the
+programme dashboard's aggregate figures only — never an identity, a case page or a batch's samples).
 """
 
 from __future__ import annotations
@@ -34,7 +35,13 @@ from screening.web.common import Conn, render, state
 from screening.web.passwords import DUMMY_HASH, verify_password
 
 IDENTITY_ROLES = frozenset({"reviewer"})  # who may see names, national numbers, dates of birth, addresses
-HOME = {"lab": "/lab/batches", "reviewer": "/review", "curator": "/curator/panels", "admin": "/admin/users"}
+HOME = {
+    "lab": "/lab/batches",
+    "reviewer": "/review",
+    "curator": "/curator/panels",
+    "admin": "/admin/users",
+    "lead": "/lead/programme",
+}
 
 LOCK_AFTER = 5  # failed sign-ins of one account within the window
 ADDRESS_LIMIT = 20  # failed sign-ins from one address within the window

@@ -28,6 +28,7 @@ EVERY_ROLE_REFUSED = [
     "DELETE FROM issued_letters",
     "DELETE FROM identity_views",
     "DELETE FROM sample",
+    "DELETE FROM shared_figures",
     "CREATE TABLE mine (x int)",
     "ALTER TABLE sample ADD COLUMN x int",
     "CREATE ROLE someone_else",
@@ -44,6 +45,7 @@ REFUSED = {
         "DELETE FROM screening_run",
         "UPDATE finding_decisions SET decision = 'confirmed'",
         "UPDATE issued_letters SET pdf = ''",
+        "UPDATE shared_figures SET programme = 'x'",
     ],
     "worker": [
         "SELECT * FROM identities",
@@ -65,7 +67,12 @@ REFUSED = {
     ],
 }
 ALLOWED = {
-    "web": ["SELECT count(*) FROM identities", "SELECT count(*) FROM event", "SELECT count(*) FROM users"],
+    "web": [
+        "SELECT count(*) FROM identities",
+        "SELECT count(*) FROM event",
+        "SELECT count(*) FROM users",
+        "SELECT count(*) FROM shared_figures",
+    ],
     "worker": ["SELECT count(*) FROM sample", "SELECT count(*) FROM panel_gene", "SELECT 1 FROM batch"],
     "curation": ["SELECT count(*) FROM panel_version", "SELECT count(*) FROM screening_run"],
 }

@@ -46,11 +46,30 @@ def test_configured_services_and_child_environment(tmp_path):
         ("SCREENING_LEASE_SECONDS", "soon", "is not a int"),
         ("SCREENING_MAX_ATTEMPTS", "0", "must be at least 1"),
         ("SCREENING_QUEUE", "screening queue", "use letters, digits"),
+        ("SCREENING_POSITIVE_RATE_BAND", "3.7", "use LOW-HIGH in per cent"),
+        ("SCREENING_POSITIVE_RATE_BAND", "4-1", "need 0 <= LOW <= HIGH <= 100"),
+        ("SCREENING_POSITIVE_RATE_BAND", "nan-nan", "need 0 <= LOW <= HIGH <= 100"),
+        ("SCREENING_SHARE_MIN_COUNT", "0", "must be at least 1"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path, name, value, message):
     with pytest.raises(ScreeningError, match=rf"{name}=.*{re.escape(message)}"):
         load_settings({"SCREENING_HOME": str(tmp_path), name: value})
+
+
+def test_programme_figure_settings_and_their_child_environment(tmp_path):
+    s = load_settings({"SCREENING_HOME": str(tmp_path)})
+    assert s.positive_rate_band == (1.0, 3.7)
+    assert s.share_min_count == 5
+    env = {
+        "SCREENING_HOME": str(tmp_path),
+        "SCREENING_POSITIVE_RATE_BAND": "0.5-2",
+        "SCREENING_SHARE_MIN_COUNT": "10",
+    }
+    s = load_settings(env)
+    assert s.positive_rate_band == (0.5, 2.0)
+    assert s.share_min_count == 10
+    assert load_settings(s.as_environment()) == s
 
 
 def test_unsupported_broker_scheme_is_refused(tmp_path):
@@ -66,7 +85,9 @@ def test_parse_queries_drops_descriptions_and_refuses_duplicates():
         parse_queries(text + "-- one --\nSELECT 2;\n")
 
 
-@pytest.mark.parametrize("name", ["queries.sql", "curation.sql", "review.sql", "audit.sql", "workers.sql"])
+@pytest.mark.parametrize(
+    "name", ["queries.sql", "curation.sql", "review.sql", "audit.sql", "workers.sql", "programme.sql"]
+)
 def test_every_named_sql_file_parses_and_uses_named_parameters(name):
     text = resources.files("screening.db").joinpath(name).read_text("utf-8")
     parsed = parse_queries(text)
@@ -78,7 +99,7 @@ def test_every_named_sql_file_parses_and_uses_named_parameters(name):
 
 def test_every_query_the_code_names_exists():
     named = set(queries())
-    for extra in ("curation.sql", "review.sql", "audit.sql", "workers.sql"):
+    for extra in ("curation.sql", "review.sql", "audit.sql", "workers.sql", "programme.sql"):
         named |= set(parse_queries(resources.files("screening.db").joinpath(extra).read_text("utf-8")))
     source = "\n".join(p.read_text() for p in Path(__file__).resolve().parents[2].glob("screening/**/*.py"))
     used = set(re.findall(r"\bquery\(\s*\"([a-z0-9_]+)\"", source))

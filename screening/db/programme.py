@@ -1,0 +1,54 @@
+"""The programme figures' rows: each sample's de-identified facts (no identity, no lab sample id).
+Named SQL in ``programme.sql``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import psycopg
+
+from screening.db import turnaround
+from screening.db.sql import parse_queries
+from screening.figures import ReportScope, SampleFacts, programme_document
+
+
+@cache
+def _queries() -> dict[str, str]:
+    return parse_queries(resources.files("screening.db").joinpath("programme.sql").read_text("utf-8"))
+
+
+def samples(conn: psycopg.Connection, programme: str | None, since: datetime | None) -> list[SampleFacts]:
+    """Every sample of the programme (of all when None) received since ``since``, oldest first."""
+    rows = conn.execute(_queries()["programme_samples"], {"programme": programme, "since": since})
+    return [SampleFacts.from_row(r) for r in rows]
+
+
+def programmes(conn: psycopg.Connection) -> list[str]:
+    """The programmes with at least one batch."""
+    return [r["programme"] for r in conn.execute(_queries()["programme_names"])]
+
+
+def figures(conn: psycopg.Connection, scope: ReportScope) -> tuple[list[SampleFacts], dict[str, Any]]:
+    """The samples' facts and the programme document (``report programme``, the lead's dashboard)."""
+    picked = samples(conn, scope.programme, scope.since)
+    return picked, programme_document(picked, scope, turnaround.report(conn, scope.since, scope.programme))
+
+
+def record_share(conn: psycopg.Connection, doc: dict[str, Any]) -> int:
+    """Record a sealed share document (call inside a transaction: the audit row goes with it)."""
+    from psycopg.types.json import Jsonb
+
+    params = {
+        "sha256": doc["sha256"],
+        "schema": doc["schema"],
+        "programme": doc["programme"],
+        "granularity": doc["period"]["granularity"],
+        "since": doc["period"]["since"],
+        "min_count": doc["suppression"]["min_count"],
+        "babies": doc["outcomes"]["totals"]["total"],
+        "document": Jsonb(doc),
+    }
+    return conn.execute(_queries()["insert_shared_figures"], params).fetchone()["id"]
