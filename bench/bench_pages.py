@@ -106,7 +106,7 @@ def main() -> None:
         }
         if args.explain:
             plans = {
-                "review_queue": (review.query("review_queue"), {"limit": 200}),
+                "review_queue": (query("review_queue"), {"limit": 200}),
                 "list_batches": (query("list_batches"), {"limit": 100}),
             }
             for page, (sql, params) in plans.items():

@@ -7,23 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import psycopg
 
 from screening.db.review import IssuedLetter, letter_problem
-from screening.db.sql import parse_queries
-
-
-@cache
-def _queries() -> dict[str, str]:
-    return parse_queries(resources.files("screening.db").joinpath("audit.sql").read_text("utf-8"))
-
-
-def query(name: str) -> str:
-    return _queries()[name]
+from screening.db.sql import query
 
 
 @dataclass(frozen=True)

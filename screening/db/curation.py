@@ -11,27 +11,15 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import psycopg
 
 from screening.db import panels as db_panels
 from screening.db.batches import BatchRow, SampleRow
-from screening.db.sql import parse_queries
-from screening.db.sql import query as pipeline_query
+from screening.db.sql import query
 from screening.domain import Version
 from screening.errors import NotFoundError, StateError
-
-
-@cache
-def _queries() -> dict[str, str]:
-    return parse_queries(resources.files("screening.db").joinpath("curation.sql").read_text("utf-8"))
-
-
-def query(name: str) -> str:
-    return _queries()[name]
 
 
 @contextlib.contextmanager
@@ -142,7 +130,7 @@ def screened_samples(conn: psycopg.Connection, panel_id: str, batch_pk: int | No
 
 
 def find_batch(conn: psycopg.Connection, lab_batch_id: str) -> BatchRow:
-    row = conn.execute(pipeline_query("find_batch"), {"lab_batch_id": lab_batch_id}).fetchone()
+    row = conn.execute(query("find_batch"), {"lab_batch_id": lab_batch_id}).fetchone()
     if row is None:
         raise NotFoundError(f"batch {lab_batch_id} does not exist (screening batch list)")
     return BatchRow.from_row(row)
@@ -166,7 +154,7 @@ def move_batch_to_version(
         params = {"batch_id": batch.id, "panel_version_id": target.id}
         ids = [r["id"] for r in conn.execute(query("move_samples_to_version"), params)]
     if ids:
-        conn.execute(pipeline_query("reopen_batch"), {"batch_id": batch.id, "count": len(ids)})
+        conn.execute(query("reopen_batch"), {"batch_id": batch.id, "count": len(ids)})
     return ids
 
 

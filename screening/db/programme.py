@@ -4,31 +4,24 @@ Named SQL in ``programme.sql``."""
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import psycopg
 
 from screening.db import turnaround
-from screening.db.sql import parse_queries
+from screening.db.sql import query
 from screening.figures import ReportScope, SampleFacts, programme_document
-
-
-@cache
-def _queries() -> dict[str, str]:
-    return parse_queries(resources.files("screening.db").joinpath("programme.sql").read_text("utf-8"))
 
 
 def samples(conn: psycopg.Connection, programme: str | None, since: datetime | None) -> list[SampleFacts]:
     """Every sample of the programme (of all when None) received since ``since``, oldest first."""
-    rows = conn.execute(_queries()["programme_samples"], {"programme": programme, "since": since})
+    rows = conn.execute(query("programme_samples"), {"programme": programme, "since": since})
     return [SampleFacts.from_row(r) for r in rows]
 
 
 def programmes(conn: psycopg.Connection) -> list[str]:
     """The programmes with at least one batch."""
-    return [r["programme"] for r in conn.execute(_queries()["programme_names"])]
+    return [r["programme"] for r in conn.execute(query("programme_names"))]
 
 
 def figures(conn: psycopg.Connection, scope: ReportScope) -> tuple[list[SampleFacts], dict[str, Any]]:
@@ -51,4 +44,4 @@ def record_share(conn: psycopg.Connection, doc: dict[str, Any]) -> int:
         "babies": doc["outcomes"]["totals"]["total"],
         "document": Jsonb(doc),
     }
-    return conn.execute(_queries()["insert_shared_figures"], params).fetchone()["id"]
+    return conn.execute(query("insert_shared_figures"), params).fetchone()["id"]

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import psycopg
@@ -29,22 +27,13 @@ from screening.cases import (
     finding_signature,
 )
 from screening.db import results
-from screening.db.sql import parse_queries
+from screening.db.sql import query
 from screening.domain import Outcome, SampleQc, Urgency
 from screening.errors import IntegrityError, NotFoundError, ScreeningError, StateError
 
 ROLES = ("lab", "reviewer", "curator", "admin", "lead")
 DECISIONS = tuple(c.value for c in FindingCall)
 ACMG_CLASSES = tuple(c.value for c in AcmgClass)
-
-
-@cache
-def _queries() -> dict[str, str]:
-    return parse_queries(resources.files("screening.db").joinpath("review.sql").read_text("utf-8"))
-
-
-def query(name: str) -> str:
-    return _queries()[name]
 
 
 def _fields(cls: type, row: dict[str, Any]) -> dict[str, Any]:
@@ -534,7 +523,7 @@ def letter_problem(meta: IssuedLetter, pdf: bytes, html: str) -> str | None:
 
 def batch_runs(conn: psycopg.Connection, batch_pk: int) -> list[dict[str, Any]]:
     """Screened babies of a batch: ``sample_pk``, ``sample_id``, ``run_id``, ``issued`` (letter kinds)."""
-    return conn.execute(query("batch_runs"), {"batch_pk": batch_pk}).fetchall()
+    return conn.execute(query("batch_letter_runs"), {"batch_pk": batch_pk}).fetchall()
 
 
 # ---------------------------------------------------------------- the case as reviewed

@@ -154,7 +154,7 @@ FROM issued_letters WHERE sample_pk = %(sample_pk)s ORDER BY id DESC;
 -- One issued letter with its bytes.
 SELECT * FROM issued_letters WHERE id = %(id)s;
 
--- batch_runs --
+-- batch_letter_runs --
 -- Screened babies of a batch (current run each), with the kinds of letter already issued for the run.
 SELECT s.id AS sample_pk, s.sample_id, r.id AS run_id,
        coalesce((SELECT array_agg(DISTINCT l.kind) FROM issued_letters l WHERE l.run_id = r.id), '{}') AS issued

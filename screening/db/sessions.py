@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from screening.db.review import query
+from screening.db.sql import query
 
 
 @dataclass(frozen=True)

@@ -12,26 +12,15 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import psycopg
 
-from screening.db.sql import parse_queries
+from screening.db.sql import query
 from screening.errors import NotFoundError, StateError
 from screening.inputs import is_plain_id
 
 TOKEN_BYTES = 32
-
-
-@cache
-def _queries() -> dict[str, str]:
-    return parse_queries(resources.files("screening.db").joinpath("tokens.sql").read_text("utf-8"))
-
-
-def query(name: str) -> str:
-    return _queries()[name]
 
 
 @dataclass(frozen=True)

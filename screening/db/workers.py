@@ -3,21 +3,9 @@ beating, and how long ago any worker was seen. Named SQL in ``workers.sql``."""
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-
 import psycopg
 
-from screening.db.sql import parse_queries
-
-
-@cache
-def _queries() -> dict[str, str]:
-    return parse_queries(resources.files("screening.db").joinpath("workers.sql").read_text("utf-8"))
-
-
-def query(name: str) -> str:
-    return _queries()[name]
+from screening.db.sql import query
 
 
 def beat(conn: psycopg.Connection, name: str, pid: int) -> None:

@@ -85,13 +85,15 @@ def test_parse_queries_drops_descriptions_and_refuses_duplicates():
         parse_queries(text + "-- one --\nSELECT 2;\n")
 
 
-@pytest.mark.parametrize(
-    "name", ["queries.sql", "curation.sql", "review.sql", "audit.sql", "workers.sql", "programme.sql"]
-)
+SQL_FILES = sorted(f.name for f in resources.files("screening.db").iterdir() if f.name.endswith(".sql"))
+
+
+@pytest.mark.parametrize("name", SQL_FILES)
 def test_every_named_sql_file_parses_and_uses_named_parameters(name):
     text = resources.files("screening.db").joinpath(name).read_text("utf-8")
-    parsed = parse_queries(text)
+    parsed = parse_queries(text, name)
     assert parsed
+    assert set(parsed) <= set(queries())  # the one loader reads every file
     for sql in parsed.values():
         assert not re.search(r"\{[a-z_]+\}", sql)  # no format strings: parameters are %(name)s
         assert not re.search(r"%s\b", sql)
@@ -99,8 +101,6 @@ def test_every_named_sql_file_parses_and_uses_named_parameters(name):
 
 def test_every_query_the_code_names_exists():
     named = set(queries())
-    for extra in ("curation.sql", "review.sql", "audit.sql", "workers.sql", "programme.sql"):
-        named |= set(parse_queries(resources.files("screening.db").joinpath(extra).read_text("utf-8")))
     source = "\n".join(p.read_text() for p in Path(__file__).resolve().parents[2].glob("screening/**/*.py"))
     used = set(re.findall(r"\bquery\(\s*\"([a-z0-9_]+)\"", source))
     assert used
