@@ -15,8 +15,7 @@ import sys
 import click
 
 from screening import __version__
-
-EXIT_INPUT = 2
+from screening.cli.common import EXIT_INPUT
 
 
 def _one_line(exc: Exception) -> str:

@@ -7,10 +7,10 @@ import sys
 
 import click
 
+from screening.cli.common import EXIT_INPUT
 from screening.errors import ScreeningError
 
 EXIT_MISMATCH = 1
-EXIT_INPUT = 2
 
 
 @click.group()

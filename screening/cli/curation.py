@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from screening.cli.common import EXIT_INPUT, fail
 from screening.cli.panel import panel
 from screening.errors import ScreeningError
 
@@ -27,15 +28,9 @@ if TYPE_CHECKING:
 # (tests/unit/test_cli_startup.py checks they agree)
 GENOME_BUILDS = ("GRCh38", "GRCh37")
 
-EXIT_INPUT = 2
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-
-
-def _fail(exc: Exception) -> None:
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(EXIT_INPUT)
 
 
 def _settings():
@@ -106,7 +101,7 @@ def diff(old: str, new: str, fmt: str) -> None:
     try:
         d = curation.diff_panels(_load_spec(old), _load_spec(new))
     except (ScreeningError, ValueError) as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(curation.diff_json(d) if fmt == "json" else curation.diff_table(d), nl=False)
 
 
@@ -134,7 +129,7 @@ def import_panelapp(responses, out_dir: Path, panel_id, version: Version, build:
         result = panelapp.build_draft(panelapp.load_responses(list(responses)), options)
         problems = panelapp.write_draft(result, out_dir)
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(panelapp.report_text(result.report), nl=False)
     click.echo(f"draft written to {out_dir} ({len(result.panel.genes)} gene entries); review, then publish")
     if problems:
@@ -159,7 +154,7 @@ def list_versions(panel_id: str | None, fmt: str) -> None:
         with connection.session(settings) as conn:
             rows = db.list_versions(conn, panel_id)
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
     if fmt == "json":
         from screening.curation import version_summary_to_dict
 
@@ -193,7 +188,7 @@ def show(label: str, genes: bool, fmt: str) -> None:
             info = db.summary(conn, row.panel_id, row.version)
             version = db_panels.load_panel_version(conn, row.id)
     except (ScreeningError, ValueError) as exc:
-        _fail(exc)
+        fail(exc)
     if fmt == "json":
         from screening.curation import version_to_dict
 
@@ -289,7 +284,7 @@ def export(
         if again.sha256 != version.sha256:
             raise IntegrityError(f"{out_dir}: exported folder hashes to {again.sha256}, not {version.sha256}")
     except (ScreeningError, ValueError, OSError) as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"{version.label} exported to {out_dir} (sha256 {version.sha256})")
 
 
@@ -346,7 +341,7 @@ def import_bundle(bundle_path: Path, message: str | None) -> None:
             db.set_change_message(conn, text)
             row, created = db_panels.publish(conn, found.version, found.clinvar, settings.actor, origin)
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
     what = "published" if created else "already published with identical content"
     click.echo(f"{row.label} {what} (sha256 {row.sha256}) from {bundle_path} (bundle {found.sha256})")
 
@@ -364,7 +359,7 @@ def retire(label: str, reason: str) -> None:
         with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
             row = db.retire(conn, db.require_version(conn, label).id, reason)
     except (ScreeningError, ValueError) as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"{label} retired at {row['retired_at']:%Y-%m-%d %H:%M} by {row['retired_by']}")
 
 
@@ -396,7 +391,7 @@ def import_clinvar(clinvar_vcf: Path, spec: str, as_version, message, release_da
             return
         label = _publish_with_clinvar(version, snapshot, as_version, message)
     except (ScreeningError, ValueError) as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"published {label} with ClinVar {snapshot.release_date} ({snapshot.sha256[:12]}…)")
 
 
@@ -474,7 +469,7 @@ def impact(draft_dir: Path, lab_batch_id: str | None, clinvar_path: Path | None,
         draft = panels.load_panel(draft_dir)
         d = curation.impact_preview(_settings(), draft, lab_batch_id, clinvar_path)
     except (ScreeningError, ValueError) as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(curation.delta_json(d) if fmt == "json" else curation.delta_table(d), nl=False)
 
 
@@ -508,7 +503,7 @@ def rescreen(lab_batch_id: str, label: str, wait_s: float, report_only: bool, ag
                 return
         d = curation.rescreen_delta(settings, lab_batch_id, label, against)
     except (ScreeningError, ValueError) as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(curation.delta_json(d) if fmt == "json" else curation.delta_table(d), nl=False)
 
 

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import click
 
+from screening.cli.common import EXIT_INPUT
 from screening.errors import ScreeningError
-
-EXIT_INPUT = 2
 
 
 @click.group()

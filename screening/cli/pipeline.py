@@ -11,16 +11,11 @@ from pathlib import Path
 
 import click
 
+from screening.cli.common import EXIT_INPUT, fail
 from screening.errors import ManifestError, ScreeningError
 
-EXIT_INPUT = 2
 # the columns of ``batch status``: receipt → screened, screened → reviewed, receipt → letter
 TURNAROUND_COLUMNS = ("receipt_to_screened", "screened_to_reviewed", "receipt_to_letter")
-
-
-def _fail(exc: ScreeningError) -> None:
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(EXIT_INPUT)
 
 
 def _settings(db_role: str | None = "web"):
@@ -50,7 +45,7 @@ def upgrade() -> None:
         migrate.upgrade(url)
         click.echo(f"database at revision {migrate.current(url)}")
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 # ---------------------------------------------------------------- batch
@@ -83,7 +78,7 @@ def submit(manifest: Path, panel_label: str, batch_id: str | None, fmt: str) -> 
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INPUT)
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
     if fmt == "json":
         doc = {"batch_id": sub.lab_batch_id, "created": sub.created, "samples": len(sub.sample_ids)}
         click.echo(json.dumps(doc, sort_keys=True))
@@ -105,7 +100,7 @@ def status(batch_id: str, fmt: str) -> None:
     try:
         st = batches.status(_settings(), batch_id)
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
     if fmt == "json":
         click.echo(json.dumps(report.batch_status_to_dict(st), sort_keys=True, indent=2, default=str))
         return
@@ -142,7 +137,7 @@ def list_(limit: int, fmt: str) -> None:
     try:
         rows = batches.list_batches(_settings(), limit)
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
     if fmt == "json":
         docs = [
             {
@@ -176,7 +171,7 @@ def retry(batch_id: str, held: bool) -> None:
     try:
         ids = batches.retry(_settings(), batch_id, states, tasks.enqueue_samples)
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"re-queued {len(ids)} sample(s)")
 
 
@@ -230,4 +225,4 @@ def demo(babies: int, workers: int, seed: int, out: Path | None) -> None:
     try:
         demo_run.run(_settings(None), demo_run.DemoOptions(babies, workers, seed, out))
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)

@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 
 import click
 
+from screening.cli.common import EXIT_INPUT
 from screening.errors import ScreeningError
-
-EXIT_INPUT = 2
 
 
 @click.group()

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import click
 
+from screening.cli.common import EXIT_INPUT
 from screening.errors import ScreeningError
 
 # domain.Sex values, written out so that the command starts without importing the domain model
 # (tests/unit/test_cli_startup.py checks they agree)
 SEXES = ("male", "female", "unknown")
-
-EXIT_INPUT = 2
 
 
 @click.command()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import click
 
-from screening.cli.web import ROLES, _fail, _settings
+from screening.cli.common import fail
+from screening.cli.web import ROLES, _settings
 from screening.errors import ScreeningError
 
 
@@ -25,7 +26,7 @@ def _with_conn(work):
         with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
             return work(conn, settings.actor)
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @token.command(name="create")

@@ -13,15 +13,10 @@ from pathlib import Path
 
 import click
 
+from screening.cli.common import EXIT_INPUT, fail
 from screening.errors import ScreeningError, ValidationError
 
-EXIT_INPUT = 2
 ROLES = ("lab", "reviewer", "curator", "admin", "lead")
-
-
-def _fail(exc: ScreeningError) -> None:
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(EXIT_INPUT)
 
 
 def _settings():
@@ -58,7 +53,7 @@ def serve(host: str, port: int) -> None:
     try:
         app = create_app(_settings())
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
@@ -89,14 +84,14 @@ def user_add(username: str, role: str, password_stdin: bool, replace: bool) -> N
     password = _read_password(password_stdin)
     problem = password_problem(password)
     if problem:
-        _fail(ScreeningError(problem))
+        fail(ScreeningError(problem))
     settings = _settings()
     try:
         conn = connection.connect(connection.database_url(settings))
         with conn, connection.transaction(conn, settings.actor):
             review.add_user(conn, username, role, hash_password(password), replace)
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"user {username} ({role}) {'updated' if replace else 'added'}")
 
 
@@ -108,7 +103,7 @@ def _account(username: str, change) -> None:
         with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
             change(conn, username)
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @user.command(name="list")
@@ -126,7 +121,7 @@ def user_list(fmt: str) -> None:
                 (u, sessions.failures(conn, u.username, "", WINDOW_SECONDS)) for u in review.list_users(conn)
             ]
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
     docs = [
         {
             "username": u.username,
@@ -195,7 +190,7 @@ def identity_import(csv_path: Path, batch_id: str | None) -> None:
         with conn:
             stored = import_identities(conn, settings.actor, csv_path, batch_id)
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"identities stored for {stored} sample(s)")
 
 
@@ -247,7 +242,7 @@ def audit_verify(fmt: str) -> None:
         with connection.session(_settings()) as conn:
             result = db_audit.verify(conn)
     except ScreeningError as exc:
-        _fail(exc)
+        fail(exc)
     if fmt == "json":
         doc = {
             "ok": result.ok,
