@@ -8,7 +8,7 @@
   ``bench_screen.py`` caches in ``--out/wgs``; ``--format json`` to /dev/null; the VCF's sha256
   computed, as the command does) against ``bcftools view -R regions.bed baby.vcf.gz > /dev/null``
   on the panel's merged, padded regions;
-* the modules ``screening --help`` imports (none of polars, numpy, psycopg, celery, cyvcf2, pysam).
+* the modules ``screening --help`` imports (none of click, polars, numpy, psycopg, celery, cyvcf2, pysam).
 Medians of ``--repeat`` runs each. Requires bcftools (Debian package).
 """
 
@@ -71,18 +71,19 @@ def main() -> None:
         ]  # fmt: skip
         commands[f"bcftools view -R {baby['sample_id']}"] = ["bcftools", "view", "-R", str(bed), vcf]
     times: dict[str, list[float]] = {name: [] for name in commands}
+    load = [os.getloadavg()[0]]
     for argv in commands.values():  # warm the page cache once
         timed(argv, env)
     for _ in range(args.repeat):
         for name, argv in commands.items():
             times[name].append(timed(argv, env))
+    load.append(os.getloadavg()[0])
     med = {name: statistics.median(t) for name, t in times.items()}
-    probe = (
-        "import sys\nfrom screening.cli import main\n"
-        "try:\n    main(['--help'], prog_name='screening')\n"
-        "except SystemExit:\n    pass\n"
-        "heavy = ('polars', 'numpy', 'psycopg', 'celery', 'cyvcf2', 'pysam', 'jinja2', 'fastapi', 'rich')\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
+    probe = (  # what the console script imports for `screening --help` (not a terminal: full width)
+        "import io, contextlib, sys\nsys.argv = ['screening', '--help']\nfrom screening.cli import run\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n    run()\n"
+        "heavy = ('click', 'polars', 'numpy', 'psycopg', 'celery', 'cyvcf2', 'pysam', 'jinja2', 'fastapi', "
+        "'rich')\nprint(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
     )
     imported = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
@@ -98,6 +99,7 @@ def main() -> None:
             for b in babies
         },
         "heavy_modules_imported_by_help": imported.splitlines()[-1] if imported else "",
+        "load_average_1min_before_after": [round(x, 2) for x in load],
     }
     print(json.dumps(report, indent=2))
 
