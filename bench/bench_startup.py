@@ -3,7 +3,8 @@
     .venv/bin/python bench/bench_startup.py [--repeat 15] [--out bench/out]
 
 * ``screening --help`` against a bare ``python -c pass`` (the same interpreter of the virtual
-  environment: its site start-up included in both);
+  environment: its site start-up included in both), and the click group's own ``--help`` (what the
+  console script ran before it wrote ``screening.cli.HELP`` itself);
 * a whole ``screening screen`` process on a WGS-scale baby (the simulator's ``--scale wgs`` files that
   ``bench_screen.py`` caches in ``--out/wgs``; ``--format json`` to /dev/null; the VCF's sha256
   computed, as the command does) against ``bcftools view -R regions.bed baby.vcf.gz > /dev/null``
@@ -62,7 +63,12 @@ def main() -> None:
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "screening --help": [str(BIN / "screening"), "--help"],
-    }
+        # the click group's own --help, as the console script answered before it wrote HELP itself
+        "click group --help": [
+            sys.executable, "-c",
+            "from screening.cli.group import main\nmain(['--help'], prog_name='screening')",
+        ],
+    }  # fmt: skip
     for baby in babies:
         vcf = str(folder / baby["vcf"])
         commands[f"screening screen {baby['sample_id']}"] = [
@@ -92,6 +98,7 @@ def main() -> None:
         "repeat": args.repeat,
         "median_s": {k: round(v, 4) for k, v in med.items()},
         "help_ratio_to_python": round(med["screening --help"] / med["python -c pass"], 2),
+        "click_group_help_ratio_to_python": round(med["click group --help"] / med["python -c pass"], 2),
         "screen_ratio_to_bcftools": {
             b["sample_id"]: round(
                 med[f"screening screen {b['sample_id']}"] / med[f"bcftools view -R {b['sample_id']}"], 2
