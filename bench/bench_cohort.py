@@ -15,8 +15,9 @@ Then ``--samples`` new babies per size are submitted as one batch (``batches.ins
 submission freezes the cohort) and go through the worker's database steps on one connection, the
 sizes taking turns sample by sample (the machine's other load weighs on all alike): claim (lease),
 read the frozen cohort (uncached: the worker caches it per batch), write the result (run, candidates,
-count updates, state, batch counter: one transaction, committed). ``per_sample_ms`` is the median of
-the three together. Two commits per sample (claim, write) each wait for the WAL flush: the same write
+count updates, state, batch counter: one transaction, committed), claim and write through
+``pipeline._claim`` / ``pipeline._finish``, the worker's own code. ``per_sample_ms`` is the median of
+the three together. The write's commit waits for the WAL flush (the claim's does not): the same write
 rolled back, a round trip without a commit and a one-row commit are timed alongside. For contrast,
 the previous design's per-sample read (every stored run of the panel aggregated) is timed once per
 size up to ``--legacy-max``.
@@ -38,10 +39,11 @@ import numpy as np
 import polars as pl
 import psycopg
 
-from screening import panels
+from screening import panels, pipeline
 from screening.config import load_settings
-from screening.db import batches, cohort, connection, jobs, migrate, results
+from screening.db import batches, cohort, connection, migrate, results
 from screening.db import panels as db_panels
+from screening.db.connection import Database
 from screening.db.sql import query
 from screening.demo import DEFAULT_PANEL, demo_panel
 from screening.domain import (
@@ -255,21 +257,22 @@ class Cohort:
 PROV = Provenance("bench", "1.0", "0" * 64, "GRCh38", None, None, None, "0" * 64, "NB", "XX", {}, "bench")
 
 
-def one_sample(conn, settings, c: Cohort, pk: int, result: SampleResult) -> None:
-    """The worker's database steps for one baby, each timed; then the same write rolled back, a
-    round trip without a commit, and a one-row commit (the WAL-flush floor)."""
+def one_sample(db: Database, settings, c: Cohort, pk: int, result: SampleResult) -> None:
+    """The worker's database steps for one baby (``pipeline.py``'s own functions), each timed; then the
+    same write rolled back, a round trip without a commit, and a one-row commit (the WAL-flush floor)."""
+    conn = db.connection()
     t0 = time.perf_counter()
-    with connection.transaction(conn, settings.actor):
-        jobs.fail_exhausted(conn, 3, pk)
-        claim = jobs.claim(conn, pk, 120, 3)
+    claim, _ = pipeline._claim(db, settings, pk)
+    assert claim is not None
     t1 = time.perf_counter()
     with connection.transaction(conn, settings.actor):
         frozen = cohort.frozen(conn, c.batch_pk)
     t2 = time.perf_counter()
     meta = results.RunMeta(pk, c.pv_id, frozen.babies, 0.1)
-    with connection.transaction(conn, settings.actor):
-        jobs.finish(conn, claim, "screened", None)
-        results.write_result(conn, result, meta)
+    outcome = pipeline._finish(
+        db, settings, claim, "screened", None, lambda conn: results.write_result(conn, result, meta)
+    )
+    assert outcome.state == "screened"
     t3 = time.perf_counter()
     c.add("claim", t1 - t0)
     c.add("read", t2 - t1)
@@ -293,7 +296,8 @@ def one_sample(conn, settings, c: Cohort, pk: int, result: SampleResult) -> None
 def measure(settings, cohorts: list[Cohort], rng, p: Pools, samples: int, legacy_max: int) -> None:
     """``samples`` new babies per cohort, in turns (a, b, c, b, c, a, …) so that whatever else the
     machine does weighs on every size alike."""
-    conn = connection.connect(settings.database_url)
+    db = Database(settings.database_url)
+    conn = db.connection()
     for c in cohorts:
         new = tuple(
             batches.NewSample(f"M{i}", "/data/x.vcf.gz", "NB", "0" * 64, "female") for i in range(samples)
@@ -310,7 +314,7 @@ def measure(settings, cohorts: list[Cohort], rng, p: Pools, samples: int, legacy
             result = SampleResult(
                 f"M{i}", Outcome.NO_CONDITION_SUSPECTED, Karyotype.XX, (), (), (), cands, PROV
             )
-            one_sample(conn, settings, c, c.ids[i], result)
+            one_sample(db, settings, c, c.ids[i], result)
     for c in cohorts:
         if c.size <= legacy_max:  # the previous design: every stored run of the panel aggregated
             t0 = time.perf_counter()
@@ -319,7 +323,7 @@ def measure(settings, cohorts: list[Cohort], rng, p: Pools, samples: int, legacy
                 conn.execute("DELETE FROM batch_cohort WHERE batch_id = %(b)s", {"b": c.batch_pk})
                 cohort.frozen(conn, c.batch_pk)
             c.add("previous_design_read", time.perf_counter() - t0)
-    conn.close()
+    db.close()
 
 
 def main() -> None:

@@ -92,7 +92,11 @@ def panel_for(
 
 def _claim(db: Database, settings: Settings, sample_pk: int) -> tuple[jobs.Claim | None, list[int]]:
     conn = db.connection()
-    with connection.transaction(conn, settings.actor):
+    # the commit does not wait for the WAL flush: should the database server crash before the flush,
+    # the claim is lost as a whole (the sample is queued again and re-sent by the reconciler, and this
+    # worker's write finds its lease gone and drops its results). Not pipelined: each statement's
+    # result is read before the next (bench/ab_write_path.py measured pipelining it slower here)
+    with connection.transaction(conn, settings.actor, flush_wal=False):
         exhausted = jobs.fail_exhausted(conn, settings.max_attempts, sample_pk)
         claim = jobs.claim(conn, sample_pk, settings.lease_seconds, settings.max_attempts)
     return claim, exhausted
@@ -108,8 +112,8 @@ def _finish(
 ) -> Outcome:
     def run() -> Outcome:
         conn = db.connection()
-        try:
-            with connection.transaction(conn, settings.actor):
+        try:  # pipelined: a round trip only where a result is read (its commit waits for the flush)
+            with connection.transaction(conn, settings.actor, pipelined=True):
                 pending = jobs.finish(conn, claim, state, reason)
                 if pending is None:
                     raise LeaseLost(f"sample {claim.sample.id}: lease lost, results dropped")

@@ -1,5 +1,8 @@
 """The ``screening`` command. Each sub-module owns one group of sub-commands; they are imported only
-when their command runs (``screening --help`` imports click and this module, nothing else).
+when their command runs. The click group itself is in ``group.py``: ``screening --help`` on a terminal
+of 80 columns or more (or not a terminal) prints ``HELP``, the group's own help written out, without
+importing click at all (tests/unit/test_cli_startup.py checks they agree); anything else goes to
+click (``screening --help`` then imports click and this package, nothing else).
 
 No traceback reaches a user: an error this package raises on purpose (:class:`ScreeningError`) and
 any other exception become one ``error: …`` line on standard error and exit status 2
@@ -8,14 +11,8 @@ any other exception become one ``error: …`` line on standard error and exit st
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-
-import click
-
-from screening import __version__
-from screening.cli.common import EXIT_INPUT
 
 
 def _one_line(exc: Exception) -> str:
@@ -96,45 +93,61 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
-def _short_help(name: str, limit: int) -> str:
-    """The command's line in the list, as click shortens its help (without importing the command)."""
-    return click.Command(name, help=COMMANDS[name][2]).get_short_help_str(limit)
+# ``screening --help`` as the click group writes it at its full width (78 columns: a terminal of 80
+# or more, or no terminal). Regenerate after changing COMMANDS or the group's help:
+# ``COLUMNS=80 python -c "from screening.cli.group import main; main(['--help'], prog_name='screening')"``
+HELP = """\
+Usage: screening [OPTIONS] COMMAND [ARGS]...
+
+  Newborn genome screening: screen babies' VCFs against versioned panels of
+  treatable conditions.
+
+Options:
+  --version   Show the version and exit.
+  -h, --help  Show this message and exit.
+
+Commands:
+  audit     The tamper-evident audit trail (hash chain) and the issued...
+  batch     Submit batches of babies and follow them.
+  cohort    The screened cohort's allele counts (the ClinVar rule's...
+  db        Database schema (SCREENING_DATABASE_URL, else the embedded...
+  demo      Simulate a batch, submit it, run real workers with a progress...
+  identity  Babies' identities (names, national numbers, dates of birth,...
+  panel     Curate, publish and inspect gene panel versions.
+  report    Programme reports.
+  screen    Screen one baby's VCF against a panel folder and print the...
+  serve     Run the web app (lab, review, curator pages; JSON API at...
+  simulate  Write synthetic babies (VCFs), a ClinVar snapshot, a manifest...
+  token     Machine tokens for the JSON API (hashed, one role each,...
+  user      Web users and their roles.
+  worker    Run a Celery worker for the screening queue (replaces this...
+"""
+HELP_MIN_COLUMNS = 80  # click writes help at min(columns, 80) - 2
 
 
-class LazyGroup(click.Group):
-    """Sub-commands imported on first use; the command list is written from ``COMMANDS``. Any
-    exception a command lets through becomes one line and exit status 2."""
+def _written_help_applies(argv: list[str]) -> bool:
+    if argv[1:] not in (["--help"], ["-h"]) or os.path.basename(argv[0]) != "screening":
+        return False
+    import shutil
 
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
-        except Exception as exc:
-            if os.environ.get("SCREENING_DEBUG") == "1":
-                raise
-            click.echo(f"error: {_one_line(exc)}", err=True)
-            sys.exit(EXIT_INPUT)
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in COMMANDS:
-            return None
-        modules, attribute, _ = COMMANDS[cmd_name]
-        for name in modules:
-            importlib.import_module(name)
-        return getattr(importlib.import_module(modules[0]), attribute)
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [(name, _short_help(name, limit)) for name in sorted(COMMANDS)]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+    return shutil.get_terminal_size().columns >= HELP_MIN_COLUMNS
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="screening")
-def main() -> None:
-    """Newborn genome screening: screen babies' VCFs against versioned panels of treatable conditions."""
+def run() -> object:
+    """The console script: the written help when it is the one click would write, else the group."""
+    if _written_help_applies(sys.argv):
+        sys.stdout.write(HELP)
+        sys.stdout.flush()
+        return 0
+    from screening.cli.group import main
+
+    return main()
+
+
+def __getattr__(name: str) -> object:
+    """``main`` (the click group) and its helpers, imported on first use."""
+    if name in ("main", "LazyGroup", "_short_help"):
+        from screening.cli import group
+
+        return getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

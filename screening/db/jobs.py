@@ -56,17 +56,14 @@ def finish(conn: psycopg.Connection, claim: Claim, state: str, reason: str | Non
     must roll back: another worker owns the sample now).
     """
     params = {"id": claim.sample.id, "token": claim.token, "state": state, "reason": reason}
-    row = conn.execute(query("finish_sample"), params).fetchone()
-    if row is None:
-        return None
-    return conn.execute(query("decrement_batch"), {"batch_id": row["batch_id"]}).fetchone()["samples_pending"]
+    row = conn.execute(query("finish_sample"), params).fetchone()  # one statement: both updates
+    return None if row is None else row["samples_pending"]
 
 
 def fail_exhausted(conn: psycopg.Connection, max_attempts: int, sample_pk: int | None = None) -> list[int]:
-    """Fail samples whose last attempt's lease expired; returns their batch ids (counted down)."""
+    """Fail samples whose last attempt's lease expired; returns their batch ids (counted down in the
+    same statement)."""
     rows = conn.execute(query("fail_exhausted"), {"max_attempts": max_attempts, "id": sample_pk}).fetchall()
-    for row in rows:
-        conn.execute(query("decrement_batch"), {"batch_id": row["batch_id"]})
     return [row["batch_id"] for row in rows]
 
 

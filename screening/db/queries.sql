@@ -5,6 +5,10 @@
 -- Who is acting in this transaction (recorded by the event-log triggers).
 SELECT set_config('screening.actor', %(actor)s, true);
 
+-- commit_without_wal_flush --
+-- This transaction's commit does not wait for the WAL flush (connection.transaction(flush_wal=False)).
+SET LOCAL synchronous_commit = off;
+
 -- insert_clinvar_snapshot --
 -- A ClinVar snapshot restricted to a panel's genes.
 INSERT INTO clinvar_snapshot (source, release_date, sha256, genome_build)
@@ -172,20 +176,35 @@ WHERE s.id = %(id)s AND b.id = s.batch_id AND s.attempts < %(max_attempts)s
 RETURNING s.*, b.submitted_at AS batch_submitted_at;
 
 -- finish_sample --
--- End a claimed sample (only while this lease holds it) in screened, failed or held.
-UPDATE sample SET state = %(state)s, reason = %(reason)s, lease_token = NULL, lease_expires_at = NULL,
-                  updated_at = now()
-WHERE id = %(id)s AND state = 'running' AND lease_token = %(token)s
-RETURNING batch_id;
+-- End a claimed sample (only while this lease holds it) in screened, failed or held, and count it down
+-- on its batch (one statement: no row when the lease was lost). Returns the batch's pending count.
+WITH finished AS (
+  UPDATE sample SET state = %(state)s, reason = %(reason)s, lease_token = NULL, lease_expires_at = NULL,
+                    updated_at = now()
+  WHERE id = %(id)s AND state = 'running' AND lease_token = %(token)s
+  RETURNING batch_id
+)
+UPDATE batch b SET samples_pending = b.samples_pending - 1
+FROM finished f
+WHERE b.id = f.batch_id
+RETURNING b.id AS batch_id, b.samples_pending;
 
 -- fail_exhausted --
--- Samples whose last allowed attempt died with its lease: failed, with the reason.
-UPDATE sample SET state = 'failed', lease_token = NULL, lease_expires_at = NULL, updated_at = now(),
-                  reason = 'gave up after ' || attempts || ' attempts: the worker was lost each time'
-WHERE state IN ('running', 'queued') AND attempts >= %(max_attempts)s
-  AND (state = 'queued' OR lease_expires_at < now())
-  AND (%(id)s::bigint IS NULL OR id = %(id)s::bigint)
-RETURNING id, batch_id;
+-- Samples whose last allowed attempt died with its lease: failed, with the reason, and counted down on
+-- their batches (one statement).
+WITH failed AS (
+  UPDATE sample SET state = 'failed', lease_token = NULL, lease_expires_at = NULL, updated_at = now(),
+                    reason = 'gave up after ' || attempts || ' attempts: the worker was lost each time'
+  WHERE state IN ('running', 'queued') AND attempts >= %(max_attempts)s
+    AND (state = 'queued' OR lease_expires_at < now())
+    AND (%(id)s::bigint IS NULL OR id = %(id)s::bigint)
+  RETURNING id, batch_id
+), counted AS (
+  UPDATE batch b SET samples_pending = b.samples_pending - f.n
+  FROM (SELECT batch_id, count(*) AS n FROM failed GROUP BY batch_id) f
+  WHERE b.id = f.batch_id
+)
+SELECT id, batch_id FROM failed ORDER BY id;
 
 -- requeue_expired --
 -- Running samples whose lease expired (worker lost) go back to the queue.
@@ -200,11 +219,6 @@ UPDATE sample SET enqueued_at = now()
 WHERE state = 'queued'
   AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => %(stale_seconds)s))
 RETURNING id;
-
--- decrement_batch --
--- One more sample of the batch reached a final state.
-UPDATE batch SET samples_pending = samples_pending - 1 WHERE id = %(batch_id)s
-RETURNING samples_pending;
 
 -- finalise_batch --
 -- Mark a batch finalised once nothing is pending.
@@ -251,28 +265,30 @@ RETURNING id;
 WITH f AS (DELETE FROM finding WHERE run_id = %(run_id)s)
 DELETE FROM candidate WHERE run_id = %(run_id)s;
 
--- insert_candidate --
--- One candidate variant of a run (carriers included: stored, never reported).
+-- insert_candidates --
+-- Every candidate variant of a run (carriers included: stored, never reported), one statement: a JSON
+-- array of rows with the table's column names.
 INSERT INTO candidate (run_id, ordinal, hgnc_id, symbol, chrom, pos, ref, alt, zygosity, routes, role, gt,
                        gq, dp, ad_ref, ad_alt, allele_balance, phased, phase_set, filter, quality_failures,
                        clinvar_id, clinvar_plp, clinvar_blb, clinvar_stars, consequence, transcript,
                        exclusion_reason, sv_end, hgvsc, hgvsp)
-VALUES (%(run_id)s, %(ordinal)s, %(hgnc_id)s, %(symbol)s, %(chrom)s, %(pos)s, %(ref)s, %(alt)s,
-        %(zygosity)s, %(routes)s, %(role)s, %(gt)s, %(gq)s, %(dp)s, %(ad_ref)s, %(ad_alt)s,
-        %(allele_balance)s, %(phased)s, %(phase_set)s, %(filter)s, %(quality_failures)s, %(clinvar_id)s,
-        %(clinvar_plp)s, %(clinvar_blb)s, %(clinvar_stars)s, %(consequence)s, %(transcript)s,
-        %(exclusion_reason)s, %(sv_end)s, %(hgvsc)s, %(hgvsp)s);
+SELECT run_id, ordinal, hgnc_id, symbol, chrom, pos, ref, alt, zygosity, routes, role, gt,
+       gq, dp, ad_ref, ad_alt, allele_balance, phased, phase_set, filter, quality_failures,
+       clinvar_id, clinvar_plp, clinvar_blb, clinvar_stars, consequence, transcript,
+       exclusion_reason, sv_end, hgvsc, hgvsp
+FROM jsonb_populate_recordset(NULL::candidate, %(rows)s);
 
--- insert_finding --
--- One finding (a gene whose inheritance rule is met) of a run.
+-- insert_findings --
+-- Every finding (a gene whose inheritance rule is met) of a run, one statement (JSON array of rows).
 INSERT INTO finding (run_id, ordinal, hgnc_id, symbol, moi, condition, pattern, smn1_copies)
-VALUES (%(run_id)s, %(ordinal)s, %(hgnc_id)s, %(symbol)s, %(moi)s, %(condition)s, %(pattern)s,
-        %(smn1_copies)s);
+SELECT run_id, ordinal, hgnc_id, symbol, moi, condition, pattern, smn1_copies
+FROM jsonb_populate_recordset(NULL::finding, %(rows)s);
 
--- insert_finding_variant --
--- Link a finding to one of its candidate variants.
+-- insert_finding_variants --
+-- Link each finding of a run to its candidate variants, one statement (JSON array of rows).
 INSERT INTO finding_variant (run_id, finding_ordinal, candidate_ordinal)
-VALUES (%(run_id)s, %(finding_ordinal)s, %(candidate_ordinal)s);
+SELECT run_id, finding_ordinal, candidate_ordinal
+FROM jsonb_populate_recordset(NULL::finding_variant, %(rows)s);
 
 -- list_runs --
 -- Screening runs with their sample id and panel label.

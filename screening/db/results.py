@@ -95,27 +95,29 @@ def write_result(conn: psycopg.Connection, result: SampleResult, meta: RunMeta) 
     run_id = conn.execute(query("upsert_run"), _run_params(result, meta)).fetchone()["id"]
     conn.execute(query("delete_run_results"), {"run_id": run_id})
     candidates, links = _ordinals(result)
-    with conn.cursor() as cur:
-        cur.executemany(
-            query("insert_candidate"), [_candidate_params(run_id, i, c) for i, c in enumerate(candidates)]
-        )
-        findings = [
-            {
-                **{k: getattr(f, k) for k in ("hgnc_id", "symbol", "condition", "smn1_copies")},
-                "moi": f.moi.value,
-                "pattern": f.pattern.value,
-                "run_id": run_id,
-                "ordinal": i,
-            }
-            for i, f in enumerate(result.findings)
-        ]
-        cur.executemany(query("insert_finding"), findings)
-        pairs = [
-            {"run_id": run_id, "finding_ordinal": i, "candidate_ordinal": o}
-            for i, ordinals in enumerate(links)
-            for o in ordinals
-        ]
-        cur.executemany(query("insert_finding_variant"), pairs)
+    # one statement per table (rows as a JSON array): a round trip each, whatever the number of rows
+    rows = [_candidate_params(run_id, i, c) for i, c in enumerate(candidates)]
+    if rows:
+        conn.execute(query("insert_candidates"), {"rows": Jsonb(rows)})
+    findings = [
+        {
+            **{k: getattr(f, k) for k in ("hgnc_id", "symbol", "condition", "smn1_copies")},
+            "moi": f.moi.value,
+            "pattern": f.pattern.value,
+            "run_id": run_id,
+            "ordinal": i,
+        }
+        for i, f in enumerate(result.findings)
+    ]
+    if findings:
+        conn.execute(query("insert_findings"), {"rows": Jsonb(findings)})
+    pairs = [
+        {"run_id": run_id, "finding_ordinal": i, "candidate_ordinal": o}
+        for i, ordinals in enumerate(links)
+        for o in ordinals
+    ]
+    if pairs:
+        conn.execute(query("insert_finding_variants"), {"rows": Jsonb(pairs)})
     cohort.put_in(conn, panel_id, meta.sample_pk, run_id)
     return run_id
 

@@ -131,6 +131,10 @@ def test_kill9_of_a_worker_mid_batch(db_url, panel, sim, tmp_path, pipeline_fact
     wait_until(lambda: _counts(db_url, batch_id).get("running", 0) >= 2, 30, "both workers busy", 0.02)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait(10)
+    # a commit the dead worker had sent still completes on the server: wait until its connections are
+    # gone, so that what it holds below is final (else a sample can be "held" and then committed)
+    gone = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %(n)s"
+    wait_until(lambda: query_one(db_url, gone, {"n": node[:63]})[0] == 0, 60, "the dead worker's connections")
     # what the dead worker still holds (it may have finished its sample just before dying: then none)
     held_sql = "SELECT id FROM sample WHERE state = 'running' AND claimed_by = %(n)s"
     held = query_all(db_url, held_sql, {"n": node})

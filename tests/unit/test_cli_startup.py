@@ -58,3 +58,46 @@ def test_the_command_list_is_the_commands_own_help():
         assert command is not None, name
         assert command.name == name
         assert command.get_short_help_str(200) == _short_help(name, 200), name
+
+
+def _console_script(columns: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``screening`` script (not a tty: click's width comes from COLUMNS, else 80)."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    script = Path(sys.executable).parent / "screening"
+    assert script.exists() or shutil.which("screening"), "the console script is not installed"
+    env = {**os.environ, "COLUMNS": columns}
+    return subprocess.run([str(script), *args], capture_output=True, text=True, env=env, check=True)
+
+
+def test_the_written_help_is_the_groups_own_at_full_width():
+    import os
+
+    from screening.cli import HELP
+
+    group = "from screening.cli.group import main\nmain(['--help'], prog_name='screening')"
+    for columns in ("80", "200"):  # what the click group writes itself
+        env = {**os.environ, "COLUMNS": columns}
+        rendered = subprocess.run([sys.executable, "-c", group], capture_output=True, text=True, env=env)
+        assert rendered.returncode == 0
+        assert rendered.stdout == HELP, "regenerate screening.cli.HELP (command in the comment above it)"
+    for args in (["--help"], ["-h"]):
+        assert _console_script("120", *args).stdout == HELP
+
+
+def test_help_without_click_where_the_written_help_applies_and_click_elsewhere():
+    probe = (
+        "import sys\nsys.argv = ['/usr/bin/screening', '--help']\nfrom screening.cli import run\n"
+        "import io, contextlib\nout = io.StringIO()\nwith contextlib.redirect_stdout(out):\n"
+        "    code = run()\nprint(code, 'click' in sys.modules)\n"
+    )
+    env_wide = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert env_wide.stdout.split()[-2:] == ["0", "False"]
+    narrow = _console_script("60", "--help").stdout  # click writes it narrower: click is asked
+    from screening.cli import HELP
+
+    assert narrow != HELP
+    assert narrow.startswith("Usage: screening [OPTIONS] COMMAND [ARGS]...")
+    assert "Newborn genome screening: screen babies' VCFs against\n" in narrow
