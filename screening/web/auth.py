@@ -28,7 +28,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from screening.db import review, sessions
 from screening.db.review import User
 from screening.web.common import Conn, render, state
-from screening.web.passwords import DUMMY_HASH, verify_password
+from screening.web.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 
 IDENTITY_ROLES = frozenset({"reviewer"})  # who may see names, national numbers, dates of birth, addresses
 HOME = {"lab": "/lab/batches", "reviewer": "/review", "curator": "/curator/panels", "admin": "/admin/users"}
@@ -112,6 +112,8 @@ def check_password(conn, username: str, password: str, address: str) -> User | N
     if user is None or not ok or not user.active:
         sessions.record_failure(conn, username, address)
         return None
+    if needs_rehash(user.password_hash):  # a scrypt hash (or weaker argon2 parameters): argon2id now
+        review.rehash_password(conn, user, hash_password(password))
     return user
 
 
