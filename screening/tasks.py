@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 WORKER_ENV_DEFAULTS = {"POLARS_MAX_THREADS": "1"}
 # the filesystem broker with atomic writes and quarantine of undecodable messages (fs_transport.py)
 TRANSPORT_ALIASES.setdefault(fs_transport.ALIAS, "screening.fs_transport:Transport")
+SCREEN_TASK = "screening.screen_sample"
 PUBLISH_RETRY = {"max_retries": 6, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 4}
 
 
@@ -137,8 +138,9 @@ def _stop_heartbeat(**_: Any) -> None:
 
 
 def _pool_state() -> workers.Pool | None:
-    """The prefork pool's live processes (with this main process), its size and the tasks this worker
-    holds; None when not known (another pool class), so no process is judged by its absence."""
+    """The prefork pool's live processes (with this main process), its size and the samples this worker
+    holds (the short reconcile and finalise tasks do not count); None when not known (another pool
+    class), so no process is judged by its absence."""
     pool = getattr(_state.get("worker"), "pool", None)
     processes = getattr(getattr(pool, "_pool", None), "_pool", None)
     limit = getattr(pool, "limit", None)
@@ -149,8 +151,8 @@ def _pool_state() -> workers.Pool | None:
     for _ in range(5):  # the pool and the request sets change under this thread: read them again
         try:
             pids = tuple(p.pid for p in list(processes) if p.pid)
-            held = len(set(state.reserved_requests) | set(state.active_requests))
-            return workers.Pool((*pids, os.getpid()), limit, held)
+            held = {r for r in (*state.reserved_requests, *state.active_requests) if r.name == SCREEN_TASK}
+            return workers.Pool((*pids, os.getpid()), limit, len(held))
         except RuntimeError:
             continue
     return None
@@ -204,7 +206,7 @@ def _after(outcome: pipeline.Outcome) -> None:
             )
 
 
-@app.task(name="screening.screen_sample")
+@app.task(name=SCREEN_TASK)
 def screen_sample(sample_pk: int) -> None:
     outcome = pipeline.process_sample(_db(), SETTINGS, sample_pk)
     if outcome.state:

@@ -275,8 +275,9 @@ def test_recovery_times_with_the_default_settings(db_url, panel, sim, tmp_path, 
         "SELECT s.id FROM sample s JOIN batch b ON b.id = s.batch_id WHERE b.lab_batch_id = 'recovery-lost'",
     )[0]
     assert lost_pk in _queued_message_samples(tmp_path / "elsewhere" / "broker" / "queue")
-    # the reconciler and a healthy worker (the real app); the lost message waits from its first beat
-    healthy = start_workers(settings, 1, p.log_dir, True)[0]
+    # the reconciler and a healthy worker (the real app, a slot free all along while it takes over the
+    # killed samples); the lost message is timed from its first beat
+    healthy = start_workers(dataclasses.replace(settings, worker_concurrency=2), 1, p.log_dir, True)[0]
     p.workers.append(healthy)
     beat_sql = "SELECT 1 FROM worker_heartbeat WHERE name = %(n)s"
     wait_until(lambda: query_one(db_url, beat_sql, {"n": node_of(healthy)}), 120, "the healthy worker's beat")
