@@ -21,7 +21,8 @@ With ``SCREENING_DATABASE_URL`` / ``SCREENING_BROKER_URL`` any PostgreSQL and Ra
 | SCREENING_REFERENCE_FASTA | (none) | reference FASTA (+ .fai) to left-align indels; else assumed and said |
 | SCREENING_FOUR_EYES | on | a condition_suspected outcome is final only once a second reviewer confirms it |
 | SCREENING_{WEB,WORKER,CURATION}_DATABASE_URL | derived | a login role's URL |
-| SCREENING_HEARTBEAT_[TIMEOUT_]SECONDS | 5, 30 | heartbeat period; silence before re-queuing |
+| SCREENING_HEARTBEAT_[TIMEOUT_]SECONDS | 5, 30 | heartbeat period; silence before re-queuing (and a |
+| | | message re-sent when queued this long while a worker had a free slot) |
 | SCREENING_WEB_HTTPS | on | ``off`` for local plain HTTP: cookies without ``Secure``, no HSTS |
 | SCREENING_SESSION_IDLE_MINUTES, SCREENING_SESSION_HOURS | 30, 8 | web sessions expire idle / in all |
 | SCREENING_DB_ROLES | on | ``off``: every process connects with SCREENING_DATABASE_URL (no role separation) |

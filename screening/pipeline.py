@@ -245,11 +245,18 @@ def finalise(db: Database, settings: Settings, batch_pk: int) -> bool:
 
 
 def reconcile(db: Database, settings: Settings) -> jobs.Reconciliation:
-    """One pass of the reconciler. Queued messages older than two leases are sent again."""
+    """One pass of the reconciler. A queued sample's message is sent again when a live worker has had
+    a free slot for the heartbeat timeout while the sample waited (its message is lost), and in any
+    case after two leases (no worker has reported a free slot: e.g. all are busy with a long queue)."""
 
     def run() -> jobs.Reconciliation:
         conn = db.connection()
         with connection.transaction(conn, settings.actor):
-            return jobs.reconcile(conn, settings.max_attempts, stale_seconds=2 * settings.lease_seconds)
+            return jobs.reconcile(
+                conn,
+                settings.max_attempts,
+                stale_seconds=2 * settings.lease_seconds,
+                lost_seconds=settings.heartbeat_timeout_seconds,
+            )
 
     return with_backoff(db, run, "reconcile")

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 WORKER_ENV_DEFAULTS = {"POLARS_MAX_THREADS": "1"}
 # the filesystem broker with atomic writes and quarantine of undecodable messages (fs_transport.py)
 TRANSPORT_ALIASES.setdefault(fs_transport.ALIAS, "screening.fs_transport:Transport")
+SCREEN_TASK = "screening.screen_sample"
 PUBLISH_RETRY = {"max_retries": 6, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 4}
 
 
@@ -82,6 +83,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_soft_time_limit": settings.lease_seconds + 30,
         "task_time_limit": settings.lease_seconds + 60,
         "broker_connection_retry_on_startup": True,
+        # a lost broker connection (broker restarted, network cut) restarts the consumer, retrying
+        # for as long as it takes, instead of ending the worker; tasks already running go on (their
+        # results are fenced by the lease in the database)
+        "broker_connection_retry": True,
+        "broker_connection_max_retries": None,
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "worker_hijack_root_logger": False,
         "worker_send_task_events": False,
         "beat_schedule": {
@@ -109,6 +116,7 @@ _state: dict[str, Any] = {}
 def _resolve_database(sender: Any = None, **_: Any) -> None:
     """In the worker's main process, before the pool forks: start/attach the embedded server once;
     every connection of this worker (and its pool children) carries the worker's name."""
+    _state["worker"] = sender  # its pool's processes and slots go into the heartbeat
     _state["node"] = str(getattr(sender, "hostname", "") or socket.gethostname())
     _state["url"] = with_application_name(database_url(SETTINGS), _state["node"])
 
@@ -129,11 +137,32 @@ def _stop_heartbeat(**_: Any) -> None:
         _state["heartbeat"].set()
 
 
+def _pool_state() -> workers.Pool | None:
+    """The prefork pool's live processes (with this main process), its size and the samples this worker
+    holds (the short reconcile and finalise tasks do not count); None when not known (another pool
+    class), so no process is judged by its absence."""
+    pool = getattr(_state.get("worker"), "pool", None)
+    processes = getattr(getattr(pool, "_pool", None), "_pool", None)
+    limit = getattr(pool, "limit", None)
+    if processes is None or not isinstance(limit, int):
+        return None
+    from celery.worker import state
+
+    for _ in range(5):  # the pool and the request sets change under this thread: read them again
+        try:
+            pids = tuple(p.pid for p in list(processes) if p.pid)
+            held = {r for r in (*state.reserved_requests, *state.active_requests) if r.name == SCREEN_TASK}
+            return workers.Pool((*pids, os.getpid()), limit, len(held))
+        except RuntimeError:
+            continue
+    return None
+
+
 def _heartbeat_loop(node: str, stop: threading.Event) -> None:
     db = Database(_state["url"])
     while not stop.is_set():
         try:
-            workers.beat(db.connection(), node, os.getpid())
+            workers.beat(db.connection(), node, os.getpid(), _pool_state())
         except (TransientError, *BAD_INPUT, *DB_ERRORS) as exc:  # the database is down: beat later
             log.warning("heartbeat not written (%s); retrying", type(exc).__name__)
             db.close()
@@ -177,7 +206,7 @@ def _after(outcome: pipeline.Outcome) -> None:
             )
 
 
-@app.task(name="screening.screen_sample")
+@app.task(name=SCREEN_TASK)
 def screen_sample(sample_pk: int) -> None:
     outcome = pipeline.process_sample(_db(), SETTINGS, sample_pk)
     if outcome.state:
@@ -192,20 +221,22 @@ def finalise_batch(batch_pk: int) -> None:
 
 
 def _expire_orphans() -> None:
-    """Running samples of workers that stopped beating: their lease ends now (re-queued below)."""
+    """Running samples of workers that stopped beating, or whose claiming pool process died: their
+    lease ends now (re-queued below)."""
     try:
-        orphans = workers.expire_orphaned_leases(_db().connection(), SETTINGS.heartbeat_timeout_seconds)
+        orphans = workers.expire_orphaned_leases(
+            _db().connection(), SETTINGS.heartbeat_timeout_seconds, SETTINGS.heartbeat_seconds
+        )
     except (TransientError, *DB_ERRORS) as exc:
         log.warning("reconciler: heartbeats not checked (%s)", type(exc).__name__)
         _db().close()
         return
-    for sample_pk, node in orphans:
-        log.warning(
-            "sample %d: worker %s not seen for %.0f s; lease ended",
-            sample_pk,
-            node,
-            SETTINGS.heartbeat_timeout_seconds,
-        )
+    for orphan in orphans:
+        if orphan.why == "silent":
+            why = f"worker {orphan.worker} not seen for {SETTINGS.heartbeat_timeout_seconds:.0f} s"
+        else:
+            why = f"its process is gone from worker {orphan.worker}'s pool"
+        log.warning("sample %d: %s; lease ended", orphan.sample_id, why)
 
 
 @app.task(name="screening.reconcile")

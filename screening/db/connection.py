@@ -64,12 +64,18 @@ def role_url(base: str, user: str) -> str:
 
 @contextlib.contextmanager
 def wrap_exceptions() -> Iterator[None]:
-    """Translate "cannot reach the database" into TransientError (retried); other errors pass."""
+    """Translate "cannot reach the database" and "its disk is full" into TransientError (retried);
+    other errors pass."""
     try:
         yield
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
         if isinstance(exc, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable):
             raise
+        if isinstance(exc, psycopg.errors.DiskFull):  # the transaction was rolled back: nothing stored
+            raise TransientError(
+                "the database server's disk is full: nothing of this step was stored; "
+                "free space on the server, then try again"
+            ) from exc
         raise TransientError(f"database unreachable: {type(exc).__name__}: {exc}".strip()) from exc
 
 

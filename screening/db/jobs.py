@@ -6,6 +6,7 @@ expired goes back to queued (attempts below the cap) or to failed (cap reached).
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,9 +39,11 @@ class Reconciliation:
 
 
 def claim(conn: psycopg.Connection, sample_pk: int, lease_seconds: int, max_attempts: int) -> Claim | None:
-    """Lease a queued (or lease-expired) sample; None when someone else holds it, or it is done."""
+    """Lease a queued (or lease-expired) sample; None when someone else holds it, or it is done. The
+    claiming process is recorded (``claimed_pid``): its worker's heartbeat shows whether it lives."""
     params = {
         "id": sample_pk,
+        "pid": os.getpid(),
         "token": uuid.uuid4(),
         "lease_seconds": lease_seconds,
         "max_attempts": max_attempts,
@@ -71,12 +74,16 @@ def finalise_batch(conn: psycopg.Connection, batch_id: int) -> bool:
     return conn.execute(query("finalise_batch"), {"batch_id": batch_id}).fetchone() is not None
 
 
-def reconcile(conn: psycopg.Connection, max_attempts: int, stale_seconds: float) -> Reconciliation:
-    """Expired leases → queued (or failed at the cap); lost messages re-sent; stuck batches finalised."""
+def reconcile(
+    conn: psycopg.Connection, max_attempts: int, stale_seconds: float, lost_seconds: float
+) -> Reconciliation:
+    """Expired leases → queued (or failed at the cap); lost messages re-sent (queued ``lost_seconds``
+    while a live worker had a free slot, or ``stale_seconds`` in any case); stuck batches finalised."""
     failed = fail_exhausted(conn, max_attempts)
     expired = [r["id"] for r in conn.execute(query("requeue_expired"), {"max_attempts": max_attempts})]
+    lost = [r["id"] for r in conn.execute(query("resend_lost_queued"), {"lost_seconds": lost_seconds})]
     stale = [r["id"] for r in conn.execute(query("resend_stale_queued"), {"stale_seconds": stale_seconds})]
-    resend = sorted(set(expired) | set(stale))
+    resend = sorted(set(expired) | set(lost) | set(stale))
     conn.execute(query("heal_batch_counters"))
     finalised = [r["id"] for r in conn.execute(query("finalise_stuck_batches"))]
     return Reconciliation(tuple(resend), tuple(failed), tuple(finalised))

@@ -169,7 +169,8 @@ WHERE id = %(batch_id)s;
 -- claim_sample --
 -- Take a lease on a queued sample, or on a running one whose lease expired, within the attempt cap.
 UPDATE sample s SET state = 'running', attempts = s.attempts + 1, lease_token = %(token)s,
-                    lease_expires_at = now() + make_interval(secs => %(lease_seconds)s), updated_at = now()
+                    lease_expires_at = now() + make_interval(secs => %(lease_seconds)s), updated_at = now(),
+                    claimed_pid = %(pid)s
 FROM batch b
 WHERE s.id = %(id)s AND b.id = s.batch_id AND s.attempts < %(max_attempts)s
   AND (s.state = 'queued' OR (s.state = 'running' AND s.lease_expires_at < now()))
@@ -218,6 +219,16 @@ RETURNING id;
 UPDATE sample SET enqueued_at = now()
 WHERE state = 'queued'
   AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => %(stale_seconds)s))
+RETURNING id;
+
+-- resend_lost_queued --
+-- Queued samples whose message is lost: queued for longer than the heartbeat timeout while a live
+-- worker has had a free pool slot all that time (it would have taken the message). Send again.
+UPDATE sample SET enqueued_at = now()
+WHERE state = 'queued' AND enqueued_at < now() - make_interval(secs => %(lost_seconds)s)
+  AND EXISTS (SELECT 1 FROM worker_heartbeat h
+              WHERE h.last_seen_at > now() - make_interval(secs => %(lost_seconds)s)
+                AND h.free_since < now() - make_interval(secs => %(lost_seconds)s))
 RETURNING id;
 
 -- finalise_batch --

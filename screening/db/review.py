@@ -145,6 +145,12 @@ def add_user(conn: psycopg.Connection, username: str, role: str, password_hash: 
         ) from None
 
 
+def rehash_password(conn: psycopg.Connection, user: User, new_hash: str) -> bool:
+    """Store ``new_hash`` for ``user`` if its hash is still the one read (False when it changed since)."""
+    params = {"id": user.id, "old_hash": user.password_hash, "new_hash": new_hash}
+    return conn.execute(query("rehash_user_password"), params).fetchone() is not None
+
+
 def find_user(conn: psycopg.Connection, username: str) -> User | None:
     row = conn.execute(query("find_user"), {"username": username}).fetchone()
     return User.from_row(row) if row else None

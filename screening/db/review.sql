@@ -2,7 +2,7 @@
 -- Same format as queries.sql ("-- name --" header, "-- " description lines, then the SQL).
 
 -- insert_user --
--- A web user with a scrypt password hash.
+-- A web user with an argon2id password hash.
 INSERT INTO users (username, role, password_hash) VALUES (%(username)s, %(role)s, %(password_hash)s)
 RETURNING id;
 
@@ -10,6 +10,12 @@ RETURNING id;
 -- Replace a user's password hash (and role), re-activating the account.
 UPDATE users SET password_hash = %(password_hash)s, role = %(role)s, active = true
 WHERE username = %(username)s
+RETURNING id;
+
+-- rehash_user_password --
+-- Replace a user's password hash after a successful sign-in (scrypt → argon2id, or argon2 parameters
+-- raised); only while the stored hash is still the one just verified.
+UPDATE users SET password_hash = %(new_hash)s WHERE id = %(id)s AND password_hash = %(old_hash)s
 RETURNING id;
 
 -- find_user --

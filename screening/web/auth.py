@@ -32,7 +32,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicC
 from screening.db import review, sessions, tokens
 from screening.db.review import User
 from screening.web.common import Conn, render, state
-from screening.web.passwords import DUMMY_HASH, verify_password
+from screening.web.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 
 IDENTITY_ROLES = frozenset({"reviewer"})  # who may see names, national numbers, dates of birth, addresses
 HOME = {
@@ -123,6 +123,8 @@ def check_password(conn, username: str, password: str, address: str) -> User | N
     if user is None or not ok or not user.active:
         sessions.record_failure(conn, username, address)
         return None
+    if needs_rehash(user.password_hash):  # a scrypt hash (or weaker argon2 parameters): argon2id now
+        review.rehash_password(conn, user, hash_password(password))
     return user
 
 

