@@ -217,6 +217,11 @@ class Version:
         return f"{self.major}.{self.minor}"
 
 
+def panel_label(panel_id: str, version: Version | str) -> str:
+    """How a panel version is named everywhere (``newborn-actionable@1.2``): CLI, pages, letters, JSON."""
+    return f"{panel_id}@{version}"
+
+
 LOF_CONSEQUENCES = (
     "transcript_ablation",
     "splice_acceptor_variant",
@@ -389,7 +394,7 @@ class PanelVersion:
 
     @property
     def label(self) -> str:
-        return f"{self.panel_id}@{self.version}"
+        return panel_label(self.panel_id, self.version)
 
     @property
     def active_genes(self) -> tuple[PanelGene, ...]:

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from screening import turnaround
-from screening.domain import CandidateRole, CandidateVariant, Finding, SampleResult
+from screening.domain import CandidateRole, CandidateVariant, Finding, SampleResult, panel_label
 
 VARIANT_FIELDS = (
     "chrom",
@@ -92,7 +92,8 @@ def to_table(result: SampleResult) -> str:
         f"sample      {result.sample_id} (VCF column {p.vcf_sample})",
         f"outcome     {result.outcome.value}",
         f"karyotype   {result.karyotype.value}",
-        f"panel       {p.panel_id}@{p.panel_version} ({p.genome_build}) sha256 {p.panel_sha256[:12]}",
+        f"panel       {panel_label(p.panel_id, p.panel_version)} ({p.genome_build})"
+        f" sha256 {p.panel_sha256[:12]}",
         f"clinvar     {p.clinvar_release_date or '-'} {(p.clinvar_sha256 or '-')[:12]}",
         "reasons:",
         *[f"  - {r}" for r in result.reasons],

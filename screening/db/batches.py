@@ -10,7 +10,7 @@ import psycopg
 
 from screening.db import cohort
 from screening.db.sql import query
-from screening.domain import SampleInput, SampleQc, Sex
+from screening.domain import SampleInput, SampleQc, Sex, Version, panel_label
 from screening.errors import StateError
 
 SAMPLE_STATES = ("queued", "running", "screened", "failed", "held")
@@ -68,7 +68,7 @@ class BatchSummary:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> BatchSummary:
-        label = f"{row['panel_id']}@{row['major']}.{row['minor']}"
+        label = panel_label(row["panel_id"], Version(row["major"], row["minor"]))
         return cls(BatchRow.from_row(row), label, {s: row[s] for s in SAMPLE_STATES})
 
 

@@ -18,7 +18,7 @@ import psycopg
 from screening.db import panels as db_panels
 from screening.db.batches import BatchRow, SampleRow
 from screening.db.sql import query
-from screening.domain import Version
+from screening.domain import Version, panel_label
 from screening.errors import NotFoundError, StateError
 
 
@@ -54,7 +54,7 @@ class VersionSummary:
 
     @property
     def label(self) -> str:
-        return f"{self.panel_id}@{self.version}"
+        return panel_label(self.panel_id, self.version)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> VersionSummary:

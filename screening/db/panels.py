@@ -22,6 +22,7 @@ from screening.domain import (
     RuleSettings,
     Urgency,
     Version,
+    panel_label,
 )
 from screening.errors import IntegrityError, NotFoundError, StateError
 
@@ -67,7 +68,7 @@ class PanelVersionRow:
 
     @property
     def label(self) -> str:
-        return f"{self.panel_id}@{self.version}"
+        return panel_label(self.panel_id, self.version)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> PanelVersionRow:

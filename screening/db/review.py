@@ -28,7 +28,7 @@ from screening.cases import (
 )
 from screening.db import results
 from screening.db.sql import query
-from screening.domain import Outcome, SampleQc, Urgency
+from screening.domain import Outcome, SampleQc, Urgency, Version, panel_label
 from screening.errors import IntegrityError, NotFoundError, ScreeningError, StateError
 
 ROLES = ("lab", "reviewer", "curator", "admin", "lead")
@@ -71,7 +71,7 @@ class QueueEntry:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> QueueEntry:
-        label = f"{row['panel_id']}@{row['major']}.{row['minor']}"
+        label = panel_label(row["panel_id"], Version(row["major"], row["minor"]))
         values = {k: row[k] for k in cls.__dataclass_fields__ if k not in ("panel_label", "urgency")}
         return cls(panel_label=label, urgency=Urgency(row["urgency"]), **values)
 

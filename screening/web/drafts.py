@@ -27,7 +27,7 @@ from fastapi import FastAPI
 
 from screening import curation, panelapp, panels
 from screening.config import Settings
-from screening.domain import GENOME_BUILDS, PanelVersion, Version
+from screening.domain import GENOME_BUILDS, PanelVersion, Version, panel_label
 from screening.errors import NotFoundError, PanelError, Problem, ScreeningError
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class DraftInfo:
 
     @property
     def label(self) -> str:
-        return f"{self.panel_id}@{self.version}"
+        return panel_label(self.panel_id, self.version)
 
 
 @dataclass(frozen=True)

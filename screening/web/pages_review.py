@@ -18,7 +18,7 @@ from screening import letters
 from screening.cases import AcmgClass, CaseView, FindingCall, LetterKind, case_problems, finding_signature
 from screening.db import connection, review
 from screening.db.review import User
-from screening.domain import Outcome
+from screening.domain import Outcome, Version, panel_label
 from screening.web import letter_jobs
 from screening.web.auth import can_see_identity, check_csrf, require
 from screening.web.common import Conn, flash, render, state
@@ -141,7 +141,7 @@ def decide_finding(
     if finding is None:
         raise HTTPException(status_code=404, detail=f"{hgnc_id} is not a finding of this case")
     header = review.case_header(conn, run_id)
-    panel_label = f"{header['panel_id']}@{header['major']}.{header['minor']}"
+    label = panel_label(header["panel_id"], Version(header["major"], header["minor"]))
     values = {
         "hgnc_id": hgnc_id,
         "moi": moi,
@@ -151,7 +151,7 @@ def decide_finding(
     }
     with connection.transaction(conn, _actor(user)):
         review.record_finding_decision(
-            conn, run_id, values, _actor(user), (finding_signature(finding), panel_label)
+            conn, run_id, values, _actor(user), (finding_signature(finding), label)
         )
     flash(request, f"{finding.symbol}: {decision.replace('_', ' ')} recorded.")
     return RedirectResponse(f"/review/cases/{run_id}#finding-{finding.symbol}", status_code=303)
