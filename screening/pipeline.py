@@ -37,7 +37,7 @@ class LeaseLost(ScreeningError):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class TaskResult:
     """What happened to one task: the final state (or None when nothing was done) and batches to check."""
 
     state: str | None
@@ -109,8 +109,8 @@ def _finish(
     state: str,
     reason: str | None,
     write: Callable[[object], None] | None = None,
-) -> Outcome:
-    def run() -> Outcome:
+) -> TaskResult:
+    def run() -> TaskResult:
         conn = db.connection()
         try:  # pipelined: a round trip only where a result is read (its commit waits for the flush)
             with connection.transaction(conn, settings.actor, pipelined=True):
@@ -124,10 +124,10 @@ def _finish(
                 finalised = pending == 0 and jobs.finalise_batch(conn, claim.sample.batch_id)
         except LeaseLost:
             log.warning("sample %d: lease lost to another worker; results dropped", claim.sample.id)
-            return Outcome(None)
+            return TaskResult(None)
         if finalised:
             log.info("batch %d: finalised", claim.sample.batch_id)
-        return Outcome(state, (claim.sample.batch_id,) if pending == 0 and not finalised else ())
+        return TaskResult(state, (claim.sample.batch_id,) if pending == 0 and not finalised else ())
 
     return with_backoff(db, run, f"sample {claim.sample.id}")
 
@@ -193,7 +193,7 @@ def _sha256(path: str) -> str | OSError:
         return exc
 
 
-def process_sample(db: Database, settings: Settings, sample_pk: int) -> Outcome:
+def process_sample(db: Database, settings: Settings, sample_pk: int) -> TaskResult:
     """Claim, screen while verifying the VCF's sha256, store. Safe to call any number of times for the
     same id.
 
@@ -203,7 +203,7 @@ def process_sample(db: Database, settings: Settings, sample_pk: int) -> Outcome:
     """
     claim, exhausted = with_backoff(db, lambda: _claim(db, settings, sample_pk), f"sample {sample_pk}")
     if claim is None:
-        return Outcome(None, tuple(exhausted))
+        return TaskResult(None, tuple(exhausted))
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
         digest = pool.submit(_sha256, claim.sample.vcf_path)
         try:

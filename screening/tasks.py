@@ -196,7 +196,7 @@ def enqueue_samples(sample_ids: list[int]) -> None:
         _send(screen_sample, sample_id)
 
 
-def _after(outcome: pipeline.Outcome) -> None:
+def _after(outcome: pipeline.TaskResult) -> None:
     for batch_pk in outcome.finalise:
         try:
             _send(finalise_batch, batch_pk)
