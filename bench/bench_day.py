@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_batch
 import bench_cohort
 
-from screening import batch, panels, simulate, tasks, vcf
+from screening import batch, panel_content, panels, simulate, tasks, vcf
 from screening.config import load_settings
 from screening.db import batches, cohort, connection, migrate
 from screening.db import panels as db_panels
@@ -86,7 +86,7 @@ def main() -> None:
     clinvar = vcf.read_clinvar(str(sim.clinvar_vcf), panel.genome_build, panels.region_list(panel))
     version = demo_panel(panel, clinvar.sha256)
     version = dataclasses.replace(version, panel_id=f"{version.panel_id}-day{time.time_ns() % 10**8}")
-    version = dataclasses.replace(version, sha256=panels.panel_sha256(version))
+    version = panel_content.sealed(version)
     with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
         row, _ = db_panels.publish(conn, version, clinvar, settings.actor)
 

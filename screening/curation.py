@@ -27,7 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from screening import engine, panels, vcf
+from screening import engine, panel_content, panels, vcf
 from screening.config import Settings
 from screening.db import cohort as db_cohort
 from screening.db import connection, results
@@ -99,8 +99,8 @@ def diff_panels(old: PanelVersion, new: PanelVersion) -> PanelDiff:
     return PanelDiff(
         old=old.label,
         new=new.label,
-        old_sha256=old.sha256 or panels.panel_sha256(old),
-        new_sha256=new.sha256 or panels.panel_sha256(new),
+        old_sha256=old.sha256 or panel_content.panel_sha256(old),
+        new_sha256=new.sha256 or panel_content.panel_sha256(new),
         metadata=tuple(
             Change("panel", f, getattr(old, f), getattr(new, f))
             for f in META_FIELDS

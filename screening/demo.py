@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from screening import batch, panels, tasks, vcf
+from screening import batch, panel_content, panels, tasks, vcf
 from screening.config import Settings
 from screening.db import batches as db_batches
 from screening.db import connection, migrate
@@ -123,7 +123,7 @@ def wait_for_batch(
 def demo_panel(panel: PanelVersion, clinvar_sha256: str) -> PanelVersion:
     """The panel under a demo id tied to the simulated ClinVar (published versions are immutable)."""
     renamed = dataclasses.replace(panel, panel_id=f"{panel.panel_id}-demo-{clinvar_sha256[:8]}")
-    return dataclasses.replace(renamed, sha256=panels.panel_sha256(renamed))
+    return panel_content.sealed(renamed)
 
 
 def prepare(settings: Settings, options: DemoOptions, console: Console):

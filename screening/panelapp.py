@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from screening import panels
+from screening import panel_content, panels
 from screening.domain import (
     CONTIG_LENGTHS,
     GENOME_BUILDS,
@@ -366,7 +366,7 @@ def build_draft(documents: list[dict[str, Any]], options: DraftOptions) -> Impor
         genes=tuple(genes.values()),
         description=_description(sources),
     )
-    panel = replace(panel, sha256=panels.panel_sha256(panel))
+    panel = panel_content.sealed(panel)
     return ImportResult(panel, ImportReport(tuple(sources), tuple(lines)))
 
 

@@ -7,10 +7,8 @@ reported at once with its "file:line". No database here; the only I/O is reading
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +22,10 @@ from screening.domain import (
     PanelGene,
     PanelVersion,
     RuleSettings,
-    Urgency,
 )
 from screening.errors import PanelError, Problem
+from screening.panel_content import CHROM_ORDER, gene_key, sealed, variant_key
 
-FORMAT_VERSION = 1  # of the canonical serialisation: part of the sha256
-CHROM_ORDER = {c: i for i, c in enumerate([*map(str, range(1, 23)), "X", "Y", "MT"])}
 GENE_WRITE_COLUMNS = (*io.GENE_COLUMNS, *io.GENE_OPTIONAL)
 
 
@@ -70,11 +66,11 @@ def _read(folder: Path) -> tuple[PanelVersion | None, list[Problem]]:
         genome_build=meta.genome_build,
         settings=meta.settings,
         description=meta.description,
-        genes=tuple(sorted((g for _, g in genes), key=_gene_key)),
-        include=tuple(sorted((v for _, v in include), key=_variant_key)),
-        exclude=tuple(sorted((v for _, v in exclude), key=_variant_key)),
+        genes=tuple(sorted((g for _, g in genes), key=gene_key)),
+        include=tuple(sorted((v for _, v in include), key=variant_key)),
+        exclude=tuple(sorted((v for _, v in exclude), key=variant_key)),
     )
-    return replace(panel, sha256=panel_sha256(panel)), []
+    return sealed(panel), []
 
 
 def _genes(
@@ -147,47 +143,6 @@ def _check_both_lists(include, exclude, problems: list[Problem]) -> None:
             problems.append(Problem(where, f"variant {_show(v)} is both excluded and included ({other})"))
 
 
-def _gene_key(g: PanelGene) -> tuple:
-    return CHROM_ORDER.get(g.chrom, 99), g.start, g.end, g.hgnc_id, str(g.moi)
-
-
-def _variant_key(v: IncludedVariant | ExcludedVariant) -> tuple:
-    return CHROM_ORDER.get(v.chrom, 99), v.pos, v.ref, v.alt
-
-
-# ---------------------------------------------------------------- canonical content
-
-
-def canonical_content(panel: PanelVersion) -> bytes:
-    """Deterministic bytes of everything a panel version screens with (not its sha256 field)."""
-    document = {
-        "format": FORMAT_VERSION,
-        "panel_id": panel.panel_id,
-        "name": panel.name,
-        "version": str(panel.version),
-        "genome_build": panel.genome_build,
-        "description": panel.description,
-        "settings": panel.settings.canonical_dict(),
-        "genes": [_gene_dict(g) for g in sorted(panel.genes, key=_gene_key)],
-        "include": [asdict(v) for v in sorted(panel.include, key=_variant_key)],
-        "exclude": [asdict(v) for v in sorted(panel.exclude, key=_variant_key)],
-    }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def _gene_dict(g: PanelGene) -> dict[str, Any]:
-    """A gene's canonical fields. Routine urgency (the default) is left out, so that panel versions
-    published before genes had an urgency keep their sha256; immediate and high are part of it."""
-    document = {**asdict(g), "moi": str(g.moi), "urgency": str(g.urgency)}
-    if g.urgency is Urgency.ROUTINE:
-        del document["urgency"]
-    return document
-
-
-def panel_sha256(panel: PanelVersion) -> str:
-    return hashlib.sha256(canonical_content(panel)).hexdigest()
-
-
 # ---------------------------------------------------------------- writing
 
 
@@ -197,14 +152,14 @@ def write_panel(panel: PanelVersion, folder: Path) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "panel.toml").write_text(panel_toml.render(panel), encoding="utf-8")
-    genes = [[_cell(getattr(g, c)) for c in GENE_WRITE_COLUMNS] for g in sorted(panel.genes, key=_gene_key)]
+    genes = [[_cell(getattr(g, c)) for c in GENE_WRITE_COLUMNS] for g in sorted(panel.genes, key=gene_key)]
     _write_tsv(folder / "genes.tsv", GENE_WRITE_COLUMNS, genes)
     include = [
-        [_cell(getattr(v, c)) for c in io.INCLUDE_COLUMNS] for v in sorted(panel.include, key=_variant_key)
+        [_cell(getattr(v, c)) for c in io.INCLUDE_COLUMNS] for v in sorted(panel.include, key=variant_key)
     ]
     _write_tsv(folder / "include.tsv", io.INCLUDE_COLUMNS, include)
     exclude = [
-        [_cell(getattr(v, c)) for c in io.EXCLUDE_COLUMNS] for v in sorted(panel.exclude, key=_variant_key)
+        [_cell(getattr(v, c)) for c in io.EXCLUDE_COLUMNS] for v in sorted(panel.exclude, key=variant_key)
     ]
     _write_tsv(folder / "exclude.tsv", io.EXCLUDE_COLUMNS, exclude)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from screening import panel_content
 from screening.cli.common import EXIT_INPUT, fail
 from screening.cli.panel import panel
 from screening.errors import ScreeningError
@@ -428,14 +429,13 @@ def _clinvar_summary(snapshot, version: PanelVersion) -> str:
 def _publish_with_clinvar(
     version: PanelVersion, snapshot, as_version: Version | None, message: str | None
 ) -> str:
-    from screening import panels
     from screening.db import connection
     from screening.db import curation as db
     from screening.db import panels as db_panels
     from screening.domain import Version
 
     new = replace(version, version=as_version or Version(version.version.major, version.version.minor + 1))
-    new = replace(new, sha256=panels.panel_sha256(new))
+    new = panel_content.sealed(new)
     settings = _settings()
     text = message or f"ClinVar {snapshot.release_date} ({snapshot.sha256[:12]}) on {version.label}"
     with connection.session(settings) as conn, connection.transaction(conn, settings.actor):

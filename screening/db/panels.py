@@ -25,6 +25,7 @@ from screening.domain import (
     panel_label,
 )
 from screening.errors import IntegrityError, NotFoundError, StateError
+from screening.panel_content import panel_sha256
 
 CLINVAR_COLUMNS = (
     "chrom",
@@ -224,8 +225,6 @@ def _gene(row: dict[str, Any]) -> PanelGene:
 
 def load_panel_version(conn: psycopg.Connection, panel_version_id: int) -> PanelVersion:
     """Rebuild the domain PanelVersion; its content must still hash to the published sha256."""
-    from screening.panels import panel_sha256
-
     row = conn.execute(query("get_panel_version"), {"id": panel_version_id}).fetchone()
     if row is None:
         raise NotFoundError(f"panel version {panel_version_id} does not exist")

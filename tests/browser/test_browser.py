@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from screening import panel_content
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 
@@ -473,7 +475,6 @@ def test_a_re_screen_carries_the_reviewers_decisions_forward(site, page_as):
     """Last (it re-screens the batch): a reviewer decides a flagged baby's findings in the browser; the
     batch is re-screened by real workers under a new version with the same genes; the new run's case
     page shows each decision carried forward ("decided on … under panel …, unchanged")."""
-    from screening import panels as panel_files
     from screening.db import connection
     from screening.db import curation as db_curation
     from screening.db import panels as db_panels
@@ -498,7 +499,7 @@ def test_a_re_screen_carries_the_reviewers_decisions_forward(site, page_as):
         v1 = db_panels.load_panel_version(conn, v1_row.id)
         clinvar = db_panels.load_clinvar(conn, v1_row.id)
         same = dataclasses.replace(v1, version=Version(v1.version.major, v1.version.minor + 1))
-        same = dataclasses.replace(same, sha256=panel_files.panel_sha256(same))
+        same = panel_content.sealed(same)
         with connection.transaction(conn, "pytest"):
             db_curation.set_change_message(conn, "same genes, new version")
             row, _ = db_panels.publish(conn, same, clinvar, "pytest")

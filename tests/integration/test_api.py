@@ -17,6 +17,8 @@ import pytest
 from conftest import query_all, query_one
 from web_support import PASSWORD, USERS, build_site, csrf_token, identity_strings, signed_in
 
+from screening import panel_content
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROLES = ("lab", "reviewer", "curator", "admin")
@@ -33,7 +35,6 @@ def _run_id(db_url: str, batch_id: str, sample_id: str) -> int:
 
 def _publish_next_version(site, db_url: str) -> str:
     """A second published version of the site's panel without its first gene (a real diff)."""
-    from screening import panels
     from screening.db import connection
     from screening.db import curation as db_curation
     from screening.db import panels as db_panels
@@ -45,7 +46,7 @@ def _publish_next_version(site, db_url: str) -> str:
         current = db_panels.load_panel_version(conn, row.id)
         nxt = Version(current.version.major, current.version.minor + 1)
         changed = dataclasses.replace(current, version=nxt, genes=current.genes[1:], sha256=None)
-        changed = dataclasses.replace(changed, sha256=panels.panel_sha256(changed))
+        changed = panel_content.sealed(changed)
         db_curation.set_change_message(conn, "API test: first gene dropped")
         published, _ = db_panels.publish(conn, changed, None, "pytest")
     return str(published.version)

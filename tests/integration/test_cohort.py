@@ -5,7 +5,6 @@ populates them for an existing database. One test takes two batches through real
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import secrets
 
@@ -13,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import make_settings, publish, query_all, query_one
 
-from screening import panels
+from screening import panel_content
 from screening.cli import main
 from screening.db import batches, cohort, connection, migrate, results
 from screening.db import panels as db_panels
@@ -47,7 +46,7 @@ def settings(tmp_path, db_url):
 
 def _publish(settings, panel_id: str, version: str = "1.0") -> int:
     p = PanelVersion(panel_id, "Cohort test", Version.parse(version), GRCH38, RuleSettings(), (GENE,))
-    p = dataclasses.replace(p, sha256=panels.panel_sha256(p))
+    p = panel_content.sealed(p)
     with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
         row, _ = db_panels.publish(conn, p, None, settings.actor)
     return row.id

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import make_settings, publish, query_one
 
-from screening import curation, engine, panels, vcf
+from screening import curation, engine, panel_content, panels, vcf
 from screening.cli import main
 from screening.db import batches, connection, results
 from screening.db import curation as db
@@ -35,7 +35,7 @@ def small_panel(panel_id: str, version: str = "1.0") -> PanelVersion:
         PanelGene("HGNC:4053", "ISG15", Moi.BIALLELIC, "immunodeficiency 38", True, "1", 948847, 949920),
     )
     p = PanelVersion(panel_id, "Small", Version.parse(version), GRCH37, RuleSettings(), genes)
-    return dataclasses.replace(p, sha256=panels.panel_sha256(p))
+    return panel_content.sealed(p)
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_versions_order_as_integers(settings):
 def test_export_then_publish_gives_the_same_sha256(settings, tmp_path):
     panel = panels.load_panel(Path(__file__).resolve().parents[2] / "gene_panels" / "newborn-actionable")
     panel = dataclasses.replace(panel, panel_id="roundtrip")
-    row = put(settings, dataclasses.replace(panel, sha256=panels.panel_sha256(panel)))
+    row = put(settings, panel_content.sealed(panel))
     res = cli(settings, "export", row.label, "--out", str(tmp_path / "out"))
     assert res.exit_code == 0, res.output
     again = panels.load_panel(tmp_path / "out")
@@ -172,7 +172,7 @@ def _draft(published: PanelVersion, truth: dict) -> tuple[PanelVersion, set[str]
     )
     include = tuple(v for v in published.include if v.hgnc_id != dropped)
     draft = dataclasses.replace(published, version=Version(1, 1), genes=genes, include=include)
-    return dataclasses.replace(draft, sha256=panels.panel_sha256(draft)), {dropped}, {dominant}
+    return panel_content.sealed(draft), {dropped}, {dominant}
 
 
 @pytest.mark.slow

@@ -5,7 +5,6 @@ transcript on the reviewer's case page; the workers' heartbeat on the batch list
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 from conftest import Pipeline, make_settings, query_one, wait_until
 from web_support import PASSWORD, Server, add_user, csrf_token
 
-from screening import panels
+from screening import panel_content
 from screening.db import connection
 from screening.db import panels as db_panels
 from screening.domain import GRCH37, IncludedVariant, Moi, PanelGene, PanelVersion, RuleSettings, Version
@@ -42,7 +41,7 @@ def _panel() -> PanelVersion:
         genes=(DDX11L1,),
         include=(DELETION,),
     )
-    return dataclasses.replace(version, sha256=panels.panel_sha256(version))
+    return panel_content.sealed(version)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, make_settings, publish, query_one
 
-from screening import batch
+from screening import batch, panel_content
 from screening.errors import ManifestError
 
 pytestmark = pytest.mark.integration
@@ -157,7 +157,7 @@ def _grch37_panel(settings, sim) -> str:
 
     panel = panels.load_panel(ROOT / "tests" / "data" / "panels" / "tiny-grch37")
     panel = dataclasses.replace(panel, panel_id="tiny37-manifest-test")
-    panel = dataclasses.replace(panel, sha256=panels.panel_sha256(panel))
+    panel = panel_content.sealed(panel)
     with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
         row, _ = db_panels.publish(conn, panel, None, settings.actor)
     return row.label

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 from conftest import LOCAL_PG, _reachable
 
+from screening import panel_content
 from screening.db import migrate
 
 pytestmark = pytest.mark.integration
@@ -90,18 +91,16 @@ def test_truncate_is_refused_on_append_only_tables(fresh_url):
 
 def test_versions_published_before_urgency_still_verify_and_read_as_routine(fresh_url):
     """0005 adds panel_gene.urgency: rows published under 0004 become routine and keep their sha256."""
-    from dataclasses import replace
 
     from psycopg.rows import dict_row
     from psycopg.types.json import Jsonb
 
     from screening.db import panels as db_panels
     from screening.domain import GRCH38, Moi, PanelGene, PanelVersion, RuleSettings, Urgency, Version
-    from screening.panels import panel_sha256
 
     gene = PanelGene("HGNC:1884", "CFTR", Moi.BIALLELIC, "Cystic fibrosis", True, "7", 117465784, 117715971)
     panel = PanelVersion("old", "Old", Version(1, 0), GRCH38, RuleSettings(), (gene,))
-    panel = replace(panel, sha256=panel_sha256(panel))
+    panel = panel_content.sealed(panel)
     migrate.upgrade(fresh_url, "0004")
     with psycopg.connect(fresh_url) as conn:  # one transaction, as publishing was under 0004
         pv_id = conn.execute(

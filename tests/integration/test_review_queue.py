@@ -4,7 +4,6 @@ phase-unknown compound heterozygote, then the oldest submission."""
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +12,7 @@ import pytest
 from conftest import LOCAL_PG, _reachable
 from psycopg.types.json import Jsonb
 
-from screening import panels
+from screening import panel_content
 from screening.db import connection, migrate, review
 from screening.db import panels as db_panels
 from screening.domain import GRCH38, Moi, PanelGene, PanelVersion, RuleSettings, Urgency, Version
@@ -58,7 +57,7 @@ def conn():
 
 def _publish(conn) -> int:
     panel = PanelVersion("queue", "Queue", Version(1, 0), GRCH38, RuleSettings(), GENES)
-    panel = dataclasses.replace(panel, sha256=panels.panel_sha256(panel))
+    panel = panel_content.sealed(panel)
     with connection.transaction(conn, "pytest"):
         row, _ = db_panels.publish(conn, panel, None, "pytest")
     assert db_panels.load_panel_version(conn, row.id).genes == GENES  # urgency stored and rebuilt

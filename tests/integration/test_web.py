@@ -25,6 +25,8 @@ from web_support import (
     signed_in,
 )
 
+from screening import panel_content
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
@@ -971,7 +973,6 @@ def test_a_panel_rescreen_carries_unchanged_decisions_forward_under_the_new_vers
     and the history of the earlier screen stays on the case page."""
     import dataclasses
 
-    from screening import panels as panel_files
     from screening.db import connection
     from screening.db import curation as db_curation
     from screening.db import panels as db_panels
@@ -1022,7 +1023,7 @@ def test_a_panel_rescreen_carries_unchanged_decisions_forward_under_the_new_vers
                 for g in v1.genes
             )
             draft = dataclasses.replace(v1, version=Version(1, 1), genes=genes)
-            draft = dataclasses.replace(draft, sha256=panel_files.panel_sha256(draft))
+            draft = panel_content.sealed(draft)
             with connection.transaction(conn, "pytest"):
                 db_curation.set_change_message(conn, "one gene dominant")
                 row, _ = db_panels.publish(conn, draft, clinvar, "pytest")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from screening import curation, panels
+from screening import curation, panel_content
 from screening.domain import ExcludedVariant, IncludedVariant, Moi, Urgency, Version
 from screening.screen import screen_sample
 from tests.unit import builders as b
@@ -15,7 +15,7 @@ REC1 = "HGNC:2"
 
 def versioned(panel, version: str, **changes):
     p = replace(panel, version=Version.parse(version), **changes)
-    return replace(p, sha256=panels.panel_sha256(p))
+    return panel_content.sealed(p)
 
 
 def gene(panel, hgnc_id: str):

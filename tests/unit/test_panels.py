@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from screening import panel_toml
+from screening import panel_content, panel_toml
 from screening.domain import LATE_SETTINGS, Moi, PanelGene, RuleSettings, Urgency, Version
 from screening.errors import PanelError
+from screening.panel_content import canonical_content, panel_sha256
 from screening.panels import (
-    canonical_content,
     load_panel,
     map_panelapp_moi,
-    panel_sha256,
     region_list,
     validate_panel,
     write_panel,
@@ -408,7 +407,7 @@ def test_urgency_is_in_the_sha256_and_round_trips(tmp_path):
     urgent = replace(base, genes=tuple(replace(g, urgency=Urgency.IMMEDIATE) for g in base.genes), sha256="")
     high = replace(base, genes=tuple(replace(g, urgency=Urgency.HIGH) for g in base.genes), sha256="")
     assert len({base.sha256, panel_sha256(urgent), panel_sha256(high)}) == 3
-    urgent = replace(urgent, sha256=panel_sha256(urgent))
+    urgent = panel_content.sealed(urgent)
     write_panel(urgent, tmp_path / "copy")
     again = load_panel(tmp_path / "copy")
     assert again == urgent
