@@ -25,6 +25,7 @@ With ``SCREENING_DATABASE_URL`` / ``SCREENING_BROKER_URL`` any PostgreSQL and Ra
 | SCREENING_WEB_HTTPS | on | ``off`` for local plain HTTP: cookies without ``Secure``, no HSTS |
 | SCREENING_SESSION_IDLE_MINUTES, SCREENING_SESSION_HOURS | 30, 8 | web sessions expire idle / in all |
 | SCREENING_DB_ROLES | on | ``off``: every process connects with SCREENING_DATABASE_URL (no role separation) |
+| SCREENING_PROGRAMMES | $SCREENING_HOME/programmes.toml, else built in | programmes file (programmes.py) |
 
 Least privilege (migration 0007): the web app (and ``screening batch``, ``user``, ``identity``), the
 workers and the curation commands each connect as their own login role (``screening_web``,
@@ -70,6 +71,7 @@ class Settings:
     db_role: str | None = None  # "web", "worker", "curation"; None: the owner (migrations, tests)
     db_roles: bool = True
     role_database_urls: tuple[tuple[str, str], ...] = ()
+    programmes_file: Path | None = None  # None: $SCREENING_HOME/programmes.toml, else the built-in ones
 
     @property
     def embedded_database(self) -> bool:
@@ -119,6 +121,7 @@ class Settings:
             "SCREENING_BROKER_URL": self.broker_url,
             "SCREENING_DATA_ROOT": str(self.data_root) if self.data_root else None,
             "SCREENING_REFERENCE_FASTA": str(self.reference_fasta) if self.reference_fasta else None,
+            "SCREENING_PROGRAMMES": str(self.programmes_file) if self.programmes_file else None,
         }
         env.update({k: v for k, v in optional.items() if v})
         return env
@@ -172,6 +175,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     data_root = env.get(PREFIX + "DATA_ROOT", "").strip()
     reference = env.get(PREFIX + "REFERENCE_FASTA", "").strip()
+    programmes_file = env.get(PREFIX + "PROGRAMMES", "").strip()
     return Settings(
         home=Path(env.get(PREFIX + "HOME", "").strip() or "var").resolve(),
         database_url=env.get(PREFIX + "DATABASE_URL", "").strip() or None,
@@ -185,6 +189,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         queue=_queue(env),
         actor=_actor(env),
         reference_fasta=Path(reference).resolve() if reference else None,
+        programmes_file=Path(programmes_file).resolve() if programmes_file else None,
         four_eyes=_switch(env, "FOUR_EYES", True),
         db_roles=_switch(env, "DB_ROLES", True),
         web_https=_switch(env, "WEB_HTTPS", True),

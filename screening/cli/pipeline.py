@@ -67,8 +67,14 @@ def batch() -> None:
 @click.option(
     "--batch-id", default=None, help="The lab's batch identifier [default: from the manifest's content]."
 )
+@click.option(
+    "--programme",
+    default=None,
+    help="The programme the batch belongs to (england, denmark, … as configured) "
+    "[default: the deployment's default programme].",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def submit(manifest: Path, panel_label: str, batch_id: str | None, fmt: str) -> None:
+def submit(manifest: Path, panel_label: str, batch_id: str | None, programme: str | None, fmt: str) -> None:
     """Validate MANIFEST completely, store the batch, then queue its samples. Prints the batch id.
 
     Every problem is reported at once and nothing is written when there is any. Submitting the same
@@ -78,14 +84,21 @@ def submit(manifest: Path, panel_label: str, batch_id: str | None, fmt: str) -> 
     from screening import tasks
 
     try:
-        sub = batches.submit(_settings(), manifest, panel_label, tasks.enqueue_samples, batch_id)
+        sub = batches.submit(
+            _settings(), manifest, panel_label, tasks.enqueue_samples, batch_id, programme=programme
+        )
     except ManifestError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INPUT)
     except ScreeningError as exc:
         _fail(exc)
     if fmt == "json":
-        doc = {"batch_id": sub.lab_batch_id, "created": sub.created, "samples": len(sub.sample_ids)}
+        doc = {
+            "batch_id": sub.lab_batch_id,
+            "created": sub.created,
+            "samples": len(sub.sample_ids),
+            "programme": sub.programme,
+        }
         click.echo(json.dumps(doc, sort_keys=True))
     else:
         click.echo(sub.lab_batch_id)
@@ -114,7 +127,10 @@ def status(batch_id: str, fmt: str) -> None:
     counts = ", ".join(f"{k} {v}" for k, v in st.counts.items() if v)
     if st.worker_warning:
         click.echo(f"warning: {st.worker_warning}", err=True)
-    click.echo(f"{st.batch.lab_batch_id}  {st.batch.state}  panel {st.panel_label}  ({counts})")
+    click.echo(
+        f"{st.batch.lab_batch_id}  {st.batch.state}  programme {st.batch.programme}  "
+        f"panel {st.panel_label}  ({counts})"
+    )
     summary = report.batch_status_to_dict(st)["turnaround"]
     for name, span in summary.items():
         if span["n"]:

@@ -31,6 +31,7 @@ class Submitted(BaseModel):
     batch_id: str = Field(description="The lab's batch identifier (given, or derived from the manifest)")
     created: bool = Field(description="False when this manifest was already submitted under this id")
     samples: int = Field(description="Samples queued by this request")
+    programme: str = Field(description="The programme the batch belongs to")
     status_url: str
 
 
@@ -38,6 +39,7 @@ class BatchStatus(BaseModel):
     """As ``screening batch status --format json``; each sample carries the ``screening screen`` shape."""
 
     batch_id: str
+    programme: str = Field(description="The programme the batch belongs to (england, denmark, …)")
     state: str = Field(description="running | finalised")
     panel: str = Field(description="<panel_id>@<MAJOR.MINOR>")
     submitted_at: str
@@ -80,6 +82,10 @@ async def submit_batch(
     batch_id: Annotated[
         str | None, Form(description="The lab's batch id [default: from the manifest]")
     ] = None,
+    programme: Annotated[
+        str | None,
+        Form(description="The programme the batch belongs to [default: the deployment's default programme]"),
+    ] = None,
 ):
     upload = None
     if manifest is not None:
@@ -100,12 +106,14 @@ async def submit_batch(
             folder=folder,
             manifest_path=manifest_path or "",
             batch_id=batch_id,
+            programme=programme,
         )
     )
     body = Submitted(
         batch_id=sub.lab_batch_id,
         created=sub.created,
         samples=len(sub.sample_ids),
+        programme=sub.programme,
         status_url=f"/api/v1/batches/{sub.lab_batch_id}",
     )
     return JSONResponse(body.model_dump(), status_code=201 if sub.created else 200)

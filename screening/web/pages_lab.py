@@ -107,6 +107,12 @@ def _panel_labels(conn: Any) -> list[str]:
     return [v.label for v in db_curation.list_versions(conn) if not v.retired_at]
 
 
+def _programmes(request: Request) -> Any:
+    from screening import programmes
+
+    return programmes.for_settings(state(request).settings)
+
+
 @router.get("/batches/new")
 def submit_page(request: Request, user: Lab, conn: Conn):
     """Upload a manifest (its VCFs already on shared storage) and submit the batch."""
@@ -114,10 +120,11 @@ def submit_page(request: Request, user: Lab, conn: Conn):
         request,
         "lab/submit.html",
         panels=_panel_labels(conn),
+        programmes=_programmes(request),
         data_root_set=state(request).settings.data_root is not None,
         problems=[],
         subject="",
-        values={"panel": "", "folder": "", "batch_id": ""},
+        values={"panel": "", "folder": "", "batch_id": "", "programme": _programmes(request).default or ""},
     )
 
 
@@ -130,6 +137,7 @@ async def submit_upload(
     manifest: Annotated[UploadFile | None, File()] = None,
     folder: Annotated[str, Form()] = "",
     batch_id: Annotated[str, Form()] = "",
+    programme: Annotated[str, Form()] = "",
 ):
     """Validate the whole manifest as the CLI does; every problem is shown at once and nothing is
     written when there is any."""
@@ -138,7 +146,7 @@ async def submit_upload(
     from screening import tasks
 
     settings = acting(request, user)
-    values = {"panel": panel, "folder": folder, "batch_id": batch_id}
+    values = {"panel": panel, "folder": folder, "batch_id": batch_id, "programme": programme}
     try:
         if manifest is None or not manifest.filename:
             raise ValidationError("batch submission", [Problem("manifest", "choose the manifest CSV")])
@@ -153,6 +161,7 @@ async def submit_upload(
                 upload=(data, manifest.filename),
                 folder=folder or ".",
                 batch_id=batch_id.strip() or None,
+                programme=programme.strip() or None,
             )
         )
     except ValidationError as exc:
@@ -161,6 +170,7 @@ async def submit_upload(
             "lab/submit.html",
             422,
             panels=_panel_labels(conn),
+            programmes=_programmes(request),
             data_root_set=settings.data_root is not None,
             problems=[str(p) for p in exc.problems],
             subject=exc.subject,
