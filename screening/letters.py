@@ -51,7 +51,7 @@ from screening.cases import (
 from screening.domain import CandidateVariant, Finding, Moi, Provenance
 from screening.errors import LetterError, NotFoundError, Problem
 from screening.i18n import N_
-from screening.programmes import Programme, Sender, builtin
+from screening.programmes import Programme, Programmes, Sender, builtin
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "letters"
 LOCALE_DIR = i18n.LOCALE_DIR
@@ -114,6 +114,14 @@ def _environment(language: str) -> jinja2.Environment:
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_translations(i18n.translations(language), newstyle=True)
     return env
+
+
+def programme_of(case: CaseView, hosted: Programmes) -> Programme:
+    """The deployment's programme of the case's batch; a LetterError when it is no longer configured."""
+    try:
+        return hosted.get(case.programme)
+    except NotFoundError as exc:
+        raise LetterError("letter", [Problem(f"sample {case.sample_id}", str(exc))]) from None
 
 
 def _programme(case: CaseView, programme: Programme | None) -> Programme:
@@ -542,6 +550,7 @@ __all__ = [
     "letter_context",
     "letter_problems",
     "plain_reasons",
+    "programme_of",
     "render_batch",
     "render_html",
     "render_letter",

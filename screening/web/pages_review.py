@@ -41,6 +41,13 @@ def _case(request: Request, conn: Any, run_id: int, user: User, purpose: str) ->
     return review.load_case(conn, run_id, who, _four_eyes(request))
 
 
+def _programme(request: Request, case: CaseView):
+    """The programme of the case's batch, as this deployment configures it (language, sender, doctor)."""
+    from screening import programmes
+
+    return letters.programme_of(case, programmes.for_settings(state(request).settings))
+
+
 def _letter_kind(kind: str) -> LetterKind:
     try:
         return LetterKind(kind)
@@ -54,16 +61,19 @@ RECIPIENTS = {
     LetterKind.NO_CONDITION_SUSPECTED_GP: "the baby's GP",
     LetterKind.REFERRAL_PACK: "the regional newborn screening result coordinator",
 }
+DOCTOR_RECIPIENTS = {"gp": "the baby's GP", "family_doctor": "the baby's family doctor (egen læge)"}
 
 
-def _recipient(kind: LetterKind, case: CaseView) -> dict[str, Any]:
-    """Who a letter goes to, and the address it is sent to (reviewer pages only)."""
+def _recipient(kind: LetterKind, case: CaseView, doctor: str = "gp") -> dict[str, Any]:
+    """Who a letter goes to, and the address it is sent to (reviewer pages only); ``doctor``: who the
+    programme sends the doctor's copy to."""
+    role = DOCTOR_RECIPIENTS[doctor] if kind is LetterKind.NO_CONDITION_SUSPECTED_GP else RECIPIENTS[kind]
     i = case.identity
     if i is None:
-        return {"role": RECIPIENTS[kind], "name": "", "address": []}
+        return {"role": role, "name": "", "address": []}
     if kind is LetterKind.NO_CONDITION_SUSPECTED_GP:
         return {
-            "role": RECIPIENTS[kind],
+            "role": role,
             "name": f"{i.gp_name}, {i.gp_practice}",
             "address": list(i.gp_address_lines),
         }
@@ -200,7 +210,7 @@ def confirm_outcome(
 
 def _preview_html(request: Request, conn: Any, run_id: int, user: User, kind: LetterKind, purpose: str):
     case = _case(request, conn, run_id, user, f"{kind.value} letter {purpose} run {run_id}")
-    html = letters.render_html(kind, case, user.username, date.today())
+    html = letters.render_html(kind, case, user.username, date.today(), programme=_programme(request, case))
     return case, html
 
 
@@ -215,7 +225,8 @@ def confirm_letter_page(request: Request, user: LetterIssuer, conn: Conn, run_id
         case=case,
         header=review.case_header(conn, run_id),
         kind=letter_kind,
-        recipient=_recipient(letter_kind, case),
+        recipient=_recipient(letter_kind, case, _programme(request, case).doctor),
+        programme=_programme(request, case),
         sha256=hashlib.sha256(html.encode("utf-8")).hexdigest(),
     )
 
@@ -245,7 +256,9 @@ def issue_letter(
     shown there (same sha256), else nothing is issued."""
     letter_kind = _letter_kind(kind)
     case = _case(request, conn, run_id, user, f"{letter_kind.value} letter run {run_id}")
-    rendered = letters.render_letter(letter_kind, case, user.username, date.today())
+    rendered = letters.render_letter(
+        letter_kind, case, user.username, date.today(), programme=_programme(request, case)
+    )
     if not confirm_sha256:
         raise HTTPException(
             status_code=409,
