@@ -296,3 +296,22 @@ def test_each_batch_gets_its_letters_in_its_language_with_its_recipients(deploym
             assert text.index("Læge Mette Kjær") < text.index(
                 "Kopi til egen læge."
             )  # addressed to the doctor
+
+
+def test_pages_speak_danish_when_the_browser_prefers_it(deployment):
+    danish = {"Accept-Language": "da-DK,da;q=0.9,en;q=0.5"}
+    with httpx.Client(base_url=deployment["server"].url, follow_redirects=False, timeout=120) as client:
+        login = client.get("/login", headers=danish).text
+        assert '<html lang="da">' in login
+        assert "Log ind" in login
+        signed_in(client, "reviewer", REVIEWER)
+        page = client.get("/review", headers=danish).text
+        assert '<html lang="da">' in page
+        for phrase in ("Gennemgangskø", "Intet barn venter på gennemgang.", "Breve pr. batch", "Log ud"):
+            assert phrase in page, phrase
+        letters = client.get("/review/batches/prog-denmark/letters", headers=danish).text
+        assert "Breve udstedt for denne batch" in letters
+        english = client.get("/review").text  # no preference: English
+        assert '<html lang="en">' in english
+        assert "Review queue" in english
+        assert "Gennemgangskø" not in english

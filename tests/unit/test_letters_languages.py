@@ -266,3 +266,25 @@ def test_a_catalogue_that_is_not_compiled_is_an_error_not_english(tmp_path, monk
     finally:
         monkeypatch.undo()
         i18n.translations.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("", "en"),
+        ("da", "da"),
+        ("da-DK,da;q=0.9,en-GB;q=0.8", "da"),
+        ("en-GB,en;q=0.9,da;q=0.8", "en"),
+        ("fr-FR,fr;q=0.9,da;q=0.5", "da"),
+        ("fr-FR", "en"),
+        ("en;q=0.2,da;q=0.7", "da"),
+        ("da;q=nonsense,en", "en"),
+    ],
+)
+def test_the_page_language_follows_the_browser(header, expected):
+    from starlette.requests import Request
+
+    from screening.web import common
+
+    headers = [(b"accept-language", header.encode())] if header else []
+    assert common.language(Request({"type": "http", "headers": headers})) == expected
