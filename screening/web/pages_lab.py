@@ -22,7 +22,7 @@ from screening.errors import Problem, ValidationError
 from screening.turnaround import duration
 from screening.web import submission
 from screening.web.auth import check_csrf, require
-from screening.web.common import Conn, acting, flash, render, state
+from screening.web.common import Conn, acting, flash, gettext, render, state
 
 router = APIRouter(prefix="/lab", include_in_schema=False)
 Lab = Annotated[User, Depends(require("lab", "admin"))]
@@ -177,9 +177,24 @@ async def submit_upload(
             values=values,
         )
     if sub.created:
-        flash(request, f"Batch {sub.lab_batch_id} submitted: {len(sub.sample_ids)} sample(s) queued.")
+        _ = gettext(request)
+        flash(
+            request,
+            _(
+                "Batch %(batch)s submitted: %(n)s sample(s) queued.",
+                batch=sub.lab_batch_id,
+                n=len(sub.sample_ids),
+            ),
+        )
     else:
-        flash(request, f"Batch {sub.lab_batch_id} was already submitted with this manifest: nothing queued.")
+        _ = gettext(request)
+        flash(
+            request,
+            _(
+                "Batch %(batch)s was already submitted with this manifest: nothing queued.",
+                batch=sub.lab_batch_id,
+            ),
+        )
     return RedirectResponse(f"/lab/batches/{sub.lab_batch_id}", status_code=303)
 
 
@@ -220,9 +235,20 @@ def identity_check(
 
         tasks.enqueue_samples(ids)
         db_batches.mark_enqueued(conn, ids)
-        flash(request, f"Identity check recorded for {sample_id}: re-screening with sex {corrected_sex}.")
+        _ = gettext(request)
+        flash(
+            request,
+            _(
+                "Identity check recorded for %(sample)s: re-screening with sex %(sex)s.",
+                sample=sample_id,
+                sex=corrected_sex,
+            ),
+        )
     else:
-        flash(request, f"Identity check recorded for {sample_id}: a new sample is requested.")
+        _ = gettext(request)
+        flash(
+            request, _("Identity check recorded for %(sample)s: a new sample is requested.", sample=sample_id)
+        )
     return RedirectResponse(f"/lab/batches/{lab_batch_id}#identity-checks", status_code=303)
 
 
@@ -236,5 +262,6 @@ def requeue(request: Request, user: Lab, lab_batch_id: str):
     from screening import tasks  # the broker client only when something is sent
 
     ids = batches.retry(acting(request, user), lab_batch_id, ("failed",), tasks.enqueue_samples)
-    flash(request, f"Re-queued {len(ids)} failed sample(s).")
+    _ = gettext(request)
+    flash(request, _("Re-queued %(n)s failed sample(s).", n=len(ids)))
     return RedirectResponse(f"/lab/batches/{lab_batch_id}", status_code=303)

@@ -21,7 +21,7 @@ from screening.db.review import User
 from screening.domain import Outcome
 from screening.web import letter_jobs
 from screening.web.auth import can_see_identity, check_csrf, require
-from screening.web.common import Conn, flash, render, state
+from screening.web.common import Conn, flash, gettext, render, state
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 Reviewer = Annotated[User, Depends(require("reviewer", "admin"))]
@@ -204,7 +204,8 @@ def confirm_outcome(
     review.case_header(conn, run_id)
     with connection.transaction(conn, _actor(user)):
         review.confirm_case(conn, run_id, case_decision_id, reason, _actor(user))
-    flash(request, "Condition suspected confirmed by a second reviewer: the outcome is final.")
+    _ = gettext(request)
+    flash(request, _("Condition suspected confirmed by a second reviewer: the outcome is final."))
     return RedirectResponse(f"/review/cases/{run_id}", status_code=303)
 
 
@@ -321,7 +322,8 @@ def batch_letters_start(
             detail=f"{due} letter(s) are due, not the {max(confirm_count, 0)} confirmed: look again",
         )
     started = letter_jobs.start(request.app, lab_batch_id, user.username)
-    flash(request, "Rendering started." if started else "Rendering is already running for this batch.")
+    _ = gettext(request)
+    flash(request, _("Rendering started.") if started else _("Rendering is already running for this batch."))
     return RedirectResponse(f"/review/batches/{lab_batch_id}/letters", status_code=303)
 
 
