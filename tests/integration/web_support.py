@@ -74,7 +74,7 @@ class Server:
         self.proc = subprocess.Popen(argv, env=env, stdout=self._out, stderr=subprocess.STDOUT)
         self._wait()
 
-    def _wait(self, timeout_s: float = 30) -> None:
+    def _wait(self, timeout_s: float = 180) -> None:  # a loaded 2-core machine can take a minute to import
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
