@@ -309,6 +309,8 @@ def submit(
     conn = connection.connect(connection.database_url(settings))
     try:
         existing = _existing(conn, batch_id, manifest, chosen)
+        if existing is not None and programme_problems:
+            raise ManifestError(str(manifest.path), programme_problems)
         if existing is not None:
             return existing
         panel, pv_id, panel_problems = _panel(conn, panel_label)

@@ -19,6 +19,7 @@ from screening.cases import AcmgClass, CaseView, FindingCall, LetterKind, case_p
 from screening.db import connection, review
 from screening.db.review import User
 from screening.domain import Outcome
+from screening.i18n import N_
 from screening.web import letter_jobs
 from screening.web.auth import can_see_identity, check_csrf, require
 from screening.web.common import Conn, flash, gettext, render, state
@@ -56,18 +57,19 @@ def _letter_kind(kind: str) -> LetterKind:
 
 
 RECIPIENTS = {
-    LetterKind.NO_CONDITION_SUSPECTED_PARENTS: "the parents",
-    LetterKind.TESTING_NOT_POSSIBLE: "the parents",
-    LetterKind.NO_CONDITION_SUSPECTED_GP: "the baby's GP",
-    LetterKind.REFERRAL_PACK: "the regional newborn screening result coordinator",
+    LetterKind.NO_CONDITION_SUSPECTED_PARENTS: N_("the parents"),
+    LetterKind.TESTING_NOT_POSSIBLE: N_("the parents"),
+    LetterKind.NO_CONDITION_SUSPECTED_GP: N_("the baby's GP"),
+    LetterKind.REFERRAL_PACK: N_("the regional newborn screening result coordinator"),
 }
-DOCTOR_RECIPIENTS = {"gp": "the baby's GP", "family_doctor": "the baby's family doctor (egen læge)"}
+DOCTOR_RECIPIENTS = {"gp": N_("the baby's GP"), "family_doctor": N_("the baby's family doctor (egen læge)")}
 
 
-def _recipient(kind: LetterKind, case: CaseView, doctor: str = "gp") -> dict[str, Any]:
+def _recipient(kind: LetterKind, case: CaseView, doctor: str = "gp", translate=str) -> dict[str, Any]:
     """Who a letter goes to, and the address it is sent to (reviewer pages only); ``doctor``: who the
-    programme sends the doctor's copy to."""
+    programme sends the doctor's copy to; ``translate``: the page language's gettext."""
     role = DOCTOR_RECIPIENTS[doctor] if kind is LetterKind.NO_CONDITION_SUSPECTED_GP else RECIPIENTS[kind]
+    role = translate(role)
     i = case.identity
     if i is None:
         return {"role": role, "name": "", "address": []}
@@ -81,7 +83,7 @@ def _recipient(kind: LetterKind, case: CaseView, doctor: str = "gp") -> dict[str
         return {"role": RECIPIENTS[kind], "name": "confidential screen-positive referral", "address": []}
     return {
         "role": RECIPIENTS[kind],
-        "name": f"the parent or guardian of {i.full_name}",
+        "name": translate(N_("the parent or guardian of %(name)s")) % {"name": i.full_name},
         "address": [*i.address_lines, i.postcode],
     }
 
@@ -226,7 +228,7 @@ def confirm_letter_page(request: Request, user: LetterIssuer, conn: Conn, run_id
         case=case,
         header=review.case_header(conn, run_id),
         kind=letter_kind,
-        recipient=_recipient(letter_kind, case, _programme(request, case).doctor),
+        recipient=_recipient(letter_kind, case, _programme(request, case).doctor, gettext(request)),
         programme=_programme(request, case),
         sha256=hashlib.sha256(html.encode("utf-8")).hexdigest(),
     )
