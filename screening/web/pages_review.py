@@ -80,7 +80,7 @@ def _recipient(kind: LetterKind, case: CaseView, doctor: str = "gp", translate=s
             "address": list(i.gp_address_lines),
         }
     if kind is LetterKind.REFERRAL_PACK:
-        return {"role": RECIPIENTS[kind], "name": "confidential screen-positive referral", "address": []}
+        return {"role": role, "name": translate(N_("confidential screen-positive referral")), "address": []}
     return {
         "role": RECIPIENTS[kind],
         "name": translate(N_("the parent or guardian of %(name)s")) % {"name": i.full_name},
