@@ -163,6 +163,7 @@ def list_(limit: int, fmt: str) -> None:
         docs = [
             {
                 "batch_id": r.batch.lab_batch_id,
+                "programme": r.batch.programme,
                 "state": r.batch.state,
                 "panel": r.panel_label,
                 "submitted_at": r.batch.submitted_at.isoformat(),
@@ -175,7 +176,8 @@ def list_(limit: int, fmt: str) -> None:
     for r in rows:
         counts = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
         when = f"{r.batch.submitted_at:%Y-%m-%d %H:%M}"
-        click.echo(f"{r.batch.lab_batch_id}  {r.batch.state:<9} {r.panel_label}  {when}  {counts}")
+        b = r.batch
+        click.echo(f"{b.lab_batch_id}  {b.programme}  {b.state:<9} {r.panel_label}  {when}  {counts}")
 
 
 @batch.command()

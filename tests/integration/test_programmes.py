@@ -158,6 +158,9 @@ def test_submission_records_the_programme_and_status_shows_it(deployment):
         assert doc["state"] == "finalised"
     text = pipeline.cli("batch", "status", "prog-denmark").stdout
     assert "programme denmark" in text.splitlines()[0]
+    listed = {b["batch_id"]: b for b in json.loads(pipeline.cli("batch", "list", "--format", "json").stdout)}
+    assert listed["prog-england"]["programme"] == "england"
+    assert listed["prog-denmark"]["programme"] == "denmark"
 
 
 def test_unknown_programme_and_a_panel_the_programme_does_not_screen_with_are_refused(deployment):
