@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from screening import programmes as programmes_config
 from screening import vcf
 from screening.config import Settings
 from screening.db import batches, connection, panels, results, workers
@@ -26,7 +27,7 @@ from screening.db import curation as db_curation
 from screening.db import turnaround as db_turnaround
 from screening.db.batches import NewBatch, NewSample
 from screening.domain import PanelVersion, SampleResult, Sex
-from screening.errors import ManifestError, NotFoundError, Problem, StateError, VcfError
+from screening.errors import ManifestError, NotFoundError, Problem, StateError, ValidationError, VcfError
 from screening.inputs import decimal, field_problem, is_plain_id, plain_id_problem, whole
 from screening.turnaround import Milestones
 
@@ -52,6 +53,7 @@ class Submission:
     batch_pk: int
     created: bool  # False: this manifest was already submitted under this batch id
     sample_ids: tuple[int, ...]
+    programme: str = "england"
 
 
 @dataclass(frozen=True)
@@ -290,13 +292,18 @@ def submit(
     enqueue: Callable[[list[int]], None],
     lab_batch_id: str | None = None,
     base_dir: Path | None = None,
+    programme: str | None = None,
 ) -> Submission:
     """Validate everything, write the batch and its samples in one transaction, then enqueue them.
 
     ``base_dir``: where the manifest's relative VCF paths resolve (default: the manifest's folder; an
     uploaded manifest is stored elsewhere, unchanged, so its sha256 stays the lab's file's).
+    ``programme``: the programme the batch belongs to (a key of the deployment's programmes; default:
+    the deployment's default programme); its panels must include the panel's id.
     """
     manifest, problems = read_manifest(manifest_path, base_dir)
+    chosen, programme_problems = _programme(settings, programme, panel_label)
+    problems += programme_problems
     batch_id = lab_batch_id or default_batch_id(manifest.sha256)
     bad_id = plain_id_problem("batch id", batch_id)
     if bad_id:
@@ -304,7 +311,9 @@ def submit(
     data_root = settings.data_root or manifest.base_dir
     conn = connection.connect(connection.database_url(settings))
     try:
-        existing = _existing(conn, batch_id, manifest)
+        existing = _existing(conn, batch_id, manifest, chosen)
+        if existing is not None and programme_problems:
+            raise ManifestError(str(manifest.path), programme_problems)
         if existing is not None:
             return existing
         panel, pv_id, panel_problems = _panel(conn, panel_label)
@@ -312,20 +321,38 @@ def submit(
         problems += panel_problems + row_problems
         if problems:
             raise ManifestError(str(manifest.path), problems)
-        new = NewBatch(batch_id, pv_id, manifest.path.name, manifest.sha256, tuple(samples))
+        new = NewBatch(batch_id, pv_id, manifest.path.name, manifest.sha256, tuple(samples), chosen.key)
         try:
             with connection.transaction(conn, settings.actor):
                 batch_pk, sample_ids = batches.insert_batch(conn, new, settings.actor)
         except StateError:  # submitted concurrently under the same id
-            return _existing(conn, batch_id, manifest)
+            return _existing(conn, batch_id, manifest, chosen)
         enqueue(sample_ids)
         batches.mark_enqueued(conn, sample_ids)
-        return Submission(batch_id, batch_pk, True, tuple(sample_ids))
+        return Submission(batch_id, batch_pk, True, tuple(sample_ids), chosen.key)
     finally:
         conn.close()
 
 
-def _existing(conn, batch_id: str, manifest: Manifest) -> Submission | None:
+def _programme(
+    settings: Settings, key: str | None, panel_label: str
+) -> tuple[programmes_config.Programme | None, list[Problem]]:
+    """The batch's programme, and the problems with it: unknown, or not screening with this panel."""
+    try:
+        chosen = programmes_config.for_settings(settings).choose(key)
+    except NotFoundError as exc:
+        return None, [Problem("--programme", str(exc))]
+    except ValidationError as exc:
+        return None, list(exc.problems)
+    panel_id = panel_label.split("@", 1)[0]
+    if is_plain_id(panel_id) and not chosen.screens_with(panel_id):
+        allowed = ", ".join(chosen.panels)
+        message = f"programme {chosen.key} does not screen with panel {panel_id} (its panels: {allowed})"
+        return chosen, [Problem("--panel", message)]
+    return chosen, []
+
+
+def _existing(conn, batch_id: str, manifest: Manifest, programme) -> Submission | None:
     row = batches.find_batch(conn, batch_id)
     if row is None:
         return None
@@ -334,7 +361,10 @@ def _existing(conn, batch_id: str, manifest: Manifest) -> Submission | None:
             "--batch-id", f"batch {batch_id} already exists with another manifest ({row.manifest_name})"
         )
         raise ManifestError(str(manifest.path), [problem])
-    return Submission(batch_id, row.id, False, ())
+    if programme is not None and row.programme != programme.key:
+        problem = Problem("--programme", f"batch {batch_id} already exists in programme {row.programme}")
+        raise ManifestError(str(manifest.path), [problem])
+    return Submission(batch_id, row.id, False, (), row.programme)
 
 
 # ---------------------------------------------------------------- status and retry

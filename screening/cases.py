@@ -189,6 +189,7 @@ class CaseView:
     identity: Identity | None = field(default=None, repr=False)
     four_eyes: bool = True  # a condition_suspected outcome is final only once a second reviewer confirms
     identity_check: IdentityCheck | None = None
+    programme: str = "england"  # the batch's programme (its letters' language, sender and recipients)
 
     @classmethod
     def from_result(

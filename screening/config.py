@@ -28,6 +28,7 @@ With ``SCREENING_DATABASE_URL`` / ``SCREENING_BROKER_URL`` any PostgreSQL and Ra
 | SCREENING_DB_ROLES | on | ``off``: every process connects with SCREENING_DATABASE_URL (no role separation) |
 | SCREENING_POSITIVE_RATE_BAND | 1.0-3.7 | expected screen-positive rate, per cent (programme figures) |
 | SCREENING_SHARE_MIN_COUNT | 5 | shared figures withhold counts below this |
+| SCREENING_PROGRAMMES | $SCREENING_HOME/programmes.toml, else built in | programmes file (programmes.py) |
 
 Least privilege (migration 0007): the web app (and ``screening batch``, ``user``, ``identity``), the
 workers and the curation commands each connect as their own login role (``screening_web``,
@@ -75,6 +76,7 @@ class Settings:
     role_database_urls: tuple[tuple[str, str], ...] = ()
     positive_rate_band: tuple[float, float] = (1.0, 3.7)  # per cent: Generation Study – GUARDIAN
     share_min_count: int = 5  # shared figures withhold counts from 1 to this - 1
+    programmes_file: Path | None = None  # None: $SCREENING_HOME/programmes.toml, else the built-in ones
 
     @property
     def embedded_database(self) -> bool:
@@ -135,6 +137,7 @@ class Settings:
             "SCREENING_BROKER_URL": self.broker_url,
             "SCREENING_DATA_ROOT": str(self.data_root) if self.data_root else None,
             "SCREENING_REFERENCE_FASTA": str(self.reference_fasta) if self.reference_fasta else None,
+            "SCREENING_PROGRAMMES": str(self.programmes_file) if self.programmes_file else None,
         }
         env.update({k: v for k, v in optional.items() if v})
         return env
@@ -203,6 +206,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     data_root = env.get(PREFIX + "DATA_ROOT", "").strip()
     reference = env.get(PREFIX + "REFERENCE_FASTA", "").strip()
+    programmes_file = env.get(PREFIX + "PROGRAMMES", "").strip()
     return Settings(
         home=Path(env.get(PREFIX + "HOME", "").strip() or "var").resolve(),
         database_url=env.get(PREFIX + "DATABASE_URL", "").strip() or None,
@@ -216,6 +220,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         queue=_queue(env),
         actor=_actor(env),
         reference_fasta=Path(reference).resolve() if reference else None,
+        programmes_file=Path(programmes_file).resolve() if programmes_file else None,
         four_eyes=_switch(env, "FOUR_EYES", True),
         db_roles=_switch(env, "DB_ROLES", True),
         web_https=_switch(env, "WEB_HTTPS", True),

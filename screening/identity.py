@@ -9,9 +9,11 @@ pair ``national_id`` + ``id_scheme`` where ``id_scheme`` is ``nhs`` or ``cpr`` (
 ``DDMMYY-SSSS``); one style per file. ``address`` and ``gp_address`` hold their lines separated by
 ``;`` or by new lines inside the quoted field; the postcode is its own column.
 
-Checks: every column present and non-empty; NHS numbers have 10 digits and a valid Modulus 11 check
-digit (spaces and hyphens are ignored); CPR numbers have 10 digits and their date part matches the
-date of birth (the CPR check digit is not used since 2007, so it is not checked); the date of birth
+Checks (python-stdnum's ``stdnum.gb.nhs`` and ``stdnum.dk.cpr``): every column present and non-empty;
+NHS numbers have 10 digits and a valid Modulus 11 check digit (spaces and hyphens are ignored); CPR
+numbers have 10 digits forming a real birth date, and that date — day, month, year and the century
+the 7th digit encodes — is the date of birth (the CPR check digit is not used since 2007, so it is not
+checked); the date of birth
 is an ISO date (``YYYY-MM-DD``) and not in the future — **a missing date is an error, never today**;
 a sample id appears once. Every problem is reported at once with its line number and sample id, and
 **no message repeats an identifying value** (names, numbers, dates, addresses): only column names.
@@ -24,6 +26,10 @@ import io
 import re
 from datetime import date
 from pathlib import Path
+
+from stdnum.dk import cpr as stdnum_cpr
+from stdnum.exceptions import ValidationError as NumberError
+from stdnum.gb import nhs as stdnum_nhs
 
 from screening.cases import Identity
 from screening.errors import Problem, ValidationError
@@ -52,21 +58,24 @@ _LINE_SPLIT = re.compile(r"\s*(?:;|\r?\n)\s*")
 def nhs_number_valid(number: str) -> bool:
     """True for a 10-digit NHS number whose last digit is its Modulus 11 check digit."""
     digits = re.sub(r"[\s-]", "", number)
+    return bool(re.fullmatch(r"\d{10}", digits)) and stdnum_nhs.is_valid(digits)
+
+
+def cpr_birth_date(number: str) -> date | None:
+    """The birth date a 10-digit CPR number encodes (DDMMYY and the century of its 7th digit), or None
+    when it is not a CPR number with a real date."""
+    digits = re.sub(r"[\s-]", "", number)
     if not re.fullmatch(r"\d{10}", digits):
-        return False
-    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        check = 0
-    return check != 10 and check == int(digits[9])
+        return None
+    try:
+        return stdnum_cpr.get_birth_date(digits)
+    except NumberError:
+        return None
 
 
 def cpr_birth_date_matches(number: str, born: date) -> bool:
-    """True for a 10-digit CPR number whose DDMMYY part is the date of birth."""
-    digits = re.sub(r"[\s-]", "", number)
-    if not re.fullmatch(r"\d{10}", digits):
-        return False
-    return digits[:6] == born.strftime("%d%m%y")
+    """True for a 10-digit CPR number whose birth date (DDMMYY, century from its 7th digit) is ``born``."""
+    return cpr_birth_date(number) == born
 
 
 def parse_identity_csv(path: Path, today: date | None = None) -> tuple[Identity, ...]:
@@ -218,8 +227,12 @@ def _check_number(scheme: str, number: str, born: date | None, where: str, probl
         problems.append(Problem(where, "NHS number is not 10 digits with a valid Modulus 11 check digit"))
     elif scheme == "cpr" and not re.fullmatch(r"\d{6}-?\d{4}", number):
         problems.append(Problem(where, "CPR number is not DDMMYY-SSSS"))
+    elif scheme == "cpr" and cpr_birth_date(number) is None:
+        problems.append(Problem(where, "CPR number does not encode a valid birth date"))
     elif scheme == "cpr" and born is not None and not cpr_birth_date_matches(number, born):
-        problems.append(Problem(where, "CPR number's date part does not match date_of_birth"))
+        problems.append(
+            Problem(where, "CPR number's date part (with its century digit) does not match date_of_birth")
+        )
 
 
 def _identity(values: dict[str, str], sample_id: str, scheme: str, number: str, born: date) -> Identity:

@@ -145,6 +145,7 @@ def batch_status_to_dict(st: Any) -> dict[str, Any]:
     b = st.batch
     return {
         "batch_id": b.lab_batch_id,
+        "programme": b.programme,
         "state": b.state,
         "panel": st.panel_label,
         "submitted_at": b.submitted_at.isoformat(),

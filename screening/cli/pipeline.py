@@ -62,8 +62,14 @@ def batch() -> None:
 @click.option(
     "--batch-id", default=None, help="The lab's batch identifier [default: from the manifest's content]."
 )
+@click.option(
+    "--programme",
+    default=None,
+    help="The programme the batch belongs to (england, denmark, … as configured) "
+    "[default: the deployment's default programme].",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def submit(manifest: Path, panel_label: str, batch_id: str | None, fmt: str) -> None:
+def submit(manifest: Path, panel_label: str, batch_id: str | None, programme: str | None, fmt: str) -> None:
     """Validate MANIFEST completely, store the batch, then queue its samples. Prints the batch id.
 
     Every problem is reported at once and nothing is written when there is any. Submitting the same
@@ -73,14 +79,21 @@ def submit(manifest: Path, panel_label: str, batch_id: str | None, fmt: str) -> 
     from screening import tasks
 
     try:
-        sub = batches.submit(_settings(), manifest, panel_label, tasks.enqueue_samples, batch_id)
+        sub = batches.submit(
+            _settings(), manifest, panel_label, tasks.enqueue_samples, batch_id, programme=programme
+        )
     except ManifestError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INPUT)
     except ScreeningError as exc:
         fail(exc)
     if fmt == "json":
-        doc = {"batch_id": sub.lab_batch_id, "created": sub.created, "samples": len(sub.sample_ids)}
+        doc = {
+            "batch_id": sub.lab_batch_id,
+            "created": sub.created,
+            "samples": len(sub.sample_ids),
+            "programme": sub.programme,
+        }
         click.echo(json.dumps(doc, sort_keys=True))
     else:
         click.echo(sub.lab_batch_id)
@@ -109,7 +122,10 @@ def status(batch_id: str, fmt: str) -> None:
     counts = ", ".join(f"{k} {v}" for k, v in st.counts.items() if v)
     if st.worker_warning:
         click.echo(f"warning: {st.worker_warning}", err=True)
-    click.echo(f"{st.batch.lab_batch_id}  {st.batch.state}  panel {st.panel_label}  ({counts})")
+    click.echo(
+        f"{st.batch.lab_batch_id}  {st.batch.state}  programme {st.batch.programme}  "
+        f"panel {st.panel_label}  ({counts})"
+    )
     summary = report.batch_status_to_dict(st)["turnaround"]
     for name, span in summary.items():
         if span["n"]:
@@ -142,6 +158,7 @@ def list_(limit: int, fmt: str) -> None:
         docs = [
             {
                 "batch_id": r.batch.lab_batch_id,
+                "programme": r.batch.programme,
                 "state": r.batch.state,
                 "panel": r.panel_label,
                 "submitted_at": r.batch.submitted_at.isoformat(),
@@ -154,7 +171,8 @@ def list_(limit: int, fmt: str) -> None:
     for r in rows:
         counts = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
         when = f"{r.batch.submitted_at:%Y-%m-%d %H:%M}"
-        click.echo(f"{r.batch.lab_batch_id}  {r.batch.state:<9} {r.panel_label}  {when}  {counts}")
+        b = r.batch
+        click.echo(f"{b.lab_batch_id}  {b.programme}  {b.state:<9} {r.panel_label}  {when}  {counts}")
 
 
 @batch.command()

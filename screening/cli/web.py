@@ -182,21 +182,25 @@ def identity() -> None:
 def identity_import(csv_path: Path, batch_id: str | None) -> None:
     """Import the lab's identity CSV (keyed by sample id). Every row is checked first; nothing is stored
     when any row has a problem. Prints counts only, never identifying values."""
+    from screening import programmes
     from screening.db import connection
 
     settings = _settings()
     try:
+        hosted = programmes.for_settings(settings)
         conn = connection.connect(connection.database_url(settings))
         with conn:
-            stored = import_identities(conn, settings.actor, csv_path, batch_id)
+            stored = import_identities(conn, settings.actor, csv_path, batch_id, hosted)
     except ScreeningError as exc:
         fail(exc)
     click.echo(f"identities stored for {stored} sample(s)")
 
 
-def import_identities(conn, actor: str, csv_path: Path, batch_id: str | None) -> int:
+def import_identities(conn, actor: str, csv_path: Path, batch_id: str | None, programmes) -> int:
     """Validate the whole file and match every row to exactly one sample, then store all in one
-    transaction. Raises ValidationError listing every problem (sample ids and line numbers only)."""
+    transaction. A row's identity scheme must be its batch's programme's (an NHS number for England, a
+    CPR number for Denmark). Raises ValidationError listing every problem (sample ids and line numbers
+    only)."""
     from screening import identity as identity_csv
     from screening.db import connection, review
     from screening.errors import Problem
@@ -207,8 +211,10 @@ def import_identities(conn, actor: str, csv_path: Path, batch_id: str | None) ->
     problems = list(identity_csv.unmatched_samples(rows, set(matches), csv_path.name))
     for r in rows:
         found = matches.get(r.sample_id, [])
+        if len(found) == 1:
+            problems += _scheme_problems(r, found[0][2], programmes, csv_path.name)
         if len(found) > 1:
-            batches = ", ".join(b for _, b in found)
+            batches = ", ".join(b for _, b, _ in found)
             problems.append(
                 Problem(
                     f"{csv_path.name} (sample {r.sample_id})",
@@ -221,6 +227,25 @@ def import_identities(conn, actor: str, csv_path: Path, batch_id: str | None) ->
         for r in rows:
             review.save_identity(conn, matches[r.sample_id][0][0], r, (source, actor))
     return len(rows)
+
+
+def _scheme_problems(row, programme_key: str, programmes, source: str) -> list:
+    """The identity's scheme must be the one of the programme its batch belongs to."""
+    from screening.errors import NotFoundError, Problem
+
+    where = f"{source} (sample {row.sample_id})"
+    try:
+        programme = programmes.get(programme_key)
+    except NotFoundError as exc:
+        return [Problem(where, str(exc))]
+    if row.id_scheme != programme.identity_scheme:
+        names = {"nhs": "an NHS number", "cpr": "a CPR number"}
+        message = (
+            f"{names.get(row.id_scheme, row.id_scheme)} given, but the batch belongs to programme "
+            f"{programme.key}, whose babies carry {names[programme.identity_scheme]}"
+        )
+        return [Problem(where, message)]
+    return []
 
 
 @click.group()

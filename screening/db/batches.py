@@ -39,6 +39,7 @@ class NewBatch:
     manifest_name: str
     manifest_sha256: str
     samples: tuple[NewSample, ...]
+    programme: str = "england"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class BatchRow:
     submitted_at: datetime
     submitted_by: str
     finalised_at: datetime | None
+    programme: str = "england"
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> BatchRow:
@@ -122,6 +124,7 @@ def insert_batch(conn: psycopg.Connection, batch: NewBatch, actor: str) -> tuple
         "manifest_sha256": batch.manifest_sha256,
         "samples_total": len(batch.samples),
         "submitted_by": actor,
+        "programme": batch.programme,
     }
     try:
         batch_id = conn.execute(query("insert_batch"), params).fetchone()["id"]

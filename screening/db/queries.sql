@@ -84,9 +84,9 @@ SELECT * FROM batch WHERE lab_batch_id = %(lab_batch_id)s;
 -- insert_batch --
 -- A new batch; every sample is pending.
 INSERT INTO batch (lab_batch_id, panel_version_id, manifest_name, manifest_sha256, samples_total,
-                   samples_pending, submitted_by)
+                   samples_pending, submitted_by, programme)
 VALUES (%(lab_batch_id)s, %(panel_version_id)s, %(manifest_name)s, %(manifest_sha256)s, %(samples_total)s,
-        %(samples_total)s, %(submitted_by)s)
+        %(samples_total)s, %(submitted_by)s, %(programme)s)
 RETURNING id;
 
 -- insert_sample --

@@ -165,12 +165,12 @@ def list_users(conn: psycopg.Connection) -> list[User]:
 
 def samples_by_lab_id(
     conn: psycopg.Connection, sample_ids: list[str], lab_batch_id: str | None
-) -> dict[str, list[tuple[int, str]]]:
-    """``{lab sample id: [(sample pk, lab batch id), ...]}`` for the ids that exist."""
+) -> dict[str, list[tuple[int, str, str]]]:
+    """``{lab sample id: [(sample pk, lab batch id, programme), ...]}`` for the ids that exist."""
     params = {"sample_ids": sample_ids, "lab_batch_id": lab_batch_id}
-    out: dict[str, list[tuple[int, str]]] = {}
+    out: dict[str, list[tuple[int, str, str]]] = {}
     for row in conn.execute(query("samples_by_lab_id"), params):
-        out.setdefault(row["sample_id"], []).append((row["id"], row["lab_batch_id"]))
+        out.setdefault(row["sample_id"], []).append((row["id"], row["lab_batch_id"], row["programme"]))
     return out
 
 
@@ -549,7 +549,7 @@ def load_case(
     header = case_header(conn, run_id)
     result = results.load_results(conn, [run_id])[run_id]
     qc = SampleQc(header["pct_autosomal_15x"], header["q30_gb"], header["contamination_pct"])
-    case = CaseView.from_result(result, header["lab_batch_id"], qc)
+    case = replace(CaseView.from_result(result, header["lab_batch_id"], qc), programme=header["programme"])
     rows = sample_finding_decisions(conn, header["sample_pk"])
     decisions = decisions_in_force(rows, case.findings, run_id, header["screened_at"])
     outcome = decision_in_force(case_decisions(conn, run_id), header["screened_at"])

@@ -28,7 +28,7 @@ SELECT * FROM users ORDER BY username;
 
 -- samples_by_lab_id --
 -- Sample rows carrying a lab sample id, optionally within one batch.
-SELECT s.id, s.sample_id, b.lab_batch_id
+SELECT s.id, s.sample_id, b.lab_batch_id, b.programme
 FROM sample s JOIN batch b ON b.id = s.batch_id
 WHERE s.sample_id = ANY(%(sample_ids)s)
   AND (%(lab_batch_id)s::text IS NULL OR b.lab_batch_id = %(lab_batch_id)s::text)
@@ -105,7 +105,7 @@ LIMIT %(limit)s;
 SELECT r.id AS run_id, r.outcome, r.karyotype, r.reasons, r.not_evaluated, r.screened_at, r.panel_sha256,
        r.clinvar_source, r.clinvar_release_date, r.clinvar_sha256, r.software_version, r.cohort_babies,
        s.id AS sample_pk, s.sample_id, s.sex, s.state AS sample_state, s.pct_autosomal_15x, s.q30_gb,
-       s.contamination_pct, s.smn1_copies, b.id AS batch_pk, b.lab_batch_id, b.submitted_at,
+       s.contamination_pct, s.smn1_copies, b.id AS batch_pk, b.lab_batch_id, b.submitted_at, b.programme,
        pv.id AS panel_version_id, pv.panel_id, pv.major, pv.minor, pv.name AS panel_name,
        (SELECT coalesce(jsonb_object_agg(f.hgnc_id || ' ' || f.moi, coalesce(g.urgency, 'routine')), '{}')
         FROM finding f LEFT JOIN panel_gene g

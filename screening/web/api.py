@@ -35,7 +35,7 @@ from screening.db import connection, review
 from screening.db import curation as db_curation
 from screening.db import panels as db_panels
 from screening.domain import Outcome, Version
-from screening.errors import NotFoundError, Problem, ValidationError
+from screening.errors import NotFoundError
 from screening.web import submission
 from screening.web.api_models import (
     BatchPage,
@@ -125,6 +125,7 @@ def list_batches(
     items = [
         {
             "batch_id": s.batch.lab_batch_id,
+            "programme": s.batch.programme,
             "state": s.batch.state,
             "panel": s.panel_label,
             "submitted_at": s.batch.submitted_at.isoformat(),
@@ -172,13 +173,10 @@ async def submit_batch(
         str | None,
         Form(
             pattern=r"^[a-z][a-z0-9_-]{0,31}$",
-            description="The programme the batch belongs to [default: england, batch.programme]",
+            description="The programme the batch belongs to [default: the deployment's default programme]",
         ),
     ] = None,
 ):
-    if programme not in (None, "england"):  # the only programme a batch records until they are configured
-        problem = Problem("programme", f"{programme!r} is not a programme of this deployment (england)")
-        raise ValidationError("batch submission", [problem])
     upload = None
     if manifest is not None:
         data = await manifest.read(submission.MAX_MANIFEST_BYTES + 1)
@@ -198,12 +196,14 @@ async def submit_batch(
             folder=folder,
             manifest_path=manifest_path or "",
             batch_id=batch_id,
+            programme=programme,
         )
     )
     body = Submitted(
         batch_id=sub.lab_batch_id,
         created=sub.created,
         samples=len(sub.sample_ids),
+        programme=sub.programme,
         status_url=f"/api/v1/batches/{sub.lab_batch_id}",
     )
     return JSONResponse(body.model_dump(), status_code=201 if sub.created else 200)

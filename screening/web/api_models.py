@@ -154,6 +154,7 @@ class BatchStatus(Strict):
     """As ``screening batch status --format json`` (findings left out for the lab role)."""
 
     batch_id: str
+    programme: str = Field(description="The programme the batch belongs to (england, denmark, …)")
     state: str = Field(description="running | finalised")
     panel: str = Field(description="<panel_id>@<MAJOR.MINOR>")
     submitted_at: str
@@ -167,6 +168,7 @@ class BatchStatus(Strict):
 
 class BatchSummary(Strict):
     batch_id: str
+    programme: str
     state: str
     panel: str
     submitted_at: str
@@ -189,6 +191,7 @@ class Submitted(Strict):
     batch_id: str = Field(description="The lab's batch identifier (given, or derived from the manifest)")
     created: bool = Field(description="False when this manifest was already submitted under this id")
     samples: int = Field(description="Samples queued by this request")
+    programme: str = Field(description="The programme the batch belongs to")
     status_url: str
 
 

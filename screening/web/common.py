@@ -1,7 +1,9 @@
 """What every page module shares: the app's state, a database connection per request, templates.
 
 jinja2 is used here for the web pages only (letters have their own environment in letters.py):
-autoescape on, StrictUndefined, templates under ``templates/web/``.
+autoescape on, StrictUndefined, templates under ``templates/web/``. The pages' words go through the
+same gettext catalogues as the letters (``screening/i18n.py``): one environment per language, the
+language negotiated from the browser's ``Accept-Language`` (English unless Danish is preferred).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import jinja2
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
+from screening import i18n
 from screening.config import Settings
 from screening.db import connection
 
@@ -42,14 +45,18 @@ def get_conn(request: Request) -> Iterator[Any]:
         conn.close()
 
 
-def _environment() -> jinja2.Environment:
+def _environment(language: str = i18n.SOURCE_LANGUAGE) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)
+    env.globals["lang"] = language
     env.filters["dt"] = lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""
     env.filters["label"] = lambda v: str(v).replace("_", " ")
     from screening.web.labels import FILTERS
@@ -58,8 +65,35 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-ENV = _environment()
+ENVS = {language: _environment(language) for language in i18n.LOCALES}
+ENV = ENVS[i18n.SOURCE_LANGUAGE]
 Conn = Annotated[Any, Depends(get_conn)]
+
+
+def language(request: Request) -> str:
+    """The page language: the first of the browser's preferences that has a catalogue, else English."""
+    header = request.headers.get("accept-language", "")
+    preferred = []
+    for part in header.split(","):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        if tag:
+            preferred.append((-weight, len(preferred), tag.split("-")[0].lower()))
+    for _, _, tag in sorted(preferred):
+        if tag in ENVS:
+            return tag
+    return i18n.SOURCE_LANGUAGE
+
+
+def gettext(request: Request):
+    """The request's translation of a message (for flash messages and errors built in Python)."""
+    translate = i18n.translations(language(request)).gettext
+    return lambda message, **values: translate(message) % values if values else translate(message)
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -68,7 +102,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     context.setdefault("user", request.state.user if hasattr(request.state, "user") else None)
     context.setdefault("csrf_token", session.get("csrf", ""))
     context.setdefault("flash", session.pop("flash", None))
-    html = ENV.get_template(name).render(request=request, **context)
+    html = ENVS[language(request)].get_template(name).render(request=request, **context)
     return HTMLResponse(html, status_code=status_code)
 
 

@@ -88,12 +88,19 @@ def start(app: FastAPI, lab_batch_id: str, username: str) -> bool:
         if job is not None and job.state == "running":
             return False
         job = _jobs(app)[lab_batch_id] = Job(lab_batch_id, username)
+    from screening import programmes
+
     url = app.state.web.database_url
-    threading.Thread(target=_run, args=(url, job), name=f"letters-{lab_batch_id}", daemon=True).start()
+    hosted = programmes.for_settings(app.state.web.settings)
+    threading.Thread(
+        target=_run, args=(url, job, hosted), name=f"letters-{lab_batch_id}", daemon=True
+    ).start()
     return True
 
 
-def _run(url: str, job: Job) -> None:
+def _run(url: str, job: Job, hosted: Any) -> None:
+    """Render and store the batch's letters, each in the language and with the sender of its
+    programme (``hosted``: the deployment's programmes)."""
     conn = connection.connect(url)
     actor = f"web:{job.started_by}"
     try:
@@ -105,7 +112,8 @@ def _run(url: str, job: Job) -> None:
             return
         job.total = len(work)
         for row, case, kind in work:
-            rendered = letters.render_letter(kind, case, job.started_by, date.today())
+            programme = letters.programme_of(case, hosted)
+            rendered = letters.render_letter(kind, case, job.started_by, date.today(), programme=programme)
             with connection.transaction(conn, actor):
                 review.store_letter(conn, row["sample_pk"], row["run_id"], rendered)
             job.done += 1

@@ -22,7 +22,7 @@ from screening.errors import Problem, ValidationError
 from screening.turnaround import duration
 from screening.web import submission
 from screening.web.auth import check_csrf, require
-from screening.web.common import Conn, acting, flash, render, state
+from screening.web.common import Conn, acting, flash, gettext, render, state
 
 router = APIRouter(prefix="/lab", include_in_schema=False)
 Lab = Annotated[User, Depends(require("lab", "admin"))]
@@ -136,6 +136,12 @@ def _panel_labels(conn: Any) -> list[str]:
     return [v.label for v in db_curation.list_versions(conn) if not v.retired_at]
 
 
+def _programmes(request: Request) -> Any:
+    from screening import programmes
+
+    return programmes.for_settings(state(request).settings)
+
+
 @router.get("/batches/new")
 def submit_page(request: Request, user: Lab, conn: Conn):
     """Upload a manifest (its VCFs already on shared storage) and submit the batch."""
@@ -144,9 +150,10 @@ def submit_page(request: Request, user: Lab, conn: Conn):
         "lab/submit.html",
         panels=_panel_labels(conn),
         heartbeat=_heartbeat(request, conn),
+        programmes=_programmes(request),
         problems=[],
         subject="",
-        values={"panel": "", "folder": "", "batch_id": ""},
+        values={"panel": "", "folder": "", "batch_id": "", "programme": _programmes(request).default or ""},
     )
 
 
@@ -159,6 +166,7 @@ async def submit_upload(
     manifest: Annotated[UploadFile | None, File()] = None,
     folder: Annotated[str, Form()] = "",
     batch_id: Annotated[str, Form()] = "",
+    programme: Annotated[str, Form()] = "",
 ):
     """Validate the whole manifest as the CLI does; every problem is shown at once and nothing is
     written when there is any."""
@@ -167,7 +175,7 @@ async def submit_upload(
     from screening import tasks
 
     settings = acting(request, user)
-    values = {"panel": panel, "folder": folder, "batch_id": batch_id}
+    values = {"panel": panel, "folder": folder, "batch_id": batch_id, "programme": programme}
     try:
         if manifest is None or not manifest.filename:
             raise ValidationError("batch submission", [Problem("manifest", "choose the manifest CSV")])
@@ -182,6 +190,7 @@ async def submit_upload(
                 upload=(data, manifest.filename),
                 folder=folder or ".",
                 batch_id=batch_id.strip() or None,
+                programme=programme.strip() or None,
             )
         )
     except ValidationError as exc:
@@ -191,14 +200,30 @@ async def submit_upload(
             422,
             panels=_panel_labels(conn),
             heartbeat=_heartbeat(request, conn),
+            programmes=_programmes(request),
             problems=[str(p) for p in exc.problems],
             subject=exc.subject,
             values=values,
         )
     if sub.created:
-        flash(request, f"Batch {sub.lab_batch_id} submitted: {len(sub.sample_ids)} sample(s) queued.")
+        _ = gettext(request)
+        flash(
+            request,
+            _(
+                "Batch %(batch)s submitted: %(n)s sample(s) queued.",
+                batch=sub.lab_batch_id,
+                n=len(sub.sample_ids),
+            ),
+        )
     else:
-        flash(request, f"Batch {sub.lab_batch_id} was already submitted with this manifest: nothing queued.")
+        _ = gettext(request)
+        flash(
+            request,
+            _(
+                "Batch %(batch)s was already submitted with this manifest: nothing queued.",
+                batch=sub.lab_batch_id,
+            ),
+        )
     return RedirectResponse(f"/lab/batches/{sub.lab_batch_id}", status_code=303)
 
 
@@ -239,9 +264,20 @@ def identity_check(
 
         tasks.enqueue_samples(ids)
         db_batches.mark_enqueued(conn, ids)
-        flash(request, f"Identity check recorded for {sample_id}: re-screening with sex {corrected_sex}.")
+        _ = gettext(request)
+        flash(
+            request,
+            _(
+                "Identity check recorded for %(sample)s: re-screening with sex %(sex)s.",
+                sample=sample_id,
+                sex=corrected_sex,
+            ),
+        )
     else:
-        flash(request, f"Identity check recorded for {sample_id}: a new sample is requested.")
+        _ = gettext(request)
+        flash(
+            request, _("Identity check recorded for %(sample)s: a new sample is requested.", sample=sample_id)
+        )
     return RedirectResponse(f"/lab/batches/{lab_batch_id}#identity-checks", status_code=303)
 
 
@@ -255,5 +291,6 @@ def requeue(request: Request, user: Lab, lab_batch_id: str):
     from screening import tasks  # the broker client only when something is sent
 
     ids = batches.retry(acting(request, user), lab_batch_id, ("failed",), tasks.enqueue_samples)
-    flash(request, f"Re-queued {len(ids)} failed sample(s).")
+    _ = gettext(request)
+    flash(request, _("Re-queued %(n)s failed sample(s).", n=len(ids)))
     return RedirectResponse(f"/lab/batches/{lab_batch_id}", status_code=303)

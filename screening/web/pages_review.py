@@ -19,9 +19,10 @@ from screening.cases import AcmgClass, CaseView, FindingCall, LetterKind, case_p
 from screening.db import connection, review
 from screening.db.review import User
 from screening.domain import Outcome, Version, panel_label
+from screening.i18n import N_
 from screening.web import letter_jobs
 from screening.web.auth import can_see_identity, check_csrf, require
-from screening.web.common import Conn, flash, render, state
+from screening.web.common import Conn, flash, gettext, render, state
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 Reviewer = Annotated[User, Depends(require("reviewer", "admin"))]
@@ -41,6 +42,13 @@ def _case(request: Request, conn: Any, run_id: int, user: User, purpose: str) ->
     return review.load_case(conn, run_id, who, _four_eyes(request))
 
 
+def _programme(request: Request, case: CaseView):
+    """The programme of the case's batch, as this deployment configures it (language, sender, doctor)."""
+    from screening import programmes
+
+    return letters.programme_of(case, programmes.for_settings(state(request).settings))
+
+
 def _letter_kind(kind: str) -> LetterKind:
     try:
         return LetterKind(kind)
@@ -49,29 +57,33 @@ def _letter_kind(kind: str) -> LetterKind:
 
 
 RECIPIENTS = {
-    LetterKind.NO_CONDITION_SUSPECTED_PARENTS: "the parents",
-    LetterKind.TESTING_NOT_POSSIBLE: "the parents",
-    LetterKind.NO_CONDITION_SUSPECTED_GP: "the baby's GP",
-    LetterKind.REFERRAL_PACK: "the regional newborn screening result coordinator",
+    LetterKind.NO_CONDITION_SUSPECTED_PARENTS: N_("the parents"),
+    LetterKind.TESTING_NOT_POSSIBLE: N_("the parents"),
+    LetterKind.NO_CONDITION_SUSPECTED_GP: N_("the baby's GP"),
+    LetterKind.REFERRAL_PACK: N_("the regional newborn screening result coordinator"),
 }
+DOCTOR_RECIPIENTS = {"gp": N_("the baby's GP"), "family_doctor": N_("the baby's family doctor (egen læge)")}
 
 
-def _recipient(kind: LetterKind, case: CaseView) -> dict[str, Any]:
-    """Who a letter goes to, and the address it is sent to (reviewer pages only)."""
+def _recipient(kind: LetterKind, case: CaseView, doctor: str = "gp", translate=str) -> dict[str, Any]:
+    """Who a letter goes to, and the address it is sent to (reviewer pages only); ``doctor``: who the
+    programme sends the doctor's copy to; ``translate``: the page language's gettext."""
+    role = DOCTOR_RECIPIENTS[doctor] if kind is LetterKind.NO_CONDITION_SUSPECTED_GP else RECIPIENTS[kind]
+    role = translate(role)
     i = case.identity
     if i is None:
-        return {"role": RECIPIENTS[kind], "name": "", "address": []}
+        return {"role": role, "name": "", "address": []}
     if kind is LetterKind.NO_CONDITION_SUSPECTED_GP:
         return {
-            "role": RECIPIENTS[kind],
+            "role": role,
             "name": f"{i.gp_name}, {i.gp_practice}",
             "address": list(i.gp_address_lines),
         }
     if kind is LetterKind.REFERRAL_PACK:
-        return {"role": RECIPIENTS[kind], "name": "confidential screen-positive referral", "address": []}
+        return {"role": role, "name": translate(N_("confidential screen-positive referral")), "address": []}
     return {
         "role": RECIPIENTS[kind],
-        "name": f"the parent or guardian of {i.full_name}",
+        "name": translate(N_("the parent or guardian of %(name)s")) % {"name": i.full_name},
         "address": [*i.address_lines, i.postcode],
     }
 
@@ -194,13 +206,14 @@ def confirm_outcome(
     review.case_header(conn, run_id)
     with connection.transaction(conn, _actor(user)):
         review.confirm_case(conn, run_id, case_decision_id, reason, _actor(user))
-    flash(request, "Condition suspected confirmed by a second reviewer: the outcome is final.")
+    _ = gettext(request)
+    flash(request, _("Condition suspected confirmed by a second reviewer: the outcome is final."))
     return RedirectResponse(f"/review/cases/{run_id}", status_code=303)
 
 
 def _preview_html(request: Request, conn: Any, run_id: int, user: User, kind: LetterKind, purpose: str):
     case = _case(request, conn, run_id, user, f"{kind.value} letter {purpose} run {run_id}")
-    html = letters.render_html(kind, case, user.username, date.today())
+    html = letters.render_html(kind, case, user.username, date.today(), programme=_programme(request, case))
     return case, html
 
 
@@ -215,7 +228,8 @@ def confirm_letter_page(request: Request, user: LetterIssuer, conn: Conn, run_id
         case=case,
         header=review.case_header(conn, run_id),
         kind=letter_kind,
-        recipient=_recipient(letter_kind, case),
+        recipient=_recipient(letter_kind, case, _programme(request, case).doctor, gettext(request)),
+        programme=_programme(request, case),
         sha256=hashlib.sha256(html.encode("utf-8")).hexdigest(),
     )
 
@@ -245,7 +259,9 @@ def issue_letter(
     shown there (same sha256), else nothing is issued."""
     letter_kind = _letter_kind(kind)
     case = _case(request, conn, run_id, user, f"{letter_kind.value} letter run {run_id}")
-    rendered = letters.render_letter(letter_kind, case, user.username, date.today())
+    rendered = letters.render_letter(
+        letter_kind, case, user.username, date.today(), programme=_programme(request, case)
+    )
     if not confirm_sha256:
         raise HTTPException(
             status_code=409,
@@ -308,7 +324,8 @@ def batch_letters_start(
             detail=f"{due} letter(s) are due, not the {max(confirm_count, 0)} confirmed: look again",
         )
     started = letter_jobs.start(request.app, lab_batch_id, user.username)
-    flash(request, "Rendering started." if started else "Rendering is already running for this batch.")
+    _ = gettext(request)
+    flash(request, _("Rendering started.") if started else _("Rendering is already running for this batch."))
     return RedirectResponse(f"/review/batches/{lab_batch_id}/letters", status_code=303)
 
 

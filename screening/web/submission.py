@@ -68,6 +68,7 @@ def submit(
     folder: str = "",
     manifest_path: str = "",
     batch_id: str | None = None,
+    programme: str | None = None,
 ) -> batches.Submission:
     """Validate and submit; ``upload`` = (bytes, file name) with ``folder`` of its VCFs, or
     ``manifest_path`` on shared storage. Raises ValidationError listing every problem."""
@@ -85,7 +86,9 @@ def submit(
         if not path.is_file():
             raise _refuse(f"manifest {manifest_path!r} not found on shared storage")
     try:
-        return batches.submit(replace(settings, data_root=root), path, panel, enqueue, batch_id, base_dir)
+        return batches.submit(
+            replace(settings, data_root=root), path, panel, enqueue, batch_id, base_dir, programme
+        )
     except ManifestError as exc:  # name the lab's file, not the staged copy's server path
         raise ManifestError(shown, [_rename(p, path, shown) for p in exc.problems]) from None
 

@@ -74,7 +74,7 @@ class Server:
         self.proc = subprocess.Popen(argv, env=env, stdout=self._out, stderr=subprocess.STDOUT)
         self._wait()
 
-    def _wait(self, timeout_s: float = 120) -> None:  # a loaded CI machine can take a while to import
+    def _wait(self, timeout_s: float = 180) -> None:  # a loaded 2-core machine can take a minute to import
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

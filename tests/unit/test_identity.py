@@ -137,14 +137,19 @@ def test_header_problems_listed_together():
 
 def test_generic_national_id_with_cpr():
     header = HEADER.replace("nhs_number", "national_id,id_scheme")
-    row = GOOD.replace("943 476 5919", "140226-1234,cpr")
+    row = GOOD.replace("943 476 5919", "140226-4234,cpr")
     (who,) = parse(row, header)
     assert who.id_scheme == "cpr"
-    assert who.national_id == "140226-1234"
+    assert who.national_id == "140226-4234"
     assert who.nhs_number is None
-    message = problems_of(GOOD.replace("943 476 5919", "150226-1234,cpr"), header)
+    message = problems_of(GOOD.replace("943 476 5919", "150226-4234,cpr"), header)
     assert "does not match date_of_birth" in message
     assert "150226" not in message
+    # 7th digit 1: born 1900-1999, so 140226-1234 is a baby of 1926, not of 2026
+    assert "does not match date_of_birth" in problems_of(
+        GOOD.replace("943 476 5919", "140226-1234,cpr"), header
+    )
+    assert "valid birth date" in problems_of(GOOD.replace("943 476 5919", "310226-4234,cpr"), header)
     assert "id_scheme must be one of" in problems_of(GOOD.replace("943 476 5919", "140226-1234,ssn"), header)
 
 
@@ -163,8 +168,10 @@ def test_too_many_fields():
 
 
 def test_cpr_date_match():
-    assert cpr_birth_date_matches("140226-1234", date(2026, 2, 14))
-    assert not cpr_birth_date_matches("140226-1234", date(1926, 2, 15))
+    assert cpr_birth_date_matches("140226-4234", date(2026, 2, 14))
+    assert cpr_birth_date_matches("140226-1234", date(1926, 2, 14))
+    assert not cpr_birth_date_matches("140226-1234", date(2026, 2, 14))
+    assert not cpr_birth_date_matches("140226-4234", date(2026, 2, 15))
 
 
 def test_file_with_byte_order_mark(tmp_path):

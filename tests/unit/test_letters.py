@@ -138,7 +138,7 @@ def test_a_missing_value_raises_and_the_message_holds_no_identity():
 
 
 def test_strict_undefined_is_on():
-    template = letters._environment().from_string("{{ nothing.here }}")
+    template = letters._environment("en").from_string("{{ nothing.here }}")
     with pytest.raises(Exception, match="undefined"):
         template.render({})
 

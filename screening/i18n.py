@@ -1,0 +1,55 @@
+"""Gettext catalogues of the letters and the web pages: English is the source language (the msgids),
+Danish is ``screening/locale/da/LC_MESSAGES/messages.po``, compiled to ``messages.mo`` at install time
+(``make``: ``pybabel compile -d screening/locale``; the ``.mo`` files are not committed). Messages are
+extracted from the templates and the Python code with ``pybabel extract -F babel.cfg``.
+
+A language whose compiled catalogue is missing or older than its ``.po`` is an error, never a
+silent fallback to English.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from babel.support import NullTranslations, Translations
+
+from screening.errors import ScreeningError
+
+LOCALE_DIR = Path(__file__).with_name("locale")
+DOMAIN = "messages"
+SOURCE_LANGUAGE = "en"
+LOCALES = {"en": "en_GB", "da": "da_DK"}  # language → the Babel locale of its dates and numbers
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+def catalogue_paths(language: str) -> tuple[Path, Path]:
+    """(the .po file, the compiled .mo file) of a language."""
+    folder = LOCALE_DIR / language / "LC_MESSAGES"
+    return folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    """The compiled catalogue of a language (English: the messages as written)."""
+    if language not in LOCALES:
+        raise ScreeningError(f"language {language!r} is not supported (supported: {', '.join(LOCALES)})")
+    if language == SOURCE_LANGUAGE:
+        return NullTranslations()
+    po, mo = catalogue_paths(language)
+    if not mo.is_file():
+        raise ScreeningError(
+            f"the {language} catalogue is not compiled ({mo.relative_to(LOCALE_DIR.parent)} missing): "
+            "run make, or pybabel compile -d screening/locale"
+        )
+    if po.is_file() and po.stat().st_mtime_ns > mo.stat().st_mtime_ns:
+        raise ScreeningError(
+            f"the {language} catalogue is older than its .po file: run make, or pybabel compile -d "
+            "screening/locale"
+        )
+    with mo.open("rb") as handle:
+        return Translations(handle, domain=DOMAIN)
