@@ -139,9 +139,19 @@ class Pipeline:
         self.workers += procs
         return procs
 
-    def submit(self, manifest: Path, label: str, batch_id: str) -> str:
+    def submit(self, manifest: Path, label: str, batch_id: str, programme: str | None = None) -> str:
+        chosen = ("--programme", programme) if programme else ()
         out = self.cli(
-            "batch", "submit", str(manifest), "--panel", label, "--batch-id", batch_id, "--format", "json"
+            "batch",
+            "submit",
+            str(manifest),
+            "--panel",
+            label,
+            "--batch-id",
+            batch_id,
+            *chosen,
+            "--format",
+            "json",
         )
         return json.loads(out.stdout)["batch_id"]
 

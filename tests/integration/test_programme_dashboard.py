@@ -15,7 +15,6 @@ import json
 import re
 
 import httpx
-import psycopg
 import pytest
 from conftest import Pipeline, make_settings, publish, query_all, query_one
 from test_migrations import _fresh_database
@@ -35,16 +34,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 EN, DK = "prog-en-1", "prog-dk-1"
 LEAD = "lead1"
 USERS = {"lab": "lab1", "reviewer": "rev1", "admin": "adm1", "lead": LEAD}
-
-
-def set_programme(db_url: str, lab_batch_id: str, programme: str) -> None:
-    """The batch's programme, set as the owner right after submission (stands in for the submit option
-    of the programme configuration until it is merged: swap this one helper for it)."""
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        conn.execute(
-            "UPDATE batch SET programme = %(p)s WHERE lab_batch_id = %(b)s",
-            {"p": programme, "b": lab_batch_id},
-        )
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +56,8 @@ def deployment(own_db, panel, sim, tmp_path_factory):
     dk_label = publish(pipeline.settings, panel, dk_sim, "prog-dk")
     pipeline.start(2)
     try:
-        pipeline.submit(sim.manifest, en_label, EN)
-        set_programme(own_db, EN, "england")
-        pipeline.submit(dk_sim.manifest, dk_label, DK)
-        set_programme(own_db, DK, "denmark")
+        pipeline.submit(sim.manifest, en_label, EN, programme="england")
+        pipeline.submit(dk_sim.manifest, dk_label, DK, programme="denmark")
         pipeline.wait(EN)
         pipeline.wait(DK)
     finally:
