@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -505,6 +506,18 @@ def publish_folder(
         db.set_change_message(conn, text)
         row, created = db_panels.publish(conn, version, clinvar, settings.actor)
     return Published(row, created, 0 if clinvar is None else clinvar.records.height)
+
+
+@contextmanager
+def recorded_import(
+    settings: Settings, panel: PanelVersion, source: tuple[str, str], draft: str
+) -> Iterator[None]:
+    """Write a draft made from PanelApp inside the block, recorded and audited (``panel_imported``) in
+    the same transaction: the record commits only when the block (writing the draft) succeeds.
+    ``source`` is (the uploaded file name(s), the sha256 of their bytes); ``draft`` names the draft."""
+    with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
+        db.record_panel_import(conn, panel, source, draft)
+        yield
 
 
 # ---------------------------------------------------------------- re-screening a batch

@@ -18,7 +18,7 @@ import psycopg
 from screening.db import panels as db_panels
 from screening.db.batches import BatchRow, SampleRow
 from screening.db.sql import query
-from screening.domain import Version, panel_label
+from screening.domain import PanelVersion, Version, panel_label
 from screening.errors import NotFoundError, StateError
 
 
@@ -164,3 +164,20 @@ def batch_runs(conn: psycopg.Connection, batch_pk: int, panel_version_ids: list[
         BatchRun(r["sample_pk"], r["sample_id"], r["state"], r["run_id"], r["panel_version_id"])
         for r in conn.execute(query("batch_runs"), params)
     ]
+
+
+def record_panel_import(
+    conn: psycopg.Connection, panel: PanelVersion, source: tuple[str, str], draft: str
+) -> int:
+    """Record a draft made from PanelApp (``source``: the file name(s) and their sha256); audited."""
+    name, sha256 = source
+    params = {
+        "panel_id": panel.panel_id,
+        "version": str(panel.version),
+        "genome_build": panel.genome_build,
+        "source_name": name[:500],
+        "source_sha256": sha256,
+        "genes": len(panel.genes),
+        "draft": draft[:500],
+    }
+    return conn.execute(query("record_panel_import"), params).fetchone()["id"]

@@ -59,3 +59,10 @@ FROM sample s LEFT JOIN screening_run r
   ON r.sample_id = s.id AND r.panel_version_id = ANY(%(panel_version_ids)s)
 WHERE s.batch_id = %(batch_id)s
 ORDER BY s.id, r.panel_version_id;
+
+-- record_panel_import --
+-- A draft made from PanelApp (the audit trigger writes its panel_imported row in this transaction).
+INSERT INTO panel_imports (source, panel_id, version, genome_build, source_name, source_sha256, genes, draft)
+VALUES ('panelapp', %(panel_id)s, %(version)s, %(genome_build)s, %(source_name)s, %(source_sha256)s,
+        %(genes)s, %(draft)s)
+RETURNING id;

@@ -13,9 +13,11 @@ lives in memory: a restarted web app forgets it (start it again; nothing was wri
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
+import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
@@ -101,9 +103,15 @@ def import_panelapp(
     result = panelapp.build_draft(documents, options)  # PanelError for a bad panel id or document
     draft_id = secrets.token_hex(8)
     folder = root(settings) / draft_id
-    folder.mkdir(parents=True)
-    (folder / "upload.json").write_bytes(data)
-    panelapp.write_draft(result, folder / "panel")
+    source = (shown, hashlib.sha256(data).hexdigest())
+    with curation.recorded_import(settings, result.panel, source, f"draft:{draft_id}"):
+        folder.mkdir(parents=True)
+        try:
+            (folder / "upload.json").write_bytes(data)
+            panelapp.write_draft(result, folder / "panel")
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # nothing recorded: nothing kept
+            raise
     info = DraftInfo(
         draft_id,
         result.panel.panel_id,
@@ -161,12 +169,15 @@ def list_drafts(settings: Settings) -> list[DraftInfo]:
     return sorted(found, key=lambda i: i.created_at, reverse=True)
 
 
-def publish(settings: Settings, draft_id: str, message: str) -> curation.Published:
-    """Publish the draft's folder through ``curation.publish_folder`` (the CLI's publish)."""
+def publish(
+    settings: Settings, draft_id: str, message: str, clinvar_path: Path | None = None
+) -> curation.Published:
+    """Publish the draft's folder through ``curation.publish_folder`` (the CLI's publish), with the
+    ClinVar snapshot read from ``clinvar_path`` (a VCF on shared storage) when one is given."""
     draft = load(settings, draft_id)
     if draft.problems:
         raise PanelError(f"draft {draft.info.label}", [Problem("panel folder", p) for p in draft.problems])
-    done = curation.publish_folder(settings, draft.folder, message)
+    done = curation.publish_folder(settings, draft.folder, message, clinvar_path)
     with _lock:
         info = replace(draft.info, published_label=done.row.label, published_sha256=done.row.sha256)
         _write_info(_folder(settings, draft_id), info)

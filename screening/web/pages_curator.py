@@ -27,7 +27,7 @@ from screening.db import panels as db_panels
 from screening.db.review import User
 from screening.domain import Moi, PanelGene, PanelVersion, Urgency, Version
 from screening.errors import NotFoundError, PanelError, Problem, ValidationError
-from screening.web import drafts
+from screening.web import drafts, submission
 from screening.web.auth import check_csrf, require
 from screening.web.common import Conn, acting, flash, render
 
@@ -308,13 +308,28 @@ def impact_progress(request: Request, user: Curator, draft_id: str):
 
 
 @router.post("/drafts/{draft_id}/publish", dependencies=[Depends(check_csrf)])
-def publish_draft(request: Request, user: Curator, draft_id: str, message: Annotated[str, Form()] = ""):
+def publish_draft(
+    request: Request,
+    user: Curator,
+    draft_id: str,
+    message: Annotated[str, Form()] = "",
+    clinvar: Annotated[str, Form(max_length=1000)] = "",
+):
+    """Publish with a change message and, when given, the ClinVar snapshot from a VCF on shared
+    storage (a path inside the data root, as the lab's VCF paths), read as ``panel publish --clinvar``."""
     if not message.strip():
         raise ValidationError("publish", [Problem("change message", "say why this version (required)")])
-    done = drafts.publish(curation_settings(request, user), draft_id, message)
+    settings = curation_settings(request, user)
+    clinvar_path = submission.shared_path(settings, clinvar, "ClinVar VCF")[0] if clinvar.strip() else None
+    done = drafts.publish(settings, draft_id, message, clinvar_path)
     row = done.row
-    if done.created:
-        flash(request, f"{row.label} published (sha256 {row.sha256[:12]}…).")
+    if done.created and clinvar_path is not None:
+        flash(
+            request,
+            f"{row.label} published (sha256 {row.sha256[:12]}…) with {done.clinvar_records} ClinVar records.",
+        )
+    elif done.created:
+        flash(request, f"{row.label} published (sha256 {row.sha256[:12]}…) without a ClinVar snapshot.")
     else:
         flash(request, f"{row.label} was already published with identical content: nothing changed.")
     return RedirectResponse(f"/curator/panels/{row.panel_id}/{row.version}", status_code=303)

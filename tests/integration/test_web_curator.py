@@ -268,3 +268,58 @@ def test_a_version_already_published_with_other_content_is_refused_plainly(site,
     _no_traceback(r.text)
     after = query_all(db_url, "SELECT id, sha256 FROM panel_version WHERE panel_id = %(p)s", {"p": panel_id})
     assert after == before
+
+
+def test_an_import_is_audited_and_a_publish_takes_its_clinvar_snapshot_from_shared_storage(
+    site, client, tmp_path, db_url
+):
+    """Every PanelApp import is recorded with its upload's sha256 and audited (``panel_imported``, the
+    curator as actor); publishing with a ClinVar VCF inside the data root stores its snapshot (the same
+    records ``panel publish --clinvar`` reads); a ClinVar path outside the data root is refused plainly."""
+    import hashlib
+
+    panel_id = site.panel_label.rpartition("@")[0]
+    data = json.dumps(_exported(site, tmp_path)).encode()
+    curator = client("curator")
+    r = _upload(curator, data, "with-clinvar.json", panel_id=panel_id, version="8.1")
+    assert r.status_code == 303, r.text
+    draft_path = r.headers["location"]
+    draft_id = draft_path.rsplit("/", 1)[1]
+    record = query_one(
+        db_url,
+        "SELECT id, source_sha256, imported_by, version FROM panel_imports WHERE draft = %(d)s",
+        {"d": f"draft:{draft_id}"},
+    )
+    assert record[1:] == (hashlib.sha256(data).hexdigest(), f"web:{USERS['curator']}", "8.1")
+    audit = query_all(
+        db_url,
+        "SELECT actor FROM audit_log WHERE action = 'panel_imported' AND entity_id = %(id)s",
+        {"id": str(record[0])},
+    )
+    assert audit == [(f"web:{USERS['curator']}",)]
+
+    token = csrf_token(curator.get(draft_path).text)
+    outside = {"csrf_token": token, "message": "with ClinVar", "clinvar": "/etc/passwd"}
+    r = curator.post(draft_path + "/publish", data=outside)
+    assert r.status_code in (400, 422)
+    assert "outside the data root" in r.text
+    _no_traceback(r.text)
+    assert (
+        query_one(
+            db_url, "SELECT count(*) FROM panel_version WHERE panel_id = %(p)s AND major = 8", {"p": panel_id}
+        )[0]
+        == 0
+    )
+
+    clinvar = str(site.data_root.joinpath("clinvar.vcf.gz").relative_to(site.data_root))
+    r = curator.post(draft_path + "/publish", data={**outside, "clinvar": clinvar})
+    assert r.status_code == 303, r.text
+    assert "ClinVar records" in curator.get(r.headers["location"]).text
+    stored = query_one(
+        db_url,
+        "SELECT c.sha256, (SELECT count(*) FROM clinvar_record v WHERE v.snapshot_id = c.id) "
+        "FROM panel_version pv JOIN clinvar_snapshot c ON c.id = pv.clinvar_snapshot_id "
+        "WHERE pv.panel_id = %(p)s AND pv.major = 8",
+        {"p": panel_id},
+    )
+    assert stored[1] > 0
