@@ -107,7 +107,10 @@ def main() -> None:
         if args.explain:
             plans = {
                 "review_queue": (query("review_queue"), {"limit": 200}),
-                "list_batches": (query("list_batches"), {"limit": 100}),
+                "list_batches": (
+                    query("list_batches_page"),
+                    {"limit": 100, "offset": 0, "state": None, "panel_id": None, "since": None},
+                ),
             }
             for page, (sql, params) in plans.items():
                 rows = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).fetchall()

@@ -143,7 +143,8 @@ def mark_enqueued(conn: psycopg.Connection, sample_ids: list[int]) -> None:
 
 
 def list_batches(conn: psycopg.Connection, limit: int = 50) -> list[BatchSummary]:
-    return [BatchSummary.from_row(r) for r in conn.execute(query("list_batches"), {"limit": limit})]
+    """The newest batches (the lab's list, ``batch list``): the first page, unfiltered."""
+    return list_batches_page(conn, limit, 0, {})[0]
 
 
 def list_batches_page(

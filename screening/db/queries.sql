@@ -101,25 +101,10 @@ RETURNING id;
 -- Record when messages for these samples were sent.
 UPDATE sample SET enqueued_at = now() WHERE id = ANY(%(ids)s);
 
--- list_batches --
--- Batches, newest first, with their sample counts per state (counted for the batches shown only, from
--- the sample_batch_state index: not a scan of every sample).
-SELECT b.*, pv.panel_id, pv.major, pv.minor, c.*
-FROM (SELECT * FROM batch ORDER BY id DESC LIMIT %(limit)s) b
-JOIN panel_version pv ON pv.id = b.panel_version_id
-CROSS JOIN LATERAL (
-  SELECT count(*) FILTER (WHERE s.state = 'queued') AS queued,
-         count(*) FILTER (WHERE s.state = 'running') AS running,
-         count(*) FILTER (WHERE s.state = 'screened') AS screened,
-         count(*) FILTER (WHERE s.state = 'failed') AS failed,
-         count(*) FILTER (WHERE s.state = 'held') AS held
-  FROM sample s WHERE s.batch_id = b.id
-) c
-ORDER BY b.id DESC;
-
 -- list_batches_page --
 -- A page of batches, newest first, filtered by state, panel id and submission time (each NULL: any),
--- with their sample counts per state (as list_batches).
+-- with their sample counts per state (counted for the batches shown only, from the
+-- sample_batch_state index: not a scan of every sample).
 SELECT b.*, pv.panel_id, pv.major, pv.minor, c.*
 FROM (SELECT b.* FROM batch b JOIN panel_version p ON p.id = b.panel_version_id
       WHERE (%(state)s::text IS NULL OR b.state = %(state)s::text)
