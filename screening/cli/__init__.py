@@ -28,65 +28,65 @@ def _one_line(exc: Exception) -> str:
     return f"unexpected {type(exc).__name__}: {first} (SCREENING_DEBUG=1 shows the traceback)"
 
 
-# command: (modules that define it, attribute, first line of its help). The help lines are those of the
-# commands' docstrings, written here so that listing the commands imports none of them
+# command: (its module, one per command group, attribute, first line of its help). The help lines are
+# those of the commands' docstrings, written here so that listing the commands imports none of them
 # (tests/unit/test_cli_startup.py checks they agree).
-COMMANDS: dict[str, tuple[tuple[str, ...], str, str]] = {
+COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": (
-        ("screening.cli.web",),
+        "screening.cli.audit",
         "audit",
         "The tamper-evident audit trail (hash chain) and the issued letters' bytes.",
     ),
-    "batch": (("screening.cli.pipeline",), "batch", "Submit batches of babies and follow them."),
+    "batch": ("screening.cli.batch", "batch", "Submit batches of babies and follow them."),
     "cohort": (
-        ("screening.cli.cohort",),
+        "screening.cli.cohort",
         "cohort",
         "The screened cohort's allele counts (the ClinVar rule's internal allele frequency).",
     ),
     "db": (
-        ("screening.cli.pipeline",),
+        "screening.cli.db",
         "db",
         "Database schema (SCREENING_DATABASE_URL, else the embedded PostgreSQL).",
     ),
     "demo": (
-        ("screening.cli.pipeline",),
+        "screening.cli.demo",
         "demo",
         "Simulate a batch, submit it, run real workers with a progress bar, and summarise.",
     ),
     "identity": (
-        ("screening.cli.web",),
+        "screening.cli.identity",
         "identity",
         "Babies' identities (names, national numbers, dates of birth, addresses, GP), kept apart.",
     ),
     "panel": (
-        ("screening.cli.panel", "screening.cli.curation"),
+        "screening.cli.panel",
         "panel",
         "Curate, publish and inspect gene panel versions.",
     ),
-    "report": (("screening.cli.report",), "report", "Programme reports."),
+    "report": ("screening.cli.report", "report", "Programme reports."),
     "screen": (
-        ("screening.cli.screen",),
+        "screening.cli.screen",
         "screen",
         "Screen one baby's VCF against a panel folder and print the outcome, findings and provenance.",
     ),
     "serve": (
-        ("screening.cli.web",),
+        "screening.cli.serve",
         "serve",
         "Run the web app (lab, review, curator pages; JSON API at /api/v1, OpenAPI at /api/v1/openapi.json).",
     ),
     "simulate": (
-        ("screening.cli.simulate",),
+        "screening.cli.simulate",
         "simulate",
         "Write synthetic babies (VCFs), a ClinVar snapshot, a manifest and truth.json.",
     ),
     "token": (
-        ("screening.cli.tokens",),
+        "screening.cli.tokens",
         "token",
         "Machine tokens for the JSON API (hashed, one role each, revocable).",
     ),
-    "user": (("screening.cli.web",), "user", "Web users and their roles."),
+    "user": ("screening.cli.user", "user", "Web users and their roles."),
     "worker": (
-        ("screening.cli.pipeline",),
+        "screening.cli.worker",
         "worker",
         "Run a Celery worker for the screening queue (replaces this process).",
     ),

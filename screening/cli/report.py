@@ -13,21 +13,13 @@ from datetime import UTC, datetime
 
 import click
 
-from screening.cli.common import EXIT_INPUT
+from screening.cli.common import EXIT_INPUT, role_settings
 from screening.errors import ScreeningError
 
 
 @click.group()
 def report() -> None:
     """Programme reports."""
-
-
-def _settings():
-    import dataclasses
-
-    from screening.config import load_settings
-
-    return dataclasses.replace(load_settings(), db_role="web")
 
 
 SINCE = click.option(
@@ -56,7 +48,7 @@ def turnaround(programme: str | None, since: datetime | None, fmt: str) -> None:
     from screening.db import turnaround as db_turnaround
     from screening.turnaround import SPANS, duration
 
-    settings = _settings()
+    settings = role_settings("web")
     since = since.replace(tzinfo=UTC) if since is not None else None
     try:
         with connection.session(settings) as conn:
@@ -114,7 +106,7 @@ def programme(programme: str | None, since: datetime | None, fmt: str) -> None:
     (SCREENING_POSITIVE_RATE_BAND), why testing was not possible, turnaround, what review confirmed
     (positive predictive value), yield per gene and condition, per ISO week and per batch."""
     since = since.replace(tzinfo=UTC) if since is not None else None
-    _, _, doc = programme_figures(_settings(), _programme_name(programme), since)
+    _, _, doc = programme_figures(role_settings("web"), _programme_name(programme), since)
     if fmt == "json":
         click.echo(json.dumps(doc, sort_keys=True, indent=2))
     elif fmt == "csv":
@@ -167,7 +159,7 @@ def share(
     from screening.db import connection
     from screening.db import programme as db_programme
 
-    settings = _settings()
+    settings = role_settings("web")
     since = since.replace(tzinfo=UTC) if since is not None else None
     samples, scope, _ = programme_figures(settings, _programme_name(programme), since)
     doc = sharing.build(samples, scope, period, min_count or settings.share_min_count, __version__)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
-from screening.cli.common import fail
-from screening.cli.web import ROLES, _settings
+from screening.cli.common import fail, role_settings
+from screening.cli.user import ROLES
 from screening.errors import ScreeningError
 
 
@@ -21,7 +21,7 @@ def token() -> None:
 def _with_conn(work):
     from screening.db import connection
 
-    settings = _settings()
+    settings = role_settings("web")
     try:
         with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
             return work(conn, settings.actor)

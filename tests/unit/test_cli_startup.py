@@ -10,7 +10,7 @@ import sys
 import click
 
 from screening import __version__
-from screening.cli import curation, screen
+from screening.cli import panel, screen
 from screening.domain import GENOME_BUILDS, Sex
 
 PROBE = """
@@ -35,12 +35,12 @@ def test_help_imports_no_heavy_library_and_no_domain_model():
 
 
 def test_cli_constants_agree_with_the_domain_model():
-    assert tuple(GENOME_BUILDS) == curation.GENOME_BUILDS
+    assert tuple(GENOME_BUILDS) == panel.GENOME_BUILDS
     assert tuple(s.value for s in Sex) == screen.SEXES
-    from screening.cli import web
+    from screening.cli import user
     from screening.db import review
 
-    assert web.ROLES == review.ROLES  # user and token roles (screening user add, screening token create)
+    assert user.ROLES == review.ROLES  # user and token roles (screening user add, screening token create)
 
 
 def test_version_is_the_packages():

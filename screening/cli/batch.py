@@ -1,54 +1,22 @@
-"""``screening db upgrade``, ``screening batch submit|status|list|retry``, ``screening worker``,
-``screening demo``. Services come from the environment (see ``screening/config.py``): with no
-configuration, the embedded PostgreSQL and the filesystem broker in SCREENING_HOME (default ./var)."""
+"""``screening batch …``: submit batches of babies and follow them (the lab's commands; they connect as
+the web app's login role)."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from screening.cli.common import EXIT_INPUT, fail
+from screening.cli.common import EXIT_INPUT, fail, role_settings
 from screening.errors import ManifestError, ScreeningError
 
 # the columns of ``batch status``: receipt → screened, screened → reviewed, receipt → letter
+
+
+# the columns of ``batch status``: receipt → screened, screened → reviewed, receipt → letter
 TURNAROUND_COLUMNS = ("receipt_to_screened", "screened_to_reviewed", "receipt_to_letter")
-
-
-def _settings(db_role: str | None = "web"):
-    """Lab commands connect as the web app's login role; ``db upgrade`` and ``demo`` as the owner."""
-    import dataclasses
-
-    from screening.config import load_settings
-
-    return dataclasses.replace(load_settings(), db_role=db_role)
-
-
-# ---------------------------------------------------------------- db
-
-
-@click.group()
-def db() -> None:
-    """Database schema (SCREENING_DATABASE_URL, else the embedded PostgreSQL)."""
-
-
-@db.command()
-def upgrade() -> None:
-    """Apply every pending migration (alembic head)."""
-    from screening.db import connection, migrate
-
-    try:
-        url = connection.database_url(_settings(None))
-        migrate.upgrade(url)
-        click.echo(f"database at revision {migrate.current(url)}")
-    except ScreeningError as exc:
-        fail(exc)
-
-
-# ---------------------------------------------------------------- batch
 
 
 @click.group()
@@ -80,7 +48,7 @@ def submit(manifest: Path, panel_label: str, batch_id: str | None, programme: st
 
     try:
         sub = batches.submit(
-            _settings(), manifest, panel_label, tasks.enqueue_samples, batch_id, programme=programme
+            role_settings("web"), manifest, panel_label, tasks.enqueue_samples, batch_id, programme=programme
         )
     except ManifestError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -111,7 +79,7 @@ def status(batch_id: str, fmt: str) -> None:
     from screening import report
 
     try:
-        st = batches.status(_settings(), batch_id)
+        st = batches.status(role_settings("web"), batch_id)
     except ScreeningError as exc:
         fail(exc)
     if fmt == "json":
@@ -151,7 +119,7 @@ def list_(limit: int, fmt: str) -> None:
     from screening import batch as batches
 
     try:
-        rows = batches.list_batches(_settings(), limit)
+        rows = batches.list_batches(role_settings("web"), limit)
     except ScreeningError as exc:
         fail(exc)
     if fmt == "json":
@@ -187,60 +155,10 @@ def retry(batch_id: str, held: bool) -> None:
 
     states = ("failed", "held") if held else ("failed",)
     try:
-        ids = batches.retry(_settings(), batch_id, states, tasks.enqueue_samples)
+        ids = batches.retry(role_settings("web"), batch_id, states, tasks.enqueue_samples)
     except ScreeningError as exc:
         fail(exc)
     click.echo(f"re-queued {len(ids)} sample(s)")
 
 
 # ---------------------------------------------------------------- worker and demo
-
-
-@click.command()
-@click.option(
-    "--concurrency",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Processes [default: SCREENING_WORKER_CONCURRENCY, else 1].",
-)
-@click.option(
-    "--with-reconciler/--without-reconciler",
-    default=True,
-    show_default=True,
-    help="Also run the periodic reconciler (run it in exactly one worker of a deployment).",
-)
-@click.option("--name", default="worker", show_default=True, help="Worker name (name@host).")
-@click.option("--loglevel", default="INFO", show_default=True)
-def worker(concurrency: int | None, with_reconciler: bool, name: str, loglevel: str) -> None:
-    """Run a Celery worker for the screening queue (replaces this process)."""
-    import dataclasses
-
-    from screening import tasks
-
-    settings = tasks.SETTINGS
-    if concurrency:
-        settings = dataclasses.replace(settings, worker_concurrency=concurrency)
-    argv = tasks.worker_argv(settings, name, with_reconciler, loglevel)
-    for key, value in tasks.WORKER_ENV_DEFAULTS.items():
-        os.environ.setdefault(key, value)
-    os.execv(argv[0], argv)
-
-
-@click.command()
-@click.option("--babies", type=click.IntRange(min=1), default=29, show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
-@click.option("--seed", default=1, show_default=True)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Folder for the simulated batch [default: SCREENING_HOME/demo].",
-)
-def demo(babies: int, workers: int, seed: int, out: Path | None) -> None:
-    """Simulate a batch, submit it, run real workers with a progress bar, and summarise."""
-    from screening import demo as demo_run
-
-    try:
-        demo_run.run(_settings(None), demo_run.DemoOptions(babies, workers, seed, out))
-    except ScreeningError as exc:
-        fail(exc)
