@@ -347,7 +347,8 @@ def test_submission_with_a_token_lists_every_problem_at_once(site, db_url, api):
     r = api.call("POST", "/api/v1/batches", "lab", "token", data=form, files=two)
     assert r.status_code == 201, r.text
     assert r.json() == {
-        "batch_id": "api-token-1", "created": True, "samples": 2, "status_url": "/api/v1/batches/api-token-1"
+        "batch_id": "api-token-1", "created": True, "samples": 2, "programme": "england",
+        "status_url": "/api/v1/batches/api-token-1",
     }  # fmt: skip
     again = api.call("POST", "/api/v1/batches", "lab", "token", data=form, files=two)
     assert again.status_code == 200
