@@ -108,7 +108,8 @@ def test_truth_table_recovered_through_the_pipeline(db_url, panel, sim, tmp_path
     again = p.cli(
         "batch", "submit", str(sim.manifest), "--panel", label, "--batch-id", batch_id, "--format", "json"
     )
-    assert json.loads(again.stdout) == {"batch_id": batch_id, "created": False, "samples": 0}
+    expected = {"batch_id": batch_id, "created": False, "samples": 0, "programme": "england"}
+    assert json.loads(again.stdout) == expected
     assert query_one(db_url, "SELECT count(*) FROM batch WHERE lab_batch_id = %(b)s", {"b": batch_id})[0] == 1
     events = query_one(
         db_url,
