@@ -652,7 +652,7 @@ def test_disk_full_while_storing_letters_then_a_retry_issues_them(panel, sim, tm
             filler = fill(tiny)
             app = FastAPI()  # the web app's letter job, in a thread of this process, as the web role
             web_url = database_url(dataclasses.replace(p.settings, db_role="web"))
-            app.state.web = SimpleNamespace(database_url=web_url)
+            app.state.web = SimpleNamespace(database_url=web_url, settings=p.settings)
             issued_sql = (
                 "SELECT count(*) FROM issued_letters l JOIN sample s ON s.id = l.sample_pk "
                 "JOIN batch b ON b.id = s.batch_id WHERE b.lab_batch_id = %(b)s"
