@@ -60,10 +60,9 @@ def _environment(language: str = i18n.SOURCE_LANGUAGE) -> jinja2.Environment:
     env.install_gettext_translations(i18n.translations(language), newstyle=True)
     env.globals["lang"] = language
     env.filters["dt"] = lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""
-    env.filters["label"] = lambda v: str(v).replace("_", " ")
-    from screening.web.labels import FILTERS
+    from screening.web.labels import filters
 
-    env.filters.update(FILTERS)
+    env.filters.update(filters(i18n.translations(language).gettext))
     return env
 
 
