@@ -168,7 +168,7 @@ def decide_finding(
     _ = gettext(request)
     flash(
         request,
-        _("%(gene)s: %(decision)s recorded.", gene=finding.symbol, decision=decision.replace("_", " ")),
+        _("%(gene)s: %(decision)s recorded.", gene=finding.symbol, decision=_(decision.replace("_", " "))),
     )
     return RedirectResponse(f"/review/cases/{run_id}#finding-{finding.symbol}", status_code=303)
 
@@ -195,7 +195,8 @@ def decide_case(
         else ""
     )
     flash(
-        request, _("Case outcome recorded: %(outcome)s.", outcome=outcome.replace("_", " ")) + second + note
+        request,
+        _("Case outcome recorded: %(outcome)s.", outcome=_(outcome.replace("_", " "))) + second + note,
     )
     return RedirectResponse(f"/review/cases/{run_id}", status_code=303)
 
