@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 messages: $(STAMP)
 	$(BIN)/pybabel -q extract -F babel.cfg -o screening/locale/messages.pot --no-location --sort-output \
 	  --project newborn-screening --copyright-holder "newborn-screening contributors" .
-	$(BIN)/pybabel -q update -i screening/locale/messages.pot -d screening/locale -D messages --no-location \
+	$(BIN)/pybabel -q update -i screening/locale/messages.pot -d screening/locale -D messages --no-fuzzy-matching \
 	  --ignore-obsolete
 
 demo: $(STAMP) $(MO)

@@ -10,6 +10,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,9 +23,10 @@ from screening import __version__
 from screening.config import Settings, load_settings
 from screening.db import connection
 from screening.errors import IntegrityError, NotFoundError, ScreeningError, ValidationError
+from screening.i18n import N_
 from screening.inputs import control_character
 from screening.web import api, auth, pages_admin, pages_curator, pages_lab, pages_lead, pages_review
-from screening.web.common import TEMPLATES, WebState, render
+from screening.web.common import TEMPLATES, WebState, gettext, render
 
 log = logging.getLogger(__name__)
 HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
@@ -55,10 +57,13 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _error_page(request: Request, status: int, message: str, problems: tuple = ()):
+def _error_page(request: Request, status: int, message: str, problems: tuple = (), **values: Any):
+    """The JSON API answers in English (machines read it); a page in the page language (a message
+    marked with N_ is translated, any other is shown as it is)."""
     if _is_api(request):
-        body = {"detail": message, "problems": [str(p) for p in problems]}
+        body = {"detail": message % values if values else message, "problems": [str(p) for p in problems]}
         return JSONResponse(body, status_code=status)
+    message = gettext(request)(message, **values)
     return render(request, "error.html", status, status=status, message=message, problems=problems)
 
 
@@ -86,11 +91,18 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         problems = tuple(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        return _error_page(request, 422, "The request is not valid.", problems)
+        return _error_page(request, 422, N_("The request is not valid."), problems)
 
     @app.exception_handler(ValidationError)
     async def _validation(request: Request, exc: ValidationError):
-        return _error_page(request, 422, f"{exc.subject}: {len(exc.problems)} problem(s)", exc.problems)
+        return _error_page(
+            request,
+            422,
+            N_("%(subject)s: %(n)s problem(s)"),
+            exc.problems,
+            subject=exc.subject,
+            n=len(exc.problems),
+        )
 
     @app.exception_handler(NotFoundError)
     async def _missing(request: Request, exc: NotFoundError):
@@ -113,7 +125,7 @@ def _install_handlers(app: FastAPI) -> None:
             request.url.path,
             type(exc).__name__,
         )
-        return _error_page(request, 400, "The request contains a value that cannot be stored.")
+        return _error_page(request, 400, N_("The request contains a value that cannot be stored."))
 
 
 async def _refuse_control_characters(request: Request, call_next):

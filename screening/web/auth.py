@@ -31,6 +31,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicC
 
 from screening.db import review, sessions, tokens
 from screening.db.review import User
+from screening.i18n import N_
 from screening.web.common import Conn, render, state
 from screening.web.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 
@@ -72,7 +73,9 @@ async def check_csrf(request: Request) -> None:
     sent = str(form.get("csrf_token", ""))
     expected = request.session.get("csrf", "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise HTTPException(status_code=403, detail="The form has expired or did not come from this site.")
+        raise HTTPException(
+            status_code=403, detail=N_("The form has expired or did not come from this site.")
+        )
 
 
 def _address(request: Request) -> str:

@@ -2,8 +2,9 @@
 
 jinja2 is used here for the web pages only (letters have their own environment in letters.py):
 autoescape on, StrictUndefined, templates under ``templates/web/``. The pages' words go through the
-same gettext catalogues as the letters (``screening/i18n.py``): one environment per language, the
-language negotiated from the browser's ``Accept-Language`` (English unless Danish is preferred).
+same gettext catalogues as the letters (``screening/i18n.py``): one environment per language; the
+language is Danish in a Danish-only deployment, else negotiated from the browser's ``Accept-Language``
+(English unless Danish is preferred).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import jinja2
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
-from screening import i18n
+from screening import i18n, programmes
 from screening.config import Settings
 from screening.db import connection
+from screening.errors import ScreeningError
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates" / "web"
@@ -58,10 +60,9 @@ def _environment(language: str = i18n.SOURCE_LANGUAGE) -> jinja2.Environment:
     env.install_gettext_translations(i18n.translations(language), newstyle=True)
     env.globals["lang"] = language
     env.filters["dt"] = lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""
-    env.filters["label"] = lambda v: str(v).replace("_", " ")
-    from screening.web.labels import FILTERS
+    from screening.web.labels import filters
 
-    env.filters.update(FILTERS)
+    env.filters.update(filters(i18n.translations(language).gettext))
     return env
 
 
@@ -71,8 +72,20 @@ Conn = Annotated[Any, Depends(get_conn)]
 
 
 def language(request: Request) -> str:
-    """The page language: the first of the browser's preferences that has a catalogue, else English."""
-    header = request.headers.get("accept-language", "")
+    """The page language: Danish in a Danish-only deployment (every programme's letters are in
+    Danish); otherwise the first of the browser's ``Accept-Language`` preferences that has a
+    catalogue, else English. A programmes file that cannot be read leaves it to the browser."""
+    try:
+        hosted = programmes.for_settings(state(request).settings)
+    except ScreeningError:
+        hosted = None
+    return page_language(request.headers.get("accept-language", ""), hosted)
+
+
+def page_language(header: str, hosted: programmes.Programmes | None) -> str:
+    """The language of a page from the deployment's programmes and the browser's preferences (pure)."""
+    if hosted is not None and hosted.by_key and {p.language for p in hosted.by_key.values()} == {"da"}:
+        return "da"
     preferred = []
     for part in header.split(","):
         tag, _, params = part.strip().partition(";")

@@ -1,36 +1,85 @@
 """Words for the codes the engine records, as reviewers read them on the pages (the stored values and
-the JSON stay the codes). Also the ClinVar link of a variant from the snapshot's variation id."""
+the JSON stay the codes), translated into the page's language. Also the ClinVar link of a variant from
+the snapshot's variation id."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from screening.domain import Moi, Pattern, Route, Zygosity
+from screening.i18n import N_
 
 PATTERNS = {
-    Pattern.HETEROZYGOUS: "one variant (heterozygous)",
-    Pattern.HOMOZYGOUS: "the same variant on both copies (homozygous)",
-    Pattern.HEMIZYGOUS: "one variant on the only X copy (hemizygous)",
-    Pattern.COMPOUND_HET_TRANS: "two different variants on different copies (compound heterozygous, phased)",
-    Pattern.COMPOUND_HET_PHASE_UNKNOWN: (
+    Pattern.HETEROZYGOUS: N_("one variant (heterozygous)"),
+    Pattern.HOMOZYGOUS: N_("the same variant on both copies (homozygous)"),
+    Pattern.HEMIZYGOUS: N_("one variant on the only X copy (hemizygous)"),
+    Pattern.COMPOUND_HET_TRANS: N_(
+        "two different variants on different copies (compound heterozygous, phased)"
+    ),
+    Pattern.COMPOUND_HET_PHASE_UNKNOWN: N_(
         "two different variants, phase unknown: possibly compound heterozygous (could be on one copy)"
     ),
-    Pattern.COPY_NUMBER_ZERO: "no copy of the gene (copy number 0)",
+    Pattern.COPY_NUMBER_ZERO: N_("no copy of the gene (copy number 0)"),
 }
 ROUTES = {
-    Route.CURATED: "on the panel's curated include list",
-    Route.CLINVAR: "pathogenic / likely pathogenic in ClinVar",
-    Route.LOF: "predicted loss of function in a loss-of-function gene",
-    Route.TARGETED: "targeted caller (copy number)",
+    Route.CURATED: N_("on the panel's curated include list"),
+    Route.CLINVAR: N_("pathogenic / likely pathogenic in ClinVar"),
+    Route.LOF: N_("predicted loss of function in a loss-of-function gene"),
+    Route.TARGETED: N_("targeted caller (copy number)"),
 }
 MOIS = {
-    Moi.MONOALLELIC: "autosomal dominant (one variant enough)",
-    Moi.BIALLELIC: "autosomal recessive (both copies)",
-    Moi.XLINKED_MONOALLELIC: "X-linked (one variant enough)",
-    Moi.XLINKED_BIALLELIC: "X-linked recessive",
+    Moi.MONOALLELIC: N_("autosomal dominant (one variant enough)"),
+    Moi.BIALLELIC: N_("autosomal recessive (both copies)"),
+    Moi.XLINKED_MONOALLELIC: N_("X-linked (one variant enough)"),
+    Moi.XLINKED_BIALLELIC: N_("X-linked recessive"),
 }
-ZYGOSITIES = {Zygosity.HET: "heterozygous", Zygosity.HOM: "homozygous", Zygosity.HEMI: "hemizygous"}
+ZYGOSITIES = {
+    Zygosity.HET: N_("heterozygous"),
+    Zygosity.HOM: N_("homozygous"),
+    Zygosity.HEMI: N_("hemizygous"),
+}
+# the codes shown through the pages' ``label`` filter (underscores as spaces), in words a catalogue
+# translates: outcomes, review states, turnaround spans, impact categories, shared-file categories
+CODE_WORDS = (
+    N_("condition suspected"),
+    N_("no condition suspected"),
+    N_("testing not possible"),
+    N_("confirmed"),
+    N_("not confirmed"),
+    N_("awaiting second reviewer"),
+    N_("awaiting review"),
+    N_("receipt to screened"),
+    N_("screened to reviewed"),
+    N_("receipt to letter"),
+    N_("all"),
+    N_("newly suspected"),
+    N_("no longer suspected"),
+    N_("unchanged"),
+    N_("not comparable"),
+    N_("condition suspected confirmed"),
+    N_("condition suspected not confirmed"),
+    N_("condition suspected awaiting review"),
+    N_("all babies with an outcome"),
+    N_("week"),
+    N_("month"),
+    N_("pathogenic"),
+    N_("likely pathogenic"),
+    N_("uncertain significance"),
+    N_("likely benign"),
+    N_("benign"),
+    N_("confirmed identity"),
+    N_("new sample"),
+    # the testing-not-possible reasons of the dashboard (screening/figures.py REASON_CATEGORIES)
+    N_("recorded sex contradicts the VCF (possible sample swap)"),
+    N_("VCF incomplete"),
+    N_("QC gate failed: autosomal bases at 15x"),
+    N_("QC gate failed: Q30 gigabases"),
+    N_("QC gate failed: contamination"),
+    N_("VCF could not be used (sample held)"),
+    N_("another reason"),
+)
 _CLINVAR_ID = re.compile(r"^\d{1,12}$")
 _CODES = re.compile(
     r"\b(" + "|".join(sorted((p.value for p in PATTERNS if "_" in p.value), key=len, reverse=True)) + r")\b"
@@ -71,11 +120,19 @@ def reason_text(reason: Any) -> str:
     return _CODES.sub(lambda m: PATTERNS[Pattern(m.group(0))], str(reason))
 
 
-FILTERS = {
-    "reason_text": reason_text,
-    "pattern_label": pattern_label,
-    "route_label": route_label,
-    "moi_label": moi_label,
-    "zygosity_label": zygosity_label,
-    "clinvar_url": clinvar_url,
-}
+def filters(translate: Callable[[str], str]) -> dict[str, Callable[[Any], Any]]:
+    """The pages' filters in one language (``translate``: its catalogue's gettext). The engine's
+    reasons (``reason_text``) stay in English, as the engine wrote them."""
+
+    def words(text: str) -> str:
+        return translate(text) if text else text
+
+    return {
+        "label": lambda v: words(str(v).replace("_", " ")),
+        "reason_text": reason_text,
+        "pattern_label": lambda v: words(pattern_label(v)),
+        "route_label": lambda v: words(route_label(v)),
+        "moi_label": lambda v: words(moi_label(v)),
+        "zygosity_label": lambda v: words(zygosity_label(v)),
+        "clinvar_url": clinvar_url,
+    }

@@ -11,8 +11,9 @@ from fastapi.responses import RedirectResponse
 from screening.db import connection, review
 from screening.db.review import ROLES, User
 from screening.errors import NotFoundError, ScreeningError
+from screening.i18n import N_
 from screening.web.auth import check_csrf, require
-from screening.web.common import Conn, flash, render
+from screening.web.common import Conn, flash, gettext, render
 from screening.web.passwords import hash_password, password_problem
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -42,9 +43,12 @@ def users(request: Request, user: Admin, conn: Conn):
 
 
 ACCOUNT_ACTIONS = {
-    "unlock": (review.unlock_user, "unlocked"),
-    "disable": (lambda conn, name: review.set_user_active(conn, name, False), "disabled (sessions revoked)"),
-    "enable": (lambda conn, name: review.set_user_active(conn, name, True), "enabled"),
+    "unlock": (review.unlock_user, N_("User %(user)s unlocked.")),
+    "disable": (
+        lambda conn, name: review.set_user_active(conn, name, False),
+        N_("User %(user)s disabled (sessions revoked)."),
+    ),
+    "enable": (lambda conn, name: review.set_user_active(conn, name, True), N_("User %(user)s enabled.")),
 }
 
 
@@ -55,7 +59,7 @@ def account_action(request: Request, user: Admin, conn: Conn, username: str, act
     change, done = ACCOUNT_ACTIONS[action]
     with connection.transaction(conn, f"web:{user.username}"):
         change(conn, username)
-    flash(request, f"User {username} {done}.")
+    flash(request, gettext(request)(done, user=username))
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -73,5 +77,6 @@ def add_user(
         raise ScreeningError(problem)
     with connection.transaction(conn, f"web:{user.username}"):
         review.add_user(conn, username.strip(), role, hash_password(password), replace=False)
-    flash(request, f"User {username.strip()} ({role}) added.")
+    _ = gettext(request)
+    flash(request, _("User %(user)s (%(role)s) added.", user=username.strip(), role=role))
     return RedirectResponse("/admin/users", status_code=303)

@@ -29,7 +29,7 @@ from screening.domain import Moi, PanelGene, PanelVersion, Urgency, Version
 from screening.errors import NotFoundError, PanelError, Problem, ValidationError
 from screening.web import drafts, submission
 from screening.web.auth import check_csrf, require
-from screening.web.common import Conn, acting, flash, render
+from screening.web.common import Conn, acting, flash, gettext, render
 
 router = APIRouter(prefix="/curator", include_in_schema=False)
 Curator = Annotated[User, Depends(require("curator", "admin"))]
@@ -260,7 +260,15 @@ async def import_panelapp(
             subject=exc.subject,
             values={"panel_id": panel_id, "version": version, "build": build, "name": name},
         )
-    flash(request, f"Draft {draft.info.label} imported from {draft.info.filename}: review it, then publish.")
+    _ = gettext(request)
+    flash(
+        request,
+        _(
+            "Draft %(label)s imported from %(file)s: review it, then publish.",
+            label=draft.info.label,
+            file=draft.info.filename,
+        ),
+    )
     return RedirectResponse(f"/curator/drafts/{draft.info.draft_id}", status_code=303)
 
 
@@ -286,7 +294,8 @@ def draft_page(request: Request, user: Curator, conn: Conn, draft_id: str):
 def start_impact(request: Request, user: Curator, draft_id: str):
     started = drafts.start_impact(request.app, curation_settings(request, user), draft_id)
     if not started:
-        flash(request, "An impact preview of this draft is already running.")
+        _ = gettext(request)
+        flash(request, _("An impact preview of this draft is already running."))
     return RedirectResponse(f"/curator/drafts/{draft_id}/impact", status_code=303)
 
 
@@ -322,14 +331,17 @@ def publish_draft(
     settings = curation_settings(request, user)
     clinvar_path = submission.shared_path(settings, clinvar, "ClinVar VCF")[0] if clinvar.strip() else None
     done = drafts.publish(settings, draft_id, message, clinvar_path)
+    _ = gettext(request)
     row = done.row
     if done.created and clinvar_path is not None:
+        shown = {"label": row.label, "sha": row.sha256[:12], "n": done.clinvar_records}
+        flash(request, _("%(label)s published (sha256 %(sha)s…) with %(n)s ClinVar records.", **shown))
+    elif done.created:
+        shown = {"label": row.label, "sha": row.sha256[:12]}
+        flash(request, _("%(label)s published (sha256 %(sha)s…) without a ClinVar snapshot.", **shown))
+    else:
         flash(
             request,
-            f"{row.label} published (sha256 {row.sha256[:12]}…) with {done.clinvar_records} ClinVar records.",
+            _("%(label)s was already published with identical content: nothing changed.", label=row.label),
         )
-    elif done.created:
-        flash(request, f"{row.label} published (sha256 {row.sha256[:12]}…) without a ClinVar snapshot.")
-    else:
-        flash(request, f"{row.label} was already published with identical content: nothing changed.")
     return RedirectResponse(f"/curator/panels/{row.panel_id}/{row.version}", status_code=303)

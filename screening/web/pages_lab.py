@@ -19,6 +19,7 @@ from screening.db import curation as db_curation
 from screening.db.review import User
 from screening.domain import Outcome
 from screening.errors import Problem, ValidationError
+from screening.i18n import N_
 from screening.turnaround import duration
 from screening.web import submission
 from screening.web.auth import check_csrf, require
@@ -85,26 +86,44 @@ def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
     }
 
 
-def worker_heartbeat(seen_seconds: float | None, timeout_seconds: float) -> dict[str, Any]:
+def _untranslated(message: str, **values: Any) -> str:
+    return message % values if values else message
+
+
+def worker_heartbeat(
+    seen_seconds: float | None, timeout_seconds: float, translate=_untranslated
+) -> dict[str, Any]:
     """What the lab sees of the workers: when one was last seen, and a plain warning when none has
-    been within the heartbeat timeout (submitted samples would wait)."""
+    been within the heartbeat timeout (submitted samples would wait). ``translate``: the page
+    language's gettext (English when not given)."""
     if seen_seconds is None:
         return {
             "warning": True,
-            "text": "No worker has ever been seen: submitted samples wait until one runs (screening worker).",
+            "text": translate(
+                N_("No worker has ever been seen: submitted samples wait until one runs (screening worker).")
+            ),
         }
     if seen_seconds > timeout_seconds:
         return {
             "warning": True,
-            "text": f"No worker has been seen for {duration(seen_seconds)} (heartbeat timeout "
-            f"{duration(timeout_seconds)}): submitted samples wait until one runs (screening worker).",
+            "text": translate(
+                N_(
+                    "No worker has been seen for %(seen)s (heartbeat timeout %(timeout)s): submitted samples "
+                    "wait until one runs (screening worker)."
+                ),
+                seen=duration(seen_seconds),
+                timeout=duration(timeout_seconds),
+            ),
         }
-    return {"warning": False, "text": f"Workers running: last heartbeat {duration(seen_seconds)} ago."}
+    return {
+        "warning": False,
+        "text": translate(N_("Workers running: last heartbeat %(seen)s ago."), seen=duration(seen_seconds)),
+    }
 
 
 def _heartbeat(request: Request, conn: Any) -> dict[str, Any]:
     return worker_heartbeat(
-        workers.seconds_since_seen(conn), state(request).settings.heartbeat_timeout_seconds
+        workers.seconds_since_seen(conn), state(request).settings.heartbeat_timeout_seconds, gettext(request)
     )
 
 

@@ -19,7 +19,7 @@ from screening.figures import OUTCOMES, REVIEW_STATES, Band, ReportScope, Sample
 from screening.turnaround import SPANS, duration
 from screening.web import charts
 from screening.web.auth import check_csrf, require
-from screening.web.common import Conn, render, state
+from screening.web.common import Conn, gettext, render, state
 
 router = APIRouter(prefix="/lead", include_in_schema=False)
 Lead = Annotated[User, Depends(require("lead", "admin"))]
@@ -43,12 +43,16 @@ def _scope(request: Request, programme: str, since: str) -> ReportScope:
     return ReportScope(name, start, Band(*settings.positive_rate_band), settings.four_eyes)
 
 
-def _charts(doc: dict[str, Any]) -> dict[str, Any]:
+def _charts(doc: dict[str, Any], _: Any) -> dict[str, Any]:
+    """The charts of the page, their titles and labels in the page language (``_``: its gettext)."""
     band = (doc["band"]["low_pct"], doc["band"]["high_pct"])
-    label = {o: o.replace("_", " ") for o in (*OUTCOMES, *REVIEW_STATES)}
+    label = {o: _(o.replace("_", " ")) for o in (*OUTCOMES, *REVIEW_STATES)}
     everyone = next((r for r in doc["turnaround"] if r["outcome"] == "all"), None)
     spans = (
-        [(name.replace("_", " ") + " (median)", everyone[name]["median_s"]) for name, _ in SPANS]
+        [
+            (_("%(span)s (median)", span=_(name.replace("_", " "))), everyone[name]["median_s"])
+            for name, _end in SPANS
+        ]
         if everyone
         else []
     )
@@ -56,34 +60,42 @@ def _charts(doc: dict[str, Any]) -> dict[str, Any]:
     outside = {b for b, r in rates.items() if r is not None and Band(*band).judge(r) != "within"}
     return {
         "outcomes": charts.bars(
-            "Babies per screening outcome",
+            _("Babies per screening outcome"),
             [(label[o], doc["outcomes"][o], str(doc["outcomes"][o])) for o in OUTCOMES],
         ),
         "review": charts.bars(
-            "Screen-positive babies after review",
+            _("Screen-positive babies after review"),
             [(label[r], doc["review"][r], str(doc["review"][r])) for r in REVIEW_STATES],
         ),
         "reasons": charts.bars(
-            "Testing not possible, babies per reason",
-            [(r["label"], r["babies"], str(r["babies"])) for r in doc["testing_not_possible_reasons"]],
+            _("Testing not possible, babies per reason"),
+            [(_(r["label"]), r["babies"], str(r["babies"])) for r in doc["testing_not_possible_reasons"]],
         ),
         "turnaround": charts.bars(
-            "Turnaround, median of all babies", [(n, s, duration(s)) for n, s in spans]
+            _("Turnaround, median of all babies"), [(n, s, duration(s)) for n, s in spans]
         ),
         "weeks": charts.line(
-            "Screen-positive rate per ISO week, expected band shaded",
+            _("Screen-positive rate per ISO week, expected band shaded"),
             [(w["week"], w["positive_rate_pct"]) for w in doc["weeks"]],
             band,
         ),
         "genes": charts.bars(
-            f"Screen-positive babies per gene (top {TOP_GENES})",
+            _("Screen-positive babies per gene (top %(n)s)", n=TOP_GENES),
             [
-                (g["symbol"], g["flagged"], f"{g['flagged']} ({g['confirmed']} confirmed)")
+                (
+                    g["symbol"],
+                    g["flagged"],
+                    _(
+                        "%(flagged)s (%(confirmed)s confirmed)",
+                        flagged=g["flagged"],
+                        confirmed=g["confirmed"],
+                    ),
+                )
                 for g in doc["genes"]
             ][:TOP_GENES],
         ),
         "batches": charts.bars(
-            "Screen-positive rate per batch, expected band shaded",
+            _("Screen-positive rate per batch, expected band shaded"),
             [(b, r, "-" if r is None else f"{r:.2f} %") for b, r in rates.items()],
             band,
             outside,
@@ -116,7 +128,7 @@ def _page(request: Request, conn: Conn, programme: str, since: str, partner: dic
         request,
         "lead/programme.html",
         doc=doc,
-        chart=_charts(doc),
+        chart=_charts(doc, gettext(request)),
         programmes=db_programme.programmes(conn),
         programme=scope.programme or "",
         since=scope.since.date().isoformat() if scope.since else "",

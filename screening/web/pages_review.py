@@ -165,7 +165,11 @@ def decide_finding(
         review.record_finding_decision(
             conn, run_id, values, _actor(user), (finding_signature(finding), label)
         )
-    flash(request, f"{finding.symbol}: {decision.replace('_', ' ')} recorded.")
+    _ = gettext(request)
+    flash(
+        request,
+        _("%(gene)s: %(decision)s recorded.", gene=finding.symbol, decision=_(decision.replace("_", " "))),
+    )
     return RedirectResponse(f"/review/cases/{run_id}#finding-{finding.symbol}", status_code=303)
 
 
@@ -183,13 +187,17 @@ def decide_case(
         review.record_case_decision(conn, run_id, outcome, reason, _actor(user))
     case = review.load_case(conn, run_id, None, _four_eyes(request))
     found = case_problems(case)
-    note = " Check: " + "; ".join(p.message for p in found) if found else ""
+    _ = gettext(request)
+    note = " " + _("Check: %(problems)s", problems="; ".join(p.message for p in found)) if found else ""
     second = (
-        " It is final once a second reviewer (another account) confirms it."
+        " " + _("It is final once a second reviewer (another account) confirms it.")
         if case.awaiting_second_reviewer
         else ""
     )
-    flash(request, f"Case outcome recorded: {outcome.replace('_', ' ')}.{second}{note}")
+    flash(
+        request,
+        _("Case outcome recorded: %(outcome)s.", outcome=_(outcome.replace("_", " "))) + second + note,
+    )
     return RedirectResponse(f"/review/cases/{run_id}", status_code=303)
 
 
@@ -265,17 +273,19 @@ def issue_letter(
     if not confirm_sha256:
         raise HTTPException(
             status_code=409,
-            detail="a letter is issued from its confirmation page (what will be sent, to whom)",
+            detail=N_("a letter is issued from its confirmation page (what will be sent, to whom)"),
         )
     if confirm_sha256 != rendered.sha256:
         raise HTTPException(
             status_code=409,
-            detail="the letter changed since its confirmation page was shown: nothing issued, look again",
+            detail=N_("the letter changed since its confirmation page was shown: nothing issued, look again"),
         )
     header = review.case_header(conn, run_id)
     with connection.transaction(conn, _actor(user)):
         letter_id = review.store_letter(conn, header["sample_pk"], run_id, rendered)
-    flash(request, f"{letter_kind.value.replace('_', ' ').capitalize()} issued (letter {letter_id}).")
+    kind_words = letter_kind.value.replace("_", " ").capitalize()
+    _ = gettext(request)
+    flash(request, _("%(kind)s issued (letter %(letter)s).", kind=kind_words, letter=letter_id))
     return RedirectResponse(f"/review/cases/{run_id}#letters", status_code=303)
 
 
@@ -346,8 +356,10 @@ def fhir_export(request: Request, user: LetterIssuer, conn: Conn, run_id: int):
     if not case.reviewed or case.reported_outcome is None:
         raise HTTPException(
             status_code=409,
-            detail="the case has no final reviewed outcome yet (a second reviewer may be awaited): "
-            "no export before review",
+            detail=N_(
+                "the case has no final reviewed outcome yet (a second reviewer may be awaited): "
+                "no export before review"
+            ),
         )
     bundle = fhir.case_bundle(case)
     body = bundle if isinstance(bundle, str) else json.dumps(bundle, indent=2, default=str)

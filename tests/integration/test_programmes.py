@@ -318,3 +318,14 @@ def test_pages_speak_danish_when_the_browser_prefers_it(deployment):
         assert '<html lang="en">' in english
         assert "Review queue" in english
         assert "Gennemgangskø" not in english
+    with httpx.Client(base_url=deployment["server"].url, follow_redirects=False, timeout=120) as lab:
+        signed_in(lab, "lab", LAB)
+        page = lab.get("/lab/batches", headers=danish).text
+        assert '<html lang="da">' in page
+        heartbeat = page.split('data-testid="worker-heartbeat">')[1].split("</p>")[0]
+        # whether a worker was seen lately or not, the lab reads it in Danish (built in Python)
+        assert any(
+            phrase in heartbeat
+            for phrase in ("Arbejdere kører", "Ingen arbejder er set", "Der er endnu ikke set nogen arbejder")
+        ), heartbeat
+        assert "heartbeat" not in heartbeat

@@ -282,9 +282,9 @@ def test_a_catalogue_that_is_not_compiled_is_an_error_not_english(tmp_path, monk
     ],
 )
 def test_the_page_language_follows_the_browser(header, expected):
-    from starlette.requests import Request
-
+    """In a deployment of England and Denmark (the built-in programmes) the browser decides; a
+    Danish-only deployment: tests/unit/test_page_language.py."""
+    from screening import programmes
     from screening.web import common
 
-    headers = [(b"accept-language", header.encode())] if header else []
-    assert common.language(Request({"type": "http", "headers": headers})) == expected
+    assert common.page_language(header, programmes.builtin()) == expected
