@@ -15,7 +15,7 @@ import jsonschema
 import psycopg
 import pytest
 from conftest import query_all, query_one
-from web_support import PASSWORD, USERS, build_site, csrf_token, identity_strings, signed_in
+from web_support import PASSWORD, USERS, build_site, csrf_token, identity_strings, own_database, signed_in
 
 from screening import panel_content
 
@@ -50,6 +50,13 @@ def _publish_next_version(site, db_url: str) -> str:
         db_curation.set_change_message(conn, "API test: first gene dropped")
         published, _ = db_panels.publish(conn, changed, None, "pytest")
     return str(published.version)
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory):
+    """This module's site has a database of its own (web_support.own_database)."""
+    with own_database(tmp_path_factory.mktemp("apidb")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import query_all, query_one, wait_until
-from web_support import USERS, build_site, csrf_token, signed_in
+from web_support import USERS, build_site, csrf_token, own_database, signed_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory):
+    """This module's site has a database of its own (web_support.own_database)."""
+    with own_database(tmp_path_factory.mktemp("curdb")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ browser tests (tests/browser). Everything real: PostgreSQL, Celery workers, the 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import random
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,3 +180,16 @@ def signed_in(client, role: str, username: str | None = None):
     )
     assert r.status_code == 303, r.text
     return client
+
+
+@contextlib.contextmanager
+def own_database(tmp_path: Path) -> Iterator[str]:
+    """A migrated database of a site's own: every site adds the same users (USERS), so two sites in
+    one test session cannot share the session's database."""
+    from test_migrations import _fresh_database
+
+    from screening.db import migrate
+
+    with _fresh_database(tmp_path) as url:
+        migrate.upgrade(url)
+        yield url
