@@ -16,7 +16,7 @@ import time
 import httpx
 import pytest
 from conftest import Pipeline, make_settings, publish, query_all
-from web_support import PASSWORD, Server, add_user, csrf_token, signed_in, write_identity_csv
+from web_support import PASSWORD, Server, add_user, csrf_token, own_database, signed_in, write_identity_csv
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PDFTOTEXT = shutil.which("pdftotext")
@@ -99,6 +99,13 @@ def _danish_identities(path, sample_ids: list[str]) -> dict[str, dict[str, str]]
         writer.writeheader()
         writer.writerows(rows.values())
     return rows
+
+
+@pytest.fixture(scope="module")
+def db_url(tmp_path_factory):
+    """A database of its own: the pages it reads (the review queue) show only this deployment's babies."""
+    with own_database(tmp_path_factory.mktemp("progsdb")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
