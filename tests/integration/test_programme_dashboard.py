@@ -17,17 +17,15 @@ import re
 import httpx
 import pytest
 from conftest import Pipeline, make_settings, publish, query_all, query_one
-from test_migrations import _fresh_database
 from web_support import (
     PASSWORD,
     SECOND_REVIEWER,
     Server,
     add_user,
     csrf_token,
+    own_database,
     write_identity_csv,
 )
-
-from screening.db import migrate
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -38,8 +36,7 @@ USERS = {"lab": "lab1", "reviewer": "rev1", "admin": "adm1", "lead": LEAD}
 
 @pytest.fixture(scope="module")
 def own_db(tmp_path_factory):
-    with _fresh_database(tmp_path_factory.mktemp("progdb")) as url:
-        migrate.upgrade(url)
+    with own_database(tmp_path_factory.mktemp("progdb")) as url:
         yield url
 
 

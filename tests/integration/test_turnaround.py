@@ -14,10 +14,7 @@ from datetime import datetime
 import httpx
 import pytest
 from conftest import query_all, query_one
-from test_migrations import _fresh_database
-from web_support import SECOND_REVIEWER, build_site, csrf_token, signed_in
-
-from screening.db import migrate
+from web_support import SECOND_REVIEWER, build_site, csrf_token, own_database, signed_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -25,8 +22,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def own_db(tmp_path_factory):
     """A database of its own: the site's users (web_support.USERS) are those of test_web.py's site."""
-    with _fresh_database(tmp_path_factory.mktemp("tatdb")) as url:
-        migrate.upgrade(url)
+    with own_database(tmp_path_factory.mktemp("tatdb")) as url:
         yield url
 
 
