@@ -143,18 +143,25 @@ def mark_enqueued(conn: psycopg.Connection, sample_ids: list[int]) -> None:
 
 
 def list_batches(conn: psycopg.Connection, limit: int = 50) -> list[BatchSummary]:
-    """The newest batches (the lab's list, ``batch list``): the first page, unfiltered."""
-    return list_batches_page(conn, limit, 0, {})[0]
+    """The newest batches (the lab's list, ``batch list``): the first page, unfiltered, not counted."""
+    return _page(conn, limit, 0, _NO_FILTER)
+
+
+_NO_FILTER = {"state": None, "panel_id": None, "since": None}
+
+
+def _page(conn: psycopg.Connection, limit: int, offset: int, params: dict[str, Any]) -> list[BatchSummary]:
+    rows = conn.execute(query("list_batches_page"), {**params, "limit": limit, "offset": offset})
+    return [BatchSummary.from_row(r) for r in rows]
 
 
 def list_batches_page(
     conn: psycopg.Connection, limit: int, offset: int, filters: dict[str, Any]
 ) -> tuple[list[BatchSummary], int]:
     """(a page of batches newest first, how many match): ``filters`` state, panel_id, since (None: any)."""
-    params = {"state": None, "panel_id": None, "since": None, **filters}
-    rows = conn.execute(query("list_batches_page"), {**params, "limit": limit, "offset": offset})
+    params = {**_NO_FILTER, **filters}
     total = conn.execute(query("count_batches"), params).fetchone()["n"]
-    return [BatchSummary.from_row(r) for r in rows], total
+    return _page(conn, limit, offset, params), total
 
 
 def list_samples(conn: psycopg.Connection, batch_id: int) -> list[SampleStatus]:

@@ -226,3 +226,21 @@ def assert_matches_truth(status: dict, truth_path: Path) -> None:
                 f"want {want['expected_outcome']} {expected}"
             )
     assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def client(site):
+    """``client()`` an anonymous client, ``client(role)`` one signed in as that role; all closed after
+    (for a module that defines a ``site`` fixture: a web_support.Site)."""
+    import httpx
+    from web_support import signed_in
+
+    made: list[httpx.Client] = []
+
+    def make(role: str | None = None, username: str | None = None) -> httpx.Client:
+        made.append(httpx.Client(base_url=site.url, follow_redirects=False, timeout=120))
+        return signed_in(made[-1], role, username) if role else made[-1]
+
+    yield make
+    for c in made:
+        c.close()

@@ -22,7 +22,6 @@ from web_support import (
     build_site,
     csrf_token,
     identity_strings,
-    signed_in,
 )
 
 from screening import panel_content
@@ -38,20 +37,6 @@ def site(db_url, panel, sim, tmp_path_factory):
 
 
 _token = csrf_token
-
-
-@pytest.fixture
-def client(site):
-    """``client()`` an anonymous client, ``client(role)`` one signed in as that role; all closed after."""
-    made: list[httpx.Client] = []
-
-    def make(role: str | None = None, username: str | None = None) -> httpx.Client:
-        made.append(httpx.Client(base_url=site.url, follow_redirects=False, timeout=120))
-        return signed_in(made[-1], role, username) if role else made[-1]
-
-    yield make
-    for c in made:
-        c.close()
 
 
 def _csrf(client: httpx.Client, path: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import query_all, query_one, wait_until
-from web_support import USERS, build_site, csrf_token, own_database, signed_in
+from web_support import USERS, build_site, csrf_token, own_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -29,19 +29,6 @@ def site(db_url, panel, sim, tmp_path_factory):
     s = build_site(tmp_path_factory.mktemp("webcur"), db_url, panel, sim, "cur")
     yield s
     s.server.stop()
-
-
-@pytest.fixture
-def client(site):
-    made: list[httpx.Client] = []
-
-    def make(role: str | None = None) -> httpx.Client:
-        made.append(httpx.Client(base_url=site.url, follow_redirects=False, timeout=120))
-        return signed_in(made[-1], role) if role else made[-1]
-
-    yield make
-    for c in made:
-        c.close()
 
 
 def _panel_path(site) -> str:
