@@ -23,7 +23,7 @@ from pathlib import Path
 
 import cyvcf2
 
-from screening import engine, panels, vcf
+from screening import panels, vcf, vcf_screen
 from screening.domain import SampleInput, Sex
 from screening.errors import VcfError
 
@@ -71,7 +71,9 @@ def main() -> None:
                     subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
                 else:
                     vcf._open = opens[name]
-                    outcomes.add(engine.screen_vcf(panel, sample, path, clinvar, vcf_sha256=digest).outcome)
+                    outcomes.add(
+                        vcf_screen.screen_vcf(panel, sample, path, clinvar, vcf_sha256=digest).outcome
+                    )
                 if i:
                     times[name].append(time.perf_counter() - started)
         vcf._open = opens["engine_descriptor_open"]

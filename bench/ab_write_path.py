@@ -4,10 +4,10 @@ database (the machine's other load weighs on both alike).
     .venv/bin/python bench/ab_write_path.py [--cohort 10000] [--samples 100] [--before 48e0661]
 
 * before: the statements of commit ``--before`` (its ``queries.sql``, read with git), run one by one as
-  that commit's ``pipeline._claim`` / ``_finish`` / ``results.write_result`` ran them: claim (fail
+  that commit's ``worker_steps._claim`` / ``_finish`` / ``results.write_result`` ran them: claim (fail
   exhausted, decrement, claim), write (finish, decrement, lock, take out, run, delete, candidates with
   ``executemany``, put in), each commit waiting for the WAL flush;
-* after: this checkout's ``pipeline._claim`` and ``pipeline._finish`` with ``results.write_result``.
+* after: this checkout's ``worker_steps._claim`` and ``worker_steps._finish`` with ``results.write_result``.
 A fresh database on ``--admin-url`` (dropped at the end), a cohort of ``--cohort`` babies bulk-loaded
 as ``bench_cohort.py`` does, then ``--samples`` babies each way, in turns. Prints JSON (medians, ms).
 """
@@ -32,7 +32,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_cohort as bc
 
-from screening import panels, pipeline
+from screening import panels, worker_steps
 from screening.config import load_settings
 from screening.db import batches, cohort, connection, jobs, migrate, results
 from screening.db import panels as db_panels
@@ -72,11 +72,11 @@ def before_steps(conn, old: dict[str, str], pv_id: int, size: int, pk: int, resu
 
 def after_steps(db: Database, settings, pv_id: int, size: int, pk: int, result) -> tuple[float, float]:
     t0 = time.perf_counter()
-    claim, _ = pipeline._claim(db, settings, pk)
+    claim, _ = worker_steps._claim(db, settings, pk)
     t1 = time.perf_counter()
     meta = results.RunMeta(pk, pv_id, size, 0.1)
     write = lambda c: results.write_result(c, result, meta)  # noqa: E731
-    outcome = pipeline._finish(db, settings, claim, "screened", None, write)
+    outcome = worker_steps._finish(db, settings, claim, "screened", None, write)
     assert outcome.state == "screened"
     return t1 - t0, time.perf_counter() - t1
 

@@ -4,7 +4,7 @@
 
 Services as configured (SCREENING_DATABASE_URL / SCREENING_BROKER_URL), else the embedded ones in
 SCREENING_HOME (default ./var). Measured in the same run:
-- engine: ``engine.screen_vcf`` on single babies (median of ``--engine-samples`` babies after one
+- engine: ``vcf_screen.screen_vcf`` on single babies (median of ``--engine-samples`` babies after one
   warm-up), in a fresh process configured like a worker (POLARS_MAX_THREADS=1: the ratio's
   reference), and in this process with polars' default threads (reported, with its own ratio);
 - end to end: from ``batch submit`` to the batch finalised, with the workers started and idle
@@ -28,9 +28,10 @@ import sys
 import time
 from pathlib import Path
 
-from screening import batch, engine, panels, simulate, tasks, vcf
+from screening import batches, panels, simulate, tasks, vcf, vcf_screen
 from screening.config import load_settings
-from screening.db import batches, connection, migrate, results
+from screening.db import batches as db_batches
+from screening.db import connection, migrate, results
 from screening.db import panels as db_panels
 from screening.db.batches import list_samples
 from screening.demo import DEFAULT_PANEL, demo_panel, start_workers, stop_workers, wait_for_batch
@@ -46,7 +47,7 @@ def engine_seconds(panel, clinvar, sim, count: int) -> list[float]:
         sid, path, sex, column = line.split(",")[:4]
         sample = SampleInput(sid, column, Sex(sex))
         started = time.perf_counter()
-        engine.screen_vcf(panel, sample, sim.out_dir / path, clinvar)
+        vcf_screen.screen_vcf(panel, sample, sim.out_dir / path, clinvar)
         times.append(time.perf_counter() - started)
     return times[1:]  # the first one warms caches up
 
@@ -125,7 +126,7 @@ def main() -> None:
         time.sleep(4)  # workers up and idle
         started = time.perf_counter()
         lab_id = f"bench-{time.time_ns()}"
-        sub = batch.submit(settings, sim.manifest, row.label, tasks.enqueue_samples, lab_id)
+        sub = batches.submit(settings, sim.manifest, row.label, tasks.enqueue_samples, lab_id)
         st = wait_for_batch(settings, sub.lab_batch_id, timeout_s=3600)
         wall = time.perf_counter() - started
     finally:
@@ -135,7 +136,7 @@ def main() -> None:
     single = engine_seconds_in_worker_env(sim, args.engine_samples)
     writes = write_seconds(settings, sub.batch_pk)
     with connection.session(settings) as conn:
-        in_workers = batches.engine_seconds(conn, sub.batch_pk)
+        in_workers = db_batches.engine_seconds(conn, sub.batch_pk)
     ideal = single * args.babies / args.workers
     ideal_in_workers = sum(in_workers) / args.workers
     report = {

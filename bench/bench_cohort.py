@@ -16,7 +16,7 @@ submission freezes the cohort) and go through the worker's database steps on one
 sizes taking turns sample by sample (the machine's other load weighs on all alike): claim (lease),
 read the frozen cohort (uncached: the worker caches it per batch), write the result (run, candidates,
 count updates, state, batch counter: one transaction, committed), claim and write through
-``pipeline._claim`` / ``pipeline._finish``, the worker's own code. ``per_sample_ms`` is the median of
+``worker_steps._claim`` / ``worker_steps._finish``, the worker's own code. ``per_sample_ms`` is the median of
 the three together. The write's commit waits for the WAL flush (the claim's does not): the same write
 rolled back, a round trip without a commit and a one-row commit are timed alongside. For contrast,
 the previous design's per-sample read (every stored run of the panel aggregated) is timed once per
@@ -39,7 +39,7 @@ import numpy as np
 import polars as pl
 import psycopg
 
-from screening import panels, pipeline
+from screening import panels, worker_steps
 from screening.config import load_settings
 from screening.db import batches, cohort, connection, migrate, results
 from screening.db import panels as db_panels
@@ -258,18 +258,18 @@ PROV = Provenance("bench", "1.0", "0" * 64, "GRCh38", None, None, None, "0" * 64
 
 
 def one_sample(db: Database, settings, c: Cohort, pk: int, result: SampleResult) -> None:
-    """The worker's database steps for one baby (``pipeline.py``'s own functions), each timed; then the
+    """The worker's database steps for one baby (``worker_steps.py``'s own functions), each timed; then the
     same write rolled back, a round trip without a commit, and a one-row commit (the WAL-flush floor)."""
     conn = db.connection()
     t0 = time.perf_counter()
-    claim, _ = pipeline._claim(db, settings, pk)
+    claim, _ = worker_steps._claim(db, settings, pk)
     assert claim is not None
     t1 = time.perf_counter()
     with connection.transaction(conn, settings.actor):
         frozen = cohort.frozen(conn, c.batch_pk)
     t2 = time.perf_counter()
     meta = results.RunMeta(pk, c.pv_id, frozen.babies, 0.1)
-    outcome = pipeline._finish(
+    outcome = worker_steps._finish(
         db, settings, claim, "screened", None, lambda conn: results.write_result(conn, result, meta)
     )
     assert outcome.state == "screened"

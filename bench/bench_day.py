@@ -13,10 +13,10 @@ SCREENING_HOME (the default: embedded PostgreSQL and the filesystem broker). Ste
 - publish the starter panel with the simulated ClinVar snapshot; bulk-load ``--cohort`` screened
   babies under it (``bench_cohort.load``, COPY) and rebuild the counts from them;
 - the day: ``--babies`` manifest rows, each naming one of the distinct babies' files under its own
-  sample id, in batches of ``--batch-size``, all submitted one after the other (``batch.submit``: the
+  sample id, in batches of ``--batch-size``, all submitted one after the other (``batches.submit``: the
   whole manifest validated, every VCF hashed, the cohort frozen) to ``--workers`` idle worker
   processes (one pool process each); wall time from the first submission to the last batch finalised;
-- the engine-only lower bound measured in the same run: ``engine.screen_vcf`` per baby in a fresh
+- the engine-only lower bound measured in the same run: ``vcf_screen.screen_vcf`` per baby in a fresh
   process configured like a worker (POLARS_MAX_THREADS=1), median × babies / workers; also the ratio to
   the engine time the workers measured themselves.
 Writes bench/out/bench_day.json (and prints it).
@@ -38,9 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_batch
 import bench_cohort
 
-from screening import batch, panel_content, panels, simulate, tasks, vcf
+from screening import batches, panel_content, panels, simulate, tasks, vcf
 from screening.config import load_settings
-from screening.db import batches, cohort, connection, migrate
+from screening.db import batches as db_batches
+from screening.db import cohort, connection, migrate
 from screening.db import panels as db_panels
 from screening.demo import DEFAULT_PANEL, demo_panel, start_workers, stop_workers, wait_for_batch
 
@@ -110,7 +111,7 @@ def main() -> None:
         started = time.perf_counter()
         subs = []
         for i, manifest in enumerate(files):
-            sub = batch.submit(settings, manifest, row.label, tasks.enqueue_samples, f"{tag}-{i:03d}")
+            sub = batches.submit(settings, manifest, row.label, tasks.enqueue_samples, f"{tag}-{i:03d}")
             subs.append(sub)
         submitted = time.perf_counter() - started
         states = [wait_for_batch(settings, s.lab_batch_id, timeout_s=7200) for s in subs]
@@ -124,7 +125,7 @@ def main() -> None:
     in_workers: list[float] = []
     with connection.session(settings) as conn:
         for s in subs:
-            in_workers += [x for x in batches.engine_seconds(conn, s.batch_pk) if x is not None]
+            in_workers += [x for x in db_batches.engine_seconds(conn, s.batch_pk) if x is not None]
         frozen = [cohort.frozen(conn, s.batch_pk).babies for s in subs]
     single = bench_batch.engine_seconds_in_worker_env(sim, args.engine_samples)
     ideal = single * args.babies / args.workers

@@ -5,7 +5,7 @@
 Generates (once, cached in --out) a ~4.5 M-record GRCh38 VCF with `screening simulate --scale wgs`, writes
 the starter panel's merged, padded regions as a BED file, then times side by side, alternating runs:
   * reference: `bcftools view -R regions.bed baby.vcf.gz > /dev/null` (a fresh process each run);
-  * engine:    `engine.screen_vcf(...)` in a warm process (as a worker runs it: panel and ClinVar loaded
+  * engine:    `vcf_screen.screen_vcf(...)` in a warm process (as a worker runs it: panel and ClinVar loaded
                once), which includes validation, the region read, karyotype inference and all rules.
                Timed twice: with the VCF's sha256 passed in (a worker has just verified it), and
                computing it too (as `screening screen` does, hashing in a thread while it reads).
@@ -98,7 +98,7 @@ def _babies(folder: Path) -> list[dict]:
 
 
 def _bench_one(panel, folder: Path, baby: dict, bed: Path, repeat: int) -> dict:
-    from screening import completeness, engine, inheritance, panels, vcf
+    from screening import completeness, inheritance, panels, vcf, vcf_screen
     from screening.domain import SampleInput, Sex
 
     path = folder / baby["vcf"]
@@ -116,10 +116,10 @@ def _bench_one(panel, folder: Path, baby: dict, bed: Path, repeat: int) -> dict:
         subprocess.run(["bcftools", "view", "-R", str(bed), str(path)], stdout=subprocess.DEVNULL, check=True)
         ref_times.append(time.perf_counter() - t)
         t = time.perf_counter()
-        result = engine.screen_vcf(panel, sample, path, clinvar, vcf_sha256=digest)
+        result = vcf_screen.screen_vcf(panel, sample, path, clinvar, vcf_sha256=digest)
         eng_times.append(time.perf_counter() - t)
         t = time.perf_counter()
-        hashed = engine.screen_vcf(panel, sample, path, clinvar)
+        hashed = vcf_screen.screen_vcf(panel, sample, path, clinvar)
         full_times.append(time.perf_counter() - t)
         assert hashed.provenance.vcf_sha256 == digest
     in_regions = int(
@@ -132,7 +132,7 @@ def _bench_one(panel, folder: Path, baby: dict, bed: Path, repeat: int) -> dict:
     x_windows, y_whole = inheritance.karyotype_windows(build), inheritance.male_specific_y(build)
     bounded = vcf.read_sex_evidence(str(path), sample.vcf_sample, build, x_windows, y_whole)
     sex_times, tail_times = _in_screen_costs(path, sample, panel, repeat)
-    _, read = engine._read(panel, sample, str(path), clinvar, digest, None)
+    _, read = vcf_screen._read(panel, sample, str(path), clinvar, digest, None)
     t = time.perf_counter()
     incomplete = completeness.problems(
         read.facts.region_counts, read.facts.indexed_contigs, panel.active_genes, panel.settings

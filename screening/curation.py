@@ -8,7 +8,7 @@
   re-using the stored candidate rows because those only hold variants that passed an inclusion route
   of the *old* version inside the *old* regions: a draft that adds a gene or an inclusion-list variant,
   widens padding, or relaxes a threshold (AF caps, ClinVar stars) creates candidates that were never
-  stored. Re-screening through ``engine.screen_vcf`` (the worker's own code path, with the same cohort
+  stored. Re-screening through ``vcf_screen.screen_vcf`` (the worker's own code path, with the same cohort
   cut-off: the batch's submission) is exact and equals a direct re-run by construction; its cost is a
   region read per baby (about 0.35 s for 300 genes on a WGS VCF). Nothing is written.
 - :func:`start_rescreen` queues a finished batch's samples again under another published version
@@ -28,7 +28,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from screening import engine, panel_content, panels, vcf
+from screening import panel_content, panels, vcf, vcf_screen
 from screening.config import Settings
 from screening.db import cohort as db_cohort
 from screening.db import connection, results
@@ -476,7 +476,9 @@ def _rescreen_one(draft: PanelVersion, baby: _Baby) -> SampleResult:
             f"VCF changed since submission (sha256 {sha[:12]}…, stored {sample.vcf_sha256[:12]}…)"
         )
     path = Path(sample.vcf_path)
-    return engine.screen_vcf(draft, sample.to_input(), path, baby.clinvar, baby.cohort_af, sample.vcf_sha256)
+    return vcf_screen.screen_vcf(
+        draft, sample.to_input(), path, baby.clinvar, baby.cohort_af, sample.vcf_sha256
+    )
 
 
 # ---------------------------------------------------------------- publishing a draft folder

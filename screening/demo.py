@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from screening import batch, panel_content, panels, tasks, vcf
+from screening import batches, panel_content, panels, tasks, vcf
 from screening.config import Settings
 from screening.db import batches as db_batches
 from screening.db import connection, migrate
@@ -97,7 +97,7 @@ def _signal_group(p: subprocess.Popen, sig: int) -> None:
 
 def wait_for_batch(
     settings: Settings, lab_batch_id: str, timeout_s: float, on_progress=None
-) -> batch.BatchStatus:
+) -> batches.BatchStatus:
     """Poll the batch's counts until it is finalised, then load its full status; ScreeningError on timeout."""
     deadline = time.monotonic() + timeout_s
     with connection.session(settings) as conn:  # one connection for all polls
@@ -114,7 +114,7 @@ def wait_for_batch(
                     f"batch {lab_batch_id} not finalised after {timeout_s:.0f}s: {summary.counts}"
                 )
             time.sleep(0.25)
-    return batch.status(settings, lab_batch_id)
+    return batches.status(settings, lab_batch_id)
 
 
 # ---------------------------------------------------------------- the demo
@@ -144,7 +144,7 @@ def prepare(settings: Settings, options: DemoOptions, console: Console):
     return sim, row.label
 
 
-def run(settings: Settings, options: DemoOptions) -> batch.BatchStatus:
+def run(settings: Settings, options: DemoOptions) -> batches.BatchStatus:
     console = Console()
     sim, label = prepare(settings, options, console)
     settings = dataclasses.replace(settings, db_role="web")  # submitting and following: the lab's role
@@ -154,7 +154,7 @@ def run(settings: Settings, options: DemoOptions) -> batch.BatchStatus:
     try:
         started = time.perf_counter()
         lab_id = f"demo-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
-        sub = batch.submit(settings, sim.manifest, label, tasks.enqueue_samples, lab_id)
+        sub = batches.submit(settings, sim.manifest, label, tasks.enqueue_samples, lab_id)
         console.print(f"submitted batch {sub.lab_batch_id}; {options.workers} worker process(es)")
         st = _progress(settings, sub.lab_batch_id, options)
         elapsed = time.perf_counter() - started
@@ -164,7 +164,7 @@ def run(settings: Settings, options: DemoOptions) -> batch.BatchStatus:
     return st
 
 
-def _progress(settings: Settings, lab_id: str, options: DemoOptions) -> batch.BatchStatus:
+def _progress(settings: Settings, lab_id: str, options: DemoOptions) -> batches.BatchStatus:
     columns = (TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns) as progress:
         bar = progress.add_task("batch", total=options.babies)
@@ -175,7 +175,7 @@ def _progress(settings: Settings, lab_id: str, options: DemoOptions) -> batch.Ba
         return wait_for_batch(settings, lab_id, options.timeout_s, update)
 
 
-def truth_matches(st: batch.BatchStatus, truth_path: Path) -> tuple[int, int]:
+def truth_matches(st: batches.BatchStatus, truth_path: Path) -> tuple[int, int]:
     """(babies whose outcome and (gene, pattern) findings match the simulator's truth, babies)."""
     truth = {b["sample_id"]: b for b in json.loads(truth_path.read_text())["babies"]}
     good = 0
@@ -189,7 +189,7 @@ def truth_matches(st: batch.BatchStatus, truth_path: Path) -> tuple[int, int]:
     return good, len(truth)
 
 
-def _held(console: Console, st: batch.BatchStatus) -> None:
+def _held(console: Console, st: batches.BatchStatus) -> None:
     """Babies whose testing was not possible, and samples that could not be screened: lab action."""
     held = Table(title="testing not possible or not screened (for the laboratory)")
     for col in ("baby", "state", "reason"):
@@ -202,7 +202,7 @@ def _held(console: Console, st: batch.BatchStatus) -> None:
         console.print(held)
 
 
-def summarise(console: Console, st: batch.BatchStatus, truth_path: Path | None, elapsed: float) -> None:
+def summarise(console: Console, st: batches.BatchStatus, truth_path: Path | None, elapsed: float) -> None:
     outcomes: dict[str, int] = {}
     for status, result in st.samples:
         key = result.outcome.value if result else status.sample.state

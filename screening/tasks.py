@@ -1,7 +1,7 @@
 """Celery: the app, thin tasks taking ids, and the reconciler. The only module that imports Celery.
 
 Start workers with ``screening worker`` (or ``python -m celery -A screening.tasks worker``). The logic
-lives in ``pipeline.py``; a task only turns an id into a call and queues what follows, after commit.
+lives in ``worker_steps.py``; a task only turns an id into a call and queues what follows, after commit.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from kombu import Queue
 from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.transport import TRANSPORT_ALIASES
 
-from screening import fs_transport, pipeline
+from screening import fs_transport, worker_steps
 from screening.config import Settings, load_settings
 from screening.db import workers
 from screening.db.connection import BAD_INPUT, DB_ERRORS, Database, database_url, with_application_name
@@ -196,7 +196,7 @@ def enqueue_samples(sample_ids: list[int]) -> None:
         _send(screen_sample, sample_id)
 
 
-def _after(outcome: pipeline.TaskResult) -> None:
+def _after(outcome: worker_steps.TaskResult) -> None:
     for batch_pk in outcome.finalise:
         try:
             _send(finalise_batch, batch_pk)
@@ -208,7 +208,7 @@ def _after(outcome: pipeline.TaskResult) -> None:
 
 @app.task(name=SCREEN_TASK)
 def screen_sample(sample_pk: int) -> None:
-    outcome = pipeline.process_sample(_db(), SETTINGS, sample_pk)
+    outcome = worker_steps.process_sample(_db(), SETTINGS, sample_pk)
     if outcome.state:
         log.info("sample %d: %s", sample_pk, outcome.state)
     _after(outcome)
@@ -216,7 +216,7 @@ def screen_sample(sample_pk: int) -> None:
 
 @app.task(name="screening.finalise_batch")
 def finalise_batch(batch_pk: int) -> None:
-    if pipeline.finalise(_db(), SETTINGS, batch_pk):
+    if worker_steps.finalise(_db(), SETTINGS, batch_pk):
         log.info("batch %d: finalised", batch_pk)
 
 
@@ -242,7 +242,7 @@ def _expire_orphans() -> None:
 @app.task(name="screening.reconcile")
 def reconcile() -> None:
     _expire_orphans()
-    result = pipeline.reconcile(_db(), SETTINGS)
+    result = worker_steps.reconcile(_db(), SETTINGS)
     if result.requeued or result.failed or result.finalised:
         log.warning(
             "reconciler: re-sent %d sample(s), failed %d at the attempt cap, finalised %d batch(es)",

@@ -51,7 +51,7 @@ from screening.domain import (
     canonical_chrom,
 )
 from screening.errors import ClinVarError, ScreeningError, VcfError, VcfRecordError
-from screening.screen import ReadFacts
+from screening.sample_screen import ReadFacts
 from screening.vcf_parse import SiteFilter
 
 Region = tuple[str, int, int]  # canonical chrom, 1-based inclusive start, end

@@ -43,8 +43,7 @@ def submit(manifest: Path, panel_label: str, batch_id: str | None, programme: st
     Every problem is reported at once and nothing is written when there is any. Submitting the same
     manifest again (same batch id) does not create a second batch. Exit status 2 on invalid input.
     """
-    from screening import batch as batches
-    from screening import tasks
+    from screening import batches, tasks
 
     try:
         sub = batches.submit(
@@ -75,8 +74,7 @@ def submit(manifest: Path, panel_label: str, batch_id: str | None, programme: st
 def status(batch_id: str, fmt: str) -> None:
     """State of BATCH_ID and of each of its samples (outcome, reasons, flagged genes), with turnaround:
     receipt → screened, screened → reviewed (case outcome recorded) and receipt → letter issued."""
-    from screening import batch as batches
-    from screening import report
+    from screening import batches, report
 
     try:
         st = batches.status(role_settings("web"), batch_id)
@@ -116,7 +114,7 @@ def status(batch_id: str, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_(limit: int, fmt: str) -> None:
     """Batches, newest first, with sample counts per state."""
-    from screening import batch as batches
+    from screening import batches
 
     try:
         rows = batches.list_batches(role_settings("web"), limit)
@@ -150,8 +148,7 @@ def list_(limit: int, fmt: str) -> None:
 )
 def retry(batch_id: str, held: bool) -> None:
     """Re-queue BATCH_ID's failed samples (and held ones with --held) with a fresh attempt budget."""
-    from screening import batch as batches
-    from screening import tasks
+    from screening import batches, tasks
 
     states = ("failed", "held") if held else ("failed",)
     try:

@@ -28,8 +28,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from screening import batch as batches
-from screening import curation, report
+from screening import batches, curation, report
 from screening.db import batches as db_batches
 from screening.db import connection, review
 from screening.db import curation as db_curation

@@ -10,8 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from screening import batch as batches
-from screening import turnaround
+from screening import batches, turnaround
 from screening.cases import SWAP_HOLD_WORDS, IdentityResolution
 from screening.db import batches as db_batches
 from screening.db import connection, review, workers

@@ -108,7 +108,7 @@ def queue(request: Request, user: Reviewer, conn: Conn):
 
 
 def _batches_with_letters(request: Request) -> list[Any]:
-    from screening import batch as batches
+    from screening import batches
 
     return [b for b in batches.list_batches(state(request).settings, limit=20) if b.counts.get("screened")]
 

@@ -1,6 +1,6 @@
 """Submitting a batch from the web (lab pages and the JSON API): the manifest arrives as an upload (its
 VCFs already on shared storage) or as a path on shared storage, and goes through
-``screening.batch.submit`` like the CLI's — every problem found at once, nothing written when any.
+``screening.batches.submit`` like the CLI's — every problem found at once, nothing written when any.
 
 Paths resolve as the README says: against the data root, ``SCREENING_DATA_ROOT`` or by default
 ``$SCREENING_HOME/data`` (``Settings.shared_data_root``) — a manifest path, an upload's folder of VCFs,
@@ -16,7 +16,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from screening import batch as batches
+from screening import batches
 from screening.config import Settings
 from screening.errors import ManifestError, Problem, ValidationError
 

@@ -21,7 +21,7 @@ import psycopg
 import pytest
 
 from screening import panels, vcf
-from screening.batch import BatchStatus
+from screening.batches import BatchStatus
 from screening.config import Settings, load_settings
 from screening.db import connection, migrate
 from screening.db import panels as db_panels

@@ -11,10 +11,10 @@ import os
 import threading
 from pathlib import Path
 
-from screening import engine
+from screening import vcf_screen
 from screening.tasks import app
 
-_real_screen_vcf = engine.screen_vcf
+_real_screen_vcf = vcf_screen.screen_vcf
 
 
 def _screen_vcf(panel, sample, vcf_path, *args, **kwargs):
@@ -29,5 +29,5 @@ def _screen_vcf(panel, sample, vcf_path, *args, **kwargs):
     return _real_screen_vcf(panel, sample, vcf_path, *args, **kwargs)
 
 
-engine.screen_vcf = _screen_vcf
+vcf_screen.screen_vcf = _screen_vcf
 __all__ = ["app"]

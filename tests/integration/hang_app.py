@@ -8,10 +8,10 @@ as ``python -m celery -A hang_app worker`` with this folder on PYTHONPATH.
 import os
 import threading
 
-from screening import engine
+from screening import vcf_screen
 from screening.tasks import app
 
-_real_screen_vcf = engine.screen_vcf
+_real_screen_vcf = vcf_screen.screen_vcf
 
 
 def _screen_vcf(*args, **kwargs):
@@ -20,5 +20,5 @@ def _screen_vcf(*args, **kwargs):
     return _real_screen_vcf(*args, **kwargs)
 
 
-engine.screen_vcf = _screen_vcf
+vcf_screen.screen_vcf = _screen_vcf
 __all__ = ["app"]

@@ -8,10 +8,10 @@ a sample that crashes native code would. Everything else is the real engine. Sta
 import os
 import signal
 
-from screening import engine
+from screening import vcf_screen
 from screening.tasks import app
 
-_real_screen_vcf = engine.screen_vcf
+_real_screen_vcf = vcf_screen.screen_vcf
 
 
 def _screen_vcf(panel, sample, vcf_path, *args, **kwargs):
@@ -20,5 +20,5 @@ def _screen_vcf(panel, sample, vcf_path, *args, **kwargs):
     return _real_screen_vcf(panel, sample, vcf_path, *args, **kwargs)
 
 
-engine.screen_vcf = _screen_vcf
+vcf_screen.screen_vcf = _screen_vcf
 __all__ = ["app"]

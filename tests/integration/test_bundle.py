@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from screening import engine, report
+from screening import report, vcf_screen
 from screening.config import load_settings
 from screening.db import connection
 from screening.db import panels as db_panels
@@ -133,8 +133,8 @@ def test_bundle_round_trip_between_two_deployments_screens_identically(homes, si
     for baby in babies:
         sample = SampleInput(baby["sample_id"], baby.get("vcf_sample") or baby["sample_id"], Sex(baby["sex"]))
         vcf_path = sim.manifest.parent / baby["vcf"]
-        here = engine.screen_vcf(origin_version, sample, vcf_path, origin_clinvar)
-        there = engine.screen_vcf(version, sample, vcf_path, clinvar)
+        here = vcf_screen.screen_vcf(origin_version, sample, vcf_path, origin_clinvar)
+        there = vcf_screen.screen_vcf(version, sample, vcf_path, clinvar)
         assert report.to_json(here) == report.to_json(there), baby["sample_id"]
 
 

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import make_settings, publish, query_one
 
-from screening import curation, engine, panel_content, panels, vcf
+from screening import curation, panel_content, panels, vcf, vcf_screen
 from screening.cli import main
 from screening.db import batches, connection, results
 from screening.db import curation as db
@@ -228,7 +228,7 @@ def test_impact_preview_and_rescreen_match_a_direct_rerun(db_url, panel, sim, tm
         if r.run_id is None:
             continue
         sample = samples[r.sample_id]
-        direct = engine.screen_vcf(draft, sample.to_input(), Path(sample.vcf_path), clinvar, None)
+        direct = vcf_screen.screen_vcf(draft, sample.to_input(), Path(sample.vcf_path), clinvar, None)
         assert _key(direct) == _key(stored[r.run_id]), r.sample_id
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from screening import engine, inheritance, vcf
+from screening import inheritance, vcf, vcf_screen
 from screening.cli import main
 from screening.domain import (
     GRCH37,
@@ -80,7 +80,7 @@ def test_exomiser_spiked_fgfr2_is_flagged_and_nothing_else(pfeiffer, tmp_path):
     spiked = IncludedVariant("10", 123_256_215, "T", "G", "HGNC:3689", "Exomiser spiked variant")
     panel = _panel(GRCH37, [FGFR2, AGRN], [spiked])
     clinvar = vcf.read_clinvar(str(clinvar_path), GRCH37, None)
-    result = engine.screen_vcf(panel, SampleInput("manuel", "manuel", Sex.UNKNOWN), pfeiffer, clinvar)
+    result = vcf_screen.screen_vcf(panel, SampleInput("manuel", "manuel", Sex.UNKNOWN), pfeiffer, clinvar)
     assert result.outcome is Outcome.CONDITION_SUSPECTED
     (finding,) = result.findings
     assert (finding.symbol, finding.pattern) == ("FGFR2", Pattern.HETEROZYGOUS)
@@ -99,7 +99,7 @@ def test_exomiser_spiked_fgfr2_is_flagged_and_nothing_else(pfeiffer, tmp_path):
 @needs_shared
 def test_exomiser_without_the_spiked_variant_on_the_panel_gives_no_finding(pfeiffer):
     panel = _panel(GRCH37, [FGFR2, AGRN])
-    result = engine.screen_vcf(panel, SampleInput("manuel", "manuel", Sex.UNKNOWN), pfeiffer, None)
+    result = vcf_screen.screen_vcf(panel, SampleInput("manuel", "manuel", Sex.UNKNOWN), pfeiffer, None)
     assert result.outcome is Outcome.NO_CONDITION_SUSPECTED
     assert result.findings == ()
 
@@ -110,7 +110,7 @@ def test_exomiser_exome_has_two_x_and_its_heterozygous_chry_calls_are_artefacts(
     """The real exome: chrX heterozygous fraction ~0.41 (two X) and 43 chrY calls, every one
     heterozygous (mismapped reads). It is XX, and a recorded girl is screened, not held."""
     panel = _panel(GRCH37, [FGFR2, AGRN])
-    result = engine.screen_vcf(panel, SampleInput("manuel", "manuel", Sex.FEMALE), pfeiffer, None)
+    result = vcf_screen.screen_vcf(panel, SampleInput("manuel", "manuel", Sex.FEMALE), pfeiffer, None)
     assert result.karyotype is Karyotype.XX
     assert result.outcome is not Outcome.TESTING_NOT_POSSIBLE, result.reasons
     evidence = vcf.read_sex_evidence(
@@ -123,7 +123,7 @@ def test_exomiser_exome_has_two_x_and_its_heterozygous_chry_calls_are_artefacts(
     assert evidence.y_calls >= 40
     assert evidence.y_hemi == 0
     assert 0.35 < evidence.x_het / evidence.x_calls < 0.5
-    held = engine.screen_vcf(panel, SampleInput("manuel", "manuel", Sex.MALE), pfeiffer, None)
+    held = vcf_screen.screen_vcf(panel, SampleInput("manuel", "manuel", Sex.MALE), pfeiffer, None)
     assert held.outcome is Outcome.TESTING_NOT_POSSIBLE
     assert "two X chromosomes and no Y evidence" in held.reasons[0]
 
@@ -133,7 +133,7 @@ def test_exomiser_against_a_grch38_panel_is_refused_naming_the_build(pfeiffer):
 
     panel = _panel(GRCH38, [FGFR2])
     with pytest.raises(VcfError, match="GRCh37"):
-        engine.screen_vcf(panel, SampleInput("manuel", "manuel", Sex.UNKNOWN), pfeiffer, None)
+        vcf_screen.screen_vcf(panel, SampleInput("manuel", "manuel", Sex.UNKNOWN), pfeiffer, None)
 
 
 @needs_shared
@@ -144,12 +144,12 @@ def test_udn_trio_compound_heterozygote_in_the_daughter_only(tmp_path):
         IncludedVariant("16", 793_183, "G", "A", "HGNC:18435", "test"),
     ]
     panel = _panel(GRCH38, [CHTF18], include)
-    daughter = engine.screen_vcf(panel, SampleInput("d", "UDN810123", Sex.FEMALE), path, None)
+    daughter = vcf_screen.screen_vcf(panel, SampleInput("d", "UDN810123", Sex.FEMALE), path, None)
     assert daughter.outcome is Outcome.CONDITION_SUSPECTED
     (finding,) = daughter.findings
     assert finding.pattern is Pattern.COMPOUND_HET_PHASE_UNKNOWN  # 788413 has PGT/PID, 793183 has none
     assert [v.pos for v in finding.variants] == [788_413, 793_183]
-    father = engine.screen_vcf(panel, SampleInput("f", "UDN231974", Sex.MALE), path, None)
+    father = vcf_screen.screen_vcf(panel, SampleInput("f", "UDN231974", Sex.MALE), path, None)
     assert father.outcome is Outcome.NO_CONDITION_SUSPECTED
     assert father.candidates == ()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from screening import engine, panels, vcf
+from screening import panels, vcf, vcf_screen
 from screening.domain import CandidateRole, SampleInput, SampleQc, Sex
 from screening.simulate import simulate_batch
 from screening.simulate.scenarios import SCENARIO_NAMES
@@ -77,7 +77,7 @@ def test_simulated_truth_table_is_recovered_exactly(tmp_path, n, seed):
     assert len(rows) == n
     mismatches = []
     for row in rows:
-        result = engine.screen_vcf(panel, _inputs(row), batch.manifest.parent / row["vcf"], clinvar)
+        result = vcf_screen.screen_vcf(panel, _inputs(row), batch.manifest.parent / row["vcf"], clinvar)
         got, want = _observed(result), _expected(truth[row["sample_id"]])
         if got != want:
             mismatches.append(f"{row['sample_id']} ({truth[row['sample_id']]['scenario']}): {got} != {want}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, make_settings, publish, query_one
 
-from screening import batch, panel_content
+from screening import batches, panel_content
 from screening.errors import ManifestError
 
 pytestmark = pytest.mark.integration
@@ -114,7 +114,7 @@ def test_bad_manifest_rejected_with_its_message(case, corpus, db_url):
     manifest.write_text(text)
     before = _written(db_url)
     with pytest.raises(ManifestError) as info:
-        batch.submit(settings, manifest, label, _never, f"bad-{case}")
+        batches.submit(settings, manifest, label, _never, f"bad-{case}")
     assert message in str(info.value)
     assert _written(db_url) == before
 
@@ -126,7 +126,7 @@ def test_batch_ids_outside_the_plain_alphabet_are_refused(batch_id, corpus, db_u
     manifest.write_text(f"{HEADER}\nNB0001,good.vcf.gz,female,NB0001_DNA\n")
     before = _written(db_url)
     with pytest.raises(ManifestError, match="--batch-id"):
-        batch.submit(settings, manifest, label, _never, batch_id)
+        batches.submit(settings, manifest, label, _never, batch_id)
     assert _written(db_url) == before
 
 
@@ -141,10 +141,10 @@ def test_wrong_build_and_unpublished_panel(corpus, db_url, sim):
     manifest.write_text(f"{HEADER}\nNB0001,good.vcf.gz,female,NB0001_DNA\n")
     before = _written(db_url)
     with pytest.raises(ManifestError, match="is not published"):
-        batch.submit(settings, manifest, "newborn-actionable@9.9", _never, "bad-unpublished")
+        batches.submit(settings, manifest, "newborn-actionable@9.9", _never, "bad-unpublished")
     grch37 = _grch37_panel(settings, sim)
     with pytest.raises(ManifestError, match="GRCh37"):
-        batch.submit(settings, manifest, grch37, _never, "bad-build")
+        batches.submit(settings, manifest, grch37, _never, "bad-build")
     assert _written(db_url) == before
 
 
@@ -171,7 +171,7 @@ def test_every_problem_reported_at_once(corpus, db_url):
         "NB0003,unindexed.vcf.gz,male,NB0003_DNA\n"
     )
     with pytest.raises(ManifestError) as info:
-        batch.submit(settings, manifest, label, _never, "bad-many")
+        batches.submit(settings, manifest, label, _never, "bad-many")
     text = str(info.value)
     for message in ("duplicate sample_id", "sex 'X'", "absent.vcf.gz", "unindexed.vcf.gz"):
         assert message in text

@@ -15,7 +15,7 @@ from conftest import LOCAL_PG, _reachable, make_settings, publish
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from screening import batch
+from screening import batches
 from screening.db import migrate
 from screening.errors import ManifestError
 
@@ -84,7 +84,7 @@ def test_submission_is_all_or_nothing(header, body, good, corpus, own_db):
     before = _counts(own_db)
     queued: list[int] = []
     try:
-        sub = batch.submit(settings_, Path(out.name), label, queued.extend, f"p-{secrets.token_hex(6)}")
+        sub = batches.submit(settings_, Path(out.name), label, queued.extend, f"p-{secrets.token_hex(6)}")
     except ManifestError:
         CASES["refused"] += 1
         assert _counts(own_db) == before  # nothing written

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from screening import engine, panels, vcf
+from screening import panels, vcf, vcf_screen
 from screening.domain import ClinVarSnapshot, Outcome, PanelVersion, SampleInput, SampleQc, SampleResult, Sex
 from screening.simulate import simulate_batch
 from screening.simulate.plan import normalised
@@ -145,7 +145,7 @@ def cohort() -> Cohort:
                 continue
             path = batch.out_dir / row["vcf"]
             sample = _sample(row)
-            baseline = engine.screen_vcf(panel, sample, path, clinvar)
+            baseline = vcf_screen.screen_vcf(panel, sample, path, clinvar)
             if baseline.outcome is not Outcome.CONDITION_SUSPECTED:
                 left_out.append(f"{row['sample_id']} ({t['scenario']}): baseline {baseline.outcome.value}")
                 continue

@@ -3,7 +3,7 @@
 For every case: one simulated baby (panel scale, its unmutated file screens ``condition_suspected``),
 one mutation of the text of one of its finding records (or of the file: duplicated record, truncation
 at a record boundary), re-bgzipped and re-indexed with ``pysam.tabix_index`` in a fresh folder, then
-``engine.screen_vcf`` as ``tests/integration/test_engine_truth.py`` calls it. Allowed verdicts:
+``vcf_screen.screen_vcf`` as ``tests/integration/test_engine_truth.py`` calls it. Allowed verdicts:
 
 - ``unchanged``: same outcome and findings (gene, pattern, variants);
 - ``error_named``: ``ScreeningError`` (``VcfError`` ...) whose message names the file;
@@ -29,7 +29,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from screening import engine
+from screening import vcf_screen
 from screening.domain import Outcome
 from screening.errors import ScreeningError
 
@@ -341,7 +341,7 @@ def verdict(cohort: Cohort, baby: Baby, mutated: Mutated) -> tuple[str, str]:
         if path is None:
             return "unindexable", ""
         try:
-            result = engine.screen_vcf(cohort.panel, baby.sample, path, cohort.clinvar)
+            result = vcf_screen.screen_vcf(cohort.panel, baby.sample, path, cohort.clinvar)
         except ScreeningError as exc:
             return ("error_named", "") if str(path) in str(exc) else ("error_unnamed", str(exc))
         except Exception as exc:  # a bare library exception is a failure of the engine's contract

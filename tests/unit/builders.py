@@ -20,7 +20,7 @@ from screening.domain import (
     VcfFacts,
     Version,
 )
-from screening.screen import ScreenInput
+from screening.sample_screen import ScreenInput
 from screening.vcf_parse import CALLS_SCHEMA
 
 CALL_SCHEMA = CALLS_SCHEMA

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from screening import curation, panel_content
 from screening.domain import ExcludedVariant, IncludedVariant, Moi, Urgency, Version
-from screening.screen import screen_sample
+from screening.sample_screen import screen_sample
 from tests.unit import builders as b
 
 REC1 = "HGNC:2"

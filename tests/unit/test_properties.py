@@ -18,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from screening import batch, identity, panelapp, panels
+from screening import identity, panelapp, panels
 from screening.domain import GRCH38, Version
 from screening.errors import Problem, ScreeningError
+from screening.manifest import OPTIONAL, read_manifest, validate
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "data" / "panels" / "tiny-grch38"
@@ -84,7 +85,7 @@ def _encode(text: str) -> bytes:
 
 # ---------------------------------------------------------------- manifests
 
-MANIFEST_COLUMNS = ("sample_id", "vcf", "sex", *batch.OPTIONAL)
+MANIFEST_COLUMNS = ("sample_id", "vcf", "sex", *OPTIONAL)
 GOOD = {
     "sample_id": st.sampled_from(["NB0001", "NB0002", "B.7", "x_1"]),
     "vcf": st.sampled_from(["good.vcf.gz", "missing.vcf.gz", "../outside.vcf.gz", "sub/../good.vcf.gz"]),
@@ -105,7 +106,7 @@ def manifests(draw) -> bytes:
         )
     )
     if draw(st.booleans()):
-        header = ["sample_id", "vcf", "sex", *draw(st.lists(st.sampled_from(batch.OPTIONAL), max_size=3))]
+        header = ["sample_id", "vcf", "sex", *draw(st.lists(st.sampled_from(OPTIONAL), max_size=3))]
     rows = []
     for _ in range(draw(st.integers(0, 5))):
         width = len(header) + draw(st.sampled_from([0, 0, 0, -1, 1]))
@@ -149,8 +150,8 @@ def test_manifests_are_accepted_or_refused_with_problems_never_a_traceback(data,
     path = manifest_root / "m.csv"
     path.write_bytes(data)
     try:
-        manifest, problems = batch.read_manifest(path)
-        samples, row_problems = batch.validate(manifest, None, manifest_root)
+        manifest, problems = read_manifest(path)
+        samples, row_problems = validate(manifest, None, manifest_root)
     except ScreeningError:
         return
     assert all(isinstance(p, Problem) for p in problems + row_problems)

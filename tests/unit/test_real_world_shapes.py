@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from screening import alleles, engine, panels, report, vcf
+from screening import alleles, panels, report, vcf, vcf_screen
 from screening.domain import Karyotype, Outcome, SampleInput, Sex
 from screening.errors import VcfError
 from screening.simulate.vcf_files import write_vcf_bgzip_indexed
@@ -24,7 +24,7 @@ PANEL = panels.load_panel(TINY)
 
 
 def screen(path: Path, sex: Sex = Sex.UNKNOWN, reference: vcf.Reference | None = None):
-    return engine.screen_vcf(PANEL, SampleInput("B1", "BABY", sex), path, None, reference=reference)
+    return vcf_screen.screen_vcf(PANEL, SampleInput("B1", "BABY", sex), path, None, reference=reference)
 
 
 # ---------------------------------------------------------------- karyotype
@@ -128,7 +128,7 @@ def test_whole_gene_deletion_qualifies_through_the_lof_route_with_its_span(tmp_p
     )
     panel = _with_transcript(PANEL, "HGNC:1884", "ENST00000003084")  # CFTR: lof_mechanism
     path = Genome(seed=3).add(line).write(tmp_path / "sv.vcf.gz")
-    result = engine.screen_vcf(panel, SampleInput("B1", "BABY", Sex.FEMALE), path, None)
+    result = vcf_screen.screen_vcf(panel, SampleInput("B1", "BABY", Sex.FEMALE), path, None)
     assert result.outcome is Outcome.CONDITION_SUSPECTED, (result.reasons, result.not_evaluated)
     (finding,) = result.findings
     (v,) = finding.variants
@@ -269,7 +269,7 @@ def test_no_records_inside_a_homozygous_whole_gene_deletion_is_not_an_incomplete
     inside = lambda c, p: c == "7" and 117_400_000 < p <= 117_800_000  # noqa: E731
     path = Genome(seed=4).add(line).write(tmp_path / "del.vcf.gz", keep=lambda c, p: not inside(c, p))
     panel = _with_transcript(PANEL, "HGNC:1884", "ENST00000003084")
-    result = engine.screen_vcf(panel, SampleInput("B1", "BABY", Sex.FEMALE), path, None)
+    result = vcf_screen.screen_vcf(panel, SampleInput("B1", "BABY", Sex.FEMALE), path, None)
     assert result.outcome is Outcome.CONDITION_SUSPECTED, result.reasons
     assert [f.symbol for f in result.findings] == ["CFTR"]
 

@@ -8,7 +8,7 @@ import polars as pl
 
 from screening.domain import CandidateRole, Outcome, Pattern, Route, SampleQc, Sex
 from screening.report import result_to_dict, to_json, to_table
-from screening.screen import screen_sample
+from screening.sample_screen import screen_sample
 from tests.unit.builders import (
     FACTS,
     XY_EVIDENCE,

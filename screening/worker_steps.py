@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from screening import engine, vcf
+from screening import vcf, vcf_screen
 from screening.config import Settings
 from screening.db import cohort, connection, jobs, panels, results
 from screening.db.connection import Database
@@ -159,14 +159,14 @@ def _screen(db: Database, settings: Settings, claim: jobs.Claim) -> tuple[Sample
     frozen = cohort_for(db, settings, sample.batch_id)
     cohort_af = frozen.frame if frozen.babies >= settings.cohort_min_babies else None
     started = time.perf_counter()
-    result = engine.screen_vcf(
+    result = vcf_screen.screen_vcf(
         panel,
         sample.to_input(),
         Path(sample.vcf_path),
         clinvar,
         cohort_af,
         sample.vcf_sha256,
-        reference=engine.reference(settings.reference_fasta),
+        reference=vcf_screen.reference(settings.reference_fasta),
     )
     return result, frozen.babies, time.perf_counter() - started
 

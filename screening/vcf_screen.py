@@ -1,4 +1,4 @@
-"""Screen one baby's VCF file: the thin I/O shell around the pure core (``screen.screen_sample``).
+"""Screen one baby's VCF file: the thin I/O shell around the pure core (``sample_screen.screen_sample``).
 
 Reads only the panel's merged, padded regions through the index, plus the sex chromosomes for the
 karyotype (bounded chrX windows, whole chrX when they hold too few calls; the whole male-specific
@@ -24,7 +24,7 @@ from screening.domain import (
     SampleResult,
     VcfFacts,
 )
-from screening.screen import ScreenInput, screen_sample
+from screening.sample_screen import ScreenInput, screen_sample
 
 _PENDING = "pending"  # the digest is being computed alongside; replaced before the screen
 
