@@ -390,20 +390,8 @@ WHERE b.id = %(batch_id)s FOR UPDATE OF b;
 -- freeze_batch_cohort_from_runs --
 -- A batch submitted before revision 0006: its cohort as it was computed then, from the latest stored run
 -- of each baby screened under the panel before the batch's submission.
-WITH runs AS (
-  SELECT DISTINCT ON (r.sample_id) r.id
-  FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
-  WHERE pv.panel_id = %(panel_id)s AND r.screened_at < %(as_of)s
-  ORDER BY r.sample_id, r.screened_at DESC, r.id DESC
-), per_baby AS (
-  SELECT c.chrom, c.pos, c.ref, c.alt, max(CASE c.zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
-  FROM runs JOIN candidate c ON c.run_id = runs.id
-  WHERE c.role <> 'failed_quality'
-  GROUP BY c.run_id, c.chrom, c.pos, c.ref, c.alt
-), counts AS (
-  SELECT chrom, pos, ref, alt, sum(copies) AS alt_alleles FROM per_baby GROUP BY chrom, pos, ref, alt
-), size AS (
-  SELECT count(*) AS babies FROM runs
+WITH size AS (
+  SELECT count(*) AS babies FROM cohort_latest_runs(%(panel_id)s, %(as_of)s)
 ), frozen AS (
   INSERT INTO batch_cohort (batch_id, panel_id, babies, min_af, method)
   SELECT %(batch_id)s, %(panel_id)s, size.babies, %(min_af)s, 'stored_runs' FROM size
@@ -411,7 +399,7 @@ WITH runs AS (
 )
 INSERT INTO batch_cohort_allele (batch_id, chrom, pos, ref, alt, alt_alleles)
 SELECT %(batch_id)s, c.chrom, c.pos, c.ref, c.alt, c.alt_alleles
-FROM counts c, size
+FROM cohort_run_alleles(%(panel_id)s, %(as_of)s) c, size
 WHERE c.alt_alleles >= floor(%(min_af)s * 2 * size.babies);
 
 -- cohort_panels --
@@ -423,44 +411,27 @@ ORDER BY panel_id;
 -- cohort_check_babies --
 -- Babies counted against babies with a stored run, for one panel.
 SELECT (SELECT coalesce(max(babies), 0) FROM cohort_panel WHERE panel_id = %(panel_id)s) AS counted,
-       (SELECT count(DISTINCT r.sample_id) FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
-        WHERE pv.panel_id = %(panel_id)s) AS rebuilt;
+       (SELECT count(*) FROM cohort_latest_runs(%(panel_id)s)) AS rebuilt;
 
 -- cohort_check_members --
 -- Babies whose counted run is not their latest stored run (rebuilt from the runs), for one panel.
-WITH rebuilt AS (
-  SELECT DISTINCT ON (r.sample_id) r.sample_id, r.id AS run_id
-  FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
-  WHERE pv.panel_id = %(panel_id)s
-  ORDER BY r.sample_id, r.screened_at DESC, r.id DESC
-), counted AS (
+WITH counted AS (
   SELECT sample_id, run_id FROM cohort_member WHERE panel_id = %(panel_id)s
 )
 SELECT coalesce(b.sample_id, c.sample_id) AS sample_id, b.run_id AS rebuilt, c.run_id AS counted
-FROM rebuilt b FULL JOIN counted c ON c.sample_id = b.sample_id
+FROM cohort_latest_runs(%(panel_id)s) b FULL JOIN counted c ON c.sample_id = b.sample_id
 WHERE b.run_id IS DISTINCT FROM c.run_id
 ORDER BY 1;
 
 -- cohort_check_alleles --
 -- Variants whose counted alleles differ from those rebuilt from the latest stored run of each baby.
-WITH rebuilt_runs AS (
-  SELECT DISTINCT ON (r.sample_id) r.id
-  FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
-  WHERE pv.panel_id = %(panel_id)s
-  ORDER BY r.sample_id, r.screened_at DESC, r.id DESC
-), per_baby AS (
-  SELECT c.chrom, c.pos, c.ref, c.alt, max(CASE c.zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
-  FROM rebuilt_runs JOIN candidate c ON c.run_id = rebuilt_runs.id
-  WHERE c.role <> 'failed_quality'
-  GROUP BY c.run_id, c.chrom, c.pos, c.ref, c.alt
-), rebuilt AS (
-  SELECT chrom, pos, ref, alt, sum(copies) AS alt_alleles FROM per_baby GROUP BY chrom, pos, ref, alt
-), counted AS (
+WITH counted AS (
   SELECT chrom, pos, ref, alt, alt_alleles FROM cohort_allele WHERE panel_id = %(panel_id)s AND alt_alleles > 0
 )
 SELECT coalesce(b.chrom, c.chrom) AS chrom, coalesce(b.pos, c.pos) AS pos, coalesce(b.ref, c.ref) AS ref,
        coalesce(b.alt, c.alt) AS alt, coalesce(b.alt_alleles, 0) AS rebuilt, coalesce(c.alt_alleles, 0) AS counted
-FROM rebuilt b FULL JOIN counted c ON c.chrom = b.chrom AND c.pos = b.pos AND c.ref = b.ref AND c.alt = b.alt
+FROM cohort_run_alleles(%(panel_id)s) b
+FULL JOIN counted c ON c.chrom = b.chrom AND c.pos = b.pos AND c.ref = b.ref AND c.alt = b.alt
 WHERE b.alt_alleles IS DISTINCT FROM c.alt_alleles
 ORDER BY 1, 2, 3, 4;
 
@@ -478,24 +449,15 @@ RETURNING panel_id, babies;
 -- cohort_rebuild --
 -- Counts rebuilt from the stored runs: the latest run per baby, its candidates other than failed-quality
 -- ones, each variant once (caller cleared them with cohort_clear in the same transaction).
-WITH rebuilt_runs AS (
-  SELECT DISTINCT ON (r.sample_id) r.sample_id, r.id
-  FROM screening_run r JOIN panel_version pv ON pv.id = r.panel_version_id
-  WHERE pv.panel_id = %(panel_id)s
-  ORDER BY r.sample_id, r.screened_at DESC, r.id DESC
-), members AS (
+WITH members AS (
   INSERT INTO cohort_member (panel_id, sample_id, run_id)
-  SELECT %(panel_id)s, sample_id, id FROM rebuilt_runs
-), per_baby AS (
-  SELECT c.chrom, c.pos, c.ref, c.alt, max(CASE c.zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
-  FROM rebuilt_runs JOIN candidate c ON c.run_id = rebuilt_runs.id
-  WHERE c.role <> 'failed_quality'
-  GROUP BY c.run_id, c.chrom, c.pos, c.ref, c.alt
+  SELECT %(panel_id)s, sample_id, run_id FROM cohort_latest_runs(%(panel_id)s)
+  RETURNING 1
 ), alleles AS (
   INSERT INTO cohort_allele (panel_id, chrom, pos, ref, alt, alt_alleles)
-  SELECT %(panel_id)s, chrom, pos, ref, alt, sum(copies) FROM per_baby GROUP BY chrom, pos, ref, alt
+  SELECT %(panel_id)s, chrom, pos, ref, alt, alt_alleles FROM cohort_run_alleles(%(panel_id)s)
 )
-UPDATE cohort_panel SET babies = (SELECT count(*) FROM rebuilt_runs), updated_at = now()
+UPDATE cohort_panel SET babies = (SELECT count(*) FROM members), updated_at = now()
 WHERE panel_id = %(panel_id)s;
 
 -- sample_events --
