@@ -30,6 +30,7 @@ import argparse
 import dataclasses
 import io
 import json
+import os
 import secrets
 import statistics
 import time
@@ -326,6 +327,15 @@ def measure(settings, cohorts: list[Cohort], rng, p: Pools, samples: int, legacy
     db.close()
 
 
+def built(settings, version, size: int) -> Cohort:
+    """A cohort a ``--keep`` run loaded: its panel version, found by the version's panel id."""
+    with connection.session(settings) as conn:
+        row = db_panels.find_version(conn, version.panel_id, version.version)
+    if row is None:
+        raise SystemExit(f"--reuse: no cohort of {size} babies in that database (run with --keep first)")
+    return Cohort(size, row.id, version.panel_id)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
@@ -333,11 +343,18 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--legacy-max", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    parser.add_argument(
+        "--reuse",
+        metavar="DATABASE",
+        help="measure on the cohorts a --keep run built (loading 10⁶ babies takes minutes)",
+    )
     args = parser.parse_args()
-    name = f"bench_cohort_{secrets.token_hex(4)}"
-    with psycopg.connect(args.admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+    name = args.reuse or f"bench_cohort_{secrets.token_hex(4)}"
+    if not args.reuse:
+        with psycopg.connect(args.admin_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    print(f"database {name}", flush=True)
     url = args.admin_url.rsplit("/", 1)[0] + "/" + name
     settings = dataclasses.replace(load_settings(), database_url=url, actor="bench")
     report: dict = {"babies": [], "per_sample_ms": [], "cohorts": [], "samples_per_size": args.samples}
@@ -349,6 +366,10 @@ def main() -> None:
         cohorts, setup = [], []
         for size in (int(x) for x in args.sizes.split(",")):
             version = demo_panel(base, f"n{size:08d}")
+            if args.reuse:
+                cohorts.append(built(settings, version, size))
+                setup.append(json.loads((OUT / f"{name}-{size}.json").read_text()))
+                continue
             with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
                 row, _ = db_panels.publish(conn, version, None, settings.actor)
             c = Cohort(size, row.id, version.panel_id)
@@ -364,8 +385,12 @@ def main() -> None:
             conn.close()
             cohorts.append(c)
             setup.append({"load_s": round(load_s, 1), "rebuild_s": round(rebuild_s, 1)})
+            OUT.mkdir(exist_ok=True)
+            (OUT / f"{name}-{size}.json").write_text(json.dumps(setup[-1]))  # for --reuse
             print(f"loaded {size} babies in {load_s:.1f} s, counts rebuilt in {rebuild_s:.1f} s", flush=True)
+        report["load_average_before"] = os.getloadavg()
         measure(settings, cohorts, rng, p, args.samples, args.legacy_max)
+        report["load_average_after"] = os.getloadavg()
         conn = connection.connect(url)
         for c, extra in zip(cohorts, setup, strict=True):
             t0 = time.perf_counter()
@@ -402,7 +427,7 @@ def main() -> None:
         report["database"] = "PostgreSQL " + conn.info.parameter_status("server_version")
         conn.close()
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             with psycopg.connect(args.admin_url, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     OUT.mkdir(exist_ok=True)
