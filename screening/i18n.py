@@ -9,22 +9,20 @@ silent fallback to English.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
+from screening.domain import N_, Reason
 from screening.errors import ScreeningError
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
 LOCALES = {"en": "en_GB", "da": "da_DK"}  # language → the Babel locale of its dates and numbers
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated where it is shown."""
-    return message
 
 
 def catalogue_paths(language: str) -> tuple[Path, Path]:
@@ -53,3 +51,43 @@ def translations(language: str) -> NullTranslations:
         )
     with mo.open("rb") as handle:
         return Translations(handle, domain=DOMAIN)
+
+
+_SPEC = re.compile(r"^(?P<group>,)?(?:\.(?P<digits>\d+))?(?P<kind>[fg]?)$")
+
+
+def number_text(value: float, spec: str, language: str) -> str:
+    """A number of an engine text written the language's way (``spec``: its ``str.format`` spec as
+    the engine wrote it: ``g``, ``,``, ``.3f``, ``,.0f``)."""
+    if language == SOURCE_LANGUAGE:
+        return format(value, spec)
+    m = _SPEC.match(spec)
+    if m is None:
+        return format(value, spec)
+    if m["kind"] == "g" and m["digits"] is None:
+        return format_decimal(value, locale=LOCALES[language])
+    digits = int(m["digits"] or 0)
+    pattern = ("#,##0" if m["group"] else "0") + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=LOCALES[language], decimal_quantization=True)
+
+
+def engine_text(text: str, language: str) -> str:
+    """An engine reason or note in a language: a ``Reason`` through the language's catalogue; plain
+    text (a row stored before templates were kept) as the engine wrote it, in English."""
+    if not isinstance(text, Reason) or language == SOURCE_LANGUAGE:
+        return str(text)
+    gettext = translations(language).gettext
+    return text.render(gettext, lambda value, spec: number_text(value, spec, language))
+
+
+__all__ = [
+    "DOMAIN",
+    "LOCALES",
+    "LOCALE_DIR",
+    "N_",
+    "SOURCE_LANGUAGE",
+    "catalogue_paths",
+    "engine_text",
+    "number_text",
+    "translations",
+]
