@@ -10,6 +10,7 @@ silent fallback to English.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -53,22 +54,20 @@ def translations(language: str) -> NullTranslations:
         return Translations(handle, domain=DOMAIN)
 
 
-_SPEC = re.compile(r"^(?P<group>,)?(?:\.(?P<digits>\d+))?(?P<kind>[fg]?)$")
+_PLAIN = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def number_text(value: float, spec: str, language: str) -> str:
     """A number of an engine text written the language's way (``spec``: its ``str.format`` spec as
-    the engine wrote it: ``g``, ``,``, ``.3f``, ``,.0f``)."""
-    if language == SOURCE_LANGUAGE:
-        return format(value, spec)
-    m = _SPEC.match(spec)
-    if m is None:
-        return format(value, spec)
-    if m["kind"] == "g" and m["digits"] is None:
-        return format_decimal(value, locale=LOCALES[language])
-    digits = int(m["digits"] or 0)
-    pattern = ("#,##0" if m["group"] else "0") + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=LOCALES[language], decimal_quantization=True)
+    the engine wrote it: ``g``, ``,``, ``.3f``, ``,.0f``). Python rounds and chooses the digits, as in
+    the English text; the language only writes them (decimal comma, thousands separator)."""
+    english = format(value, spec)
+    digits = format(value, spec.replace(",", ""))
+    if language == SOURCE_LANGUAGE or not _PLAIN.match(digits):
+        return english
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    pattern = ("#,##0" if "," in spec else "0") + ("." + "0" * decimals if decimals else "")
+    return format_decimal(Decimal(digits), format=pattern, locale=LOCALES[language])
 
 
 def engine_text(text: str, language: str) -> str:
