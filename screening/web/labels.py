@@ -10,6 +10,7 @@ from typing import Any
 
 from screening import i18n
 from screening.domain import Moi, Pattern, Route, Zygosity
+from screening.errors import Problem
 from screening.i18n import N_
 
 PATTERNS = {
@@ -125,6 +126,16 @@ def reason_text(
     return _CODES.sub(lambda m: translate(PATTERNS[Pattern(m.group(0))]), text)
 
 
+def problem_text(
+    problem: Any, language: str = i18n.SOURCE_LANGUAGE, translate: Callable[[str], str] = str
+) -> str:
+    """A validation problem (``where: message``) with its message in the page's language when it was
+    built from a template (a ``Reason``); other messages, and plain strings, as they are."""
+    if isinstance(problem, Problem):
+        return f"{problem.where}: {reason_text(problem.message, language, translate)}"
+    return str(problem)
+
+
 def filters(
     translate: Callable[[str], str], language: str = i18n.SOURCE_LANGUAGE
 ) -> dict[str, Callable[[Any], Any]]:
@@ -137,6 +148,7 @@ def filters(
     return {
         "label": lambda v: words(str(v).replace("_", " ")),
         "reason_text": lambda v: reason_text(v, language, translate),
+        "problem_text": lambda p: problem_text(p, language, translate),
         "pattern_label": lambda v: words(pattern_label(v)),
         "route_label": lambda v: words(route_label(v)),
         "moi_label": lambda v: words(moi_label(v)),
