@@ -84,7 +84,7 @@ def test_a_reason_is_its_english_text_built_from_a_marked_template():
     assert isinstance(reason, str)
     assert reason.render() == str(reason)
     assert i18n.engine_text(reason, "en") == str(reason)
-    assert i18n.engine_text(reason, "da") == "QC-grænse ikke nået: q30_gb 80,5 (krævet >= 85)"
+    assert i18n.engine_text(reason, "da") == "QC-krav ikke opfyldt: q30_gb 80,5 (krævet >= 85)"
     back = pickle.loads(pickle.dumps(reason))
     assert (back, back.template, back.params) == (reason, reason.template, reason.params)
 

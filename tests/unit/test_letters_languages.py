@@ -233,7 +233,7 @@ def test_the_engines_not_evaluated_items_are_in_the_letters_language(kind):
         assert str(note) not in danish
     for phrase in (
         "intern allelfrekvens for ClinVar-varianter (< loftet) ikke vurderet: ingen screenet kohorte angivet",
-        "målrettet SMN1-kald ikke vurderet: intet SMN1-kopiantal angivet",
+        "målrettet SMN1-analyse ikke vurderet: intet SMN1-kopiantal angivet",
         "QC-grænsen q30_gb ikke vurderet: ingen værdi angivet",
         "ingen poster i den sidste femtedel af kromosom 7 (fra 127.473.531): filen slutter for tidligt",
     ):
