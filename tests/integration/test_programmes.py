@@ -14,8 +14,10 @@ import subprocess
 import time
 
 import httpx
+import psycopg
 import pytest
 from conftest import Pipeline, make_settings, publish, query_all
+from psycopg.types.json import Jsonb
 from web_support import PASSWORD, Server, add_user, csrf_token, own_database, signed_in, write_identity_csv
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -354,6 +356,33 @@ def test_pages_speak_danish_when_the_browser_prefers_it(deployment):
         assert "no gene&#39;s inheritance rule met" not in case
         assert "not evaluated" not in case
         assert "no gene&#39;s inheritance rule met" in client.get(f"/review/cases/{run_id}").text
+        # a run stored before its texts' templates were kept (migration 0022): shown as it was, in English
+        url = deployment["pipeline"].settings.database_url
+        kept = query_all(
+            url,
+            "SELECT reason_templates, not_evaluated_templates FROM screening_run WHERE id = %(r)s",
+            {"r": run_id},
+        )[0]
+        assert kept[0]
+        assert kept[1]
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "UPDATE screening_run SET reason_templates = NULL, not_evaluated_templates = NULL "
+                "WHERE id = %(r)s",
+                {"r": run_id},
+            )
+        try:
+            old = client.get(f"/review/cases/{run_id}", headers=danish)
+            assert old.status_code == 200
+            assert "no gene&#39;s inheritance rule met" in old.text
+            assert "arvegangsreglen er ikke opfyldt for noget gen" not in old.text
+        finally:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(
+                    "UPDATE screening_run SET reason_templates = %(a)s, not_evaluated_templates = %(b)s "
+                    "WHERE id = %(r)s",
+                    {"a": Jsonb(kept[0]), "b": Jsonb(kept[1]), "r": run_id},
+                )
         english = client.get("/review").text  # no preference: English
         assert '<html lang="en">' in english
         assert "Review queue" in english
