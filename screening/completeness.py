@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import median
 
-from screening.domain import PanelGene, RuleSettings
+from screening.domain import N_, PanelGene, Reason, RuleSettings
 
 TAIL_FRACTION = 0.2
 
@@ -74,7 +74,7 @@ def problems(
     s: RuleSettings,
     deleted: Sequence[tuple[str, int, int]] = (),
     tails: Sequence[RegionCount] = (),
-) -> list[str]:
+) -> list[Reason]:
     """Why the VCF is incomplete where the panel looks (empty when it is not). ``deleted``: spans of
     carried homozygous/hemizygous deletions, where no records are expected; ``tails``: records found
     in each ``tail_windows`` window (1 when any)."""
@@ -85,8 +85,12 @@ def problems(
     for g in genes:
         genes_on[g.chrom].append(g.symbol)
     found = [
-        f"no records on chromosome {chrom}, which holds {len(symbols)} active panel gene(s) "
-        f"({_names(symbols)})"
+        Reason(
+            N_("no records on chromosome {chrom}, which holds {n} active panel gene(s) ({genes})"),
+            chrom=chrom,
+            n=len(symbols),
+            genes=_names(symbols),
+        )
         for chrom, symbols in sorted(genes_on.items(), key=lambda kv: _rank(kv[0]))
         if chrom not in indexed_contigs
     ]
@@ -94,7 +98,11 @@ def problems(
     if _density([r for regions in by_contig.values() for r in regions]) < s.completeness_genome_density:
         return found
     found += [
-        f"no records in the last fifth of chromosome {t.chrom} (from {t.start:,}): the file stops early"
+        Reason(
+            N_("no records in the last fifth of chromosome {chrom} (from {start:,}): the file stops early"),
+            chrom=t.chrom,
+            start=t.start,
+        )
         for t in sorted(tails, key=lambda t: _rank(t.chrom))
         if t.records == 0 and t.chrom in indexed_contigs
     ]
@@ -103,16 +111,31 @@ def problems(
     for chrom in sorted(by_contig, key=_rank):
         if densities[chrom] < s.completeness_min_density_ratio * typical:
             found.append(
-                f"far fewer records on chromosome {chrom} ({densities[chrom]:,.0f} per Mb of panel "
-                f"region) than on the file's other chromosomes (median {typical:,.0f} per Mb)"
+                Reason(
+                    N_(
+                        "far fewer records on chromosome {chrom} ({density:,.0f} per Mb of panel region) "
+                        "than on the file's other chromosomes (median {typical:,.0f} per Mb)"
+                    ),
+                    chrom=chrom,
+                    density=densities[chrom],
+                    typical=typical,
+                )
             )
             continue
         tail = _empty_tail(by_contig[chrom])
         expected = sum(r.mb for r in tail) * typical
         if tail and expected >= s.completeness_min_expected_tail:
             found.append(
-                f"records on chromosome {chrom} stop before {tail[0].start:,}: its last {len(tail)} "
-                f"panel region(s) hold none where about {expected:,.0f} were expected"
+                Reason(
+                    N_(
+                        "records on chromosome {chrom} stop before {start:,}: its last {n} panel "
+                        "region(s) hold none where about {expected:,.0f} were expected"
+                    ),
+                    chrom=chrom,
+                    start=tail[0].start,
+                    n=len(tail),
+                    expected=expected,
+                )
             )
     return found
 
@@ -128,7 +151,7 @@ def _empty_tail(regions: Sequence[RegionCount]) -> list[RegionCount]:
 
 def _names(symbols: Sequence[str]) -> str:
     shown = ", ".join(sorted(symbols)[:5])
-    return shown + (f" and {len(symbols) - 5} more" if len(symbols) > 5 else "")
+    return Reason(N_("{shown} and {n} more"), shown=shown, n=len(symbols) - 5) if len(symbols) > 5 else shown
 
 
 def _rank(chrom: str) -> tuple[int, str]:

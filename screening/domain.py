@@ -7,11 +7,110 @@ mitochondrion (``canonical_chrom``). Coordinates are 1-based and inclusive.
 from __future__ import annotations
 
 import re
+import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 SOFTWARE_NAME = "newborn-screening"
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction (``pybabel extract``); it is translated where it is shown."""
+    return message
+
+
+Param = Any  # str | int | float | Reason | tuple[Reason | str, ...] (a list, joined with "; ")
+
+
+class Reason(str):
+    """An engine text (a reason for an outcome, a "not evaluated" note) that can be shown in any
+    language: the English text itself (what is stored, audited and compared), built from a
+    gettext-marked ``template`` (``str.format`` fields: ``{name}``, ``{count:,}``, ``{value:g}``) and
+    its ``params``. A parameter is plain text (a gene symbol, a FORMAT field: never translated), a
+    number, a nested ``Reason``, or a tuple of them (joined with "; "). ``render`` translates the
+    template and every nested one; numbers with a format spec are written the language's way, the
+    others (positions, counts) as digits. Pure: no catalogue is read here.
+
+    Build one with ``Reason(N_("... {name} ..."), name=value)``: the ``N_`` is what extraction finds.
+    """
+
+    template: str
+    params: dict[str, Param]
+
+    def __new__(cls, template: str, /, **params: Param) -> Reason:
+        text = _Formatter(None, None).format(template, **params)
+        self = super().__new__(cls, text)
+        self.template = template
+        self.params = params
+        return self
+
+    def __reduce__(self):
+        return (_rebuild, (self.template, self.params))
+
+    def render(
+        self,
+        translate: Callable[[str], str] | None = None,
+        number: Callable[[float, str], str] | None = None,
+    ) -> str:
+        """The text in a language: ``translate`` is its catalogue's gettext, ``number(value, spec)``
+        writes a number with a format spec the language's way; neither: the English text."""
+        if translate is None and number is None:
+            return str(self)
+        template = translate(self.template) if translate else self.template
+        return _Formatter(translate, number).format(template, **self.params)
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"template": …, "params": {…}}``, nested reasons likewise (stored beside the text)."""
+        return {"template": self.template, "params": {k: _param_json(v) for k, v in self.params.items()}}
+
+    @classmethod
+    def from_json(cls, text: str, doc: Any) -> str:
+        """The stored ``text`` as a Reason rebuilt from its stored ``doc``; the plain text when there is
+        no doc (rows stored before templates were kept) or the doc does not give back that text."""
+        try:
+            rebuilt = _param_from_json(doc)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            return text
+        return rebuilt if isinstance(rebuilt, Reason) and str(rebuilt) == text else text
+
+
+def _rebuild(template: str, params: dict[str, Param]) -> Reason:
+    return Reason(template, **params)
+
+
+def _param_json(value: Param) -> Any:
+    if isinstance(value, Reason):
+        return value.as_json()
+    if isinstance(value, tuple):
+        return {"list": [_param_json(v) for v in value]}
+    return value
+
+
+def _param_from_json(doc: Any) -> Param:
+    if isinstance(doc, dict) and "template" in doc:
+        return Reason(doc["template"], **{k: _param_from_json(v) for k, v in doc["params"].items()})
+    if isinstance(doc, dict) and "list" in doc:
+        return tuple(_param_from_json(v) for v in doc["list"])
+    if doc is None or isinstance(doc, dict | list):
+        raise ValueError("not a reason parameter")
+    return doc
+
+
+class _Formatter(string.Formatter):
+    def __init__(self, translate: Callable[[str], str] | None, number: Callable[[float, str], str] | None):
+        self.translate, self.number = translate, number
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if isinstance(value, Reason):
+            return format(value.render(self.translate, self.number), format_spec)
+        if isinstance(value, tuple):
+            return "; ".join(self.format_field(v, "") for v in value)
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric and format_spec and self.number is not None:
+            return self.number(value, format_spec)
+        return format(value, format_spec)
 
 
 class Moi(StrEnum):
@@ -537,6 +636,7 @@ class SampleResult:
     karyotype: Karyotype
     reasons: tuple[str, ...]  # why this outcome (failed QC gate, sex discordance, findings summary)
     not_evaluated: tuple[str, ...]  # rules that could not be evaluated, each named with why
+    # (each a Reason as the engine builds them; plain text when read back from a row that kept none)
     findings: tuple[Finding, ...]
     candidates: tuple[CandidateVariant, ...]  # every candidate incl. carriers (never reported)
     provenance: Provenance

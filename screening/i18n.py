@@ -9,22 +9,21 @@ silent fallback to English.
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
+from screening.domain import N_, Reason
 from screening.errors import ScreeningError
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "messages"
 SOURCE_LANGUAGE = "en"
 LOCALES = {"en": "en_GB", "da": "da_DK"}  # language → the Babel locale of its dates and numbers
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated where it is shown."""
-    return message
 
 
 def catalogue_paths(language: str) -> tuple[Path, Path]:
@@ -53,3 +52,41 @@ def translations(language: str) -> NullTranslations:
         )
     with mo.open("rb") as handle:
         return Translations(handle, domain=DOMAIN)
+
+
+_PLAIN = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def number_text(value: float, spec: str, language: str) -> str:
+    """A number of an engine text written the language's way (``spec``: its ``str.format`` spec as
+    the engine wrote it: ``g``, ``,``, ``.3f``, ``,.0f``). Python rounds and chooses the digits, as in
+    the English text; the language only writes them (decimal comma, thousands separator)."""
+    english = format(value, spec)
+    digits = format(value, spec.replace(",", ""))
+    if language == SOURCE_LANGUAGE or not _PLAIN.match(digits):
+        return english
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    pattern = ("#,##0" if "," in spec else "0") + ("." + "0" * decimals if decimals else "")
+    return format_decimal(Decimal(digits), format=pattern, locale=LOCALES[language])
+
+
+def engine_text(text: str, language: str) -> str:
+    """An engine reason or note in a language: a ``Reason`` through the language's catalogue; plain
+    text (a row stored before templates were kept) as the engine wrote it, in English."""
+    if not isinstance(text, Reason) or language == SOURCE_LANGUAGE:
+        return str(text)
+    gettext = translations(language).gettext
+    return text.render(gettext, lambda value, spec: number_text(value, spec, language))
+
+
+__all__ = [
+    "DOMAIN",
+    "LOCALES",
+    "LOCALE_DIR",
+    "N_",
+    "SOURCE_LANGUAGE",
+    "catalogue_paths",
+    "engine_text",
+    "number_text",
+    "translations",
+]

@@ -12,12 +12,14 @@ from itertools import combinations
 
 from screening.domain import (
     GRCH38,
+    N_,
     PARS,
     PARS_Y,
     CandidateVariant,
     Karyotype,
     Moi,
     Pattern,
+    Reason,
     RuleSettings,
     Sex,
     SexEvidence,
@@ -176,7 +178,7 @@ def _spread(chrom: str, start: int, end: int, n: int, width: int) -> list[tuple[
 @dataclass(frozen=True)
 class KaryotypeCall:
     karyotype: Karyotype
-    note: str  # how it was inferred, or why it could not be
+    note: Reason  # how it was inferred, or why it could not be
 
 
 def y_evidenced(evidence: SexEvidence, settings: RuleSettings) -> bool:
@@ -189,19 +191,32 @@ def y_evidenced(evidence: SexEvidence, settings: RuleSettings) -> bool:
     )
 
 
-def _basis(evidence: SexEvidence, het_fraction: float) -> str:
+def _basis(evidence: SexEvidence, het_fraction: float) -> Reason:
     where = (
-        "the whole of chrX outside the PARs"
+        Reason(N_("the whole of chrX outside the PARs"))
         if evidence.x_windows == 0
-        else f"{evidence.x_windows} chrX windows"
+        else Reason(N_("{n} chrX windows"), n=evidence.x_windows)
     )
     y = (
-        "no chrY in the VCF"
+        Reason(N_("no chrY in the VCF"))
         if not evidence.has_y_contig
-        else f"{evidence.y_hemi} hemizygous-looking of {evidence.y_calls} chrY calls outside the PARs "
-        f"({evidence.y_calls - evidence.y_hemi} heterozygous: artefacts, not counted)"
+        else Reason(
+            N_(
+                "{hemi} hemizygous-looking of {calls} chrY calls outside the PARs ({het} heterozygous: "
+                "artefacts, not counted)"
+            ),
+            hemi=evidence.y_hemi,
+            calls=evidence.y_calls,
+            het=evidence.y_calls - evidence.y_hemi,
+        )
     )
-    return f"chrX heterozygous fraction {het_fraction:.3f} over {evidence.x_calls} calls in {where}; {y}"
+    return Reason(
+        N_("chrX heterozygous fraction {fraction:.3f} over {calls} calls in {where}; {y}"),
+        fraction=het_fraction,
+        calls=evidence.x_calls,
+        where=where,
+        y=y,
+    )
 
 
 def infer_karyotype(evidence: SexEvidence | None, settings: RuleSettings) -> KaryotypeCall:
@@ -211,8 +226,11 @@ def infer_karyotype(evidence: SexEvidence | None, settings: RuleSettings) -> Kar
         n = 0 if evidence is None else evidence.x_calls
         return KaryotypeCall(
             Karyotype.UNKNOWN,
-            f"karyotype not inferred: {n} chrX calls outside the PARs "
-            f"(need {settings.karyotype_min_x_calls})",
+            Reason(
+                N_("karyotype not inferred: {n} chrX calls outside the PARs (need {need})"),
+                n=n,
+                need=settings.karyotype_min_x_calls,
+            ),
         )
     het_fraction = evidence.x_het / evidence.x_calls
     y_present = y_evidenced(evidence, settings)
@@ -223,15 +241,18 @@ def infer_karyotype(evidence: SexEvidence | None, settings: RuleSettings) -> Kar
         if y_present:
             return KaryotypeCall(Karyotype.XY, basis)
         return KaryotypeCall(
-            Karyotype.X, basis + " (one X; a Y is not evidenced, which does not mean there is none)"
+            Karyotype.X,
+            Reason(
+                N_("{basis} (one X; a Y is not evidenced, which does not mean there is none)"), basis=basis
+            ),
         )
-    return KaryotypeCall(Karyotype.UNKNOWN, f"karyotype ambiguous: {basis}")
+    return KaryotypeCall(Karyotype.UNKNOWN, Reason(N_("karyotype ambiguous: {basis}"), basis=basis))
 
 
-_HOLD = "possible sample swap, held pending a laboratory identity check"
+SEX_WORDS = {Sex.MALE: N_("male"), Sex.FEMALE: N_("female")}
 
 
-def sex_discordance(recorded: Sex, call: KaryotypeCall) -> str | None:
+def sex_discordance(recorded: Sex, call: KaryotypeCall) -> Reason | None:
     """A reason to hold the baby when the recorded sex contradicts the X dosage (screening-rules §5).
 
     A recorded girl with one X, or with a Y evidenced; a recorded boy with two X unless a Y is
@@ -240,21 +261,28 @@ def sex_discordance(recorded: Sex, call: KaryotypeCall) -> str | None:
     """
     k = call.karyotype
     if recorded is Sex.FEMALE and k is Karyotype.XY:
-        seen, explain = "one X chromosome and a Y", "a boy's sample (a sample swap or mislabelling)"
+        seen = N_("one X chromosome and a Y")
+        explain = N_("a boy's sample (a sample swap or mislabelling)")
     elif recorded is Sex.FEMALE and k is Karyotype.X:
-        seen = "one X chromosome and no Y evidence"
-        explain = "a boy's sample, or 45,X (Turner syndrome)"
+        seen = N_("one X chromosome and no Y evidence")
+        explain = N_("a boy's sample, or 45,X (Turner syndrome)")
     elif recorded is Sex.FEMALE and k is Karyotype.XXY:
-        seen = "two X chromosomes and a Y"
-        explain = "a boy's sample or a mixture of samples, or 47,XXY"
+        seen = N_("two X chromosomes and a Y")
+        explain = N_("a boy's sample or a mixture of samples, or 47,XXY")
     elif recorded is Sex.MALE and k is Karyotype.XX:
-        seen = "two X chromosomes and no Y evidence"
-        explain = "a girl's sample, or 47,XXY (Klinefelter syndrome)"
+        seen = N_("two X chromosomes and no Y evidence")
+        explain = N_("a girl's sample, or 47,XXY (Klinefelter syndrome)")
     else:
         return None
-    return (
-        f"recorded sex {recorded.value} but the VCF shows {seen} ({call.note}); possible explanations: "
-        f"{explain}; {_HOLD}"
+    return Reason(
+        N_(
+            "recorded sex {sex} but the VCF shows {seen} ({basis}); possible explanations: {explain}; "
+            "possible sample swap, held pending a laboratory identity check"
+        ),
+        sex=Reason(SEX_WORDS[recorded]),
+        seen=Reason(seen),
+        basis=call.note,
+        explain=Reason(explain),
     )
 
 

@@ -205,7 +205,21 @@ def _words(language: str) -> _Words:
     return _Words(language, i18n.translations(language).gettext)
 
 
-def _baby(identity: Identity, t: _Words) -> dict[str, Any]:
+def postal_lines(address_lines: tuple[str, ...], postcode: str, style: str) -> tuple[str, ...]:
+    """An identity's address as it is written on an envelope. ``uk``: the address lines, then the
+    postcode on a line of its own. ``dk`` (Danish postal addresses: street and number, then postcode
+    and town on one line, no county): the postcode before the last line, the town — unless that line
+    already starts with it; a one-line address gets the postcode on a line of its own."""
+    lines = tuple(address_lines)
+    if style != "dk" or len(lines) < 2:
+        return (*lines, postcode)
+    town = lines[-1]
+    if town.split(" ", 1)[0] == postcode:
+        return lines
+    return (*lines[:-1], f"{postcode} {town}")
+
+
+def _baby(identity: Identity, t: _Words, address_style: str = "uk") -> dict[str, Any]:
     label = ID_LABELS.get(identity.id_scheme)
     return _present(
         {
@@ -215,8 +229,9 @@ def _baby(identity: Identity, t: _Words) -> dict[str, Any]:
             "national_id": identity.national_id_display,
             "id_label": t(label) if label else None,
             "date_of_birth": t.long_date(identity.date_of_birth),
-            "address_lines": identity.address_lines,
-            "postcode": identity.postcode,
+            "postal_lines": postal_lines(identity.address_lines, identity.postcode, address_style)
+            if identity.postcode
+            else None,  # a missing postcode is an error (StrictUndefined), never a gap
         }
     )
 
@@ -391,15 +406,15 @@ def letter_context(
             "page_counter": _page_counter(t),
             "sender": _present(vars(sender)),
             "doctor": doctor,
-            "baby": _baby(case.identity, t),
+            "baby": _baby(case.identity, t, chosen.address_style),
             "gp": _gp(case.identity),
             "karyotype": case.karyotype.value,
             "qc": _qc(case, t),
             "provenance": _provenance(case, t),
-            "limitations": case.not_evaluated,
+            "limitations": tuple(i18n.engine_text(n, chosen.language) for n in case.not_evaluated),
             "findings": [_finding(f, d, t) for f, d in case.confirmed_findings],
             "not_confirmed_count": len(case.findings) - len(case.confirmed_findings),
-            "technical_reasons": case.reasons,
+            "technical_reasons": tuple(i18n.engine_text(r, chosen.language) for r in case.reasons),
             "plain_reasons": plain_reasons(case.reasons, chosen.language),
             "decision": None
             if decision is None
@@ -553,6 +568,7 @@ __all__ = [
     "letter_context",
     "letter_problems",
     "plain_reasons",
+    "postal_lines",
     "programme_of",
     "render_batch",
     "render_html",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from screening import vcf
 from screening.db.batches import NewSample
-from screening.domain import PanelVersion, Sex
+from screening.domain import N_, PanelVersion, Reason, Sex
 from screening.errors import ManifestError, Problem, VcfError
 from screening.inputs import decimal, field_problem, is_plain_id, plain_id_problem, whole
 
@@ -54,23 +54,25 @@ def read_manifest(path: Path, base_dir: Path | None = None) -> tuple[Manifest, l
     except (OSError, ValueError):
         data = None
     if data is None:
-        raise ManifestError(str(path), [Problem(str(path), "manifest file not found")])
+        raise ManifestError(str(path), [Problem(str(path), Reason(N_("manifest file not found")))])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ManifestError(str(path), [Problem(str(path), "not UTF-8 text")]) from None
+        raise ManifestError(str(path), [Problem(str(path), Reason(N_("not UTF-8 text")))]) from None
     header, records, problems = _records(text, path.name)
     rows = []
     for line, fields in records:
         if len(fields) != len(header):
-            message = f"{len(fields)} field(s) but the header has {len(header)}"
+            message = Reason(
+                N_("{n} field(s) but the header has {header}"), n=len(fields), header=len(header)
+            )
             problems.append(Problem(f"{path.name}:{line}", message))
             continue
         row = dict(zip(header, (f.strip() for f in fields), strict=True))
         if any(row.values()):
             rows.append({**row, "_line": str(line)})
     if not rows and not problems:
-        problems.append(Problem(path.name, "the manifest has no samples"))
+        problems.append(Problem(path.name, Reason(N_("the manifest has no samples"))))
     folder = (base_dir or path.parent).resolve()
     return Manifest(path, hashlib.sha256(data).hexdigest(), tuple(rows), folder), problems
 
@@ -90,22 +92,35 @@ def _records(text: str, name: str) -> tuple[list[str], list[tuple[int, list[str]
                 records.append((start, fields))
             start = reader.line_num + 1
     except csv.Error as exc:  # e.g. a field over the csv module's size limit
-        problems.append(Problem(f"{name}:{start}", f"not readable as CSV ({exc})"))
+        problems.append(
+            Problem(f"{name}:{start}", Reason(N_("not readable as CSV ({error})"), error=str(exc)))
+        )
     header = header or []
     return header, records, _header_problems(header, name) + problems
 
 
 def _header_problems(header: list[str], name: str) -> list[Problem]:
     where = f"{name}:1"
-    problems = [Problem(where, f"required column {c!r} is missing") for c in REQUIRED if c not in header]
+    problems = [
+        Problem(where, Reason(N_("required column {column!r} is missing"), column=c))
+        for c in REQUIRED
+        if c not in header
+    ]
     for c in header:
         bad = field_problem("a column name", c, 100)
         if bad:
             problems.append(Problem(where, bad))
         elif c not in REQUIRED + OPTIONAL:
-            problems.append(Problem(where, f"unknown column {c!r} (known: {', '.join(REQUIRED + OPTIONAL)})"))
+            known = ", ".join(REQUIRED + OPTIONAL)
+            problems.append(
+                Problem(
+                    where, Reason(N_("unknown column {column!r} (known: {known})"), column=c, known=known)
+                )
+            )
     for c in sorted({c for c in header if header.count(c) > 1}):
-        problems.append(Problem(where, f"column {c!r} is given {header.count(c)} times"))
+        problems.append(
+            Problem(where, Reason(N_("column {column!r} is given {n} times"), column=c, n=header.count(c)))
+        )
     return problems
 
 
@@ -135,19 +150,28 @@ def _numbers(row: dict[str, str], where: str, problems: list[Problem]) -> dict[s
 def _vcf_path(manifest: Manifest, row: dict[str, str], data_root: Path) -> tuple[Path | None, str]:
     text = row.get("vcf", "")
     if not text:
-        return None, "vcf is empty"
+        return None, Reason(N_("vcf is empty"))
     try:
         path = (manifest.base_dir / text).resolve()
         if not path.is_relative_to(data_root):
-            return None, (
-                f"VCF {text!r} resolves outside the data root (SCREENING_DATA_ROOT; without it, the "
-                "manifest's folder for the CLI, SCREENING_HOME/data for the web and API): give a path "
-                "inside it"
+            return None, Reason(
+                N_(
+                    "VCF {vcf!r} resolves outside the data root (SCREENING_DATA_ROOT; without it, the "
+                    "manifest's folder for the CLI, SCREENING_HOME/data for the web and API): give a "
+                    "path inside it"
+                ),
+                vcf=text,
             )
         if not path.is_file():
-            return None, f"VCF {text!r} not found in the data root (looked for {path.relative_to(data_root)})"
+            return None, Reason(
+                N_("VCF {vcf!r} not found in the data root (looked for {looked})"),
+                vcf=text,
+                looked=str(path.relative_to(data_root)),
+            )
     except (OSError, ValueError) as exc:  # a name too long for the file system, a loop of links
-        return None, f"VCF {text!r} cannot be looked up ({type(exc).__name__})"
+        return None, Reason(
+            N_("VCF {vcf!r} cannot be looked up ({error})"), vcf=text, error=type(exc).__name__
+        )
     return path, ""
 
 
@@ -176,7 +200,9 @@ def _check_row(
         return None, problems  # nothing else is looked at: the row is not text a lab wrote
     sex = row.get("sex", "")
     if sex not in SEXES:
-        problems.append(Problem(where, f"sex {sex!r} is not one of {', '.join(SEXES)}"))
+        problems.append(
+            Problem(where, Reason(N_("sex {sex!r} is not one of {sexes}"), sex=sex, sexes=", ".join(SEXES)))
+        )
     numbers = _numbers(row, where, problems)
     path, problem = _vcf_path(manifest, row, data_root)
     if problem:
@@ -203,14 +229,19 @@ def _duplicates(manifest: Manifest) -> list[Problem]:
         sid = row.get("sample_id", "")
         if sid and sid in seen:
             problems.append(
-                Problem(_where(manifest, row), f"duplicate sample_id (first on line {seen[sid]})")
+                Problem(
+                    _where(manifest, row),
+                    Reason(N_("duplicate sample_id (first on line {line})"), line=seen[sid]),
+                )
             )
         seen.setdefault(sid, row["_line"])
         key = _vcf_column(manifest, row)
         if key is None:
             continue
         if key in columns and seen[sid] == row["_line"]:
-            message = f"the same VCF and VCF column as line {columns[key]} under another sample_id"
+            message = Reason(
+                N_("the same VCF and VCF column as line {line} under another sample_id"), line=columns[key]
+            )
             problems.append(Problem(_where(manifest, row), message))
         columns.setdefault(key, row["_line"])
     return problems

@@ -12,6 +12,7 @@ team, contact lines) and the panels it screens with (panel ids, glob patterns). 
     language = "en"
     doctor = "gp"
     panels = ["newborn-actionable"]
+    positive_rate_band = [0.5, 1.5]    # optional: the expected screen-positive rate, per cent
     [programmes.england.sender]
     organisation = "…"
     team = "…"
@@ -21,6 +22,10 @@ Where it is read from: ``SCREENING_PROGRAMMES`` (a path), else ``$SCREENING_HOME
 when it exists, else the defaults shipped in the package (``screening/programmes.toml``: England and
 Denmark). A deployment's file replaces the defaults whole. Every problem of a file is reported at once,
 naming the file and the key.
+
+``positive_rate_band`` is what the programme dashboard and ``screening report programme`` judge the
+programme's screen-positive rate against; a programme without one, and a report over every programme,
+use the deployment's ``SCREENING_POSITIVE_RATE_BAND`` (``Programmes.band``).
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ SCHEMES = ("nhs", "cpr")
 LANGUAGES = ("en", "da")
 DOCTORS = ("gp", "family_doctor")
 KEY = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")  # as batch.programme's CHECK (migration 0014)
-PROGRAMME_KEYS = ("name", "identity_scheme", "language", "doctor", "panels", "sender")
+PROGRAMME_KEYS = ("name", "identity_scheme", "language", "doctor", "panels", "sender", "positive_rate_band")
 SENDER_KEYS = ("organisation", "team", "contact")
 
 
@@ -62,6 +67,13 @@ class Programme:
     doctor: str  # gp | family_doctor
     panels: tuple[str, ...]  # glob patterns over panel ids
     sender: Sender
+    positive_rate_band: tuple[float, float] | None = None  # per cent; None: the deployment's
+
+    @property
+    def address_style(self) -> str:
+        """How its letters write a postal address: ``dk`` (postcode and town on one line) for a CPR
+        programme, ``uk`` (the postcode on its own last line) otherwise."""
+        return "dk" if self.identity_scheme == "cpr" else "uk"
 
     def screens_with(self, panel_id: str) -> bool:
         return any(fnmatch.fnmatchcase(panel_id, pattern) for pattern in self.panels)
@@ -98,6 +110,13 @@ class Programmes:
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(sorted(self.by_key))
+
+    def band(self, key: str | None, fallback: tuple[float, float]) -> tuple[float, float]:
+        """The expected screen-positive band of a report: the programme's own when it has one, else
+        ``fallback`` (the deployment's setting; also for a report over every programme, and for a
+        programme not configured here)."""
+        found = self.by_key.get(key) if key else None
+        return found.positive_rate_band if found and found.positive_rate_band else fallback
 
 
 def source_path(programmes_file: Path | None, home: Path) -> Path:
@@ -214,9 +233,26 @@ def _programme(key: str, entry: Any, where: str, problems: list[Problem]) -> Pro
             _text(sender_entry, "team", sender_where, problems),
             tuple(c.strip() for c in contact),
         )
+    band = _band(entry.get("positive_rate_band"), where, problems)
     if len(problems) > before or sender is None:
         return None
-    return Programme(key, name, scheme, language, doctor, tuple(panels), sender)
+    return Programme(key, name, scheme, language, doctor, tuple(panels), sender, band)
+
+
+def _band(value: Any, where: str, problems: list[Problem]) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    numbers = (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    )
+    if not numbers or not 0 <= value[0] <= value[1] <= 100:
+        problems.append(
+            Problem(where, "positive_rate_band must be [LOW, HIGH] in per cent, 0 <= LOW <= HIGH <= 100")
+        )
+        return None
+    return (float(value[0]), float(value[1]))
 
 
 __all__ = [

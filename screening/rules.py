@@ -13,9 +13,11 @@ import polars as pl
 
 from screening import alleles
 from screening.domain import (
+    N_,
     ClinVarSnapshot,
     Moi,
     PanelVersion,
+    Reason,
     RuleSettings,
     VcfFacts,
     Zygosity,
@@ -312,18 +314,23 @@ def _cap_expr(pop: str, s: RuleSettings) -> pl.Expr:
     return expr
 
 
-def lof_evaluable(ctx: RouteContext) -> str | None:
+def lof_evaluable(ctx: RouteContext) -> Reason | None:
     """Why the LoF route cannot be evaluated for this VCF, or None when it can."""
     if ctx.facts.annotation is None:
-        return (
-            "loss-of-function route not evaluated: the VCF has no consequence annotation "
-            "(VEP CSQ, SnpEff ANN or bcftools BCSQ)"
+        return Reason(
+            N_(
+                "loss-of-function route not evaluated: the VCF has no consequence annotation "
+                "(VEP CSQ, SnpEff ANN or bcftools BCSQ)"
+            )
         )
     fields = set(ctx.panel.settings.population_af_fields.values())
     if not fields & set(ctx.facts.info_fields):
-        return (
-            "loss-of-function route not evaluated: none of the population allele-frequency INFO "
-            f"fields of the panel settings ({', '.join(sorted(fields))}) is in the VCF header"
+        return Reason(
+            N_(
+                "loss-of-function route not evaluated: none of the population allele-frequency INFO "
+                "fields of the panel settings ({fields}) is in the VCF header"
+            ),
+            fields=", ".join(sorted(fields)),
         )
     return None
 
@@ -421,10 +428,12 @@ def _allele_balance_failures(call: dict, zyg: Zygosity, s: RuleSettings) -> list
     return []
 
 
-def format_notes(facts: VcfFacts) -> list[str]:
+def format_notes(facts: VcfFacts) -> list[Reason]:
     """Call-quality checks that cannot be evaluated because the header lacks the FORMAT field."""
     return [
-        f"call quality: {name} not evaluated (FORMAT {name} not declared in the VCF header)"
+        Reason(
+            N_("call quality: {name} not evaluated (FORMAT {name} not declared in the VCF header)"), name=name
+        )
         for name in ("GQ", "DP", "AD")
         if name not in facts.format_fields
     ]

@@ -14,6 +14,7 @@ import polars as pl
 from screening import __version__, completeness, inheritance, rules
 from screening.completeness import RegionCount
 from screening.domain import (
+    N_,
     CandidateRole,
     CandidateVariant,
     ClinVarSnapshot,
@@ -25,6 +26,7 @@ from screening.domain import (
     PanelVersion,
     Pattern,
     Provenance,
+    Reason,
     Route,
     SampleInput,
     SampleResult,
@@ -85,10 +87,12 @@ def screen_sample(inp: ScreenInput) -> SampleResult:
     findings += _smn1_finding(inp, notes)
     findings = tuple(sorted(findings, key=lambda f: (f.symbol, f.hgnc_id, f.moi.value)))
     if findings:
-        reasons = tuple(f"{f.symbol} ({f.hgnc_id}) {f.moi.value}: {f.pattern.value}" for f in findings)
+        reasons = tuple(
+            Reason("{symbol} ({hgnc_id}) {moi}: {pattern}", **_finding_params(f)) for f in findings
+        )
         outcome = Outcome.CONDITION_SUSPECTED
     else:
-        reasons, outcome = ("no gene's inheritance rule met",), Outcome.NO_CONDITION_SUSPECTED
+        reasons, outcome = (Reason(N_("no gene's inheritance rule met")),), Outcome.NO_CONDITION_SUSPECTED
     return _result(inp, outcome, call.karyotype, reasons, notes, findings, candidates)
 
 
@@ -103,7 +107,12 @@ def _incomplete(inp: ScreenInput) -> tuple[str, ...]:
         _deleted_spans(inp.calls),
         inp.read.tail_counts,
     )
-    return (f"VCF incomplete: {'; '.join(found)}",) if found else ()
+    return (Reason(N_("VCF incomplete: {problems}"), problems=tuple(found)),) if found else ()
+
+
+def _finding_params(f: Finding) -> dict[str, str]:
+    """A finding's reason is codes and names only (nothing to translate: pages show the codes in words)."""
+    return {"symbol": f.symbol, "hgnc_id": f.hgnc_id, "moi": f.moi.value, "pattern": f.pattern.value}
 
 
 def _deleted_spans(calls: pl.DataFrame) -> list[tuple[str, int, int]]:
@@ -125,13 +134,26 @@ def _missing_field_notes(entries: list[_Entry]) -> list[str]:
         missing = [f.removesuffix(" missing") for f in c.quality_failures if f.endswith(" missing")]
         if missing:
             notes.append(
-                f"call quality not evaluated for {c.symbol} {c.chrom}:{c.pos} {c.ref}>{c.alt}: FORMAT "
-                f"{', '.join(missing)} missing on the record (the call counts as failing call quality)"
+                Reason(
+                    N_(
+                        "call quality not evaluated for {symbol} {variant}: FORMAT {fields} missing on "
+                        "the record (the call counts as failing call quality)"
+                    ),
+                    symbol=c.symbol,
+                    variant=f"{c.chrom}:{c.pos} {c.ref}>{c.alt}",
+                    fields=", ".join(missing),
+                )
             )
         if c.phased and c.phase_set is None and c.zygosity is Zygosity.HET:
             notes.append(
-                f"phase not used for {c.symbol} {c.chrom}:{c.pos} {c.ref}>{c.alt}: its GT is phased "
-                "('|') but the record gives no phase set (PS), so its phase is unknown"
+                Reason(
+                    N_(
+                        "phase not used for {symbol} {variant}: its GT is phased ('|') but the record "
+                        "gives no phase set (PS), so its phase is unknown"
+                    ),
+                    symbol=c.symbol,
+                    variant=f"{c.chrom}:{c.pos} {c.ref}>{c.alt}",
+                )
             )
     return list(dict.fromkeys(notes))
 
@@ -151,9 +173,17 @@ def _identity_and_qc_reasons(
     )
     for name, value, limit, op in gates:
         if value is None:
-            notes.append(f"QC gate {name} not evaluated: no value supplied")
+            notes.append(Reason(N_("QC gate {name} not evaluated: no value supplied"), name=name))
         elif (value < limit) if op == ">=" else (value > limit):
-            reasons.append(f"QC gate failed: {name} {value:g} (required {op} {limit:g})")
+            reasons.append(
+                Reason(
+                    N_("QC gate failed: {name} {value:g} (required {op} {limit:g})"),
+                    name=name,
+                    value=value,
+                    op=op,
+                    limit=limit,
+                )
+            )
     return tuple(reasons)
 
 
@@ -163,8 +193,13 @@ def _route_notes(inp: ScreenInput) -> list[str]:
         notes.extend(inp.read.notes)
         if not inp.read.left_aligned:
             notes.append(
-                "indel left-alignment not checked: no reference FASTA given, so indels are assumed "
-                "left-aligned as callers write them (split, trimmed and upper-cased all the same)"
+                Reason(
+                    N_(
+                        "indel left-alignment not checked: no reference FASTA given, so indels are "
+                        "assumed left-aligned as callers write them (split, trimmed and upper-cased all "
+                        "the same)"
+                    )
+                )
             )
     lof_note = rules.lof_evaluable(_route_context(inp))
     if lof_note:
@@ -174,13 +209,22 @@ def _route_notes(inp: ScreenInput) -> list[str]:
     ):
         n = sum(1 for g in inp.panel.active_genes if g.lof_mechanism and not g.transcript)
         notes.append(
-            f"loss-of-function route not evaluated for {n} genes without a predefined transcript: "
-            f"the {inp.facts.annotation} annotation carries no MANE Select / MANE Plus Clinical flags"
+            Reason(
+                N_(
+                    "loss-of-function route not evaluated for {n} genes without a predefined "
+                    "transcript: the {annotation} annotation carries no MANE Select / MANE Plus Clinical "
+                    "flags"
+                ),
+                n=n,
+                annotation=inp.facts.annotation,
+            )
         )
     if inp.clinvar is None:
-        notes.append("ClinVar route not evaluated: no ClinVar snapshot given")
+        notes.append(Reason(N_("ClinVar route not evaluated: no ClinVar snapshot given")))
     elif inp.cohort_af is None:
-        notes.append("ClinVar internal allele frequency (< cap) not evaluated: no screened cohort given")
+        notes.append(
+            Reason(N_("ClinVar internal allele frequency (< cap) not evaluated: no screened cohort given"))
+        )
     return notes
 
 
@@ -332,7 +376,7 @@ def _smn1_finding(inp: ScreenInput, notes: list[str]) -> tuple[Finding, ...]:
         return ()
     copies = inp.sample.smn1_copies
     if copies is None:
-        notes.append("SMN1 targeted caller not evaluated: no SMN1 copy number supplied")
+        notes.append(Reason(N_("SMN1 targeted caller not evaluated: no SMN1 copy number supplied")))
         return ()
     if copies != 0:
         return ()

@@ -15,6 +15,7 @@ import polars as pl
 from screening import alleles
 from screening import annotations as ann
 from screening.alleles import Fetch
+from screening.domain import N_, Reason
 from screening.errors import VcfRecordError
 
 CALLS_SCHEMA: dict[str, pl.DataType] = {
@@ -445,11 +446,21 @@ def no_call_notes(records: pl.DataFrame) -> tuple[str, ...]:
     if missing.height == 0:
         return ()
     where = [f"{c}:{p}" for c, p in missing.select("chrom", "pos").unique(maintain_order=True).iter_rows()]
-    shown = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
     return (
-        f"no genotype call (GT missing, e.g. ./.) at {len(where)} site(s) an inclusion route looks at: "
-        f"{shown}; those sites were not evaluated",
+        Reason(
+            N_(
+                "no genotype call (GT missing, e.g. ./.) at {n} site(s) an inclusion route looks at: "
+                "{sites}; those sites were not evaluated"
+            ),
+            n=len(where),
+            sites=_first_five(where),
+        ),
     )
+
+
+def _first_five(where: list[str]) -> str:
+    shown = ", ".join(where[:5])
+    return Reason(N_("{shown} and {n} more"), shown=shown, n=len(where) - 5) if len(where) > 5 else shown
 
 
 @dataclass(frozen=True)
@@ -515,8 +526,14 @@ def _gap_notes(calls: pl.DataFrame, gaps: list[int], tag: str) -> tuple[str, ...
         .select(pl.format("{}:{} {}>{}", "chrom", "pos", "ref", "alt"))[:, 0]
         .to_list()
     )
-    shown = ", ".join(where[:5]) + (f" and {len(where) - 5} more" if len(where) > 5 else "")
     return (
-        f"loss-of-function route not evaluated for {len(where)} call(s) without a {tag} consequence "
-        f"annotation of their allele (none on the record, or none naming the allele): {shown}",
+        Reason(
+            N_(
+                "loss-of-function route not evaluated for {n} call(s) without a {tag} consequence "
+                "annotation of their allele (none on the record, or none naming the allele): {calls}"
+            ),
+            n=len(where),
+            tag=tag,
+            calls=_first_five(where),
+        ),
     )

@@ -85,11 +85,13 @@ def _programme_name(programme: str | None) -> str | None:
 
 def programme_figures(settings, programme: str | None, since: datetime | None):
     """(the samples' facts, the scope, the programme document), read as the web role."""
+    from screening import programmes
     from screening.db import connection
     from screening.db import programme as db_programme
     from screening.figures import Band, ReportScope
 
-    scope = ReportScope(programme, since, Band(*settings.positive_rate_band), settings.four_eyes)
+    band = programmes.for_settings(settings).band(programme, settings.positive_rate_band)
+    scope = ReportScope(programme, since, Band(*band), settings.four_eyes)
     with connection.session(settings) as conn:
         samples, doc = db_programme.figures(conn, scope)
     return samples, scope, doc
@@ -102,9 +104,10 @@ def programme_figures(settings, programme: str | None, since: datetime | None):
     "--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
 )
 def programme(programme: str | None, since: datetime | None, fmt: str) -> None:
-    """Babies screened, outcomes and the screen-positive rate against the expected band
-    (SCREENING_POSITIVE_RATE_BAND), why testing was not possible, turnaround, what review confirmed
-    (positive predictive value), yield per gene and condition, per ISO week and per batch."""
+    """Babies screened, outcomes and the screen-positive rate against the expected band (the
+    programme's positive_rate_band, else SCREENING_POSITIVE_RATE_BAND), why testing was not
+    possible, turnaround, what review confirmed (positive predictive value), yield per gene and
+    condition, per ISO week and per batch."""
     since = since.replace(tzinfo=UTC) if since is not None else None
     _, _, doc = programme_figures(role_settings("web"), _programme_name(programme), since)
     if fmt == "json":

@@ -239,16 +239,17 @@ RETURNING id;
 -- upsert_run --
 -- The screening run of a sample under a panel version: created once, replaced on re-screening.
 INSERT INTO screening_run (sample_id, panel_version_id, outcome, karyotype, reasons, not_evaluated,
-                           panel_sha256, clinvar_source, clinvar_release_date, clinvar_sha256, vcf_sha256,
+                           reason_templates, not_evaluated_templates, panel_sha256, clinvar_source, clinvar_release_date, clinvar_sha256, vcf_sha256,
                            vcf_sample, genome_build, settings, software_version, cohort_babies,
                            engine_seconds)
 VALUES (%(sample_id)s, %(panel_version_id)s, %(outcome)s, %(karyotype)s, %(reasons)s, %(not_evaluated)s,
-        %(panel_sha256)s, %(clinvar_source)s, %(clinvar_release_date)s, %(clinvar_sha256)s, %(vcf_sha256)s,
+        %(reason_templates)s, %(not_evaluated_templates)s, %(panel_sha256)s, %(clinvar_source)s, %(clinvar_release_date)s, %(clinvar_sha256)s, %(vcf_sha256)s,
         %(vcf_sample)s, %(genome_build)s, %(settings)s, %(software_version)s, %(cohort_babies)s,
         %(engine_seconds)s)
 ON CONFLICT (sample_id, panel_version_id) DO UPDATE SET
   outcome = EXCLUDED.outcome, karyotype = EXCLUDED.karyotype, reasons = EXCLUDED.reasons,
-  not_evaluated = EXCLUDED.not_evaluated, panel_sha256 = EXCLUDED.panel_sha256,
+  not_evaluated = EXCLUDED.not_evaluated, reason_templates = EXCLUDED.reason_templates,
+  not_evaluated_templates = EXCLUDED.not_evaluated_templates, panel_sha256 = EXCLUDED.panel_sha256,
   clinvar_source = EXCLUDED.clinvar_source, clinvar_release_date = EXCLUDED.clinvar_release_date,
   clinvar_sha256 = EXCLUDED.clinvar_sha256, vcf_sha256 = EXCLUDED.vcf_sha256,
   vcf_sample = EXCLUDED.vcf_sample, genome_build = EXCLUDED.genome_build, settings = EXCLUDED.settings,

@@ -20,6 +20,7 @@ from screening.domain import (
     Outcome,
     Pattern,
     Provenance,
+    Reason,
     Route,
     SampleResult,
     Zygosity,
@@ -45,6 +46,8 @@ def _run_params(result: SampleResult, meta: RunMeta) -> dict[str, Any]:
         "karyotype": result.karyotype.value,
         "reasons": Jsonb(list(result.reasons)),
         "not_evaluated": Jsonb(list(result.not_evaluated)),
+        "reason_templates": Jsonb(_templates(result.reasons)),
+        "not_evaluated_templates": Jsonb(_templates(result.not_evaluated)),
         "panel_sha256": p.panel_sha256,
         "clinvar_source": p.clinvar_source,
         "clinvar_release_date": p.clinvar_release_date,
@@ -165,6 +168,18 @@ def _provenance(row: dict[str, Any]) -> Provenance:
     )
 
 
+def _templates(texts: tuple[str, ...]) -> list[Any]:
+    """The template and parameters of each engine text (None for one built as plain text)."""
+    return [t.as_json() if isinstance(t, Reason) else None for t in texts]
+
+
+def _texts(texts: list[str], templates: list[Any] | None) -> tuple[str, ...]:
+    """The stored texts, as Reasons where their templates were kept (rows before 0022: plain text)."""
+    if not templates or len(templates) != len(texts):
+        return tuple(texts)
+    return tuple(Reason.from_json(text, doc) for text, doc in zip(texts, templates, strict=True))
+
+
 def load_results(conn: psycopg.Connection, run_ids: list[int]) -> dict[int, SampleResult]:
     """``{run_id: SampleResult}`` rebuilt from the rows (candidates and findings in stored order)."""
     params = {"run_ids": run_ids}
@@ -180,8 +195,8 @@ def load_results(conn: psycopg.Connection, run_ids: list[int]) -> dict[int, Samp
             sample_id=row["lab_sample_id"],
             outcome=Outcome(row["outcome"]),
             karyotype=Karyotype(row["karyotype"]),
-            reasons=tuple(row["reasons"]),
-            not_evaluated=tuple(row["not_evaluated"]),
+            reasons=_texts(row["reasons"], row["reason_templates"]),
+            not_evaluated=_texts(row["not_evaluated"], row["not_evaluated_templates"]),
             findings=tuple(findings[row["id"]]),
             candidates=tuple(c for c in candidates[row["id"]]),
             provenance=_provenance(row),

@@ -19,14 +19,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from screening import __version__
+from screening import __version__, i18n
 from screening.config import Settings, load_settings
 from screening.db import connection
 from screening.errors import IntegrityError, NotFoundError, ScreeningError, ValidationError
 from screening.i18n import N_
 from screening.inputs import control_character
 from screening.web import api, auth, pages_admin, pages_curator, pages_lab, pages_lead, pages_review
-from screening.web.common import TEMPLATES, WebState, gettext, render
+from screening.web.common import TEMPLATES, WebState, gettext, language, render
 
 log = logging.getLogger(__name__)
 HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
@@ -68,10 +68,20 @@ def _error_page(request: Request, status: int, message: str, problems: tuple = (
 
 
 def _plain_error(request: Request, status: int, message: str):
-    """An error answered outside the session middleware (no template context needed)."""
+    """An error answered outside the session middleware (no template context needed), in the page
+    language (``message`` marked with N_); the JSON API in English."""
     if _is_api(request):
         return JSONResponse({"detail": message, "problems": []}, status_code=status)
-    body = f"<!doctype html><title>Error {status}</title><h1>Error {status}</h1><p>{html.escape(message)}</p>"
+    try:
+        lang = language(request)
+    except Exception:  # the error page itself never fails: English
+        lang = i18n.SOURCE_LANGUAGE
+    _ = i18n.translations(lang).gettext
+    title = html.escape(_("Error %(status)s") % {"status": status})
+    body = (
+        f'<!doctype html><html lang="{lang}"><title>{title}</title><h1>{title}</h1>'
+        f"<p>{html.escape(_(message))}</p></html>"
+    )
     return HTMLResponse(body, status_code=status)
 
 
@@ -133,7 +143,7 @@ async def _refuse_control_characters(request: Request, call_next):
     from urllib.parse import unquote
 
     if control_character(request.scope.get("path", "")) or control_character(unquote(request.url.query)):
-        return _plain_error(request, 400, "The address contains a control character.")
+        return _plain_error(request, 400, N_("The address contains a control character."))
     return await call_next(request)
 
 
@@ -143,7 +153,7 @@ async def _no_traceback(request: Request, call_next):
         return await call_next(request)
     except Exception:
         log.exception("%s %s failed", request.method, request.url.path)
-        return _plain_error(request, 500, "Something went wrong on the server; it has been logged.")
+        return _plain_error(request, 500, N_("Something went wrong on the server; it has been logged."))
 
 
 DOCS_HTML = """<!doctype html>

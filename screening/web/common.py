@@ -62,7 +62,7 @@ def _environment(language: str = i18n.SOURCE_LANGUAGE) -> jinja2.Environment:
     env.filters["dt"] = lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""
     from screening.web.labels import filters
 
-    env.filters.update(filters(i18n.translations(language).gettext))
+    env.filters.update(filters(i18n.translations(language).gettext, language))
     return env
 
 

@@ -8,7 +8,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from screening import i18n
 from screening.domain import Moi, Pattern, Route, Zygosity
+from screening.errors import Problem
 from screening.i18n import N_
 
 PATTERNS = {
@@ -115,21 +117,38 @@ def clinvar_url(variation_id: Any) -> str | None:
     return f"https://www.ncbi.nlm.nih.gov/clinvar/variation/{text}/" if _CLINVAR_ID.match(text) else None
 
 
-def reason_text(reason: Any) -> str:
-    """An engine reason with its multi-word pattern codes in words (one pass: labels are not re-read)."""
-    return _CODES.sub(lambda m: PATTERNS[Pattern(m.group(0))], str(reason))
+def reason_text(
+    reason: Any, language: str = i18n.SOURCE_LANGUAGE, translate: Callable[[str], str] = str
+) -> str:
+    """An engine reason or note in the page's language (``i18n.engine_text``: English for a row that
+    kept no template), with its multi-word pattern codes in words (one pass: labels are not re-read)."""
+    text = i18n.engine_text(reason, language) if isinstance(reason, str) else str(reason)
+    return _CODES.sub(lambda m: translate(PATTERNS[Pattern(m.group(0))]), text)
 
 
-def filters(translate: Callable[[str], str]) -> dict[str, Callable[[Any], Any]]:
+def problem_text(
+    problem: Any, language: str = i18n.SOURCE_LANGUAGE, translate: Callable[[str], str] = str
+) -> str:
+    """A validation problem (``where: message``) with its message in the page's language when it was
+    built from a template (a ``Reason``); other messages, and plain strings, as they are."""
+    if isinstance(problem, Problem):
+        return f"{problem.where}: {reason_text(problem.message, language, translate)}"
+    return str(problem)
+
+
+def filters(
+    translate: Callable[[str], str], language: str = i18n.SOURCE_LANGUAGE
+) -> dict[str, Callable[[Any], Any]]:
     """The pages' filters in one language (``translate``: its catalogue's gettext). The engine's
-    reasons (``reason_text``) stay in English, as the engine wrote them."""
+    reasons and notes (``reason_text``) are translated from the templates they were built from."""
 
     def words(text: str) -> str:
         return translate(text) if text else text
 
     return {
         "label": lambda v: words(str(v).replace("_", " ")),
-        "reason_text": reason_text,
+        "reason_text": lambda v: reason_text(v, language, translate),
+        "problem_text": lambda p: problem_text(p, language, translate),
         "pattern_label": lambda v: words(pattern_label(v)),
         "route_label": lambda v: words(route_label(v)),
         "moi_label": lambda v: words(moi_label(v)),

@@ -219,7 +219,7 @@ async def submit_upload(
             panels=_panel_labels(conn),
             heartbeat=_heartbeat(request, conn),
             programmes=_programmes(request),
-            problems=[str(p) for p in exc.problems],
+            problems=list(exc.problems),
             subject=exc.subject,
             values=values,
         )

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
+from screening import programmes
 from screening import share as sharing
 from screening.db import programme as db_programme
 from screening.db.review import User
@@ -40,7 +41,8 @@ def _scope(request: Request, programme: str, since: str) -> ReportScope:
             start = datetime.combine(date.fromisoformat(since.strip()), datetime.min.time(), UTC)
         except ValueError:
             raise ScreeningError("The since-date is not a date (YYYY-MM-DD).") from None
-    return ReportScope(name, start, Band(*settings.positive_rate_band), settings.four_eyes)
+    band = programmes.for_settings(settings).band(name, settings.positive_rate_band)
+    return ReportScope(name, start, Band(*band), settings.four_eyes)
 
 
 def _charts(doc: dict[str, Any], _: Any) -> dict[str, Any]:

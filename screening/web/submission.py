@@ -95,4 +95,5 @@ def submit(
 
 def _rename(problem: Problem, path: Path, shown: str) -> Problem:
     where = problem.where.replace(str(path), shown).replace(path.name, Path(shown).name)
-    return Problem(where, problem.message.replace(str(path), shown))
+    message = problem.message  # an engine text (a Reason) keeps its template unless the path is in it
+    return Problem(where, message.replace(str(path), shown) if str(path) in message else message)

@@ -318,9 +318,15 @@ def test_report_programme_csv_table_band_and_bad_input(deployment):
     table = pipeline.cli("report", "programme", "--programme", "england").stdout
     assert "ABOVE THE BAND" in table
     assert "positive predictive value 66.67 %" in table
-    # the band is a setting
-    wide = Pipeline(dataclasses.replace(pipeline.settings, positive_rate_band=(10.0, 90.0)), pipeline.log_dir)
-    assert _report({"pipeline": wide}, "--programme", "england")["positive_rate_flag"] == "within"
+    # the band is the programme's own (programmes.toml); the setting is the fallback, and the band of a
+    # report over every programme
+    assert doc["band"] == {"low_pct": 0.5, "high_pct": 1.5}
+    assert _report(d, "--programme", "denmark")["band"] == {"low_pct": 1.0, "high_pct": 3.7}
+    wide = Pipeline(dataclasses.replace(pipeline.settings, positive_rate_band=(0.0, 100.0)), pipeline.log_dir)
+    everyone = _report({"pipeline": wide})
+    assert everyone["band"] == {"low_pct": 0.0, "high_pct": 100.0}
+    assert everyone["positive_rate_flag"] == "within"
+    assert _report({"pipeline": wide}, "--programme", "england")["band"] == doc["band"]
     bad = pipeline.cli("report", "programme", "--programme", "Not A Name", check=False)
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1

@@ -14,8 +14,10 @@ import subprocess
 import time
 
 import httpx
+import psycopg
 import pytest
 from conftest import Pipeline, make_settings, publish, query_all
+from psycopg.types.json import Jsonb
 from web_support import PASSWORD, Server, add_user, csrf_token, own_database, signed_in, write_identity_csv
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -306,6 +308,29 @@ def test_each_batch_gets_its_letters_in_its_language_with_its_recipients(deploym
             assert text.index("Læge Mette Kjær") < text.index(
                 "Kopi til egen læge."
             )  # addressed to the doctor
+            _assert_not_evaluated_in_danish(db_url, sample_id, text)
+
+
+def _assert_not_evaluated_in_danish(db_url: str, sample_id: str, text: str) -> None:
+    """The engine's "not evaluated" items of the run, as stored (English text and its template), are
+    on the Danish letter in Danish, and none of their English text is."""
+    from screening import i18n
+    from screening.domain import Reason
+
+    notes, templates = query_all(
+        db_url,
+        "SELECT r.not_evaluated, r.not_evaluated_templates FROM screening_run r JOIN sample s "
+        "ON s.id = r.sample_id WHERE s.sample_id = %(s)s",
+        {"s": sample_id},
+    )[0]
+    assert notes
+    assert len(templates) == len(notes)
+    assert "Dele af analysen, der ikke er vurderet for denne prøve:" in text
+    for note, doc in zip(notes, templates, strict=True):
+        danish = i18n.engine_text(Reason.from_json(note, doc), "da")
+        assert danish != note
+        assert " ".join(danish.split()) in text, (danish, text)
+        assert note not in text
 
 
 def test_pages_speak_danish_when_the_browser_prefers_it(deployment):
@@ -321,6 +346,43 @@ def test_pages_speak_danish_when_the_browser_prefers_it(deployment):
             assert phrase in page, phrase
         letters = client.get("/review/batches/prog-denmark/letters", headers=danish).text
         assert "Breve udstedt for denne batch" in letters
+        run_id = query_all(
+            deployment["pipeline"].settings.database_url,
+            "SELECT r.id FROM screening_run r JOIN sample s ON s.id = r.sample_id JOIN batch b "
+            "ON b.id = s.batch_id WHERE b.lab_batch_id = 'prog-denmark' ORDER BY r.id LIMIT 1",
+        )[0][0]
+        case = client.get(f"/review/cases/{run_id}", headers=danish).text
+        assert "arvegangsreglen er ikke opfyldt for noget gen" in case  # the engine's reason, in Danish
+        assert "no gene&#39;s inheritance rule met" not in case
+        assert "not evaluated" not in case
+        assert "no gene&#39;s inheritance rule met" in client.get(f"/review/cases/{run_id}").text
+        # a run stored before its texts' templates were kept (migration 0022): shown as it was, in English
+        url = deployment["pipeline"].settings.database_url
+        kept = query_all(
+            url,
+            "SELECT reason_templates, not_evaluated_templates FROM screening_run WHERE id = %(r)s",
+            {"r": run_id},
+        )[0]
+        assert kept[0]
+        assert kept[1]
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "UPDATE screening_run SET reason_templates = NULL, not_evaluated_templates = NULL "
+                "WHERE id = %(r)s",
+                {"r": run_id},
+            )
+        try:
+            old = client.get(f"/review/cases/{run_id}", headers=danish)
+            assert old.status_code == 200
+            assert "no gene&#39;s inheritance rule met" in old.text
+            assert "arvegangsreglen er ikke opfyldt for noget gen" not in old.text
+        finally:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(
+                    "UPDATE screening_run SET reason_templates = %(a)s, not_evaluated_templates = %(b)s "
+                    "WHERE id = %(r)s",
+                    {"a": Jsonb(kept[0]), "b": Jsonb(kept[1]), "r": run_id},
+                )
         english = client.get("/review").text  # no preference: English
         assert '<html lang="en">' in english
         assert "Review queue" in english

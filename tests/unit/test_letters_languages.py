@@ -203,6 +203,77 @@ def test_a_deployments_sender_and_contact_lines_are_on_the_letter():
     assert "kontakte Nyfødtscreeningen (Telefon 35 45 00 00)" in html
 
 
+def _engine_notes():
+    """What the screen writes as "not evaluated" for a baby screened without a cohort, a FASTA or an
+    SMN1 copy number (the engine's own texts, as a real run stores them)."""
+    from screening.domain import N_, Reason
+
+    return (
+        Reason(N_("ClinVar internal allele frequency (< cap) not evaluated: no screened cohort given")),
+        Reason(N_("SMN1 targeted caller not evaluated: no SMN1 copy number supplied")),
+        Reason(N_("QC gate {name} not evaluated: no value supplied"), name="q30_gb"),
+        Reason(
+            N_("no records in the last fifth of chromosome {chrom} (from {start:,}): the file stops early"),
+            chrom="7",
+            start=127_473_531,
+        ),
+    )
+
+
+@needs_pdftotext
+@pytest.mark.parametrize("kind", [LetterKind.NO_CONDITION_SUSPECTED_GP, LetterKind.REFERRAL_PACK])
+def test_the_engines_not_evaluated_items_are_in_the_letters_language(kind):
+    notes = _engine_notes()
+    english = pdf_text(letters.render_letter(kind, replace(_case(kind, "en"), not_evaluated=notes), ISSUER,
+                                             ISSUED_ON).pdf)  # fmt: skip
+    danish = pdf_text(letters.render_letter(kind, replace(_case(kind, "da"), not_evaluated=notes), ISSUER,
+                                            ISSUED_ON).pdf)  # fmt: skip
+    for note in notes:
+        assert str(note) in english
+        assert str(note) not in danish
+    for phrase in (
+        "intern allelfrekvens for ClinVar-varianter (< loftet) ikke vurderet: ingen screenet kohorte angivet",
+        "målrettet SMN1-analyse ikke vurderet: intet SMN1-kopiantal angivet",
+        "QC-grænsen q30_gb ikke vurderet: ingen værdi angivet",
+        "ingen poster i den sidste femtedel af kromosom 7 (fra 127.473.531): filen slutter for tidligt",
+    ):
+        assert phrase in danish
+    leaked = [w for w in ("not evaluated", "supplied", "given", "the file stops early") if w in danish]
+    assert not leaked, leaked
+
+
+@needs_pdftotext
+def test_a_danish_address_puts_the_postcode_before_the_town_and_an_english_one_last():
+    danish = pdf_text(render(LetterKind.NO_CONDITION_SUSPECTED_PARENTS, "da").pdf)
+    assert "Nørregade 1, 2. th. 1165 København K" in danish
+    assert "København K 1165" not in danish
+    gp = pdf_text(render(LetterKind.NO_CONDITION_SUSPECTED_GP, "da").pdf)
+    assert "Nørregade 1, 2. th., 1165 København K." in gp
+    english = render(LetterKind.NO_CONDITION_SUSPECTED_PARENTS, "en")
+    baby = _case(LetterKind.NO_CONDITION_SUSPECTED_PARENTS, "en").identity
+    assert pdf_text(english.pdf).count(baby.postcode) == 1
+    lines = [*baby.address_lines, baby.postcode]
+    assert "<br>".join(lines) in english.html  # the lines as given, then the postcode on its own
+
+
+@pytest.mark.parametrize(
+    ("lines", "postcode", "style", "expected"),
+    [
+        (("Nørregade 1, 2. th.", "København K"), "1165", "dk", ("Nørregade 1, 2. th.", "1165 København K")),
+        (("Nørregade 1", "1165 København K"), "1165", "dk", ("Nørregade 1", "1165 København K")),
+        (("Nørregade 1",), "1165", "dk", ("Nørregade 1", "1165")),
+        (("1 High Street", "Leeds"), "LS1 1AA", "uk", ("1 High Street", "Leeds", "LS1 1AA")),
+    ],
+)
+def test_postal_lines(lines, postcode, style, expected):
+    assert letters.postal_lines(lines, postcode, style) == expected
+
+
+def test_a_cpr_programme_writes_danish_addresses():
+    hosted = programmes.builtin()
+    assert (hosted.get("denmark").address_style, hosted.get("england").address_style) == ("dk", "uk")
+
+
 # ----------------------------------------------------------------------------- the catalogue
 
 

@@ -133,3 +133,27 @@ def test_where_the_programmes_come_from(tmp_path):
 def test_the_built_in_file_is_shipped_with_the_package():
     assert Path(programmes.__file__).with_name("programmes.toml") == programmes.BUILTIN
     assert programmes.BUILTIN.is_file()
+
+
+def test_each_programme_has_its_own_positive_rate_band_and_the_setting_is_the_fallback():
+    hosted = programmes.builtin()
+    deployment = (2.0, 5.0)
+    assert hosted.get("england").positive_rate_band == (0.5, 1.5)
+    assert hosted.get("denmark").positive_rate_band == (1.0, 3.7)
+    assert hosted.band("england", deployment) == (0.5, 1.5)
+    assert hosted.band("denmark", deployment) == (1.0, 3.7)
+    assert hosted.band(None, deployment) == deployment  # every programme together
+    assert hosted.band("narnia", deployment) == deployment  # not configured here: no figures of its own
+    wales = programmes.parse(tomllib.loads(DEPLOYMENT), "p.toml")
+    assert wales.get("wales").positive_rate_band is None
+    assert wales.band("wales", deployment) == deployment
+
+
+@pytest.mark.parametrize("band", [[3.7, 1.0], [1.0], "1-3.7", [-1, 2], [1, 101], [True, 2], [1.0, "3.7"]])
+def test_a_bad_positive_rate_band_is_named(band):
+    doc = tomllib.loads(DEPLOYMENT)
+    doc["programmes"]["wales"]["positive_rate_band"] = band
+    with pytest.raises(
+        ValidationError, match=r"p.toml \[programmes.wales\]: positive_rate_band must be \[LOW, HIGH\]"
+    ):
+        programmes.parse(doc, "p.toml")
