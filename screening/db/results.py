@@ -174,7 +174,7 @@ def _templates(texts: tuple[str, ...]) -> list[Any]:
 
 
 def _texts(texts: list[str], templates: list[Any] | None) -> tuple[str, ...]:
-    """The stored texts, as Reasons where their templates were kept (rows before 0022: plain text)."""
+    """The stored texts, as Reasons where their templates were kept (rows before 0023: plain text)."""
     if not templates or len(templates) != len(texts):
         return tuple(texts)
     return tuple(Reason.from_json(text, doc) for text, doc in zip(texts, templates, strict=True))

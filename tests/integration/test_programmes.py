@@ -356,7 +356,7 @@ def test_pages_speak_danish_when_the_browser_prefers_it(deployment):
         assert "no gene&#39;s inheritance rule met" not in case
         assert "not evaluated" not in case
         assert "no gene&#39;s inheritance rule met" in client.get(f"/review/cases/{run_id}").text
-        # a run stored before its texts' templates were kept (migration 0022): shown as it was, in English
+        # a run stored before its texts' templates were kept (migration 0023): shown as it was, in English
         url = deployment["pipeline"].settings.database_url
         kept = query_all(
             url,

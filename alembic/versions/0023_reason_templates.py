@@ -6,15 +6,15 @@ English text stays what is stored, compared and audited; null (a row screened be
 its texts are shown in English. New columns inherit the table's grants; adding nullable columns
 rewrites no row.
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-02
 """
 
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
