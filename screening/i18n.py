@@ -70,12 +70,18 @@ def number_text(value: float, spec: str, language: str) -> str:
     return format_decimal(Decimal(digits), format=pattern, locale=LOCALES[language])
 
 
+UNTRANSLATED = N_("{text} (technical text, in English only)")
+
+
 def engine_text(text: str, language: str) -> str:
-    """An engine reason or note in a language: a ``Reason`` through the language's catalogue; plain
-    text (a row stored before templates were kept) as the engine wrote it, in English."""
-    if not isinstance(text, Reason) or language == SOURCE_LANGUAGE:
+    """An engine reason or note in a language: a ``Reason`` through the language's catalogue. Plain
+    text (a row stored before templates were kept, a file's own error as the reader wrote it) stays as
+    written, in English, and says so in the language, so a reader never takes it for a translation."""
+    if language == SOURCE_LANGUAGE:
         return str(text)
     gettext = translations(language).gettext
+    if not isinstance(text, Reason):
+        return gettext(UNTRANSLATED).format(text=text)
     return text.render(gettext, lambda value, spec: number_text(value, spec, language))
 
 

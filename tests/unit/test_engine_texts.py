@@ -96,11 +96,13 @@ def test_a_stored_reason_comes_back_only_when_its_template_gives_back_its_text()
     assert isinstance(rebuilt, Reason)
     assert rebuilt.as_json() == note.as_json()
     assert i18n.engine_text(rebuilt, "da") == "VCF'en er ufuldstændig: 3 chrX-vinduer; x"
-    # a row screened before templates were kept, or whose template no longer gives its text: English
+    # a row screened before templates were kept, or whose template no longer gives its text: English,
+    # and said to be so in the reader's language
     for doc in (None, {"template": "other {n}", "params": {"n": 1}}, {"template": "{n}"}, ["x"], 7):
         kept = Reason.from_json(str(note), doc)
         assert not isinstance(kept, Reason)
-        assert i18n.engine_text(kept, "da") == str(note)
+        assert i18n.engine_text(kept, "da") == f"{note} (teknisk tekst, kun på engelsk)"
+        assert i18n.engine_text(kept, "en") == str(note)
 
 
 def test_numbers_with_a_format_are_written_the_danish_way_and_positions_as_digits():
