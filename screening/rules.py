@@ -3,8 +3,6 @@
 Input is the calls frame and annotation frame of ``vcf.read_calls`` (one row per sample ALT in the
 panel regions). The vectorised part finds, among thousands of calls, the few that pass an inclusion
 route in some panel gene; the per-candidate evidence (quality, zygosity) is then judged in Python.
-The routes are one lazy polars plan (``route_candidates`` collects once): the frames are small, so a
-collect per step would cost more in thread-pool wake-ups than the work itself.
 """
 
 from __future__ import annotations
@@ -72,12 +70,12 @@ def _unversioned(transcript: str | None) -> str | None:
     return transcript.split(".")[0] if transcript else None
 
 
-def _binned(frame: pl.LazyFrame, start: str, end: str) -> pl.LazyFrame:
+def _binned(frame: pl.DataFrame, start: str, end: str) -> pl.DataFrame:
     bins = pl.int_ranges(pl.col(start) // BIN_BP, pl.col(end) // BIN_BP + 1)
     return frame.with_columns(bin=bins).explode("bin")
 
 
-def assign_genes(calls: pl.LazyFrame, genes: pl.LazyFrame) -> pl.LazyFrame:
+def assign_genes(calls: pl.DataFrame, genes: pl.DataFrame) -> pl.DataFrame:
     """Every (call row, gene entry) whose intervals overlap: [pos, end] vs [gstart, gend].
 
     Binned equi-join then the exact overlap test: correct for overlapping genes, fast for many.
@@ -107,19 +105,19 @@ def _variants_frame(variants, column: str, name: str | None = None) -> pl.DataFr
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def curated_hits(calls: pl.LazyFrame, panel: PanelVersion) -> pl.LazyFrame:
+def curated_hits(calls: pl.DataFrame, panel: PanelVersion) -> pl.DataFrame:
     """(row, hgnc_id) of calls on the curated inclusion list."""
-    include = _variants_frame(panel.include, "hgnc_id").lazy()
+    include = _variants_frame(panel.include, "hgnc_id")
     return calls.select("row", *KEY).join(include, on=KEY).select("row", "hgnc_id", curated=pl.lit(True))
 
 
-def excluded_hits(calls: pl.LazyFrame, panel: PanelVersion) -> pl.LazyFrame:
+def excluded_hits(calls: pl.DataFrame, panel: PanelVersion) -> pl.DataFrame:
     """(row, exclusion_reason) of calls on the exclusion list."""
-    exclude = _variants_frame(panel.exclude, "reason", "exclusion_reason").lazy()
+    exclude = _variants_frame(panel.exclude, "reason", "exclusion_reason")
     return calls.select("row", *KEY).join(exclude, on=KEY).unique("row", keep="first")
 
 
-def clinvar_hits(calls: pl.LazyFrame, ctx: RouteContext) -> pl.LazyFrame:
+def clinvar_hits(calls: pl.DataFrame, ctx: RouteContext) -> pl.DataFrame:
     """(row, clinvar evidence, clinvar route passed, common in cohort) for calls in the snapshot."""
     empty = pl.DataFrame(
         schema={
@@ -134,11 +132,10 @@ def clinvar_hits(calls: pl.LazyFrame, ctx: RouteContext) -> pl.LazyFrame:
         }
     )
     if ctx.clinvar is None:
-        return empty.lazy()
+        return empty
     s = ctx.panel.settings
     records = (
-        ctx.clinvar.records.lazy()
-        .sort("clinvar_id")
+        ctx.clinvar.records.sort("clinvar_id")
         .unique(subset=KEY, keep="first", maintain_order=True)
         .select(
             *KEY,
@@ -150,7 +147,7 @@ def clinvar_hits(calls: pl.LazyFrame, ctx: RouteContext) -> pl.LazyFrame:
     )
     hits = calls.select("row", *KEY).join(records, on=KEY)
     if ctx.cohort_af is not None:
-        hits = hits.join(ctx.cohort_af.lazy().select(*KEY, "internal_af"), on=KEY, how="left")
+        hits = hits.join(ctx.cohort_af.select(*KEY, "internal_af"), on=KEY, how="left")
     else:
         hits = hits.with_columns(internal_af=pl.lit(None, pl.Float64))
     assertions = (pl.col("clinvar_plp") >= s.clinvar_min_plp) & (pl.col("clinvar_blb") <= s.clinvar_max_blb)
@@ -162,9 +159,7 @@ def clinvar_hits(calls: pl.LazyFrame, ctx: RouteContext) -> pl.LazyFrame:
     )
 
 
-def lof_hits(
-    calls: pl.LazyFrame, annotations: pl.LazyFrame, assigned: pl.LazyFrame, s: RuleSettings, af_columns
-) -> pl.LazyFrame:
+def lof_hits(calls: pl.DataFrame, annotations: pl.DataFrame, assigned: pl.DataFrame, s: RuleSettings):
     """(row, hgnc_id, moi, consequence, transcript) of LoF consequences on the gene's chosen transcript,
     with every available population allele frequency below the cap of the gene's mode."""
     genes = assigned.filter(pl.col("lof_mechanism")).select("row", "hgnc_id", "symbol", "moi", "transcript")
@@ -193,7 +188,7 @@ def lof_hits(
     )
     return (
         hits.join(calls, on="row")
-        .filter(_af_below_caps(af_columns, s))
+        .filter(_af_below_caps(calls, s))
         .select("row", "hgnc_id", "moi", "lof_consequence", "lof_transcript", lof=pl.lit(True))
     )
 
@@ -240,9 +235,7 @@ SEVERITY = (
 )
 
 
-def shown_annotation(
-    annotations: pl.LazyFrame, assigned: pl.LazyFrame, lof: pl.LazyFrame | None
-) -> pl.LazyFrame:
+def shown_annotation(annotations: pl.DataFrame, assigned: pl.DataFrame, lof: pl.DataFrame | None):
     """(row, hgnc_id, moi, ann_consequence, ann_transcript, hgvsc, hgvsp): the one annotation entry of
     the call's allele shown as its evidence under each gene entry. Of the gene's entries: the one the
     loss-of-function route chose, else the panel's transcript, else MANE Select, else MANE Plus
@@ -297,13 +290,12 @@ def shown_annotation(
     )
 
 
-def _af_below_caps(columns, s: RuleSettings) -> pl.Expr:
-    """Every population AF present (among the calls' ``columns``) is below its cap for the gene's mode
-    (absent: not observed)."""
+def _af_below_caps(calls: pl.DataFrame, s: RuleSettings) -> pl.Expr:
+    """Every population AF present is below its cap for the gene's mode (absent: not observed)."""
     ok = pl.lit(True)
     for pop in s.population_af_fields:
         column = f"af_{pop}"
-        if column not in columns:
+        if column not in calls.columns:
             continue
         cap = _cap_expr(pop, s)
         ok &= pl.col(column).is_null() | (pl.col(column) < cap)
@@ -356,17 +348,14 @@ def sites_of_interest(
 def route_candidates(calls: pl.DataFrame, annotations: pl.DataFrame, ctx: RouteContext) -> pl.DataFrame:
     """One row per (call, gene entry) passing >= 1 inclusion route (or a ClinVar match common in the
     cohort), with route flags, ClinVar evidence, LoF consequence and exclusion reason, joined to the
-    call's columns. Sorted deterministically. One lazy plan, collected once."""
-    has_annotations = annotations.height > 0
-    af_columns = frozenset(calls.columns)
-    calls, annotations = calls.lazy(), annotations.lazy()
-    assigned = assign_genes(calls, genes_frame(ctx.panel).lazy())
+    call's columns. Sorted deterministically."""
+    assigned = assign_genes(calls, genes_frame(ctx.panel))
     curated = curated_hits(calls, ctx.panel)
     clinvar = clinvar_hits(calls, ctx)
     frame = assigned.join(curated, on=["row", "hgnc_id"], how="left").join(clinvar, on="row", how="left")
     lof = None
-    if lof_evaluable(ctx) is None and has_annotations:
-        lof = lof_hits(calls, annotations, assigned, ctx.panel.settings, af_columns)
+    if lof_evaluable(ctx) is None and annotations.height:
+        lof = lof_hits(calls, annotations, assigned, ctx.panel.settings)
         frame = frame.join(lof, on=["row", "hgnc_id", "moi"], how="left")
     else:
         frame = frame.with_columns(
@@ -385,7 +374,7 @@ def route_candidates(calls: pl.DataFrame, annotations: pl.DataFrame, ctx: RouteC
     frame = frame.join(
         excluded_hits(calls, ctx.panel).select("row", "exclusion_reason"), on="row", how="left"
     )
-    return frame.join(calls, on="row").sort("chrom", "pos", "ref", "alt", "hgnc_id", "moi").collect()
+    return frame.join(calls, on="row").sort("chrom", "pos", "ref", "alt", "hgnc_id", "moi")
 
 
 def quality_failures(call: dict, zyg: Zygosity, s: RuleSettings, format_fields: frozenset[str]) -> list[str]:
