@@ -25,7 +25,6 @@ Documented choices:
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import re
 import warnings
@@ -40,6 +39,7 @@ import pysam
 from screening import annotations as ann
 from screening import vcf_parse as vp
 from screening.completeness import RegionCount
+from screening.digests import sha256_file
 from screening.domain import (
     CONTIG_LENGTHS,
     PARS,
@@ -132,15 +132,6 @@ CLINVAR_SCHEMA: dict[str, pl.DataType] = {
 
 
 # ---------------------------------------------------------------- files
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_bgzf(path: str, error: type[VcfError]) -> None:
