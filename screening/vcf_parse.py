@@ -119,12 +119,16 @@ def _nulled(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.is_in(list(_MISSING))).then(None).otherwise(expr)
 
 
-def _first_bad(frame: pl.DataFrame, checks: Mapping[str, pl.Expr], path: str) -> None:
-    """Raise naming the first record (in file order) where a check (True = malformed) holds."""
+def _first_bad(
+    frame: pl.DataFrame, checks: Mapping[str, pl.Expr], path: str, columns: Sequence[pl.Expr] = ()
+) -> None:
+    """Raise naming the first record (in file order) where a check (True = malformed) holds;
+    ``columns``: what the checks read, computed once before them."""
     if not checks or frame.height == 0:
         return
     flags = (
         frame.lazy()
+        .with_columns(columns)
         .select("rec", "chrom", "_pos_text", **{k: v.fill_null(False) for k, v in checks.items()})
         .filter(pl.any_horizontal(list(checks)))
         .collect()
@@ -241,18 +245,20 @@ def _expected_count(number: str) -> pl.Expr | None:
     return None
 
 
-def _value_checks(frame: pl.DataFrame, plan: ParsePlan) -> dict[str, pl.Expr]:
+def _value_checks(frame: pl.DataFrame, plan: ParsePlan) -> tuple[list[pl.Expr], dict[str, pl.Expr]]:
     """Each FORMAT value of the sample against its header declaration: the number of values for
-    Number=A/R/G/n, the Type (Integer, Float), and no negative depth or quality."""
+    Number=A/R/G/n, the Type (Integer, Float), and no negative depth or quality. Returns the columns
+    the checks read (each key's values, split once) and the checks."""
     formats = formats_of(frame)
     keys = sorted({k for fmt in formats for k in fmt.split(":")})
+    columns: list[pl.Expr] = []
     checks: dict[str, pl.Expr] = {}
     for key in keys:
         if key == "GT" or key not in plan.formats:
             continue
         number, kind = plan.formats[key]
-        raw = _format_value(formats, key)
-        tokens = raw.str.split(",")
+        columns.append(_format_value(formats, key).str.split(",").alias(f"_tokens_{key}"))
+        tokens = pl.col(f"_tokens_{key}")
         expected = _expected_count(number)
         if expected is not None:
             checks[f"FORMAT {key} has the wrong number of values (Number={number})"] = (
@@ -267,7 +273,7 @@ def _value_checks(frame: pl.DataFrame, plan: ParsePlan) -> dict[str, pl.Expr]:
             if key in NON_NEGATIVE:
                 negative = tokens.list.eval(pl.element().cast(pl.Float64, strict=False) < 0)
                 checks[f"FORMAT {key} is negative"] = negative.list.any()
-    return checks
+    return columns, checks
 
 
 def _genotype_columns(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
@@ -278,7 +284,8 @@ def _genotype_columns(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
     too_high = pl.max_horizontal("a0", "a1") > pl.col("alts").list.len()
     _first_bad(carried, {"GT names an ALT allele the record does not have": too_high}, plan.path)
     # a record the sample carries no ALT of cannot become a call: its other values are not read
-    _first_bad(carried, _value_checks(carried, plan), plan.path)
+    columns, checks = _value_checks(carried, plan)
+    _first_bad(carried, checks, plan.path, columns)
     lazy = frame.lazy().with_columns(_format_value(formats, key) for key in GT_KEYS if key != "GT")
     pgt = pl.col("PGT").str.split("|")
     ad = pl.col("AD").str.split(",").list.eval(_nulled(pl.element()).cast(pl.Int64, strict=False))
@@ -400,14 +407,16 @@ def _alt_rows(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
             _vep_key() if plan.fmt is not None and plan.fmt.tag == ann.CSQ else pl.col("alt").alias("key"),
             pl.col("alt").is_in(list(SV_ALLELES)).alias("symbolic"),
         )
-        .with_columns(value for value, _ in afs)
+        .with_columns(  # each AF and whether it is malformed, from the same split of its INFO value
+            *(value for value, _ in afs), *(bad.alias(f"_bad_af_{i}") for i, (_, bad) in enumerate(afs))
+        )
         .collect()
     )
     _first_bad(
         rows,
         {
-            f"malformed INFO {spec[0]} (Number={spec[1]})": bad
-            for (_, bad), spec in zip(afs, _specs(plan), strict=True)
+            f"malformed INFO {spec[0]} (Number={spec[1]})": pl.col(f"_bad_af_{i}")
+            for i, spec in enumerate(_specs(plan))
         },
         plan.path,
     )
