@@ -101,18 +101,29 @@ def of_interest(frame: pl.DataFrame, sites: SiteFilter | None) -> pl.DataFrame:
     Adds ``listed``: the record is at a listed site or shows a listed term."""
     if sites is None:
         return frame.with_columns(listed=pl.lit(True))
-    pos = pl.col("line").str.splitn("\t", 3).struct.field("field_1").cast(pl.Int64, strict=False)
-    listed = sites.positions.lazy().select("chrom", pl.col("pos").alias("_pos"), _listed=pl.lit(True))
-    marked = (
-        frame.lazy()
-        .with_columns(_pos=pos)
-        .join(listed, on=["chrom", "_pos"], how="left", maintain_order="left")
-    )
-    hit = pl.col("_listed").fill_null(False)
+    pos = pl.col("line").str.split_exact("\t", 1).struct.field("field_1").cast(pl.Int64, strict=False)
+    marked = frame.lazy().with_columns(_pos=pos)
+    hit = _at_listed_position(sites.positions)
     if sites.terms:  # one regex of literal alternatives: ~15x faster here than ``str.contains_any``
         hit = hit | pl.col("line").str.contains("|".join(re.escape(t) for t in sites.terms))
     keep = hit | pl.col("_pos").is_null() | ~pl.col("line").str.contains(_SNV_ONLY)
     return marked.filter(keep).select(*frame.columns, hit.alias("listed")).collect()
+
+
+_POS_BITS = 32  # positions below 2**32 (every chromosome's); (contig, pos) packed into one integer
+
+
+def _at_listed_position(positions: pl.DataFrame) -> pl.Expr:
+    """``chrom``/``_pos`` is one of the (chrom, pos) ``positions``: a membership test on one packed
+    integer per record (cheaper than a join of every record against the list)."""
+    codes = {chrom: i for i, chrom in enumerate(positions["chrom"].unique().sort().to_list())}
+
+    def packed(chrom: pl.Expr, pos: pl.Expr) -> pl.Expr:
+        return chrom.replace_strict(codes, default=None, return_dtype=pl.Int64) * (1 << _POS_BITS) + pos
+
+    listed = positions.select(packed(pl.col("chrom"), pl.col("pos").cast(pl.Int64))).to_series()
+    in_range = pl.col("_pos").is_between(1, (1 << _POS_BITS) - 1)
+    return (in_range & packed(pl.col("chrom"), pl.col("_pos")).is_in(listed.implode())).fill_null(False)
 
 
 def _nulled(expr: pl.Expr) -> pl.Expr:
