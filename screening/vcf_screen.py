@@ -9,7 +9,7 @@ workers alike.
 from __future__ import annotations
 
 import functools
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,22 +41,20 @@ def screen_vcf(
     vcf_path: Path,
     clinvar: ClinVarSnapshot | None,
     cohort_af: pl.DataFrame | None = None,
-    vcf_sha256: str | Future[str] | None = None,
+    vcf_sha256: str | None = None,
     reference: vcf.Reference | None = None,
 ) -> SampleResult:
-    """Validate, read and screen. ``vcf_sha256``: the digest when the caller already verified it (saves
-    a re-hash), or a ``Future`` of it being computed alongside (``screening screen`` starts hashing
-    before it imports the engine); None: hashed here, in a thread, while the regions are read.
+    """Validate, read and screen. ``vcf_sha256`` (when the caller already verified it) saves a re-hash;
     ``reference``: a FASTA to left-align indels against (else left-alignment is assumed, and said).
 
     Raises ``errors.VcfError`` for an unusable file (named, with what to do).
     """
     path = str(vcf_path)
-    if isinstance(vcf_sha256, str):
+    if vcf_sha256 is not None:
         facts, read = _read(panel, sample, path, clinvar, vcf_sha256, reference)
-    else:  # the whole file is hashed in a thread (hashlib releases the GIL) while the regions are read
+    else:  # hash the whole file in a thread (hashlib releases the GIL) while the regions are read
         with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = vcf_sha256 if vcf_sha256 is not None else pool.submit(vcf.sha256_file, path)
+            digest = pool.submit(vcf.sha256_file, path)
             facts, read = _read(panel, sample, path, clinvar, _PENDING, reference)
             facts = replace(facts, sha256=digest.result())
     return screen_sample(

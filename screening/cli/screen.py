@@ -80,37 +80,27 @@ def screen(
 
     Exit status: 0 screened (any outcome), 2 unusable input (the message says which file and why).
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from screening import panels, report, vcf, vcf_screen
+    from screening.domain import SampleInput, SampleQc, Sex
 
-    from screening.digests import sha256_file
-
-    # the VCF's sha256 (its provenance) is computed alongside everything else from the start: the
-    # engine's imports below, the panel and ClinVar reads and the screen (hashlib releases the GIL)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
-        digest = pool.submit(sha256_file, vcf_path)
-        from screening import panels, report, vcf, vcf_screen
-        from screening.domain import SampleInput, SampleQc, Sex
-
-        try:
-            panel = panels.load_panel(panel_dir)
-            column = sample or _single_sample(vcf_path)
-            inp = SampleInput(
-                sample_id=column,
-                vcf_sample=column,
-                sex=Sex(sex),
-                qc=SampleQc(pct_autosomal_15x, q30_gb, contamination_pct),
-                smn1_copies=smn1_copies,
-            )
-            clinvar = None
-            if clinvar_path is not None:
-                clinvar = vcf.read_clinvar(str(clinvar_path), panel.genome_build, panels.region_list(panel))
-            reference = vcf.Reference(reference_path) if reference_path is not None else None
-            result = vcf_screen.screen_vcf(
-                panel, inp, vcf_path, clinvar, vcf_sha256=digest, reference=reference
-            )
-        except ScreeningError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(EXIT_INPUT)
+    try:
+        panel = panels.load_panel(panel_dir)
+        column = sample or _single_sample(vcf_path)
+        inp = SampleInput(
+            sample_id=column,
+            vcf_sample=column,
+            sex=Sex(sex),
+            qc=SampleQc(pct_autosomal_15x, q30_gb, contamination_pct),
+            smn1_copies=smn1_copies,
+        )
+        clinvar = None
+        if clinvar_path is not None:
+            clinvar = vcf.read_clinvar(str(clinvar_path), panel.genome_build, panels.region_list(panel))
+        reference = vcf.Reference(reference_path) if reference_path is not None else None
+        result = vcf_screen.screen_vcf(panel, inp, vcf_path, clinvar, reference=reference)
+    except ScreeningError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INPUT)
     click.echo(report.to_json(result) if fmt == "json" else report.to_table(result), nl=False)
 
 
