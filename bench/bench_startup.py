@@ -9,8 +9,12 @@
   ``bench_screen.py`` caches in ``--out/wgs``; ``--format json`` to /dev/null; the VCF's sha256
   computed, as the command does) against ``bcftools view -R regions.bed baby.vcf.gz > /dev/null``
   on the panel's merged, padded regions;
-* the modules ``screening --help`` imports (none of click, polars, numpy, psycopg, celery, cyvcf2, pysam).
-Medians of ``--repeat`` runs each. Requires bcftools (Debian package).
+* the modules ``screening --help`` imports (none of click, polars, numpy, psycopg, celery, cyvcf2, pysam);
+* with ``--before DIR`` (a checkout of earlier code, e.g. ``git worktree add /tmp/base <commit>``),
+  the same ``screening screen`` run from that checkout and from this one, both as
+  ``python -c 'from screening.cli import run; run()' screen …`` started in the checkout's folder (its
+  ``screening`` package first on ``sys.path``), in the same rounds.
+Medians of ``--repeat`` runs each, the commands alternating within each round. Requires bcftools.
 """
 
 from __future__ import annotations
@@ -31,9 +35,12 @@ PANEL = ROOT / "gene_panels" / "newborn-actionable"
 BIN = Path(sys.executable).parent
 
 
-def timed(argv: list[str], env: dict[str, str]) -> float:
+RUN = "from screening.cli import run; run()"
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    subprocess.run(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return time.perf_counter() - started
 
 
@@ -41,6 +48,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeat", type=int, default=15)
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    p.add_argument("--before", type=Path, default=None, help="checkout of earlier code to compare with")
     args = p.parse_args()
     if shutil.which("bcftools") is None:
         sys.exit("bcftools is required for the reference timing: apt-get install -y bcftools tabix")
@@ -76,13 +84,18 @@ def main() -> None:
             "--clinvar", str(folder / "clinvar.vcf.gz"), "--format", "json",
         ]  # fmt: skip
         commands[f"bcftools view -R {baby['sample_id']}"] = ["bcftools", "view", "-R", str(bed), vcf]
+        if args.before is not None:
+            argv = [sys.executable, "-c", RUN, *commands[f"screening screen {baby['sample_id']}"][1:]]
+            commands[f"screen {baby['sample_id']} before"] = argv
+            commands[f"screen {baby['sample_id']} after"] = argv
+    folders = {name: args.before.resolve() if name.endswith(" before") else ROOT for name in commands}
     times: dict[str, list[float]] = {name: [] for name in commands}
     load = [os.getloadavg()[0]]
-    for argv in commands.values():  # warm the page cache once
-        timed(argv, env)
+    for name, argv in commands.items():  # warm the page cache once
+        timed(argv, env, folders[name])
     for _ in range(args.repeat):
         for name, argv in commands.items():
-            times[name].append(timed(argv, env))
+            times[name].append(timed(argv, env, folders[name]))
     load.append(os.getloadavg()[0])
     med = {name: statistics.median(t) for name, t in times.items()}
     probe = (  # what the console script imports for `screening --help` (not a terminal: full width)
@@ -106,6 +119,24 @@ def main() -> None:
             for b in babies
         },
         "heavy_modules_imported_by_help": imported.splitlines()[-1] if imported else "",
+        **(
+            {
+                "before": str(args.before),
+                "screen_before_after_ratio_to_bcftools": {
+                    b["sample_id"]: [
+                        round(
+                            med[f"screen {b['sample_id']} {when}"]
+                            / med[f"bcftools view -R {b['sample_id']}"],
+                            2,
+                        )
+                        for when in ("before", "after")
+                    ]
+                    for b in babies
+                },
+            }
+            if args.before is not None
+            else {}
+        ),
         "load_average_1min_before_after": [round(x, 2) for x in load],
     }
     print(json.dumps(report, indent=2))

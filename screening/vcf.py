@@ -30,6 +30,7 @@ import os
 import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -135,10 +136,12 @@ CLINVAR_SCHEMA: dict[str, pl.DataType] = {
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
+    """Hex sha256 of a file, read in 16 MiB chunks: hashlib releases the GIL while it hashes one, and
+    a thread hashing beside Python code (the screen) waits for the GIL again after each, up to the
+    5 ms switch interval; beside a busy thread a 243 MB file took 1.2 s so, 1.7 s in 1 MiB chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
+        while chunk := fh.read(1 << 24):
             digest.update(chunk)
     return digest.hexdigest()
 
@@ -449,8 +452,12 @@ def _region_text(
                 cursor.last = _where(lines[-1]) if lines else cursor.last
         if counts is not None:
             counts.append(RegionCount(chrom, start, end, len(lines) - before))
-    frame = pl.DataFrame({"chrom": chroms, "line": lines}, schema={"chrom": pl.String, "line": pl.String})
-    return frame.unique("line", keep="first", maintain_order=True)
+    # each record once, in file order: a dict keeps a line's first position (its chrom is the same
+    # wherever it comes back: the contig is part of the line); cheaper than a polars ``unique``
+    once = dict(zip(lines, chroms, strict=True))
+    return pl.DataFrame(
+        {"chrom": list(once.values()), "line": list(once)}, schema={"chrom": pl.String, "line": pl.String}
+    )
 
 
 def _plan(
@@ -626,7 +633,11 @@ def _sex_calls(
     cursor: _Cursor,
 ) -> pl.DataFrame:
     """Called non-hom-ref genotypes (a0, a1, ploidy) in the regions, outside the PARs."""
-    text = _region_text(tbx, regions, header.names(), cursor)
+    return _sex_frame(_region_text(tbx, regions, header.names(), cursor), plan, build)
+
+
+def _sex_frame(text: pl.DataFrame, plan: vp.ParsePlan, build: str) -> pl.DataFrame:
+    """``_sex_calls`` of records already fetched."""
     records = vp.gt_columns(vp.split_columns(text, plan), plan.path)
     return records.filter(
         pl.col("a0").is_not_null()
@@ -657,23 +668,34 @@ def read_sample(
 ) -> SampleRead:
     """Everything a screen reads of one VCF, through one open index: the panel regions (calls,
     annotations, records per region) and the sex chromosomes (chrX windows, whole when they hold
-    too few calls; the whole male-specific chrY)."""
+    too few calls; the whole male-specific chrY).
+
+    The index is read in a thread (htslib's iteration releases the GIL): the panel regions, the chrX
+    windows, chrY, the completeness tails, in turn; while it fetches the sex chromosomes, this thread
+    parses the panel's records. One handle, used by one thread at a time (the whole of chrX, when
+    needed, is read after the others); the results are taken, and their errors raised, in the order
+    the reads had before."""
     path = os.fspath(path)
     cursor = _Cursor()
     with _text_reader(path, cursor) as (tbx, header), _located(path, header):
         plan = _plan(path, header, sample, reads.af_fields, reads.reference)
+        names = header.names()
         counts: list[RegionCount] = []
-        text = _region_text(tbx, reads.regions, header.names(), cursor, counts)
-        parsed = vp.calls_frames(vp.of_interest(text, reads.sites), plan)
-        x = _sex_calls(tbx, header, plan, build, reads.x_windows, cursor)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tabix") as pool:  # tasks in turn
+            text = pool.submit(_region_text, tbx, reads.regions, names, cursor, counts)
+            x_text = pool.submit(_region_text, tbx, reads.x_windows, names, cursor)
+            y_text = pool.submit(_region_text, tbx, reads.y_regions, names, cursor)
+            tail_counts = pool.submit(lambda: tuple(_any_record(tbx, reads.tails, names)))
+            parsed = vp.calls_frames(vp.of_interest(text.result(), reads.sites), plan)
+            x = _sex_frame(x_text.result(), plan, build)
         x_windows = len(reads.x_windows)
         if x.height < reads.min_x_calls and reads.x_whole:  # an exome or a targeted VCF
             x = _sex_calls(tbx, header, plan, build, reads.x_whole, cursor)
             x_windows = 0
-        y = _sex_calls(tbx, header, plan, build, reads.y_regions, cursor)
-        evidence = _evidence(x, y, x_windows, len(reads.y_regions), "Y" in header.names())
+        y = _sex_frame(y_text.result(), plan, build)
+        tails = tail_counts.result()
+        evidence = _evidence(x, y, x_windows, len(reads.y_regions), "Y" in names)
         indexed = frozenset(canonical_chrom(c) for c in tbx.contigs)
-        tails = tuple(_any_record(tbx, reads.tails, header.names()))
     facts = ReadFacts(tuple(counts), indexed, parsed.notes, reads.reference is not None, tails)
     return SampleRead(parsed.calls, parsed.annotations, evidence, facts)
 

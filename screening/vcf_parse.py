@@ -3,10 +3,15 @@
 ``vcf.py`` fetches the text of the records in the panel regions through the index; this module turns
 it into the frames the rules read, checking every value on the way: a malformed value is a
 ``VcfError`` naming the file and position, never a silently dropped call.
+
+The frames are small (the few hundred records that can pass an inclusion route), so the steps are
+chained lazily and collected where a check must raise or a value decides the next step's plan: a
+collect per operation would cost more (thread-pool wake-ups) than the work itself.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -97,53 +102,75 @@ def of_interest(frame: pl.DataFrame, sites: SiteFilter | None) -> pl.DataFrame:
     Adds ``listed``: the record is at a listed site or shows a listed term."""
     if sites is None:
         return frame.with_columns(listed=pl.lit(True))
-    pos = pl.col("line").str.splitn("\t", 3).struct.field("field_1").cast(pl.Int64, strict=False)
-    listed = sites.positions.select("chrom", pl.col("pos").alias("_pos"), _listed=pl.lit(True))
-    marked = frame.with_columns(_pos=pos).join(
-        listed, on=["chrom", "_pos"], how="left", maintain_order="left"
-    )
-    hit = pl.col("_listed").fill_null(False)
-    if sites.terms:
-        hit = hit | pl.col("line").str.contains_any(list(sites.terms))
+    pos = pl.col("line").str.split_exact("\t", 1).struct.field("field_1").cast(pl.Int64, strict=False)
+    marked = frame.lazy().with_columns(_pos=pos)
+    hit = _at_listed_position(sites.positions)
+    if sites.terms:  # one regex of literal alternatives: ~15x faster here than ``str.contains_any``
+        hit = hit | pl.col("line").str.contains("|".join(re.escape(t) for t in sites.terms))
     keep = hit | pl.col("_pos").is_null() | ~pl.col("line").str.contains(_SNV_ONLY)
-    return marked.filter(keep).select(*frame.columns, hit.alias("listed"))
+    return marked.filter(keep).select(*frame.columns, hit.alias("listed")).collect()
+
+
+_POS_BITS = 32  # positions below 2**32 (every chromosome's); (contig, pos) packed into one integer
+
+
+def _at_listed_position(positions: pl.DataFrame) -> pl.Expr:
+    """``chrom``/``_pos`` is one of the (chrom, pos) ``positions``: a membership test on one packed
+    integer per record (cheaper than a join of every record against the list)."""
+    codes = {chrom: i for i, chrom in enumerate(positions["chrom"].unique().sort().to_list())}
+
+    def packed(chrom: pl.Expr, pos: pl.Expr) -> pl.Expr:
+        return chrom.replace_strict(codes, default=None, return_dtype=pl.Int64) * (1 << _POS_BITS) + pos
+
+    listed = positions.select(packed(pl.col("chrom"), pl.col("pos").cast(pl.Int64))).to_series()
+    in_range = pl.col("_pos").is_between(1, (1 << _POS_BITS) - 1)
+    return (in_range & packed(pl.col("chrom"), pl.col("_pos")).is_in(listed.implode())).fill_null(False)
 
 
 def _nulled(expr: pl.Expr) -> pl.Expr:
     return pl.when(expr.is_in(list(_MISSING))).then(None).otherwise(expr)
 
 
-def _first_bad(frame: pl.DataFrame, checks: Mapping[str, pl.Expr], path: str) -> None:
-    """Raise naming the first record (in file order) where a check (True = malformed) holds."""
+def _first_bad(
+    frame: pl.DataFrame, checks: Mapping[str, pl.Expr], path: str, columns: Sequence[pl.Expr] = ()
+) -> None:
+    """Raise naming the first record (in file order) where a check (True = malformed) holds;
+    ``columns``: what the checks read, computed once before them."""
     if not checks or frame.height == 0:
         return
-    flags = frame.select(
-        "rec", "chrom", "_pos_text", **{k: v.fill_null(False) for k, v in checks.items()}
-    ).filter(pl.any_horizontal(list(checks)))
+    flags = (
+        frame.lazy()
+        .with_columns(columns)
+        .select("rec", "chrom", "_pos_text", **{k: v.fill_null(False) for k, v in checks.items()})
+        .filter(pl.any_horizontal(list(checks)))
+        .collect()
+    )
     if flags.height:
         first = flags.sort("rec").row(0, named=True)
         problem = next(name for name in checks if first[name])
         raise VcfRecordError(path, first["chrom"], first["_pos_text"], problem)
 
 
-def _format_index(frame: pl.DataFrame, key: str) -> pl.Expr:
-    """Position of one FORMAT key in each record's FORMAT column (null when the key is absent)."""
-    index = {
-        fmt: fmt.split(":").index(key)
-        for fmt in frame["_fmt"].drop_nulls().unique().to_list()
-        if key in fmt.split(":")
-    }
+def formats_of(frame: pl.DataFrame) -> list[str]:
+    """The distinct FORMAT columns of the records (each record's FORMAT keys, as written)."""
+    return frame["_fmt"].drop_nulls().unique().to_list()
+
+
+def _format_index(formats: Sequence[str], key: str) -> pl.Expr:
+    """Position of one FORMAT key in each record's FORMAT column (null when the key is absent);
+    ``formats``: the distinct FORMAT columns of the frame (``formats_of``)."""
+    index = {fmt: fmt.split(":").index(key) for fmt in formats if key in fmt.split(":")}
     return pl.col("_fmt").replace_strict(index, default=None, return_dtype=pl.Int64)
 
 
-def _raw_format_value(frame: pl.DataFrame, key: str) -> pl.Expr:
+def _raw_format_value(formats: Sequence[str], key: str) -> pl.Expr:
     """The sample's text for one FORMAT key, as written (null when the key is absent)."""
-    return pl.col("_vals").list.get(_format_index(frame, key), null_on_oob=True)
+    return pl.col("_vals").list.get(_format_index(formats, key), null_on_oob=True)
 
 
-def _format_value(frame: pl.DataFrame, key: str) -> pl.Expr:
+def _format_value(formats: Sequence[str], key: str) -> pl.Expr:
     """The sample's value for one FORMAT key (null when absent or '.')."""
-    return _nulled(_raw_format_value(frame, key)).alias(key)
+    return _nulled(_raw_format_value(formats, key)).alias(key)
 
 
 _ALT_OK = r"^([ACGTNacgtn]+|\*|\.|<[^<>]+>|.*[\[\]].*)$"
@@ -152,7 +179,7 @@ _ALT_OK = r"^([ACGTNacgtn]+|\*|\.|<[^<>]+>|.*[\[\]].*)$"
 def split_columns(text: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
     """The columns of each record, checked: POS, the sample column, REF/ALT bases, FILTER declared."""
     n = plan.sample_column + 2
-    fields = text.with_columns(pl.col("line").str.splitn("\t", n).alias("_f")).unnest("_f")
+    fields = text.lazy().with_columns(pl.col("line").str.splitn("\t", n).alias("_f")).unnest("_f")
     f = [pl.col(f"field_{i}") for i in range(n)]
     listed = pl.col("listed") if "listed" in text.columns else pl.lit(True)
     out = fields.select(
@@ -167,7 +194,7 @@ def split_columns(text: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
         f[8].alias("_fmt"),
         f[plan.sample_column].str.strip_chars_end("\r\n").str.split(":").alias("_vals"),
         listed.alias("listed"),
-    )
+    ).collect()
     undeclared = (
         pl.col("filter").str.split(";").list.eval(~pl.element().is_in(["PASS", *sorted(plan.filters)]))
     )
@@ -186,23 +213,25 @@ def split_columns(text: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
     return out
 
 
-def gt_columns(frame: pl.DataFrame, path: str) -> pl.DataFrame:
-    """From the sample's GT: ploidy, allele indices a0/a1 (null when '.') and '|' phasing."""
-    frame = frame.with_columns(_raw_format_value(frame, "GT").alias("_gt_raw"))
-    frame = frame.with_columns(_nulled(pl.col("_gt_raw")).alias("GT"))
+def gt_columns(frame: pl.DataFrame, path: str, formats: Sequence[str] | None = None) -> pl.DataFrame:
+    """From the sample's GT: ploidy, allele indices a0/a1 (null when '.') and '|' phasing.
+    ``formats``: the frame's distinct FORMAT columns when the caller has them (``formats_of``)."""
+    formats = formats_of(frame) if formats is None else formats
+    lazy = frame.lazy().with_columns(_raw_format_value(formats, "GT").alias("_gt_raw"))
+    lazy = lazy.with_columns(_nulled(pl.col("_gt_raw")).alias("GT"))
     parts = pl.col("GT").str.replace_all("|", "/", literal=True).str.split("/")
     raw0 = _nulled(parts.list.get(0, null_on_oob=True))
     raw1 = _nulled(parts.list.get(1, null_on_oob=True))
     a0, a1 = raw0.cast(pl.Int64, strict=False), raw1.cast(pl.Int64, strict=False)
     ploidy = parts.list.len().fill_null(0)
     pipe = pl.col("GT").str.contains("|", literal=True) & ~pl.col("GT").str.contains("/", literal=True)
-    frame = frame.with_columns(
+    frame = lazy.with_columns(
         ploidy.alias("ploidy"),
         a0.alias("a0"),
         a1.alias("a1"),
         (pipe.fill_null(False) & (ploidy == 2)).alias("_pipe"),
         ((raw0.is_not_null() & a0.is_null()) | (raw1.is_not_null() & a1.is_null())).alias("_bad_gt"),
-    )
+    ).collect()
     checks = {
         "the sample has no GT (FORMAT lacks GT)": pl.col("_gt_raw").is_null(),
         "empty GT": pl.col("_gt_raw") == "",
@@ -228,17 +257,20 @@ def _expected_count(number: str) -> pl.Expr | None:
     return None
 
 
-def _value_checks(frame: pl.DataFrame, plan: ParsePlan) -> dict[str, pl.Expr]:
+def _value_checks(frame: pl.DataFrame, plan: ParsePlan) -> tuple[list[pl.Expr], dict[str, pl.Expr]]:
     """Each FORMAT value of the sample against its header declaration: the number of values for
-    Number=A/R/G/n, the Type (Integer, Float), and no negative depth or quality."""
-    keys = sorted({k for fmt in frame["_fmt"].drop_nulls().unique().to_list() for k in fmt.split(":")})
+    Number=A/R/G/n, the Type (Integer, Float), and no negative depth or quality. Returns the columns
+    the checks read (each key's values, split once) and the checks."""
+    formats = formats_of(frame)
+    keys = sorted({k for fmt in formats for k in fmt.split(":")})
+    columns: list[pl.Expr] = []
     checks: dict[str, pl.Expr] = {}
     for key in keys:
         if key == "GT" or key not in plan.formats:
             continue
         number, kind = plan.formats[key]
-        raw = _format_value(frame, key)
-        tokens = raw.str.split(",")
+        columns.append(_format_value(formats, key).str.split(",").alias(f"_tokens_{key}"))
+        tokens = pl.col(f"_tokens_{key}")
         expected = _expected_count(number)
         if expected is not None:
             checks[f"FORMAT {key} has the wrong number of values (Number={number})"] = (
@@ -253,21 +285,23 @@ def _value_checks(frame: pl.DataFrame, plan: ParsePlan) -> dict[str, pl.Expr]:
             if key in NON_NEGATIVE:
                 negative = tokens.list.eval(pl.element().cast(pl.Float64, strict=False) < 0)
                 checks[f"FORMAT {key} is negative"] = negative.list.any()
-    return checks
+    return columns, checks
 
 
 def _genotype_columns(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
     """GT alleles (a0, a1), ploidy, phase (GT '|' with PS, else GATK PGT/PID), GQ, DP, AD and FT."""
-    frame = gt_columns(frame, plan.path)
+    formats = formats_of(frame)
+    frame = gt_columns(frame, plan.path, formats)
     carried = frame.filter((pl.col("a0") > 0) | (pl.col("a1") > 0))
     too_high = pl.max_horizontal("a0", "a1") > pl.col("alts").list.len()
     _first_bad(carried, {"GT names an ALT allele the record does not have": too_high}, plan.path)
     # a record the sample carries no ALT of cannot become a call: its other values are not read
-    _first_bad(carried, _value_checks(carried, plan), plan.path)
-    frame = frame.with_columns(_format_value(frame, key) for key in GT_KEYS if key != "GT")
+    columns, checks = _value_checks(carried, plan)
+    _first_bad(carried, checks, plan.path, columns)
+    lazy = frame.lazy().with_columns(_format_value(formats, key) for key in GT_KEYS if key != "GT")
     pgt = pl.col("PGT").str.split("|")
     ad = pl.col("AD").str.split(",").list.eval(_nulled(pl.element()).cast(pl.Int64, strict=False))
-    frame = frame.with_columns(
+    lazy = lazy.with_columns(
         pgt.list.get(0, null_on_oob=True).cast(pl.Int64, strict=False).alias("_p0"),
         pgt.list.get(1, null_on_oob=True).cast(pl.Int64, strict=False).alias("_p1"),
         ad.alias("_ad"),
@@ -278,7 +312,7 @@ def _genotype_columns(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
     ad_present = pl.col("_ad").list.drop_nulls()
     gq = pl.col("GQ").cast(pl.Float64, strict=False).floor().cast(pl.Int64)
     dp = pl.col("DP").cast(pl.Float64, strict=False).floor().cast(pl.Int64)
-    return frame.with_columns(
+    return lazy.with_columns(
         (pipe | use_pgt).alias("phased"),
         pl.when(pipe).then(pl.col("PS")).when(use_pgt).then(pl.col("PID")).alias("phase_set"),
         pl.when(pipe).then(pl.col("a0")).when(use_pgt).then(pl.col("_p0")).alias("_h0"),
@@ -289,22 +323,21 @@ def _genotype_columns(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
         pl.when(pl.col("FT") != "PASS").then(pl.col("FT")).alias("ft")
         if "FT" in plan.has
         else pl.lit(None, dtype=pl.String).alias("ft"),
-    )
+    ).collect()
 
 
-def _info_values(records: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
-    """(rec, _info_<key>...) raw INFO values of the wanted keys (null when absent), read once per
-    record before the ALT split; literal splits, much faster than a regex."""
-    info = records.select("rec", (pl.lit(";") + pl.col("_info")).alias("_sc"))
-    value = [
-        pl.col("_sc")
-        .str.splitn(f";{k}=", 2)
+def _info_values(keys: Sequence[str]) -> list[pl.Expr]:
+    """``_info_<key>``: the raw INFO value of each wanted key (null when absent), read once per record
+    before the ALT split; literal splits, much faster than a regex."""
+    sc = pl.lit(";") + pl.col("_info")
+    return [
+        sc.str.splitn(f";{k}=", 2)
         .struct.field("field_1")
         .str.splitn(";", 2)
         .struct.field("field_0")
+        .alias(f"_info_{k}")
         for k in keys
     ]
-    return info.select("rec", *[v.alias(f"_info_{k}") for v, k in zip(value, keys, strict=True)])
 
 
 def _af_expr(field: str, number: str, pop: str) -> tuple[pl.Expr, pl.Expr]:
@@ -360,63 +393,70 @@ def _sv_end() -> pl.Expr:
 def _alt_rows(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
     """One row per carried ALT, with per-allele copies, phase haplotype, AD, AF and, for symbolic
     SVs, their span."""
-    frame = frame.filter((pl.col("a0") > 0) | (pl.col("a1") > 0))
     n_alts = pl.col("alts").list.len()
     keys = [spec[0] for spec in plan.af_specs if spec] + ([plan.fmt.tag] if plan.fmt else [])
     keys += ["END", "SVLEN"]
-    frame = frame.join(_info_values(frame, list(dict.fromkeys(keys))), on="rec", how="left")
-    rows = frame.with_columns(
-        pl.int_ranges(1, n_alts + 1).alias("allele_num"), n_alts.alias("n_alts")
-    ).explode(["alts", "allele_num"])
     k = pl.col("allele_num")
     copies = (pl.col("a0") == k).fill_null(False).cast(pl.Int8) + (pl.col("a1") == k).fill_null(False).cast(
         pl.Int8
     )
     hap = pl.when(pl.col("_h0") == k).then(0).when(pl.col("_h1") == k).then(1)
-    rows = rows.rename({"alts": "alt"}).with_columns(
-        copies.alias("alt_copies"),
-        pl.when(pl.col("phased") & (copies == 1)).then(hap).alias("phase_hap"),
-        pl.col("_ad").list.get(0, null_on_oob=True).alias("ad_ref"),
-        pl.col("_ad").list.get(k, null_on_oob=True).alias("ad_alt"),
-        _vep_key() if plan.fmt is not None and plan.fmt.tag == ann.CSQ else pl.col("alt").alias("key"),
-        pl.col("alt").is_in(list(SV_ALLELES)).alias("symbolic"),
-    )
     afs = [
         _af_expr(spec[0], spec[1], pop) for pop, spec in zip(plan.af_pops, plan.af_specs, strict=True) if spec
     ]
-    rows = rows.with_columns(value for value, _ in afs)
+    rows = (
+        frame.lazy()
+        .filter((pl.col("a0") > 0) | (pl.col("a1") > 0))
+        .with_columns(_info_values(list(dict.fromkeys(keys))))
+        .with_columns(pl.int_ranges(1, n_alts + 1).alias("allele_num"), n_alts.alias("n_alts"))
+        .explode(["alts", "allele_num"])
+        .rename({"alts": "alt"})
+        .with_columns(
+            copies.alias("alt_copies"),
+            pl.when(pl.col("phased") & (copies == 1)).then(hap).alias("phase_hap"),
+            pl.col("_ad").list.get(0, null_on_oob=True).alias("ad_ref"),
+            pl.col("_ad").list.get(k, null_on_oob=True).alias("ad_alt"),
+            _vep_key() if plan.fmt is not None and plan.fmt.tag == ann.CSQ else pl.col("alt").alias("key"),
+            pl.col("alt").is_in(list(SV_ALLELES)).alias("symbolic"),
+        )
+        .with_columns(  # each AF and whether it is malformed, from the same split of its INFO value
+            *(value for value, _ in afs), *(bad.alias(f"_bad_af_{i}") for i, (_, bad) in enumerate(afs))
+        )
+        .collect()
+    )
     _first_bad(
         rows,
         {
-            f"malformed INFO {spec[0]} (Number={spec[1]})": bad
-            for (_, bad), spec in zip(afs, _specs(plan), strict=True)
+            f"malformed INFO {spec[0]} (Number={spec[1]})": pl.col(f"_bad_af_{i}")
+            for i, spec in enumerate(_specs(plan))
         },
         plan.path,
     )
     sv = pl.col("symbolic") & (pl.col("alt_copies") > 0)
     _first_bad(
-        rows.with_columns(_sv_end().alias("_end")),
+        rows,
         {
             "symbolic SV without a usable INFO END or SVLEN": sv
-            & (pl.col("_end").is_null() | (pl.col("_end") < pl.col("pos")))
+            & (_sv_end().is_null() | (_sv_end() < pl.col("pos")))
         },
         plan.path,
     )
     sequence = pl.col("alt").str.contains(r"^[ACGTNacgtn]+$")
     rows = rows.filter((pl.col("alt_copies") > 0) & (sequence | pl.col("symbolic")))
-    return _normalised(rows, plan.fetch).with_columns(
+    end = (
         pl.when(pl.col("symbolic"))
         .then(_sv_end())
         .otherwise(pl.col("pos") + pl.col("ref").str.len_chars() - 1)
-        .alias("end")
     )
+    return _normalised(rows, plan.fetch, end.alias("end"))
 
 
-def _normalised(rows: pl.DataFrame, fetch: Fetch | None) -> pl.DataFrame:
+def _normalised(rows: pl.DataFrame, fetch: Fetch | None, *then: pl.Expr) -> pl.DataFrame:
     """REF/ALT of each split row trimmed and upper-cased (and left-aligned with a reference), as
-    ``bcftools norm -m-``: one canonical form for matching the curated and ClinVar lists."""
+    ``bcftools norm -m-``: one canonical form for matching the curated and ClinVar lists. ``then``:
+    columns computed on the normalised rows, in the same plan."""
     if rows.height == 0:
-        return rows
+        return rows.with_columns(*then)
     pairs = rows.select("chrom", "pos", "ref", "alt").unique()
     out = [
         (chrom, pos, ref, alt, *alleles.normalise(pos, ref, alt, _on(fetch, chrom)))
@@ -428,9 +468,12 @@ def _normalised(rows: pl.DataFrame, fetch: Fetch | None) -> pl.DataFrame:
         orient="row",
     )
     return (
-        rows.join(mapping, on=["chrom", "pos", "ref", "alt"], how="left", maintain_order="left")
+        rows.lazy()
+        .join(mapping.lazy(), on=["chrom", "pos", "ref", "alt"], how="left", maintain_order="left")
         .drop("pos", "ref", "alt")
         .rename({"_npos": "pos", "_nref": "ref", "_nalt": "alt"})
+        .with_columns(*then)
+        .collect()
     )
 
 

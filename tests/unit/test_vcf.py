@@ -424,3 +424,25 @@ def test_real_clinvar_wrong_build_and_indexed_regions(tmp_path):
     sequential = vcf.read_clinvar(path, "GRCh37", [("1", 955_000, 992_000)]).records
     indexed = vcf.read_clinvar(copy, "GRCh37", [("1", 955_000, 992_000)]).records
     assert indexed.equals(sequential)
+
+
+def test_of_interest_keeps_listed_sites_on_their_own_contig_and_every_record_that_may_move():
+    """The pre-filter before the parse: a plain SNV is kept only at a listed (contig, pos) or when it
+    shows a listed term; indels, unparsable POS and a term are kept; a POS beyond any chromosome
+    (2**32 + the listed position) is not taken for the listed site."""
+    lines = {
+        "listed": "chr1\t100\t.\tA\tG\t.\tPASS\t.\tGT\t0/1",
+        "other contig": "chr2\t100\t.\tA\tG\t.\tPASS\t.\tGT\t0/1",
+        "unlisted": "chr1\t101\t.\tA\tG\t.\tPASS\t.\tGT\t0/1",
+        "beyond 2**32": f"chr1\t{(1 << 32) + 100}\t.\tA\tG\t.\tPASS\t.\tGT\t0/1",
+        "indel": "chr1\t102\t.\tAT\tA\t.\tPASS\t.\tGT\t0/1",
+        "bad pos": "chr1\tx\t.\tA\tG\t.\tPASS\t.\tGT\t0/1",
+        "term": "chr2\t103\t.\tC\tT\t.\tPASS\tCSQ=T|stop_gained|HIGH\tGT\t0/1",
+    }
+    chrom = {name: line.split("\t")[0].removeprefix("chr") for name, line in lines.items()}
+    text = pl.DataFrame({"chrom": list(chrom.values()), "line": list(lines.values())})
+    sites = vcf_parse.SiteFilter(pl.DataFrame({"chrom": ["1", "3"], "pos": [100, 5]}), ("stop_gained",))
+    kept = vcf_parse.of_interest(text, sites)
+    names = {line: name for name, line in lines.items()}
+    got = {names[line]: listed for line, listed in kept.select("line", "listed").iter_rows()}
+    assert got == {"listed": True, "indel": False, "bad pos": False, "term": True}
