@@ -27,6 +27,7 @@ from screening.cases import (
     finding_signature,
 )
 from screening.db import results
+from screening.db.connection import row_to, translate_errors
 from screening.db.sql import query
 from screening.domain import Outcome, SampleQc, Urgency, Version, panel_label
 from screening.errors import IntegrityError, NotFoundError, ScreeningError, StateError
@@ -34,10 +35,6 @@ from screening.errors import IntegrityError, NotFoundError, ScreeningError, Stat
 ROLES = ("lab", "reviewer", "curator", "admin", "lead")
 DECISIONS = tuple(c.value for c in FindingCall)
 ACMG_CLASSES = tuple(c.value for c in AcmgClass)
-
-
-def _fields(cls: type, row: dict[str, Any]) -> dict[str, Any]:
-    return {name: row[name] for name in cls.__dataclass_fields__}
 
 
 @dataclass(frozen=True)
@@ -48,10 +45,6 @@ class User:
     password_hash: str
     active: bool
     created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> User:
-        return cls(**_fields(cls, row))
 
 
 @dataclass(frozen=True)
@@ -69,11 +62,10 @@ class QueueEntry:
     decided: int
     urgency: Urgency  # of the most urgent finding
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> QueueEntry:
-        label = panel_label(row["panel_id"], Version(row["major"], row["minor"]))
-        values = {k: row[k] for k in cls.__dataclass_fields__ if k not in ("panel_label", "urgency")}
-        return cls(panel_label=label, urgency=Urgency(row["urgency"]), **values)
+
+def _queue_entry(row: dict[str, Any]) -> QueueEntry:
+    label = panel_label(row["panel_id"], Version(row["major"], row["minor"]))
+    return row_to(QueueEntry, row, panel_label=label, urgency=Urgency(row["urgency"]))
 
 
 @dataclass(frozen=True)
@@ -85,23 +77,9 @@ class StoredFindingDecision:
     moi: str
     decision: FindingDecision
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> StoredFindingDecision:
-        decision = FindingDecision(
-            hgnc_id=row["hgnc_id"],
-            decision=FindingCall(row["decision"]),
-            acmg_class=AcmgClass(row["acmg_class"]),
-            reason=row["reason"],
-            decided_by=row["decided_by"],
-            decided_at=row["decided_at"],
-        )
-        return cls(row["id"], row["run_id"], row["moi"], decision)
-
 
 def _case_decision(row: dict[str, Any], confirmations: tuple[CaseConfirmation, ...] = ()) -> CaseDecision:
-    return CaseDecision(
-        Outcome(row["outcome"]), row["reason"], row["decided_by"], row["decided_at"], row["id"], confirmations
-    )
+    return row_to(CaseDecision, row, outcome=Outcome(row["outcome"]), confirmations=confirmations)
 
 
 @dataclass(frozen=True)
@@ -117,10 +95,6 @@ class IssuedLetter:
     issued_at: datetime
     issued_on: date
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> IssuedLetter:
-        return cls(**_fields(cls, row))
-
 
 # ---------------------------------------------------------------- users
 
@@ -134,15 +108,14 @@ def add_user(conn: psycopg.Connection, username: str, role: str, password_hash: 
         row = conn.execute(query("set_user_password"), params).fetchone()
         if row:
             return row["id"]
-    try:
-        with conn.transaction():
-            return conn.execute(query("insert_user"), params).fetchone()["id"]
-    except psycopg.errors.UniqueViolation:
-        raise StateError(f"user {username!r} exists (use --replace to set a new password)") from None
-    except psycopg.errors.CheckViolation:
-        raise ScreeningError(
-            f"user name {username!r} must be 2-63 lower-case letters, digits, '.', '_' or '-'"
-        ) from None
+    with (
+        translate_errors(
+            unique=f"user {username!r} exists (use --replace to set a new password)",
+            check=f"user name {username!r} must be 2-63 lower-case letters, digits, '.', '_' or '-'",
+        ),
+        conn.transaction(),
+    ):
+        return conn.execute(query("insert_user"), params).fetchone()["id"]
 
 
 def rehash_password(conn: psycopg.Connection, user: User, new_hash: str) -> bool:
@@ -153,11 +126,11 @@ def rehash_password(conn: psycopg.Connection, user: User, new_hash: str) -> bool
 
 def find_user(conn: psycopg.Connection, username: str) -> User | None:
     row = conn.execute(query("find_user"), {"username": username}).fetchone()
-    return User.from_row(row) if row else None
+    return row_to(User, row) if row else None
 
 
 def list_users(conn: psycopg.Connection) -> list[User]:
-    return [User.from_row(r) for r in conn.execute(query("list_users"))]
+    return [row_to(User, r) for r in conn.execute(query("list_users"))]
 
 
 # ---------------------------------------------------------------- identities
@@ -194,27 +167,13 @@ def save_identity(
         source_sha256=source[0],
         imported_by=source[1],
     )
-    try:
+    with translate_errors(otherwise=f"identity of sample {identity.sample_id} not stored"):
         conn.execute(query("upsert_identity"), params)
-    except psycopg.Error as exc:
-        kind = type(exc).__name__
-        raise ScreeningError(f"identity of sample {identity.sample_id} not stored ({kind})") from None
 
 
 def _identity(row: dict[str, Any]) -> Identity:
-    return Identity(
-        sample_id=row["sample_id"],
-        given_name=row["given_name"],
-        family_name=row["family_name"],
-        national_id=row["national_id"],
-        id_scheme=row["id_scheme"],
-        date_of_birth=row["date_of_birth"],
-        address_lines=tuple(row["address_lines"]),
-        postcode=row["postcode"],
-        gp_name=row["gp_name"],
-        gp_practice=row["gp_practice"],
-        gp_address_lines=tuple(row["gp_address_lines"]),
-    )
+    lines = {name: tuple(row[name]) for name in ("address_lines", "gp_address_lines")}
+    return row_to(Identity, row, **lines)
 
 
 def get_identity(conn: psycopg.Connection, sample_pk: int, viewer: str, purpose: str) -> Identity | None:
@@ -243,7 +202,7 @@ def identity_views(conn: psycopg.Connection, sample_pk: int) -> list[dict[str, A
 
 def review_queue(conn: psycopg.Connection, limit: int = 200) -> list[QueueEntry]:
     """Cases awaiting an outcome: most urgent finding first, then definite patterns, then oldest."""
-    return [QueueEntry.from_row(r) for r in conn.execute(query("review_queue"), {"limit": limit})]
+    return [_queue_entry(r) for r in conn.execute(query("review_queue"), {"limit": limit})]
 
 
 def reviewed_cases(conn: psycopg.Connection, limit: int = 50) -> list[dict[str, Any]]:
@@ -296,7 +255,7 @@ def record_finding_decision(
 def finding_decisions(conn: psycopg.Connection, run_id: int) -> list[StoredFindingDecision]:
     """Every decision on the run's findings, oldest first (the last per finding is in force)."""
     rows = conn.execute(query("list_finding_decisions"), {"run_id": run_id})
-    return [StoredFindingDecision.from_row(r) for r in rows]
+    return [row_to(StoredFindingDecision, r, decision=_stored_decision(r, None)) for r in rows]
 
 
 def record_case_decision(conn: psycopg.Connection, run_id: int, outcome: str, reason: str, actor: str) -> int:
@@ -313,9 +272,7 @@ def case_decisions(conn: psycopg.Connection, run_id: int) -> list[CaseDecision]:
     recorded since the run's results were written is in force (see :func:`decision_in_force`)."""
     confirmations: dict[int, list[CaseConfirmation]] = {}
     for r in conn.execute(query("list_case_confirmations"), {"run_id": run_id}):
-        confirmations.setdefault(r["case_decision_id"], []).append(
-            CaseConfirmation(r["reason"], r["confirmed_by"], r["confirmed_at"])
-        )
+        confirmations.setdefault(r["case_decision_id"], []).append(row_to(CaseConfirmation, r))
     rows = conn.execute(query("list_case_decisions"), {"run_id": run_id}).fetchall()
     return [_case_decision(r, tuple(confirmations.get(r["id"], ()))) for r in rows]
 
@@ -365,16 +322,9 @@ def sample_finding_decisions(conn: psycopg.Connection, sample_pk: int) -> list[d
     return conn.execute(query("list_sample_finding_decisions"), {"sample_pk": sample_pk}).fetchall()
 
 
-def _stored_decision(row: dict[str, Any], carried_from: str | None) -> FindingDecision:
-    return FindingDecision(
-        hgnc_id=row["hgnc_id"],
-        decision=FindingCall(row["decision"]),
-        acmg_class=AcmgClass(row["acmg_class"]),
-        reason=row["reason"],
-        decided_by=row["decided_by"],
-        decided_at=row["decided_at"],
-        carried_from=carried_from,
-    )
+def _stored_decision(row: Any, carried_from: str | None) -> FindingDecision:
+    calls = {"decision": FindingCall(row["decision"]), "acmg_class": AcmgClass(row["acmg_class"])}
+    return row_to(FindingDecision, row, carried_from=carried_from, **calls)
 
 
 def decisions_in_force(
@@ -405,16 +355,8 @@ def decisions_in_force(
 
 
 def identity_checks(conn: psycopg.Connection, sample_pk: int) -> list[IdentityCheck]:
-    return [
-        IdentityCheck(
-            IdentityResolution(r["resolution"]),
-            r["corrected_sex"],
-            r["note"],
-            r["recorded_by"],
-            r["recorded_at"],
-        )
-        for r in conn.execute(query("list_identity_checks"), {"sample_pk": sample_pk})
-    ]
+    rows = conn.execute(query("list_identity_checks"), {"sample_pk": sample_pk})
+    return [row_to(IdentityCheck, r, resolution=IdentityResolution(r["resolution"])) for r in rows]
 
 
 def batch_identity_checks(conn: psycopg.Connection, lab_batch_id: str) -> list[dict[str, Any]]:
@@ -501,9 +443,8 @@ def store_letter(conn: psycopg.Connection, sample_pk: int, run_id: int, letter: 
 
 
 def list_letters(conn: psycopg.Connection, sample_pk: int) -> list[IssuedLetter]:
-    return [
-        IssuedLetter.from_row(r) for r in conn.execute(query("list_issued_letters"), {"sample_pk": sample_pk})
-    ]
+    rows = conn.execute(query("list_issued_letters"), {"sample_pk": sample_pk})
+    return [row_to(IssuedLetter, r) for r in rows]
 
 
 def get_letter(conn: psycopg.Connection, letter_id: int) -> tuple[IssuedLetter, bytes, str]:
@@ -512,7 +453,7 @@ def get_letter(conn: psycopg.Connection, letter_id: int) -> tuple[IssuedLetter, 
     row = conn.execute(query("get_issued_letter"), {"id": letter_id}).fetchone()
     if row is None:
         raise NotFoundError(f"letter {letter_id} does not exist")
-    meta, pdf, html = IssuedLetter.from_row(row), bytes(row["pdf"]), row["html"]
+    meta, pdf, html = row_to(IssuedLetter, row), bytes(row["pdf"]), row["html"]
     if letter_problem(meta, pdf, html):
         raise IntegrityError(f"letter {letter_id}: {letter_problem(meta, pdf, html)}; it is not served")
     return meta, pdf, html
