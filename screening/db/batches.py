@@ -179,10 +179,6 @@ def requeue(
     return ids
 
 
-def sample_events(conn: psycopg.Connection, batch_id: int) -> list[dict[str, Any]]:
-    return conn.execute(query("sample_events"), {"batch_id": batch_id}).fetchall()
-
-
 def progress(conn: psycopg.Connection, lab_batch_id: str) -> BatchSummary | None:
     row = conn.execute(query("batch_progress"), {"lab_batch_id": lab_batch_id}).fetchone()
     return _summary(row) if row else None

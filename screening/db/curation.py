@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import psycopg
 
@@ -58,6 +57,13 @@ class ScreenedSample:
 
 
 @dataclass(frozen=True)
+class Retirement:
+    id: int  # the panel version's
+    retired_at: datetime
+    retired_by: str
+
+
+@dataclass(frozen=True)
 class BatchRun:
     sample_pk: int
     sample_id: str
@@ -92,7 +98,7 @@ def require_version(conn: psycopg.Connection, label: str) -> db_panels.PanelVers
     return row
 
 
-def retire(conn: psycopg.Connection, panel_version_id: int, reason: str) -> dict[str, Any]:
+def retire(conn: psycopg.Connection, panel_version_id: int, reason: str) -> Retirement:
     if not reason.strip():
         raise StateError("a retirement needs a reason")
     with translate_errors():
@@ -102,7 +108,7 @@ def retire(conn: psycopg.Connection, panel_version_id: int, reason: str) -> dict
     if row is None:
         label = db_panels.get_version(conn, panel_version_id).label
         raise StateError(f"panel version {label} is already retired")
-    return row
+    return row_to(Retirement, row)
 
 
 def screened_samples(conn: psycopg.Connection, panel_id: str, batch_pk: int | None) -> list[ScreenedSample]:

@@ -96,6 +96,133 @@ class IssuedLetter:
     issued_on: date
 
 
+@dataclass(frozen=True)
+class BatchLetter(IssuedLetter):
+    """An issued letter of a batch's baby (without its bytes), with the baby's lab sample id."""
+
+    sample_id: str
+
+
+@dataclass(frozen=True)
+class LetterRun:
+    """A screened baby of a batch (its current run) and the kinds of letter issued for that run."""
+
+    sample_pk: int
+    sample_id: str
+    run_id: int
+    issued: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseHeader:
+    """A screening run with its sample (QC metrics included), batch and panel version; no identity."""
+
+    run_id: int
+    outcome: str
+    karyotype: str
+    reasons: list[str]
+    not_evaluated: list[str]
+    screened_at: datetime
+    panel_sha256: str
+    clinvar_source: str | None
+    clinvar_release_date: str | None
+    clinvar_sha256: str | None
+    software_version: str
+    cohort_babies: int
+    sample_pk: int
+    sample_id: str
+    sex: str
+    sample_state: str
+    pct_autosomal_15x: float | None
+    q30_gb: float | None
+    contamination_pct: float | None
+    smn1_copies: int | None
+    batch_pk: int
+    lab_batch_id: str
+    submitted_at: datetime
+    programme: str
+    panel_version_id: int
+    panel_id: str
+    major: int
+    minor: int
+    panel_name: str
+    urgency: dict[str, str]  # "<hgnc_id> <moi>" of each finding → its gene's urgency in the panel version
+
+    @property
+    def panel_label(self) -> str:
+        return panel_label(self.panel_id, Version(self.major, self.minor))
+
+
+@dataclass(frozen=True)
+class ReviewedCase:
+    """A baby whose case has an outcome: the latest one recorded."""
+
+    run_id: int
+    sample_pk: int
+    sample_id: str
+    lab_batch_id: str
+    outcome: str
+    decided_by: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class AwaitingConfirmation:
+    """A condition_suspected outcome in force that no second account has confirmed yet."""
+
+    run_id: int
+    sample_id: str
+    lab_batch_id: str
+    decided_by: str
+    decided_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class SampleFindingDecision:
+    """A finding decision on any run of a baby, with the finding's signature it was made on (None for
+    a decision recorded before bases were kept) and the label of the run's panel version."""
+
+    id: int
+    run_id: int
+    hgnc_id: str
+    moi: str
+    decision: str
+    acmg_class: str
+    reason: str
+    decided_by: str
+    decided_at: datetime
+    signature: str | None
+    panel_label: str
+
+
+@dataclass(frozen=True)
+class BatchSample:
+    """One sample of a batch, with its current run (None before it is screened)."""
+
+    sample_pk: int
+    sample_id: str
+    sex: str
+    state: str
+    batch_id: int
+    run_id: int | None
+
+
+@dataclass(frozen=True)
+class BatchIdentityCheck:
+    """The lab's resolution of a possible sample swap, for one sample of a batch (no identity)."""
+
+    id: int
+    sample_pk: int
+    sample_id: str
+    run_id: int
+    resolution: str
+    corrected_sex: str | None
+    note: str
+    recorded_by: str
+    recorded_at: datetime
+
+
 # ---------------------------------------------------------------- users
 
 
@@ -136,14 +263,23 @@ def list_users(conn: psycopg.Connection) -> list[User]:
 # ---------------------------------------------------------------- identities
 
 
+@dataclass(frozen=True)
+class SampleMatch:
+    """A sample a lab sample id names: in which batch, of which programme."""
+
+    sample_pk: int
+    lab_batch_id: str
+    programme: str
+
+
 def samples_by_lab_id(
     conn: psycopg.Connection, sample_ids: list[str], lab_batch_id: str | None
-) -> dict[str, list[tuple[int, str, str]]]:
-    """``{lab sample id: [(sample pk, lab batch id, programme), ...]}`` for the ids that exist."""
+) -> dict[str, list[SampleMatch]]:
+    """``{lab sample id: [SampleMatch, ...]}`` for the ids that exist (of that batch only, when given)."""
     params = {"sample_ids": sample_ids, "lab_batch_id": lab_batch_id}
-    out: dict[str, list[tuple[int, str, str]]] = {}
+    out: dict[str, list[SampleMatch]] = {}
     for row in conn.execute(query("samples_by_lab_id"), params):
-        out.setdefault(row["sample_id"], []).append((row["id"], row["lab_batch_id"], row["programme"]))
+        out.setdefault(row["sample_id"], []).append(row_to(SampleMatch, row, sample_pk=row["id"]))
     return out
 
 
@@ -193,10 +329,6 @@ def log_identity_view(conn: psycopg.Connection, sample_pk: int, viewer: str, pur
     )
 
 
-def identity_views(conn: psycopg.Connection, sample_pk: int) -> list[dict[str, Any]]:
-    return conn.execute(query("list_identity_views"), {"sample_pk": sample_pk}).fetchall()
-
-
 # ---------------------------------------------------------------- review
 
 
@@ -205,17 +337,17 @@ def review_queue(conn: psycopg.Connection, limit: int = 200) -> list[QueueEntry]
     return [_queue_entry(r) for r in conn.execute(query("review_queue"), {"limit": limit})]
 
 
-def reviewed_cases(conn: psycopg.Connection, limit: int = 50) -> list[dict[str, Any]]:
-    rows = conn.execute(query("reviewed_cases"), {"limit": limit}).fetchall()
-    return sorted(rows, key=lambda r: r["decided_at"], reverse=True)
+def reviewed_cases(conn: psycopg.Connection, limit: int = 50) -> list[ReviewedCase]:
+    rows = [row_to(ReviewedCase, r) for r in conn.execute(query("reviewed_cases"), {"limit": limit})]
+    return sorted(rows, key=lambda r: r.decided_at, reverse=True)
 
 
-def case_header(conn: psycopg.Connection, run_id: int) -> dict[str, Any]:
+def case_header(conn: psycopg.Connection, run_id: int) -> CaseHeader:
     """Run, sample (incl. QC metrics), batch and panel version of a case (no identity)."""
     row = conn.execute(query("case_header"), {"run_id": run_id}).fetchone()
     if row is None:
         raise NotFoundError(f"screening run {run_id} does not exist")
-    return row
+    return row_to(CaseHeader, row)
 
 
 def current_run(conn: psycopg.Connection, sample_pk: int) -> int | None:
@@ -255,7 +387,7 @@ def record_finding_decision(
 def finding_decisions(conn: psycopg.Connection, run_id: int) -> list[StoredFindingDecision]:
     """Every decision on the run's findings, oldest first (the last per finding is in force)."""
     rows = conn.execute(query("list_finding_decisions"), {"run_id": run_id})
-    return [row_to(StoredFindingDecision, r, decision=_stored_decision(r, None)) for r in rows]
+    return [row_to(StoredFindingDecision, r, decision=_finding_decision(r)) for r in rows]
 
 
 def record_case_decision(conn: psycopg.Connection, run_id: int, outcome: str, reason: str, actor: str) -> int:
@@ -312,23 +444,30 @@ def confirm_case(
     return conn.execute(query("insert_case_confirmation"), {**params, "confirmed_by": actor}).fetchone()["id"]
 
 
-def awaiting_confirmation(conn: psycopg.Connection, limit: int = 200) -> list[dict[str, Any]]:
+def awaiting_confirmation(conn: psycopg.Connection, limit: int = 200) -> list[AwaitingConfirmation]:
     """Cases whose condition_suspected outcome awaits its second reviewer, oldest decision first."""
-    return conn.execute(query("awaiting_confirmation"), {"limit": limit}).fetchall()
+    rows = conn.execute(query("awaiting_confirmation"), {"limit": limit})
+    return [row_to(AwaitingConfirmation, r) for r in rows]
 
 
-def sample_finding_decisions(conn: psycopg.Connection, sample_pk: int) -> list[dict[str, Any]]:
+def sample_finding_decisions(conn: psycopg.Connection, sample_pk: int) -> list[SampleFindingDecision]:
     """Every finding decision on any run of the sample, oldest first, with basis and panel label."""
-    return conn.execute(query("list_sample_finding_decisions"), {"sample_pk": sample_pk}).fetchall()
+    rows = conn.execute(query("list_sample_finding_decisions"), {"sample_pk": sample_pk})
+    return [row_to(SampleFindingDecision, r) for r in rows]
 
 
-def _stored_decision(row: Any, carried_from: str | None) -> FindingDecision:
+def _finding_decision(row: dict[str, Any]) -> FindingDecision:
     calls = {"decision": FindingCall(row["decision"]), "acmg_class": AcmgClass(row["acmg_class"])}
-    return row_to(FindingDecision, row, carried_from=carried_from, **calls)
+    return row_to(FindingDecision, row, **calls)
+
+
+def _carried(row: SampleFindingDecision, carried_from: str | None) -> FindingDecision:
+    calls = {"decision": FindingCall(row.decision), "acmg_class": AcmgClass(row.acmg_class)}
+    return row_to(FindingDecision, vars(row), carried_from=carried_from, **calls)
 
 
 def decisions_in_force(
-    rows: list[dict[str, Any]], findings: tuple[Any, ...], run_id: int, screened_at: datetime
+    rows: list[SampleFindingDecision], findings: tuple[Any, ...], run_id: int, screened_at: datetime
 ) -> tuple[FindingDecision, ...]:
     """For each finding, the latest decision made on an identical finding (same signature) on any run of
     the baby — carried forward, naming its panel version, when made on another run or before the
@@ -339,18 +478,18 @@ def decisions_in_force(
         signature = finding_signature(f)
         chosen = None
         for row in rows:
-            if (row["signature"] is not None and row["signature"] == signature) or (
-                row["signature"] is None
-                and row["run_id"] == run_id
-                and row["hgnc_id"] == f.hgnc_id
-                and row["moi"] == str(f.moi)
-                and row["decided_at"] >= screened_at
+            if (row.signature is not None and row.signature == signature) or (
+                row.signature is None
+                and row.run_id == run_id
+                and row.hgnc_id == f.hgnc_id
+                and row.moi == str(f.moi)
+                and row.decided_at >= screened_at
             ):
                 chosen = row
         if chosen is None:
             continue
-        earlier = chosen["run_id"] != run_id or chosen["decided_at"] < screened_at
-        out.append(_stored_decision(chosen, chosen["panel_label"] if earlier else None))
+        earlier = chosen.run_id != run_id or chosen.decided_at < screened_at
+        out.append(_carried(chosen, chosen.panel_label if earlier else None))
     return tuple(sorted(out, key=lambda d: d.decided_at))
 
 
@@ -359,18 +498,19 @@ def identity_checks(conn: psycopg.Connection, sample_pk: int) -> list[IdentityCh
     return [row_to(IdentityCheck, r, resolution=IdentityResolution(r["resolution"])) for r in rows]
 
 
-def batch_identity_checks(conn: psycopg.Connection, lab_batch_id: str) -> list[dict[str, Any]]:
+def batch_identity_checks(conn: psycopg.Connection, lab_batch_id: str) -> list[BatchIdentityCheck]:
     """Identity-check resolutions of a batch's samples (lab pages: no identity in them)."""
-    return conn.execute(query("batch_identity_checks"), {"lab_batch_id": lab_batch_id}).fetchall()
+    rows = conn.execute(query("batch_identity_checks"), {"lab_batch_id": lab_batch_id})
+    return [row_to(BatchIdentityCheck, r) for r in rows]
 
 
-def sample_of_batch(conn: psycopg.Connection, lab_batch_id: str, sample_id: str) -> dict[str, Any]:
+def sample_of_batch(conn: psycopg.Connection, lab_batch_id: str, sample_id: str) -> BatchSample:
     row = conn.execute(
         query("sample_of_batch"), {"lab_batch_id": lab_batch_id, "sample_id": sample_id}
     ).fetchone()
     if row is None:
         raise NotFoundError(f"sample {sample_id} is not in batch {lab_batch_id}")
-    return row
+    return row_to(BatchSample, row)
 
 
 def record_identity_check(
@@ -392,16 +532,16 @@ def record_identity_check(
         sex = None
     if not values.get("note", "").strip():
         problems.append("say how the identity was checked (a note)")
-    if row["run_id"] is None:
+    if row.run_id is None:
         problems.append(f"sample {sample_id} has not been screened: nothing to resolve")
     if problems:
         raise ScreeningError("; ".join(problems))
-    case = load_case(conn, row["run_id"], None)
+    case = load_case(conn, row.run_id, None)
     if not case.swap_hold:
         raise StateError(f"sample {sample_id} is not held for a possible sample swap")
     params = {
-        "sample_pk": row["sample_pk"],
-        "run_id": row["run_id"],
+        "sample_pk": row.sample_pk,
+        "run_id": row.run_id,
         "resolution": resolution.value,
         "corrected_sex": sex,
         "note": values["note"].strip(),
@@ -410,16 +550,16 @@ def record_identity_check(
     conn.execute(query("insert_identity_check"), params)
     if resolution is not IdentityResolution.CONFIRMED_IDENTITY:
         return []
-    again = conn.execute(query("requeue_with_sex"), {"sample_pk": row["sample_pk"], "sex": sex}).fetchone()
+    again = conn.execute(query("requeue_with_sex"), {"sample_pk": row.sample_pk, "sex": sex}).fetchone()
     if again is None:
         raise StateError(f"sample {sample_id} is being screened: try again when it has finished")
     conn.execute(query("reopen_batch_one"), {"batch_id": again["batch_id"]})
     return [again["id"]]
 
 
-def batch_letters(conn: psycopg.Connection, batch_pk: int) -> list[dict[str, Any]]:
+def batch_letters(conn: psycopg.Connection, batch_pk: int) -> list[BatchLetter]:
     """Letters issued for the babies of a batch, newest first, without their bytes."""
-    return conn.execute(query("batch_letters"), {"batch_pk": batch_pk}).fetchall()
+    return [row_to(BatchLetter, r) for r in conn.execute(query("batch_letters"), {"batch_pk": batch_pk})]
 
 
 # ---------------------------------------------------------------- letters
@@ -468,9 +608,10 @@ def letter_problem(meta: IssuedLetter, pdf: bytes, html: str) -> str | None:
     return None
 
 
-def batch_runs(conn: psycopg.Connection, batch_pk: int) -> list[dict[str, Any]]:
-    """Screened babies of a batch: ``sample_pk``, ``sample_id``, ``run_id``, ``issued`` (letter kinds)."""
-    return conn.execute(query("batch_letter_runs"), {"batch_pk": batch_pk}).fetchall()
+def batch_runs(conn: psycopg.Connection, batch_pk: int) -> list[LetterRun]:
+    """Screened babies of a batch (current run each) and the kinds of letter issued for the run."""
+    rows = conn.execute(query("batch_letter_runs"), {"batch_pk": batch_pk})
+    return [row_to(LetterRun, r, issued=tuple(r["issued"])) for r in rows]
 
 
 # ---------------------------------------------------------------- the case as reviewed
@@ -489,15 +630,15 @@ def load_case(
     """
     header = case_header(conn, run_id)
     result = results.load_results(conn, [run_id])[run_id]
-    qc = SampleQc(header["pct_autosomal_15x"], header["q30_gb"], header["contamination_pct"])
-    case = replace(CaseView.from_result(result, header["lab_batch_id"], qc), programme=header["programme"])
-    rows = sample_finding_decisions(conn, header["sample_pk"])
-    decisions = decisions_in_force(rows, case.findings, run_id, header["screened_at"])
-    outcome = decision_in_force(case_decisions(conn, run_id), header["screened_at"])
+    qc = SampleQc(header.pct_autosomal_15x, header.q30_gb, header.contamination_pct)
+    case = replace(CaseView.from_result(result, header.lab_batch_id, qc), programme=header.programme)
+    rows = sample_finding_decisions(conn, header.sample_pk)
+    decisions = decisions_in_force(rows, case.findings, run_id, header.screened_at)
+    outcome = decision_in_force(case_decisions(conn, run_id), header.screened_at)
     # a resolution counts for the results it was recorded on: a re-screen that still contradicts the
     # recorded sex needs a new identity check
-    checks = [c for c in identity_checks(conn, header["sample_pk"]) if c.recorded_at >= header["screened_at"]]
-    identity = get_identity(conn, header["sample_pk"], *identity_for) if identity_for else None
+    checks = [c for c in identity_checks(conn, header.sample_pk) if c.recorded_at >= header.screened_at]
+    identity = get_identity(conn, header.sample_pk, *identity_for) if identity_for else None
     return replace(
         case,
         decisions=decisions,
