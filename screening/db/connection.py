@@ -171,7 +171,8 @@ def _refusal(kind: str | None, message: str) -> ScreeningError:
 
 
 def _primary(exc: psycopg.Error) -> str:
-    return exc.diag.message_primary or type(exc).__name__
+    """The error's first line (the server's primary message: the schema's words, never a row's detail)."""
+    return exc.diag.message_primary or (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
 @contextlib.contextmanager
