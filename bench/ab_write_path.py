@@ -34,7 +34,7 @@ import bench_cohort as bc
 
 from screening import panels, worker_steps
 from screening.config import load_settings
-from screening.db import batches, cohort, connection, jobs, migrate, results
+from screening.db import batches, cohort, connection, migrate, results
 from screening.db import panels as db_panels
 from screening.db.connection import Database
 from screening.db.sql import parse_queries
@@ -50,11 +50,11 @@ def before_steps(conn, old: dict[str, str], pv_id: int, size: int, pk: int, resu
         for r in conn.execute(old["fail_exhausted"], {"max_attempts": 3, "id": pk}).fetchall():
             conn.execute(old["decrement_batch"], {"batch_id": r["batch_id"]})
         params = {"id": pk, "token": uuid.uuid4(), "lease_seconds": 120, "max_attempts": 3}
-        claim = jobs.Claim.from_row(conn.execute(old["claim_sample"], params).fetchone())
+        token = conn.execute(old["claim_sample"], params).fetchone()["lease_token"]
     t1 = time.perf_counter()
     meta = results.RunMeta(pk, pv_id, size, 0.1)
     with connection.transaction(conn, "bench"):
-        finish = {"id": pk, "token": claim.token, "state": "screened", "reason": None}
+        finish = {"id": pk, "token": token, "state": "screened", "reason": None}
         batch_id = conn.execute(old["finish_sample"], finish).fetchone()["batch_id"]
         conn.execute(old["decrement_batch"], {"batch_id": batch_id}).fetchone()
         lock = conn.execute(old["cohort_lock_panel"], {"panel_version_id": pv_id}).fetchone()

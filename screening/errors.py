@@ -83,3 +83,15 @@ class StateError(ScreeningError):
 
 class TransientError(ScreeningError):
     """A database or broker is unreachable for now; the operation can be retried."""
+
+
+class DatabaseError(ScreeningError):
+    """The database failed an operation for a reason this package does not name more precisely."""
+
+
+class UnstorableValue(DatabaseError):
+    """A value PostgreSQL refuses to store (a NUL in text, a number out of range, …): bad input."""
+
+
+class PermissionDenied(DatabaseError):
+    """The database role this process connects as may not do what was asked (a deployment fault)."""

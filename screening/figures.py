@@ -88,24 +88,6 @@ class SampleFacts:
     case_confirmed: bool  # a second account confirmed that case outcome
     findings: tuple[GeneCall, ...]
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> SampleFacts:
-        return cls(
-            programme=row["programme"],
-            batch=row["lab_batch_id"],
-            batch_submitted_at=row["submitted_at"],
-            received_at=row["received_at"],
-            state=row["state"],
-            screen_outcome=row["screen_outcome"],
-            reasons=tuple(row["reasons"] or ()),
-            case_outcome=row["case_outcome"],
-            case_confirmed=bool(row["case_confirmed"]),
-            findings=tuple(
-                GeneCall(f["hgnc_id"], f["symbol"], f["condition"], f["decision"])
-                for f in row["findings"] or ()
-            ),
-        )
-
     @property
     def outcome(self) -> str | None:
         """The screen's outcome; a held sample (its VCF could not be used) is testing not possible;

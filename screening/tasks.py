@@ -22,7 +22,7 @@ from kombu.transport import TRANSPORT_ALIASES
 from screening import fs_transport, worker_steps
 from screening.config import Settings, load_settings
 from screening.db import workers
-from screening.db.connection import BAD_INPUT, DB_ERRORS, Database, database_url, with_application_name
+from screening.db.connection import DB_ERRORS, Database, database_url, with_application_name
 from screening.errors import TransientError
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ def _heartbeat_loop(node: str, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             workers.beat(db.connection(), node, os.getpid(), _pool_state())
-        except (TransientError, *BAD_INPUT, *DB_ERRORS) as exc:  # the database is down: beat later
+        except (TransientError, *DB_ERRORS) as exc:  # the database is down: beat later
             log.warning("heartbeat not written (%s); retrying", type(exc).__name__)
             db.close()
         stop.wait(SETTINGS.heartbeat_seconds)

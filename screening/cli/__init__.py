@@ -20,10 +20,10 @@ def _one_line(exc: Exception) -> str:
 
     if isinstance(exc, ScreeningError):
         return str(exc)
-    from screening.db.connection import is_bad_input
+    from screening.db.connection import DB_ERRORS, translate
 
-    if is_bad_input(exc):
-        return f"a value cannot be stored in the database ({type(exc).__name__}); check the input's fields"
+    if isinstance(exc, DB_ERRORS):  # a statement outside any transaction: translated here
+        return str(translate(exc))
     first = (str(exc).splitlines() or [""])[0][:200]
     return f"unexpected {type(exc).__name__}: {first} (SCREENING_DEBUG=1 shows the traceback)"
 

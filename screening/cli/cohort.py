@@ -63,9 +63,6 @@ def check(panel_id: str | None, repair: bool, fmt: str) -> None:
                 f"{len(c.members)} baby(ies) and {len(c.alleles)} variant(s) differ"
             )
             for a in c.alleles[:10]:
-                click.echo(
-                    f"  {a['chrom']}:{a['pos']} {a['ref']}>{a['alt']}: counted {a['counted']}, "
-                    f"rebuilt {a['rebuilt']}"
-                )
+                click.echo(f"  {a.chrom}:{a.pos} {a.ref}>{a.alt}: counted {a.counted}, rebuilt {a.rebuilt}")
     if any(not c.matches and c.panel_id not in repaired for c in checks):
         sys.exit(EXIT_MISMATCH)

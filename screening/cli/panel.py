@@ -406,7 +406,7 @@ def retire(label: str, reason: str) -> None:
             row = db.retire(conn, db.require_version(conn, label).id, reason)
     except (ScreeningError, ValueError) as exc:
         fail(exc)
-    click.echo(f"{label} retired at {row['retired_at']:%Y-%m-%d %H:%M} by {row['retired_by']}")
+    click.echo(f"{label} retired at {row.retired_at:%Y-%m-%d %H:%M} by {row.retired_by}")
 
 
 @panel.command("import-clinvar")

@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 
+from screening.db.connection import row_to
 from screening.db.review import IssuedLetter, letter_problem
 from screening.db.sql import query
 
@@ -39,10 +40,6 @@ class AuditRow:
     detail: dict[str, Any]
     row_sha256: str
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> AuditRow:
-        return cls(**{k: row[k] for k in cls.__dataclass_fields__})
-
 
 def _first_broken(rows: list[dict[str, Any]]) -> str | None:
     checks = (
@@ -68,7 +65,7 @@ def verify(conn: psycopg.Connection) -> Verification:
     problems = [p for p in [_first_broken(rows)] if p]
     letters = conn.execute(query("all_letters")).fetchall()
     for row in letters:
-        meta = IssuedLetter.from_row(row)
+        meta = row_to(IssuedLetter, row)
         bad = letter_problem(meta, bytes(row["pdf"]), row["html"])
         if bad:
             problems.append(f"letter {meta.id} ({meta.kind}, issued {meta.issued_on}): {bad}")
@@ -77,4 +74,4 @@ def verify(conn: psycopg.Connection) -> Verification:
 
 
 def recent(conn: psycopg.Connection, limit: int = 200) -> list[AuditRow]:
-    return [AuditRow.from_row(r) for r in conn.execute(query("audit_recent"), {"limit": limit})]
+    return [row_to(AuditRow, r) for r in conn.execute(query("audit_recent"), {"limit": limit})]

@@ -9,9 +9,9 @@ from typing import Any
 import psycopg
 
 from screening.db import cohort
+from screening.db.connection import row_to, translate_errors
 from screening.db.sql import query
 from screening.domain import SampleInput, SampleQc, Sex, Version, panel_label
-from screening.errors import StateError
 
 SAMPLE_STATES = ("queued", "running", "screened", "failed", "held")
 FINAL_STATES = ("screened", "failed", "held")
@@ -57,10 +57,6 @@ class BatchRow:
     finalised_at: datetime | None
     programme: str = "england"
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> BatchRow:
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
-
 
 @dataclass(frozen=True)
 class BatchSummary:
@@ -68,10 +64,11 @@ class BatchSummary:
     panel_label: str
     counts: dict[str, int]
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> BatchSummary:
-        label = panel_label(row["panel_id"], Version(row["major"], row["minor"]))
-        return cls(BatchRow.from_row(row), label, {s: row[s] for s in SAMPLE_STATES})
+
+def _summary(row: dict[str, Any]) -> BatchSummary:
+    label = panel_label(row["panel_id"], Version(row["major"], row["minor"]))
+    counts = {s: row[s] for s in SAMPLE_STATES}
+    return row_to(BatchSummary, row, batch=row_to(BatchRow, row), panel_label=label, counts=counts)
 
 
 @dataclass(frozen=True)
@@ -93,10 +90,6 @@ class SampleRow:
     reason: str | None
     updated_at: datetime
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> SampleRow:
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
-
     def to_input(self) -> SampleInput:
         qc = SampleQc(self.pct_autosomal_15x, self.q30_gb, self.contamination_pct)
         return SampleInput(self.sample_id, self.vcf_sample, Sex(self.sex), qc, self.smn1_copies)
@@ -111,7 +104,7 @@ class SampleStatus:
 
 def find_batch(conn: psycopg.Connection, lab_batch_id: str) -> BatchRow | None:
     row = conn.execute(query("find_batch"), {"lab_batch_id": lab_batch_id}).fetchone()
-    return BatchRow.from_row(row) if row else None
+    return row_to(BatchRow, row) if row else None
 
 
 def insert_batch(conn: psycopg.Connection, batch: NewBatch, actor: str) -> tuple[int, list[int]]:
@@ -126,10 +119,8 @@ def insert_batch(conn: psycopg.Connection, batch: NewBatch, actor: str) -> tuple
         "submitted_by": actor,
         "programme": batch.programme,
     }
-    try:
+    with translate_errors(unique=f"batch {batch.lab_batch_id} already exists"):
         batch_id = conn.execute(query("insert_batch"), params).fetchone()["id"]
-    except psycopg.errors.UniqueViolation as exc:
-        raise StateError(f"batch {batch.lab_batch_id} already exists") from exc
     ids = []
     for s in batch.samples:
         values = {**s.__dict__, "batch_id": batch_id, "panel_version_id": batch.panel_version_id}
@@ -152,7 +143,7 @@ _NO_FILTER = {"state": None, "panel_id": None, "since": None}
 
 def _page(conn: psycopg.Connection, limit: int, offset: int, params: dict[str, Any]) -> list[BatchSummary]:
     rows = conn.execute(query("list_batches_page"), {**params, "limit": limit, "offset": offset})
-    return [BatchSummary.from_row(r) for r in rows]
+    return [_summary(r) for r in rows]
 
 
 def list_batches_page(
@@ -166,7 +157,7 @@ def list_batches_page(
 
 def list_samples(conn: psycopg.Connection, batch_id: int) -> list[SampleStatus]:
     rows = conn.execute(query("list_samples"), {"batch_id": batch_id}).fetchall()
-    return [SampleStatus(SampleRow.from_row(r), r["run_id"], r["outcome"]) for r in rows]
+    return [row_to(SampleStatus, r, sample=row_to(SampleRow, r)) for r in rows]
 
 
 def requeue(
@@ -188,13 +179,9 @@ def requeue(
     return ids
 
 
-def sample_events(conn: psycopg.Connection, batch_id: int) -> list[dict[str, Any]]:
-    return conn.execute(query("sample_events"), {"batch_id": batch_id}).fetchall()
-
-
 def progress(conn: psycopg.Connection, lab_batch_id: str) -> BatchSummary | None:
     row = conn.execute(query("batch_progress"), {"lab_batch_id": lab_batch_id}).fetchone()
-    return BatchSummary.from_row(row) if row else None
+    return _summary(row) if row else None
 
 
 def engine_seconds(conn: psycopg.Connection, batch_id: int) -> list[float]:

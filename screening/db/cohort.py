@@ -15,12 +15,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 import psycopg
 
+from screening.db.connection import row_to
 from screening.db.sql import query
 
 # Alleles rarer than both this and the batch panel's ClinVar cap are not frozen for a batch. A panel
@@ -109,12 +111,33 @@ def frequencies(conn: psycopg.Connection, batch_pk: int, min_babies: int) -> tup
 
 
 @dataclass(frozen=True)
+class MemberDifference:
+    """A baby counted under another run than the one the stored runs give (None: not counted/no run)."""
+
+    sample_id: int
+    rebuilt: int | None
+    counted: int | None
+
+
+@dataclass(frozen=True)
+class AlleleDifference:
+    """An allele whose counted ALT alleles differ from those the stored runs give."""
+
+    chrom: str
+    pos: int
+    ref: str
+    alt: str
+    rebuilt: int
+    counted: int
+
+
+@dataclass(frozen=True)
 class Check:
     panel_id: str
     babies_counted: int
     babies_rebuilt: int
-    members: tuple[dict[str, Any], ...]  # sample_id, rebuilt (run id), counted (run id)
-    alleles: tuple[dict[str, Any], ...]  # chrom, pos, ref, alt, rebuilt, counted
+    members: tuple[MemberDifference, ...]
+    alleles: tuple[AlleleDifference, ...]
 
     @property
     def matches(self) -> bool:
@@ -126,8 +149,8 @@ class Check:
             "matches": self.matches,
             "babies_counted": self.babies_counted,
             "babies_rebuilt": self.babies_rebuilt,
-            "members_differing": list(self.members),
-            "alleles_differing": list(self.alleles),
+            "members_differing": [dataclasses.asdict(m) for m in self.members],
+            "alleles_differing": [dataclasses.asdict(a) for a in self.alleles],
         }
 
 
@@ -145,8 +168,12 @@ def check(conn: psycopg.Connection, panel_id: str) -> Check:
     try:
         with conn.transaction():
             babies = conn.execute(query("cohort_check_babies"), params).fetchone()
-            members = tuple(conn.execute(query("cohort_check_members"), params).fetchall())
-            alleles = tuple(conn.execute(query("cohort_check_alleles"), params).fetchall())
+            members = tuple(
+                row_to(MemberDifference, r) for r in conn.execute(query("cohort_check_members"), params)
+            )
+            alleles = tuple(
+                row_to(AlleleDifference, r) for r in conn.execute(query("cohort_check_alleles"), params)
+            )
     finally:
         conn.isolation_level = previous
     return Check(panel_id, babies["counted"], babies["rebuilt"], members, alleles)

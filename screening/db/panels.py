@@ -11,6 +11,7 @@ import polars as pl
 import psycopg
 from psycopg.types.json import Jsonb
 
+from screening.db.connection import row_to
 from screening.db.sql import query
 from screening.domain import (
     ClinVarSnapshot,
@@ -71,21 +72,9 @@ class PanelVersionRow:
     def label(self) -> str:
         return panel_label(self.panel_id, self.version)
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> PanelVersionRow:
-        return cls(
-            id=row["id"],
-            panel_id=row["panel_id"],
-            version=Version(row["major"], row["minor"]),
-            name=row["name"],
-            genome_build=row["genome_build"],
-            sha256=row["sha256"],
-            clinvar_snapshot_id=row["clinvar_snapshot_id"],
-            clinvar_sha256=row["clinvar_sha256"],
-            published_at=row["published_at"],
-            published_by=row["published_by"],
-            origin=row.get("origin"),
-        )
+
+def _version_row(row: dict[str, Any]) -> PanelVersionRow:
+    return row_to(PanelVersionRow, row, version=Version(row["major"], row["minor"]))
 
 
 def parse_label(label: str) -> tuple[str, Version]:
@@ -99,14 +88,14 @@ def parse_label(label: str) -> tuple[str, Version]:
 def find_version(conn: psycopg.Connection, panel_id: str, version: Version) -> PanelVersionRow | None:
     params = {"panel_id": panel_id, "major": version.major, "minor": version.minor}
     row = conn.execute(query("find_panel_version"), params).fetchone()
-    return PanelVersionRow.from_row(row) if row else None
+    return _version_row(row) if row else None
 
 
 def get_version(conn: psycopg.Connection, panel_version_id: int) -> PanelVersionRow:
     row = conn.execute(query("get_panel_version"), {"id": panel_version_id}).fetchone()
     if row is None:
         raise NotFoundError(f"panel version {panel_version_id} does not exist")
-    return PanelVersionRow.from_row(row)
+    return _version_row(row)
 
 
 # ---------------------------------------------------------------- publishing

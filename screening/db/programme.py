@@ -9,14 +9,27 @@ from typing import Any
 import psycopg
 
 from screening.db import turnaround
+from screening.db.connection import row_to
 from screening.db.sql import query
-from screening.figures import ReportScope, SampleFacts, programme_document
+from screening.figures import GeneCall, ReportScope, SampleFacts, programme_document
 
 
 def samples(conn: psycopg.Connection, programme: str | None, since: datetime | None) -> list[SampleFacts]:
     """Every sample of the programme (of all when None) received since ``since``, oldest first."""
     rows = conn.execute(query("programme_samples"), {"programme": programme, "since": since})
-    return [SampleFacts.from_row(r) for r in rows]
+    return [_facts(r) for r in rows]
+
+
+def _facts(row: dict[str, Any]) -> SampleFacts:
+    return row_to(
+        SampleFacts,
+        row,
+        batch=row["lab_batch_id"],
+        batch_submitted_at=row["submitted_at"],
+        reasons=tuple(row["reasons"] or ()),
+        case_confirmed=bool(row["case_confirmed"]),
+        findings=tuple(row_to(GeneCall, f) for f in row["findings"] or ()),
+    )
 
 
 def programmes(conn: psycopg.Connection) -> list[str]:

@@ -461,11 +461,6 @@ WITH members AS (
 UPDATE cohort_panel SET babies = (SELECT count(*) FROM members), updated_at = now()
 WHERE panel_id = %(panel_id)s;
 
--- sample_events --
--- The event log of a batch's samples.
-SELECT e.* FROM event e JOIN sample s ON e.entity = 'sample' AND e.entity_id = s.id
-WHERE s.batch_id = %(batch_id)s ORDER BY e.id;
-
 -- batch_progress --
 -- A batch's state and sample counts per state (cheap enough to poll).
 SELECT b.*, pv.panel_id, pv.major, pv.minor,

@@ -27,6 +27,7 @@ from screening.cases import (
     finding_signature,
 )
 from screening.db import results
+from screening.db.connection import row_to, translate_errors
 from screening.db.sql import query
 from screening.domain import Outcome, SampleQc, Urgency, Version, panel_label
 from screening.errors import IntegrityError, NotFoundError, ScreeningError, StateError
@@ -34,10 +35,6 @@ from screening.errors import IntegrityError, NotFoundError, ScreeningError, Stat
 ROLES = ("lab", "reviewer", "curator", "admin", "lead")
 DECISIONS = tuple(c.value for c in FindingCall)
 ACMG_CLASSES = tuple(c.value for c in AcmgClass)
-
-
-def _fields(cls: type, row: dict[str, Any]) -> dict[str, Any]:
-    return {name: row[name] for name in cls.__dataclass_fields__}
 
 
 @dataclass(frozen=True)
@@ -48,10 +45,6 @@ class User:
     password_hash: str
     active: bool
     created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> User:
-        return cls(**_fields(cls, row))
 
 
 @dataclass(frozen=True)
@@ -69,11 +62,10 @@ class QueueEntry:
     decided: int
     urgency: Urgency  # of the most urgent finding
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> QueueEntry:
-        label = panel_label(row["panel_id"], Version(row["major"], row["minor"]))
-        values = {k: row[k] for k in cls.__dataclass_fields__ if k not in ("panel_label", "urgency")}
-        return cls(panel_label=label, urgency=Urgency(row["urgency"]), **values)
+
+def _queue_entry(row: dict[str, Any]) -> QueueEntry:
+    label = panel_label(row["panel_id"], Version(row["major"], row["minor"]))
+    return row_to(QueueEntry, row, panel_label=label, urgency=Urgency(row["urgency"]))
 
 
 @dataclass(frozen=True)
@@ -85,23 +77,9 @@ class StoredFindingDecision:
     moi: str
     decision: FindingDecision
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> StoredFindingDecision:
-        decision = FindingDecision(
-            hgnc_id=row["hgnc_id"],
-            decision=FindingCall(row["decision"]),
-            acmg_class=AcmgClass(row["acmg_class"]),
-            reason=row["reason"],
-            decided_by=row["decided_by"],
-            decided_at=row["decided_at"],
-        )
-        return cls(row["id"], row["run_id"], row["moi"], decision)
-
 
 def _case_decision(row: dict[str, Any], confirmations: tuple[CaseConfirmation, ...] = ()) -> CaseDecision:
-    return CaseDecision(
-        Outcome(row["outcome"]), row["reason"], row["decided_by"], row["decided_at"], row["id"], confirmations
-    )
+    return row_to(CaseDecision, row, outcome=Outcome(row["outcome"]), confirmations=confirmations)
 
 
 @dataclass(frozen=True)
@@ -117,9 +95,132 @@ class IssuedLetter:
     issued_at: datetime
     issued_on: date
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> IssuedLetter:
-        return cls(**_fields(cls, row))
+
+@dataclass(frozen=True)
+class BatchLetter(IssuedLetter):
+    """An issued letter of a batch's baby (without its bytes), with the baby's lab sample id."""
+
+    sample_id: str
+
+
+@dataclass(frozen=True)
+class LetterRun:
+    """A screened baby of a batch (its current run) and the kinds of letter issued for that run."""
+
+    sample_pk: int
+    sample_id: str
+    run_id: int
+    issued: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CaseHeader:
+    """A screening run with its sample (QC metrics included), batch and panel version; no identity."""
+
+    run_id: int
+    outcome: str
+    karyotype: str
+    reasons: list[str]
+    not_evaluated: list[str]
+    screened_at: datetime
+    panel_sha256: str
+    clinvar_source: str | None
+    clinvar_release_date: str | None
+    clinvar_sha256: str | None
+    software_version: str
+    cohort_babies: int
+    sample_pk: int
+    sample_id: str
+    sex: str
+    sample_state: str
+    pct_autosomal_15x: float | None
+    q30_gb: float | None
+    contamination_pct: float | None
+    smn1_copies: int | None
+    batch_pk: int
+    lab_batch_id: str
+    submitted_at: datetime
+    programme: str
+    panel_version_id: int
+    panel_id: str
+    major: int
+    minor: int
+    panel_name: str
+    urgency: dict[str, str]  # "<hgnc_id> <moi>" of each finding → its gene's urgency in the panel version
+
+    @property
+    def panel_label(self) -> str:
+        return panel_label(self.panel_id, Version(self.major, self.minor))
+
+
+@dataclass(frozen=True)
+class ReviewedCase:
+    """A baby whose case has an outcome: the latest one recorded."""
+
+    run_id: int
+    sample_pk: int
+    sample_id: str
+    lab_batch_id: str
+    outcome: str
+    decided_by: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class AwaitingConfirmation:
+    """A condition_suspected outcome in force that no second account has confirmed yet."""
+
+    run_id: int
+    sample_id: str
+    lab_batch_id: str
+    decided_by: str
+    decided_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class SampleFindingDecision:
+    """A finding decision on any run of a baby, with the finding's signature it was made on (None for
+    a decision recorded before bases were kept) and the label of the run's panel version."""
+
+    id: int
+    run_id: int
+    hgnc_id: str
+    moi: str
+    decision: str
+    acmg_class: str
+    reason: str
+    decided_by: str
+    decided_at: datetime
+    signature: str | None
+    panel_label: str
+
+
+@dataclass(frozen=True)
+class BatchSample:
+    """One sample of a batch, with its current run (None before it is screened)."""
+
+    sample_pk: int
+    sample_id: str
+    sex: str
+    state: str
+    batch_id: int
+    run_id: int | None
+
+
+@dataclass(frozen=True)
+class BatchIdentityCheck:
+    """The lab's resolution of a possible sample swap, for one sample of a batch (no identity)."""
+
+    id: int
+    sample_pk: int
+    sample_id: str
+    run_id: int
+    resolution: str
+    corrected_sex: str | None
+    note: str
+    recorded_by: str
+    recorded_at: datetime
 
 
 # ---------------------------------------------------------------- users
@@ -134,15 +235,14 @@ def add_user(conn: psycopg.Connection, username: str, role: str, password_hash: 
         row = conn.execute(query("set_user_password"), params).fetchone()
         if row:
             return row["id"]
-    try:
-        with conn.transaction():
-            return conn.execute(query("insert_user"), params).fetchone()["id"]
-    except psycopg.errors.UniqueViolation:
-        raise StateError(f"user {username!r} exists (use --replace to set a new password)") from None
-    except psycopg.errors.CheckViolation:
-        raise ScreeningError(
-            f"user name {username!r} must be 2-63 lower-case letters, digits, '.', '_' or '-'"
-        ) from None
+    with (
+        translate_errors(
+            unique=f"user {username!r} exists (use --replace to set a new password)",
+            check=f"user name {username!r} must be 2-63 lower-case letters, digits, '.', '_' or '-'",
+        ),
+        conn.transaction(),
+    ):
+        return conn.execute(query("insert_user"), params).fetchone()["id"]
 
 
 def rehash_password(conn: psycopg.Connection, user: User, new_hash: str) -> bool:
@@ -153,24 +253,33 @@ def rehash_password(conn: psycopg.Connection, user: User, new_hash: str) -> bool
 
 def find_user(conn: psycopg.Connection, username: str) -> User | None:
     row = conn.execute(query("find_user"), {"username": username}).fetchone()
-    return User.from_row(row) if row else None
+    return row_to(User, row) if row else None
 
 
 def list_users(conn: psycopg.Connection) -> list[User]:
-    return [User.from_row(r) for r in conn.execute(query("list_users"))]
+    return [row_to(User, r) for r in conn.execute(query("list_users"))]
 
 
 # ---------------------------------------------------------------- identities
 
 
+@dataclass(frozen=True)
+class SampleMatch:
+    """A sample a lab sample id names: in which batch, of which programme."""
+
+    sample_pk: int
+    lab_batch_id: str
+    programme: str
+
+
 def samples_by_lab_id(
     conn: psycopg.Connection, sample_ids: list[str], lab_batch_id: str | None
-) -> dict[str, list[tuple[int, str, str]]]:
-    """``{lab sample id: [(sample pk, lab batch id, programme), ...]}`` for the ids that exist."""
+) -> dict[str, list[SampleMatch]]:
+    """``{lab sample id: [SampleMatch, ...]}`` for the ids that exist (of that batch only, when given)."""
     params = {"sample_ids": sample_ids, "lab_batch_id": lab_batch_id}
-    out: dict[str, list[tuple[int, str, str]]] = {}
+    out: dict[str, list[SampleMatch]] = {}
     for row in conn.execute(query("samples_by_lab_id"), params):
-        out.setdefault(row["sample_id"], []).append((row["id"], row["lab_batch_id"], row["programme"]))
+        out.setdefault(row["sample_id"], []).append(row_to(SampleMatch, row, sample_pk=row["id"]))
     return out
 
 
@@ -194,27 +303,13 @@ def save_identity(
         source_sha256=source[0],
         imported_by=source[1],
     )
-    try:
+    with translate_errors(otherwise=f"identity of sample {identity.sample_id} not stored"):
         conn.execute(query("upsert_identity"), params)
-    except psycopg.Error as exc:
-        kind = type(exc).__name__
-        raise ScreeningError(f"identity of sample {identity.sample_id} not stored ({kind})") from None
 
 
 def _identity(row: dict[str, Any]) -> Identity:
-    return Identity(
-        sample_id=row["sample_id"],
-        given_name=row["given_name"],
-        family_name=row["family_name"],
-        national_id=row["national_id"],
-        id_scheme=row["id_scheme"],
-        date_of_birth=row["date_of_birth"],
-        address_lines=tuple(row["address_lines"]),
-        postcode=row["postcode"],
-        gp_name=row["gp_name"],
-        gp_practice=row["gp_practice"],
-        gp_address_lines=tuple(row["gp_address_lines"]),
-    )
+    lines = {name: tuple(row[name]) for name in ("address_lines", "gp_address_lines")}
+    return row_to(Identity, row, **lines)
 
 
 def get_identity(conn: psycopg.Connection, sample_pk: int, viewer: str, purpose: str) -> Identity | None:
@@ -234,29 +329,25 @@ def log_identity_view(conn: psycopg.Connection, sample_pk: int, viewer: str, pur
     )
 
 
-def identity_views(conn: psycopg.Connection, sample_pk: int) -> list[dict[str, Any]]:
-    return conn.execute(query("list_identity_views"), {"sample_pk": sample_pk}).fetchall()
-
-
 # ---------------------------------------------------------------- review
 
 
 def review_queue(conn: psycopg.Connection, limit: int = 200) -> list[QueueEntry]:
     """Cases awaiting an outcome: most urgent finding first, then definite patterns, then oldest."""
-    return [QueueEntry.from_row(r) for r in conn.execute(query("review_queue"), {"limit": limit})]
+    return [_queue_entry(r) for r in conn.execute(query("review_queue"), {"limit": limit})]
 
 
-def reviewed_cases(conn: psycopg.Connection, limit: int = 50) -> list[dict[str, Any]]:
-    rows = conn.execute(query("reviewed_cases"), {"limit": limit}).fetchall()
-    return sorted(rows, key=lambda r: r["decided_at"], reverse=True)
+def reviewed_cases(conn: psycopg.Connection, limit: int = 50) -> list[ReviewedCase]:
+    rows = [row_to(ReviewedCase, r) for r in conn.execute(query("reviewed_cases"), {"limit": limit})]
+    return sorted(rows, key=lambda r: r.decided_at, reverse=True)
 
 
-def case_header(conn: psycopg.Connection, run_id: int) -> dict[str, Any]:
+def case_header(conn: psycopg.Connection, run_id: int) -> CaseHeader:
     """Run, sample (incl. QC metrics), batch and panel version of a case (no identity)."""
     row = conn.execute(query("case_header"), {"run_id": run_id}).fetchone()
     if row is None:
         raise NotFoundError(f"screening run {run_id} does not exist")
-    return row
+    return row_to(CaseHeader, row)
 
 
 def current_run(conn: psycopg.Connection, sample_pk: int) -> int | None:
@@ -296,7 +387,7 @@ def record_finding_decision(
 def finding_decisions(conn: psycopg.Connection, run_id: int) -> list[StoredFindingDecision]:
     """Every decision on the run's findings, oldest first (the last per finding is in force)."""
     rows = conn.execute(query("list_finding_decisions"), {"run_id": run_id})
-    return [StoredFindingDecision.from_row(r) for r in rows]
+    return [row_to(StoredFindingDecision, r, decision=_finding_decision(r)) for r in rows]
 
 
 def record_case_decision(conn: psycopg.Connection, run_id: int, outcome: str, reason: str, actor: str) -> int:
@@ -313,9 +404,7 @@ def case_decisions(conn: psycopg.Connection, run_id: int) -> list[CaseDecision]:
     recorded since the run's results were written is in force (see :func:`decision_in_force`)."""
     confirmations: dict[int, list[CaseConfirmation]] = {}
     for r in conn.execute(query("list_case_confirmations"), {"run_id": run_id}):
-        confirmations.setdefault(r["case_decision_id"], []).append(
-            CaseConfirmation(r["reason"], r["confirmed_by"], r["confirmed_at"])
-        )
+        confirmations.setdefault(r["case_decision_id"], []).append(row_to(CaseConfirmation, r))
     rows = conn.execute(query("list_case_decisions"), {"run_id": run_id}).fetchall()
     return [_case_decision(r, tuple(confirmations.get(r["id"], ()))) for r in rows]
 
@@ -355,30 +444,30 @@ def confirm_case(
     return conn.execute(query("insert_case_confirmation"), {**params, "confirmed_by": actor}).fetchone()["id"]
 
 
-def awaiting_confirmation(conn: psycopg.Connection, limit: int = 200) -> list[dict[str, Any]]:
+def awaiting_confirmation(conn: psycopg.Connection, limit: int = 200) -> list[AwaitingConfirmation]:
     """Cases whose condition_suspected outcome awaits its second reviewer, oldest decision first."""
-    return conn.execute(query("awaiting_confirmation"), {"limit": limit}).fetchall()
+    rows = conn.execute(query("awaiting_confirmation"), {"limit": limit})
+    return [row_to(AwaitingConfirmation, r) for r in rows]
 
 
-def sample_finding_decisions(conn: psycopg.Connection, sample_pk: int) -> list[dict[str, Any]]:
+def sample_finding_decisions(conn: psycopg.Connection, sample_pk: int) -> list[SampleFindingDecision]:
     """Every finding decision on any run of the sample, oldest first, with basis and panel label."""
-    return conn.execute(query("list_sample_finding_decisions"), {"sample_pk": sample_pk}).fetchall()
+    rows = conn.execute(query("list_sample_finding_decisions"), {"sample_pk": sample_pk})
+    return [row_to(SampleFindingDecision, r) for r in rows]
 
 
-def _stored_decision(row: dict[str, Any], carried_from: str | None) -> FindingDecision:
-    return FindingDecision(
-        hgnc_id=row["hgnc_id"],
-        decision=FindingCall(row["decision"]),
-        acmg_class=AcmgClass(row["acmg_class"]),
-        reason=row["reason"],
-        decided_by=row["decided_by"],
-        decided_at=row["decided_at"],
-        carried_from=carried_from,
-    )
+def _finding_decision(row: dict[str, Any]) -> FindingDecision:
+    calls = {"decision": FindingCall(row["decision"]), "acmg_class": AcmgClass(row["acmg_class"])}
+    return row_to(FindingDecision, row, **calls)
+
+
+def _carried(row: SampleFindingDecision, carried_from: str | None) -> FindingDecision:
+    calls = {"decision": FindingCall(row.decision), "acmg_class": AcmgClass(row.acmg_class)}
+    return row_to(FindingDecision, vars(row), carried_from=carried_from, **calls)
 
 
 def decisions_in_force(
-    rows: list[dict[str, Any]], findings: tuple[Any, ...], run_id: int, screened_at: datetime
+    rows: list[SampleFindingDecision], findings: tuple[Any, ...], run_id: int, screened_at: datetime
 ) -> tuple[FindingDecision, ...]:
     """For each finding, the latest decision made on an identical finding (same signature) on any run of
     the baby — carried forward, naming its panel version, when made on another run or before the
@@ -389,46 +478,39 @@ def decisions_in_force(
         signature = finding_signature(f)
         chosen = None
         for row in rows:
-            if (row["signature"] is not None and row["signature"] == signature) or (
-                row["signature"] is None
-                and row["run_id"] == run_id
-                and row["hgnc_id"] == f.hgnc_id
-                and row["moi"] == str(f.moi)
-                and row["decided_at"] >= screened_at
+            if (row.signature is not None and row.signature == signature) or (
+                row.signature is None
+                and row.run_id == run_id
+                and row.hgnc_id == f.hgnc_id
+                and row.moi == str(f.moi)
+                and row.decided_at >= screened_at
             ):
                 chosen = row
         if chosen is None:
             continue
-        earlier = chosen["run_id"] != run_id or chosen["decided_at"] < screened_at
-        out.append(_stored_decision(chosen, chosen["panel_label"] if earlier else None))
+        earlier = chosen.run_id != run_id or chosen.decided_at < screened_at
+        out.append(_carried(chosen, chosen.panel_label if earlier else None))
     return tuple(sorted(out, key=lambda d: d.decided_at))
 
 
 def identity_checks(conn: psycopg.Connection, sample_pk: int) -> list[IdentityCheck]:
-    return [
-        IdentityCheck(
-            IdentityResolution(r["resolution"]),
-            r["corrected_sex"],
-            r["note"],
-            r["recorded_by"],
-            r["recorded_at"],
-        )
-        for r in conn.execute(query("list_identity_checks"), {"sample_pk": sample_pk})
-    ]
+    rows = conn.execute(query("list_identity_checks"), {"sample_pk": sample_pk})
+    return [row_to(IdentityCheck, r, resolution=IdentityResolution(r["resolution"])) for r in rows]
 
 
-def batch_identity_checks(conn: psycopg.Connection, lab_batch_id: str) -> list[dict[str, Any]]:
+def batch_identity_checks(conn: psycopg.Connection, lab_batch_id: str) -> list[BatchIdentityCheck]:
     """Identity-check resolutions of a batch's samples (lab pages: no identity in them)."""
-    return conn.execute(query("batch_identity_checks"), {"lab_batch_id": lab_batch_id}).fetchall()
+    rows = conn.execute(query("batch_identity_checks"), {"lab_batch_id": lab_batch_id})
+    return [row_to(BatchIdentityCheck, r) for r in rows]
 
 
-def sample_of_batch(conn: psycopg.Connection, lab_batch_id: str, sample_id: str) -> dict[str, Any]:
+def sample_of_batch(conn: psycopg.Connection, lab_batch_id: str, sample_id: str) -> BatchSample:
     row = conn.execute(
         query("sample_of_batch"), {"lab_batch_id": lab_batch_id, "sample_id": sample_id}
     ).fetchone()
     if row is None:
         raise NotFoundError(f"sample {sample_id} is not in batch {lab_batch_id}")
-    return row
+    return row_to(BatchSample, row)
 
 
 def record_identity_check(
@@ -450,16 +532,16 @@ def record_identity_check(
         sex = None
     if not values.get("note", "").strip():
         problems.append("say how the identity was checked (a note)")
-    if row["run_id"] is None:
+    if row.run_id is None:
         problems.append(f"sample {sample_id} has not been screened: nothing to resolve")
     if problems:
         raise ScreeningError("; ".join(problems))
-    case = load_case(conn, row["run_id"], None)
+    case = load_case(conn, row.run_id, None)
     if not case.swap_hold:
         raise StateError(f"sample {sample_id} is not held for a possible sample swap")
     params = {
-        "sample_pk": row["sample_pk"],
-        "run_id": row["run_id"],
+        "sample_pk": row.sample_pk,
+        "run_id": row.run_id,
         "resolution": resolution.value,
         "corrected_sex": sex,
         "note": values["note"].strip(),
@@ -468,16 +550,16 @@ def record_identity_check(
     conn.execute(query("insert_identity_check"), params)
     if resolution is not IdentityResolution.CONFIRMED_IDENTITY:
         return []
-    again = conn.execute(query("requeue_with_sex"), {"sample_pk": row["sample_pk"], "sex": sex}).fetchone()
+    again = conn.execute(query("requeue_with_sex"), {"sample_pk": row.sample_pk, "sex": sex}).fetchone()
     if again is None:
         raise StateError(f"sample {sample_id} is being screened: try again when it has finished")
     conn.execute(query("reopen_batch_one"), {"batch_id": again["batch_id"]})
     return [again["id"]]
 
 
-def batch_letters(conn: psycopg.Connection, batch_pk: int) -> list[dict[str, Any]]:
+def batch_letters(conn: psycopg.Connection, batch_pk: int) -> list[BatchLetter]:
     """Letters issued for the babies of a batch, newest first, without their bytes."""
-    return conn.execute(query("batch_letters"), {"batch_pk": batch_pk}).fetchall()
+    return [row_to(BatchLetter, r) for r in conn.execute(query("batch_letters"), {"batch_pk": batch_pk})]
 
 
 # ---------------------------------------------------------------- letters
@@ -501,9 +583,8 @@ def store_letter(conn: psycopg.Connection, sample_pk: int, run_id: int, letter: 
 
 
 def list_letters(conn: psycopg.Connection, sample_pk: int) -> list[IssuedLetter]:
-    return [
-        IssuedLetter.from_row(r) for r in conn.execute(query("list_issued_letters"), {"sample_pk": sample_pk})
-    ]
+    rows = conn.execute(query("list_issued_letters"), {"sample_pk": sample_pk})
+    return [row_to(IssuedLetter, r) for r in rows]
 
 
 def get_letter(conn: psycopg.Connection, letter_id: int) -> tuple[IssuedLetter, bytes, str]:
@@ -512,7 +593,7 @@ def get_letter(conn: psycopg.Connection, letter_id: int) -> tuple[IssuedLetter, 
     row = conn.execute(query("get_issued_letter"), {"id": letter_id}).fetchone()
     if row is None:
         raise NotFoundError(f"letter {letter_id} does not exist")
-    meta, pdf, html = IssuedLetter.from_row(row), bytes(row["pdf"]), row["html"]
+    meta, pdf, html = row_to(IssuedLetter, row), bytes(row["pdf"]), row["html"]
     if letter_problem(meta, pdf, html):
         raise IntegrityError(f"letter {letter_id}: {letter_problem(meta, pdf, html)}; it is not served")
     return meta, pdf, html
@@ -527,9 +608,10 @@ def letter_problem(meta: IssuedLetter, pdf: bytes, html: str) -> str | None:
     return None
 
 
-def batch_runs(conn: psycopg.Connection, batch_pk: int) -> list[dict[str, Any]]:
-    """Screened babies of a batch: ``sample_pk``, ``sample_id``, ``run_id``, ``issued`` (letter kinds)."""
-    return conn.execute(query("batch_letter_runs"), {"batch_pk": batch_pk}).fetchall()
+def batch_runs(conn: psycopg.Connection, batch_pk: int) -> list[LetterRun]:
+    """Screened babies of a batch (current run each) and the kinds of letter issued for the run."""
+    rows = conn.execute(query("batch_letter_runs"), {"batch_pk": batch_pk})
+    return [row_to(LetterRun, r, issued=tuple(r["issued"])) for r in rows]
 
 
 # ---------------------------------------------------------------- the case as reviewed
@@ -548,15 +630,15 @@ def load_case(
     """
     header = case_header(conn, run_id)
     result = results.load_results(conn, [run_id])[run_id]
-    qc = SampleQc(header["pct_autosomal_15x"], header["q30_gb"], header["contamination_pct"])
-    case = replace(CaseView.from_result(result, header["lab_batch_id"], qc), programme=header["programme"])
-    rows = sample_finding_decisions(conn, header["sample_pk"])
-    decisions = decisions_in_force(rows, case.findings, run_id, header["screened_at"])
-    outcome = decision_in_force(case_decisions(conn, run_id), header["screened_at"])
+    qc = SampleQc(header.pct_autosomal_15x, header.q30_gb, header.contamination_pct)
+    case = replace(CaseView.from_result(result, header.lab_batch_id, qc), programme=header.programme)
+    rows = sample_finding_decisions(conn, header.sample_pk)
+    decisions = decisions_in_force(rows, case.findings, run_id, header.screened_at)
+    outcome = decision_in_force(case_decisions(conn, run_id), header.screened_at)
     # a resolution counts for the results it was recorded on: a re-screen that still contradicts the
     # recorded sex needs a new identity check
-    checks = [c for c in identity_checks(conn, header["sample_pk"]) if c.recorded_at >= header["screened_at"]]
-    identity = get_identity(conn, header["sample_pk"], *identity_for) if identity_for else None
+    checks = [c for c in identity_checks(conn, header.sample_pk) if c.recorded_at >= header.screened_at]
+    identity = get_identity(conn, header.sample_pk, *identity_for) if identity_for else None
     return replace(
         case,
         decisions=decisions,

@@ -57,10 +57,6 @@ SELECT * FROM identities WHERE sample_pk = %(sample_pk)s;
 -- Who saw a baby's identity, and on which page or letter.
 INSERT INTO identity_views (sample_pk, viewed_by, purpose) VALUES (%(sample_pk)s, %(viewed_by)s, %(purpose)s);
 
--- list_identity_views --
--- The identity audit of one baby, newest first.
-SELECT * FROM identity_views WHERE sample_pk = %(sample_pk)s ORDER BY id DESC;
-
 -- review_queue --
 -- Babies with a suspected condition (current run of their panel version) and no case outcome yet (none
 -- recorded since the run's results were last written: a re-screen re-opens the case), in
@@ -177,8 +173,7 @@ VALUES (%(decision_id)s, %(signature)s, %(panel_label)s);
 -- list_sample_finding_decisions --
 -- Every finding decision on any screening run of a sample, oldest first, with its basis (NULL for a
 -- decision recorded before bases were kept) and the panel version of the run it was made on.
-SELECT d.*, fb.signature, coalesce(fb.panel_label, pv.panel_id || '@' || pv.major || '.' || pv.minor) AS panel_label,
-       r.screened_at AS run_screened_at
+SELECT d.*, fb.signature, coalesce(fb.panel_label, pv.panel_id || '@' || pv.major || '.' || pv.minor) AS panel_label
 FROM finding_decisions d
 JOIN screening_run r ON r.id = d.run_id
 JOIN panel_version pv ON pv.id = r.panel_version_id

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from screening.db.connection import row_to
 from screening.db.sql import query
 
 
@@ -55,4 +56,4 @@ def record_failure(conn: psycopg.Connection, username: str, address: str) -> Non
 def failures(conn: psycopg.Connection, username: str, address: str, window_seconds: int) -> Failures:
     params = {"username": username[:100], "address": address[:100], "window_seconds": window_seconds}
     row = conn.execute(query("login_failures"), params).fetchone()
-    return Failures(row["account"], row["address"])
+    return row_to(Failures, row)

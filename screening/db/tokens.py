@@ -12,10 +12,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import psycopg
 
+from screening.db.connection import row_to, translate_errors
 from screening.db.sql import query
 from screening.errors import NotFoundError, StateError
 from screening.inputs import is_plain_id
@@ -33,10 +33,6 @@ class TokenRow:
     last_used_at: datetime | None
     revoked_at: datetime | None
     revoked_by: str | None
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> TokenRow:
-        return cls(**{k: row[k] for k in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
@@ -59,16 +55,14 @@ def create(conn: psycopg.Connection, name: str, role: str, created_by: str) -> s
         raise StateError(f"role {role!r} is not one of {', '.join(ROLES)}")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     params = {"name": name, "token_sha256": digest(token), "role": role, "created_by": created_by}
-    try:
-        with conn.transaction():
-            conn.execute(query("insert_token"), params)
-    except psycopg.errors.UniqueViolation:
-        raise StateError(f"a token named {name} exists already (screening token list)") from None
+    exists = f"a token named {name} exists already (screening token list)"
+    with translate_errors(unique=exists), conn.transaction():
+        conn.execute(query("insert_token"), params)
     return token
 
 
 def list_tokens(conn: psycopg.Connection) -> list[TokenRow]:
-    return [TokenRow.from_row(r) for r in conn.execute(query("list_tokens"))]
+    return [row_to(TokenRow, r) for r in conn.execute(query("list_tokens"))]
 
 
 def revoke(conn: psycopg.Connection, name: str, revoked_by: str) -> None:
@@ -89,4 +83,4 @@ def authenticate(conn: psycopg.Connection, token: str) -> LiveToken | None:
         return None
     if row["stale"]:
         conn.execute(query("touch_token"), {"id": row["id"]})
-    return LiveToken(row["name"], row["role"])
+    return row_to(LiveToken, row)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from screening.db.connection import row_to
 from screening.db.sql import query
 
 
@@ -45,7 +46,7 @@ def expire_orphaned_leases(
     pool process is missing from a beat written ``margin_seconds`` or more after the claim."""
     params = {"timeout_seconds": timeout_seconds, "margin_seconds": margin_seconds}
     rows = conn.execute(query("expire_orphaned_leases"), params).fetchall()
-    return [Orphan(r["id"], r["name"], r["why"]) for r in rows]
+    return [row_to(Orphan, r, sample_id=r["id"], worker=r["name"]) for r in rows]
 
 
 def seconds_since_seen(conn: psycopg.Connection) -> float | None:

@@ -305,21 +305,20 @@ def sample_findings(request: Request, conn: Conn, caller: CaseReader, batch_id: 
 # ---------------------------------------------------------------- letters
 
 
-def _letter_doc(row: Any, batch_id: str, sample_id: str) -> dict[str, Any]:
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+def _letter_doc(letter: review.IssuedLetter, batch_id: str, sample_id: str) -> dict[str, Any]:
     return {
-        "id": get("id"),
+        "id": letter.id,
         "batch_id": batch_id,
         "sample_id": sample_id,
-        "run_id": get("run_id"),
-        "kind": get("kind"),
-        "sha256": get("sha256"),
-        "pdf_sha256": get("pdf_sha256"),
-        "template_version": get("template_version"),
-        "issued_by": get("issued_by"),
-        "issued_at": get("issued_at").isoformat(),
-        "issued_on": get("issued_on").isoformat(),
-        "pdf_url": f"/api/v1/letters/{get('id')}.pdf",
+        "run_id": letter.run_id,
+        "kind": letter.kind,
+        "sha256": letter.sha256,
+        "pdf_sha256": letter.pdf_sha256,
+        "template_version": letter.template_version,
+        "issued_by": letter.issued_by,
+        "issued_at": letter.issued_at.isoformat(),
+        "issued_on": letter.issued_on.isoformat(),
+        "pdf_url": f"/api/v1/letters/{letter.id}.pdf",
     }
 
 
@@ -334,7 +333,7 @@ def batch_letters(conn: Conn, caller: CaseReader, batch_id: BatchId):
     from screening.web.letter_jobs import batch_pk
 
     rows = review.batch_letters(conn, batch_pk(conn, batch_id))
-    letters = [_letter_doc(r, batch_id, r["sample_id"]) for r in rows]
+    letters = [_letter_doc(r, batch_id, r.sample_id) for r in rows]
     return JSONResponse({"batch_id": batch_id, "letters": letters})
 
 
@@ -346,7 +345,7 @@ def batch_letters(conn: Conn, caller: CaseReader, batch_id: BatchId):
     summary="Letters issued for one baby, oldest first",
 )
 def sample_letters(conn: Conn, caller: CaseReader, batch_id: BatchId, sample_id: SampleId):
-    pk = review.sample_of_batch(conn, batch_id, sample_id)["sample_pk"]
+    pk = review.sample_of_batch(conn, batch_id, sample_id).sample_pk
     letters = [_letter_doc(m, batch_id, sample_id) for m in review.list_letters(conn, pk)]
     return JSONResponse({"batch_id": batch_id, "sample_id": sample_id, "letters": letters})
 

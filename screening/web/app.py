@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from screening import __version__, i18n
 from screening.config import Settings, load_settings
 from screening.db import connection
-from screening.errors import IntegrityError, NotFoundError, ScreeningError, ValidationError
+from screening.errors import IntegrityError, NotFoundError, ScreeningError, UnstorableValue, ValidationError
 from screening.i18n import N_
 from screening.inputs import control_character
 from screening.web import api, auth, pages_admin, pages_curator, pages_lab, pages_lead, pages_review
@@ -127,7 +127,7 @@ def _install_handlers(app: FastAPI) -> None:
     async def _screening(request: Request, exc: ScreeningError):
         return _error_page(request, 400, str(exc))
 
-    @app.exception_handler(connection.BAD_INPUT[0])
+    @app.exception_handler(UnstorableValue)
     async def _unstorable(request: Request, exc: Exception):
         log.info(
             "%s %s: refused a value the database cannot store (%s)",
@@ -136,6 +136,14 @@ def _install_handlers(app: FastAPI) -> None:
             type(exc).__name__,
         )
         return _error_page(request, 400, N_("The request contains a value that cannot be stored."))
+
+    @app.exception_handler(connection.DB_ERRORS[0])  # a statement run outside any transaction
+    async def _database(request: Request, exc: Exception):
+        error = connection.translate(exc)  # type: ignore[arg-type]
+        if isinstance(error, UnstorableValue):
+            return await _unstorable(request, exc)
+        log.error("%s %s: %s", request.method, request.url.path, error)
+        return _error_page(request, 404 if isinstance(error, NotFoundError) else 400, str(error))
 
 
 async def _refuse_control_characters(request: Request, call_next):

@@ -48,15 +48,15 @@ def batch_pk(conn: Any, lab_batch_id: str) -> int:
     return row.id
 
 
-def pending(conn: Any, batch_pk: int) -> tuple[list[tuple[dict[str, Any], CaseView, LetterKind]], int]:
+def pending(conn: Any, batch_pk: int) -> tuple[list[tuple[review.LetterRun, CaseView, LetterKind]], int]:
     """(letters still to issue as (run row, case without identity, kind), letters already issued)."""
     todo, issued = [], 0
     for row in review.batch_runs(conn, batch_pk):
-        case = review.load_case(conn, row["run_id"], None)
+        case = review.load_case(conn, row.run_id, None)
         for kind in KINDS:
             if case.reported_outcome is not kind.outcome:
                 continue
-            if kind.value in row["issued"]:
+            if kind.value in row.issued:
                 issued += 1
             else:
                 todo.append((row, case, kind))
@@ -115,7 +115,7 @@ def _run(url: str, job: Job, hosted: Any) -> None:
             programme = letters.programme_of(case, hosted)
             rendered = letters.render_letter(kind, case, job.started_by, date.today(), programme=programme)
             with connection.transaction(conn, actor):
-                review.store_letter(conn, row["sample_pk"], row["run_id"], rendered)
+                review.store_letter(conn, row.sample_pk, row.run_id, rendered)
             job.done += 1
         job.state = "finished"
     except ScreeningError as exc:  # e.g. the database's disk full: the letter being stored was not
@@ -128,6 +128,8 @@ def _run(url: str, job: Job, hosted: Any) -> None:
         conn.close()
 
 
-def _with_identity(conn: Any, row: dict[str, Any], case: CaseView, kind: LetterKind, actor: str) -> CaseView:
-    identity = review.get_identity(conn, row["sample_pk"], actor, f"{kind.value} letter (batch)")
+def _with_identity(
+    conn: Any, row: review.LetterRun, case: CaseView, kind: LetterKind, actor: str
+) -> CaseView:
+    identity = review.get_identity(conn, row.sample_pk, actor, f"{kind.value} letter (batch)")
     return case.with_identity(identity)

@@ -18,7 +18,7 @@ from screening import letters
 from screening.cases import AcmgClass, CaseView, FindingCall, LetterKind, case_problems, finding_signature
 from screening.db import connection, review
 from screening.db.review import User
-from screening.domain import Outcome, Version, panel_label
+from screening.domain import Outcome
 from screening.i18n import N_
 from screening.web import letter_jobs
 from screening.web.auth import can_see_identity, check_csrf, require
@@ -122,11 +122,11 @@ def case_page(request: Request, user: Reviewer, conn: Conn, run_id: int):
         "review/case.html",
         case=case,
         header=header,
-        history=review.sample_finding_decisions(conn, header["sample_pk"]),
+        history=review.sample_finding_decisions(conn, header.sample_pk),
         outcomes=review.case_decisions(conn, run_id),
-        identity_checks=review.identity_checks(conn, header["sample_pk"]),
+        identity_checks=review.identity_checks(conn, header.sample_pk),
         four_eyes=_four_eyes(request),
-        issued=review.list_letters(conn, header["sample_pk"]),
+        issued=review.list_letters(conn, header.sample_pk),
         letter_options=_letter_options(case) if case.identity else [],
         show_identity=can_see_identity(user),
         decisions=[c.value for c in FindingCall],
@@ -152,8 +152,7 @@ def decide_finding(
     finding = next((f for f in case.findings if f.hgnc_id == hgnc_id and f.moi.value == moi), None)
     if finding is None:
         raise HTTPException(status_code=404, detail=f"{hgnc_id} is not a finding of this case")
-    header = review.case_header(conn, run_id)
-    label = panel_label(header["panel_id"], Version(header["major"], header["minor"]))
+    label = review.case_header(conn, run_id).panel_label
     values = {
         "hgnc_id": hgnc_id,
         "moi": moi,
@@ -282,7 +281,7 @@ def issue_letter(
         )
     header = review.case_header(conn, run_id)
     with connection.transaction(conn, _actor(user)):
-        letter_id = review.store_letter(conn, header["sample_pk"], run_id, rendered)
+        letter_id = review.store_letter(conn, header.sample_pk, run_id, rendered)
     kind_words = letter_kind.value.replace("_", " ").capitalize()
     _ = gettext(request)
     flash(request, _("%(kind)s issued (letter %(letter)s).", kind=kind_words, letter=letter_id))
@@ -308,7 +307,7 @@ def batch_letters_page(request: Request, user: LetterIssuer, conn: Conn, lab_bat
         "review/batch_letters.html",
         progress=progress,
         lab_batch_id=lab_batch_id,
-        pending=[(row["sample_id"], kind) for row, _, kind in letter_jobs.pending(conn, pk)[0]],
+        pending=[(row.sample_id, kind) for row, _, kind in letter_jobs.pending(conn, pk)[0]],
         issued_letters=review.batch_letters(conn, pk),
     )
 

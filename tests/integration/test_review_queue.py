@@ -135,7 +135,7 @@ def test_queue_puts_the_most_urgent_finding_first_then_definite_then_oldest(conn
 def test_case_header_maps_each_finding_to_its_urgency(conn):
     pv = _publish(conn)
     run = _case(conn, pv, "mixed", 0, [("TWO", Moi.MONOALLELIC, DEFINITE), ("IMM", Moi.BIALLELIC, DEFINITE)])
-    assert review.case_header(conn, run)["urgency"] == {
+    assert review.case_header(conn, run).urgency == {
         "HGNC:4 MONOALLELIC": "routine",
         "HGNC:1 BIALLELIC": "immediate",
     }

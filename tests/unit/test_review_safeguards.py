@@ -15,7 +15,7 @@ from screening.cases import (
     LetterKind,
     finding_signature,
 )
-from screening.db.review import decision_in_force, decisions_in_force
+from screening.db.review import SampleFindingDecision, decision_in_force, decisions_in_force
 from screening.domain import Outcome
 from screening.letters import letter_problems
 from tests.unit.case_builders import GALT, OTC, WHEN, not_possible_case, positive_case, variant
@@ -62,19 +62,19 @@ def test_a_sample_swap_hold_gives_no_parents_letter_until_the_lab_resolves_it():
 
 
 def _row(finding, run_id, at, signature="same", panel="p@1.0", call="confirmed", **kw):
-    return {
-        "id": kw.get("id", 1),
-        "run_id": run_id,
-        "hgnc_id": finding.hgnc_id,
-        "moi": str(finding.moi),
-        "decision": call,
-        "acmg_class": "pathogenic",
-        "reason": "r",
-        "decided_by": "web:rev1",
-        "decided_at": at,
-        "signature": finding_signature(finding) if signature == "same" else signature,
-        "panel_label": panel,
-    }
+    return SampleFindingDecision(
+        id=kw.get("id", 1),
+        run_id=run_id,
+        hgnc_id=finding.hgnc_id,
+        moi=str(finding.moi),
+        decision=call,
+        acmg_class="pathogenic",
+        reason="r",
+        decided_by="web:rev1",
+        decided_at=at,
+        signature=finding_signature(finding) if signature == "same" else signature,
+        panel_label=panel,
+    )
 
 
 def test_an_unchanged_finding_carries_its_decision_forward_a_changed_one_needs_review():
