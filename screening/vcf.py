@@ -681,13 +681,30 @@ def read_sample(
         plan = _plan(path, header, sample, reads.af_fields, reads.reference)
         names = header.names()
         counts: list[RegionCount] = []
+        failed: list[BaseException] = []
+
+        def in_turn(read, *args):
+            """One read of the thread's queue, skipped once a read or the parsing failed: the error
+            raised is that one, and ``cursor`` still names the record its read reached."""
+            if failed:
+                return None
+            try:
+                return read(*args)
+            except BaseException as exc:
+                failed.append(exc)
+                raise
+
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tabix") as pool:  # tasks in turn
-            text = pool.submit(_region_text, tbx, reads.regions, names, cursor, counts)
-            x_text = pool.submit(_region_text, tbx, reads.x_windows, names, cursor)
-            y_text = pool.submit(_region_text, tbx, reads.y_regions, names, cursor)
-            tail_counts = pool.submit(lambda: tuple(_any_record(tbx, reads.tails, names)))
-            parsed = vp.calls_frames(vp.of_interest(text.result(), reads.sites), plan)
-            x = _sex_frame(x_text.result(), plan, build)
+            text = pool.submit(in_turn, _region_text, tbx, reads.regions, names, cursor, counts)
+            x_text = pool.submit(in_turn, _region_text, tbx, reads.x_windows, names, cursor)
+            y_text = pool.submit(in_turn, _region_text, tbx, reads.y_regions, names, cursor)
+            tail_counts = pool.submit(in_turn, lambda: tuple(_any_record(tbx, reads.tails, names)))
+            try:
+                parsed = vp.calls_frames(vp.of_interest(text.result(), reads.sites), plan)
+                x = _sex_frame(x_text.result(), plan, build)
+            except BaseException as exc:  # a malformed record: the reads still queued are not needed
+                failed.append(exc)
+                raise
         x_windows = len(reads.x_windows)
         if x.height < reads.min_x_calls and reads.x_whole:  # an exome or a targeted VCF
             x = _sex_calls(tbx, header, plan, build, reads.x_whole, cursor)

@@ -120,8 +120,9 @@ def clinvar_url(variation_id: Any) -> str | None:
 def reason_text(
     reason: Any, language: str = i18n.SOURCE_LANGUAGE, translate: Callable[[str], str] = str
 ) -> str:
-    """An engine reason or note in the page's language (``i18n.engine_text``: English for a row that
-    kept no template), with its multi-word pattern codes in words (one pass: labels are not re-read)."""
+    """An engine reason or note in the page's language (``i18n.engine_text``: a text that is no
+    template stays English and says so), with its multi-word pattern codes in words (one pass: labels
+    are not re-read)."""
     text = i18n.engine_text(reason, language) if isinstance(reason, str) else str(reason)
     return _CODES.sub(lambda m: translate(PATTERNS[Pattern(m.group(0))]), text)
 
@@ -129,8 +130,9 @@ def reason_text(
 def problem_text(
     problem: Any, language: str = i18n.SOURCE_LANGUAGE, translate: Callable[[str], str] = str
 ) -> str:
-    """A validation problem (``where: message``) with its message in the page's language when it was
-    built from a template (a ``Reason``); other messages, and plain strings, as they are."""
+    """A validation problem (``where: message``), its message as ``reason_text`` shows it: in the
+    page's language when it was built from a template (a ``Reason``), else English, said to be so;
+    a plain string as it is."""
     if isinstance(problem, Problem):
         return f"{problem.where}: {reason_text(problem.message, language, translate)}"
     return str(problem)
