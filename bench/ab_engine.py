@@ -86,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     folder, bed = OUT / "wgs", OUT / "regions.bed"
     panel = ROOT / "gene_panels" / "newborn-actionable"
-    from screening import vcf
+    from screening import digest
 
     engines = {"before": Engine(args.before.resolve(), folder, panel), "after": Engine(ROOT, folder, panel)}
     report: dict = {
@@ -98,7 +98,7 @@ def main() -> None:
         babies = list(csv.DictReader(fh))
     for baby in babies:
         path = folder / baby["vcf"]
-        digest = vcf.sha256_file(path)
+        sha = digest.sha256_file(path)
         times: dict[str, list[float]] = {"bcftools": [], "before": [], "after": []}
         cpu: dict[str, list[float]] = {"bcftools": [], "before": [], "after": []}
         results: dict[str, set[str]] = {"before": set(), "after": set()}
@@ -110,7 +110,7 @@ def main() -> None:
                     subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
                     elapsed, used = time.perf_counter() - started, _children_cpu() - children
                 else:
-                    elapsed, used, result = engines[name].screen(path, baby, digest)
+                    elapsed, used, result = engines[name].screen(path, baby, sha)
                     results[name].add(result)
                 if i:
                     times[name].append(elapsed)

@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from screening import inheritance, vcf
+from screening import digest, inheritance, vcf
 from screening.domain import DEFAULT_POPULATION_AF_FIELDS, canonical_chrom
 
 
@@ -51,7 +51,7 @@ def main(vcf_path: str, bed: str, sample: str | None = None) -> None:
     sample = sample or vcf.list_samples(vcf_path)[0]
     x_windows, y_windows = inheritance.karyotype_windows("GRCh38"), inheritance.male_specific_y("GRCh38")
     ref_wall, ref_cpu, _ = best("bcftools view -R (reference)", lambda: bcftools(vcf_path, bed))
-    best("sha256_file", lambda: vcf.sha256_file(vcf_path))
+    best("sha256_file", lambda: digest.sha256_file(vcf_path))
     inspect = best(
         "inspect_vcf (sha256 given)", lambda: vcf.inspect_vcf(vcf_path, sample, "GRCh38", af, facts.sha256)
     )

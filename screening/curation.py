@@ -28,7 +28,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from screening import panel_content, panels, vcf, vcf_screen
+from screening import digest, panel_content, panels, vcf, vcf_screen
 from screening.config import Settings
 from screening.db import cohort as db_cohort
 from screening.db import connection, results
@@ -468,7 +468,7 @@ def _load_babies(
 def _rescreen_one(draft: PanelVersion, baby: _Baby) -> SampleResult:
     sample = baby.screened.sample
     try:
-        sha = vcf.sha256_file(sample.vcf_path)
+        sha = digest.sha256_file(sample.vcf_path)
     except OSError as exc:
         raise IntegrityError(f"VCF can no longer be read ({type(exc).__name__})") from exc
     if sha != sample.vcf_sha256:

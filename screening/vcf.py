@@ -25,7 +25,6 @@ Documented choices:
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import re
 import warnings
@@ -41,6 +40,7 @@ import pysam
 from screening import annotations as ann
 from screening import vcf_parse as vp
 from screening.completeness import RegionCount
+from screening.digest import sha256_file
 from screening.domain import (
     CONTIG_LENGTHS,
     PARS,
@@ -133,17 +133,6 @@ CLINVAR_SCHEMA: dict[str, pl.DataType] = {
 
 
 # ---------------------------------------------------------------- files
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """Hex sha256 of a file, read in 16 MiB chunks: hashlib releases the GIL while it hashes one, and
-    a thread hashing beside Python code (the screen) waits for the GIL again after each, up to the
-    5 ms switch interval; beside a busy thread a 243 MB file took 1.2 s so, 1.7 s in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 24):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_bgzf(path: str, error: type[VcfError]) -> None:

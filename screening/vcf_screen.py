@@ -9,13 +9,12 @@ workers alike.
 from __future__ import annotations
 
 import functools
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 
-from screening import completeness, inheritance, panels, rules, vcf
+from screening import completeness, digest, inheritance, panels, rules, vcf
 from screening.domain import (
     CONTIG_LENGTHS,
     ClinVarSnapshot,
@@ -24,6 +23,7 @@ from screening.domain import (
     SampleResult,
     VcfFacts,
 )
+from screening.errors import VcfError
 from screening.sample_screen import ScreenInput, screen_sample
 
 _PENDING = "pending"  # the digest is being computed alongside; replaced before the screen
@@ -41,22 +41,26 @@ def screen_vcf(
     vcf_path: Path,
     clinvar: ClinVarSnapshot | None,
     cohort_af: pl.DataFrame | None = None,
-    vcf_sha256: str | None = None,
+    vcf_sha256: str | digest.Hashing | None = None,
     reference: vcf.Reference | None = None,
 ) -> SampleResult:
-    """Validate, read and screen. ``vcf_sha256`` (when the caller already verified it) saves a re-hash;
+    """Validate, read and screen. ``vcf_sha256``: the digest when the caller already verified it (saves
+    a re-hash), or a ``digest.Hashing`` the caller started (``screening screen`` starts it before its
+    imports); None: hashed here, in a thread (hashlib releases the GIL) while the regions are read.
     ``reference``: a FASTA to left-align indels against (else left-alignment is assumed, and said).
 
     Raises ``errors.VcfError`` for an unusable file (named, with what to do).
     """
     path = str(vcf_path)
-    if vcf_sha256 is not None:
+    if isinstance(vcf_sha256, str):
         facts, read = _read(panel, sample, path, clinvar, vcf_sha256, reference)
-    else:  # hash the whole file in a thread (hashlib releases the GIL) while the regions are read
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            digest = pool.submit(vcf.sha256_file, path)
-            facts, read = _read(panel, sample, path, clinvar, _PENDING, reference)
-            facts = replace(facts, sha256=digest.result())
+    else:
+        hashing = vcf_sha256 or digest.Hashing(path)
+        facts, read = _read(panel, sample, path, clinvar, _PENDING, reference)
+        try:
+            facts = replace(facts, sha256=hashing.result())
+        except OSError as exc:  # read above, gone or unreadable since
+            raise VcfError(path, f"cannot be read any more ({type(exc).__name__}); check the file") from exc
     return screen_sample(
         ScreenInput(
             panel, sample, facts, read.calls, read.annotations, read.evidence, clinvar, cohort_af, read.facts

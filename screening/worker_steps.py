@@ -12,12 +12,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from screening import vcf, vcf_screen
+from screening import digest, vcf_screen
 from screening.config import Settings
 from screening.db import cohort, connection, jobs, panels, results
 from screening.db.connection import Database
@@ -186,9 +185,9 @@ def _changed_file(claim: jobs.Claim, sha: str | OSError) -> str | None:
     return None
 
 
-def _sha256(path: str) -> str | OSError:
+def _sha256(hashing: digest.Hashing) -> str | OSError:
     try:
-        return vcf.sha256_file(path)
+        return hashing.result()
     except OSError as exc:
         return exc
 
@@ -204,24 +203,21 @@ def process_sample(db: Database, settings: Settings, sample_pk: int) -> TaskResu
     claim, exhausted = with_backoff(db, lambda: _claim(db, settings, sample_pk), f"sample {sample_pk}")
     if claim is None:
         return TaskResult(None, tuple(exhausted))
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
-        digest = pool.submit(_sha256, claim.sample.vcf_path)
-        try:
-            result, babies, seconds = _screen(db, settings, claim)
-            failure = None
-        except TransientError:
-            digest.cancel()
-            raise
-        except ScreeningError as exc:  # unusable input: the lab must act; the batch goes on
-            failure = ("held", str(exc))
-        except Exception as exc:  # a defect, not the input: recorded, not retried (it would recur)
-            log.exception("sample %d: unexpected error while screening", sample_pk)
-            failure = (
-                "failed",
-                f"internal error ({type(exc).__name__}): tell the operators (worker log); "
-                "re-queue once fixed",
-            )
-        problem = _changed_file(claim, digest.result())
+    hashing = digest.Hashing(claim.sample.vcf_path)
+    try:
+        result, babies, seconds = _screen(db, settings, claim)
+        failure = None
+    except TransientError:  # retried whole: the digest is not needed
+        raise
+    except ScreeningError as exc:  # unusable input: the lab must act; the batch goes on
+        failure = ("held", str(exc))
+    except Exception as exc:  # a defect, not the input: recorded, not retried (it would recur)
+        log.exception("sample %d: unexpected error while screening", sample_pk)
+        failure = (
+            "failed",
+            f"internal error ({type(exc).__name__}): tell the operators (worker log); re-queue once fixed",
+        )
+    problem = _changed_file(claim, _sha256(hashing))
     if problem:  # whatever the screen gave, it was not of the submitted file
         return _finish(db, settings, claim, "failed", problem)
     if failure:

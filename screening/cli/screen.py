@@ -80,6 +80,10 @@ def screen(
 
     Exit status: 0 screened (any outcome), 2 unusable input (the message says which file and why).
     """
+    from screening.digest import Hashing
+
+    # the VCF's sha256 (its provenance) is computed while the engine's libraries load, on the other core
+    hashing = Hashing(vcf_path) if vcf_path.is_file() else None
     from screening import panels, report, vcf, vcf_screen
     from screening.domain import SampleInput, SampleQc, Sex
 
@@ -97,7 +101,7 @@ def screen(
         if clinvar_path is not None:
             clinvar = vcf.read_clinvar(str(clinvar_path), panel.genome_build, panels.region_list(panel))
         reference = vcf.Reference(reference_path) if reference_path is not None else None
-        result = vcf_screen.screen_vcf(panel, inp, vcf_path, clinvar, reference=reference)
+        result = vcf_screen.screen_vcf(panel, inp, vcf_path, clinvar, vcf_sha256=hashing, reference=reference)
     except ScreeningError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INPUT)

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import make_settings, publish, query_one
 
-from screening import curation, panel_content, panels, vcf, vcf_screen
+from screening import curation, digest, panel_content, panels, vcf_screen
 from screening.cli import main
 from screening.db import batches, connection, results
 from screening.db import curation as db
@@ -142,7 +142,7 @@ def test_clinvar_import_attaches_a_snapshot_as_a_new_version(settings, db_url):
         "GROUP BY 1, 2, 3, 4, 5",
     )
     major, minor, message, release, sha, records, plp, blb, zero_star = stored
-    assert (major, minor, release, sha) == (1, 1, "2019-10-07", vcf.sha256_file(CLINVAR))
+    assert (major, minor, release, sha) == (1, 1, "2019-10-07", digest.sha256_file(CLINVAR))
     assert "ClinVar 2019-10-07" in message
     assert records == 72  # every record of the excerpt lies in AGRN or ISG15
     assert plp >= 5  # the 5 Pathogenic records, plus conflicting ones with a P/LP submission

@@ -157,7 +157,7 @@ def test_udn_trio_compound_heterozygote_in_the_daughter_only(tmp_path):
 @needs_shared
 def test_screen_command_prints_the_documented_json(pfeiffer, tmp_path):
     panel_dir = tmp_path / "panel"
-    from screening import panels
+    from screening import digest, panels
 
     spiked = IncludedVariant("10", 123_256_215, "T", "G", "HGNC:3689", "Exomiser spiked variant")
     panels.write_panel(_panel(GRCH37, [FGFR2], [spiked]), panel_dir)
@@ -170,7 +170,7 @@ def test_screen_command_prints_the_documented_json(pfeiffer, tmp_path):
     (f,) = doc["findings"]
     assert {"hgnc_id", "symbol", "moi", "pattern", "variants"} <= set(f)
     assert {"chrom", "pos", "ref", "alt", "zygosity", "routes"} <= set(f["variants"][0])
-    assert doc["provenance"]["vcf_sha256"] == vcf.sha256_file(pfeiffer)
+    assert doc["provenance"]["vcf_sha256"] == digest.sha256_file(pfeiffer)
     again = CliRunner().invoke(main, args)
     assert again.output == out.output  # byte-identical
 

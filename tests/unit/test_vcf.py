@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from screening import vcf, vcf_parse
+from screening import digest, vcf, vcf_parse
 from screening.errors import ClinVarError, VcfError
 from screening.simulate.vcf_files import write_vcf_bgzip_indexed
 
@@ -136,7 +136,7 @@ def test_list_samples_and_sha256():
     path = scenario("naming_plain")
     assert vcf.list_samples(path) == ["BABY"]
     facts = vcf.inspect_vcf(path, None, "GRCh38", AF)
-    assert facts.sha256 == vcf.sha256_file(path)
+    assert facts.sha256 == digest.sha256_file(path)
     assert {"GT", "GQ", "DP", "AD", "PS"} <= facts.format_fields
     assert facts.annotation is None
 
@@ -387,7 +387,7 @@ def test_real_clinvar_counts_and_stars():
     path = SHARED / "clinvar" / "clinvar_20191007_excerpt.GRCh37.vcf.gz"
     snapshot = vcf.read_clinvar(path, "GRCh37")
     assert snapshot.release_date == "2019-10-07"
-    assert snapshot.sha256 == vcf.sha256_file(path)
+    assert snapshot.sha256 == digest.sha256_file(path)
     assert snapshot.source == path.name
     records = snapshot.records
     assert records.height == 72
