@@ -23,6 +23,10 @@ import polars as pl
 
 CSQ, ANN, BCSQ = "CSQ", "ANN", "BCSQ"
 ANNOTATION_TAGS = (CSQ, ANN, BCSQ)  # preference order when a VCF carries several
+# The engine's lazy plans run on polars' in-memory engine: since polars 2 ``collect()`` chooses the
+# streaming engine, whose set-up costs ~10 ms a call on these frames of a few hundred to a few
+# thousand rows (0.9 ms in memory; bench/README.md, 2026-12-02). vcf_parse uses the same.
+IN_MEMORY = "in-memory"
 
 ANNOTATION_SCHEMA: dict[str, pl.DataType] = {
     "row": pl.Int64(),
@@ -201,7 +205,7 @@ def _entries(fmt: AnnotationFormat, records: pl.DataFrame) -> pl.DataFrame:
             _field(fmt, fmt.hgvsp, "hgvsp"),
         )
         .with_row_index("entry")
-        .collect()
+        .collect(engine=IN_MEMORY)
     )
 
 
@@ -304,7 +308,7 @@ def annotations_and_gaps(
         .sort("row", maintain_order=True)
         .explode("consequence")
         .filter(pl.col("consequence").str.len_bytes() > 0)
-        .collect()
+        .collect(engine=IN_MEMORY)
     )
     return out.cast(ANNOTATION_SCHEMA), gaps  # type: ignore[arg-type]
 

@@ -20,6 +20,7 @@ import polars as pl
 from screening import alleles
 from screening import annotations as ann
 from screening.alleles import Fetch
+from screening.annotations import IN_MEMORY
 from screening.domain import N_, Reason
 from screening.errors import VcfRecordError
 
@@ -108,7 +109,7 @@ def of_interest(frame: pl.DataFrame, sites: SiteFilter | None) -> pl.DataFrame:
     if sites.terms:  # one regex of literal alternatives: ~15x faster here than ``str.contains_any``
         hit = hit | pl.col("line").str.contains("|".join(re.escape(t) for t in sites.terms))
     keep = hit | pl.col("_pos").is_null() | ~pl.col("line").str.contains(_SNV_ONLY)
-    return marked.filter(keep).select(*frame.columns, hit.alias("listed")).collect()
+    return marked.filter(keep).select(*frame.columns, hit.alias("listed")).collect(engine=IN_MEMORY)
 
 
 _POS_BITS = 32  # positions below 2**32 (every chromosome's); (contig, pos) packed into one integer
@@ -143,7 +144,7 @@ def _first_bad(
         .with_columns(columns)
         .select("rec", "chrom", "_pos_text", **{k: v.fill_null(False) for k, v in checks.items()})
         .filter(pl.any_horizontal(list(checks)))
-        .collect()
+        .collect(engine=IN_MEMORY)
     )
     if flags.height:
         first = flags.sort("rec").row(0, named=True)
@@ -194,7 +195,7 @@ def split_columns(text: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
         f[8].alias("_fmt"),
         f[plan.sample_column].str.strip_chars_end("\r\n").str.split(":").alias("_vals"),
         listed.alias("listed"),
-    ).collect()
+    ).collect(engine=IN_MEMORY)
     undeclared = (
         pl.col("filter").str.split(";").list.eval(~pl.element().is_in(["PASS", *sorted(plan.filters)]))
     )
@@ -231,7 +232,7 @@ def gt_columns(frame: pl.DataFrame, path: str, formats: Sequence[str] | None = N
         a1.alias("a1"),
         (pipe.fill_null(False) & (ploidy == 2)).alias("_pipe"),
         ((raw0.is_not_null() & a0.is_null()) | (raw1.is_not_null() & a1.is_null())).alias("_bad_gt"),
-    ).collect()
+    ).collect(engine=IN_MEMORY)
     checks = {
         "the sample has no GT (FORMAT lacks GT)": pl.col("_gt_raw").is_null(),
         "empty GT": pl.col("_gt_raw") == "",
@@ -323,7 +324,7 @@ def _genotype_columns(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
         pl.when(pl.col("FT") != "PASS").then(pl.col("FT")).alias("ft")
         if "FT" in plan.has
         else pl.lit(None, dtype=pl.String).alias("ft"),
-    ).collect()
+    ).collect(engine=IN_MEMORY)
 
 
 def _info_values(keys: Sequence[str]) -> list[pl.Expr]:
@@ -422,7 +423,7 @@ def _alt_rows(frame: pl.DataFrame, plan: ParsePlan) -> pl.DataFrame:
         .with_columns(  # each AF and whether it is malformed, from the same split of its INFO value
             *(value for value, _ in afs), *(bad.alias(f"_bad_af_{i}") for i, (_, bad) in enumerate(afs))
         )
-        .collect()
+        .collect(engine=IN_MEMORY)
     )
     _first_bad(
         rows,
@@ -473,7 +474,7 @@ def _normalised(rows: pl.DataFrame, fetch: Fetch | None, *then: pl.Expr) -> pl.D
         .drop("pos", "ref", "alt")
         .rename({"_npos": "pos", "_nref": "ref", "_nalt": "alt"})
         .with_columns(*then)
-        .collect()
+        .collect(engine=IN_MEMORY)
     )
 
 
