@@ -40,10 +40,13 @@ from screening.domain import SampleInput, Sex
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def engine_seconds(panel, clinvar, sim, count: int) -> list[float]:
+def engine_seconds(panel, clinvar, sim, count: int, first: int = 0) -> list[float]:
+    """Seconds per baby of ``count`` babies from the ``first`` manifest row on (the simulator's
+    babies, in turn), the one before them screened untimed to warm the caches."""
     rows = sim.manifest.read_text().splitlines()[1:]
+    rows = [rows[(first + i) % len(rows)] for i in range(count + 1)]
     times = []
-    for line in rows[: count + 1]:
+    for line in rows:
         sid, path, sex, column = line.split(",")[:4]
         sample = SampleInput(sid, column, Sex(sex))
         started = time.perf_counter()
@@ -52,19 +55,45 @@ def engine_seconds(panel, clinvar, sim, count: int) -> list[float]:
     return times[1:]  # the first one warms caches up
 
 
-def engine_seconds_in_worker_env(sim, count: int) -> float:
-    """The same measurement in a fresh process configured like a worker (POLARS_MAX_THREADS=1)."""
+def engine_seconds_in_worker_env(sim, count: int, at_once: int = 1) -> float:
+    """The same measurement in fresh processes configured like a worker (POLARS_MAX_THREADS=1):
+    the median seconds per baby. ``at_once``: that many processes screen at the same time (each its
+    own share of the babies, all started together once every one has loaded the panel and warmed
+    up), as that many workers do on this machine; 1: one alone, with the machine to itself."""
     code = (
         "import statistics, sys; from pathlib import Path; import bench_batch as b; "
         "from screening import panels, vcf; from screening.demo import DEFAULT_PANEL; "
         "p = panels.load_panel(DEFAULT_PANEL); sim = b.SimStub(Path(sys.argv[1])); "
         "cv = vcf.read_clinvar(str(sim.clinvar_vcf), p.genome_build, panels.region_list(p)); "
-        "print(statistics.median(b.engine_seconds(p, cv, sim, int(sys.argv[2]))))"
+        "b.engine_seconds(p, cv, sim, 0, int(sys.argv[3])); print('ready', flush=True); "
+        "sys.stdin.readline(); "
+        "print(' '.join(map(str, b.engine_seconds(p, cv, sim, int(sys.argv[2]), int(sys.argv[3]) + 1))))"
     )
     env = {**os.environ, **tasks.WORKER_ENV_DEFAULTS, "PYTHONPATH": str(Path(__file__).resolve().parent)}
-    argv = [sys.executable, "-c", code, str(sim.out_dir), str(count)]
-    out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(sim.out_dir), str(count), str(i * (count + 1))],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(at_once)
+    ]
+    for proc in procs:  # every process loaded and warm before any is timed
+        if proc.stdout is None or proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("an engine timing process did not start")
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    times = []
+    for proc in procs:
+        out, _ = proc.communicate()
+        if proc.returncode:
+            raise RuntimeError(f"engine timing process exited with {proc.returncode}")
+        times += [float(x) for x in out.split()]
+    return statistics.median(times)
 
 
 @dataclasses.dataclass(frozen=True)
