@@ -9,6 +9,8 @@
   ``bench_screen.py`` caches in ``--out/wgs``; ``--format json`` to /dev/null; the VCF's sha256
   computed, as the command does) against ``bcftools view -R regions.bed baby.vcf.gz > /dev/null``
   on the panel's merged, padded regions;
+* ``python -c "import polars, pysam, cyvcf2"``: the libraries a screen needs, imported and nothing
+  else (the floor under any ``screening screen`` process, as a ratio to bcftools);
 * the modules ``screening --help`` imports (none of click, polars, numpy, psycopg, celery, cyvcf2, pysam);
 * with ``--before DIR`` (a checkout of earlier code, e.g. ``git worktree add /tmp/base <commit>``),
   the same ``screening screen`` run from that checkout and from this one, both as
@@ -70,6 +72,8 @@ def main() -> None:
     )
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
+        # the floor of any `screening screen`: the design card's libraries the engine needs, imported
+        "import polars, pysam, cyvcf2": [sys.executable, "-c", "import polars, pysam, cyvcf2"],
         "screening --help": [str(BIN / "screening"), "--help"],
         # the click group's own --help, as the console script answered before it wrote HELP itself
         "click group --help": [
@@ -112,6 +116,12 @@ def main() -> None:
         "median_s": {k: round(v, 4) for k, v in med.items()},
         "help_ratio_to_python": round(med["screening --help"] / med["python -c pass"], 2),
         "click_group_help_ratio_to_python": round(med["click group --help"] / med["python -c pass"], 2),
+        "libraries_import_ratio_to_bcftools": {
+            b["sample_id"]: round(
+                med["import polars, pysam, cyvcf2"] / med[f"bcftools view -R {b['sample_id']}"], 2
+            )
+            for b in babies
+        },
         "screen_ratio_to_bcftools": {
             b["sample_id"]: round(
                 med[f"screening screen {b['sample_id']}"] / med[f"bcftools view -R {b['sample_id']}"], 2
