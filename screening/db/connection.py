@@ -229,9 +229,7 @@ def transaction(
     already recovers from (a worker's lease: the reconciler re-sends a sample left queued).
     """
     with translate_errors(), conn.pipeline() if pipelined else contextlib.nullcontext(), conn.transaction():
-        conn.execute(query("set_actor"), {"actor": actor})
-        if not flush_wal:
-            conn.execute(query("commit_without_wal_flush"))
+        conn.execute(query("set_actor" if flush_wal else "set_actor_without_wal_flush"), {"actor": actor})
         yield conn
 
 
