@@ -259,7 +259,10 @@ WHERE state = 'running' AND samples_pending = 0
 RETURNING id;
 
 -- upsert_run --
--- The screening run of a sample under a panel version: created once, replaced on re-screening.
+-- The screening run of a sample under a panel version: created once, replaced on re-screening, when its
+-- findings and candidates are deleted in the same statement (finding_variant cascades) before they are
+-- written again by the statements that follow.
+WITH run AS (
 INSERT INTO screening_run (sample_id, panel_version_id, outcome, karyotype, reasons, not_evaluated,
                            reason_templates, not_evaluated_templates, panel_sha256, clinvar_source, clinvar_release_date, clinvar_sha256, vcf_sha256,
                            vcf_sample, genome_build, settings, software_version, cohort_babies,
@@ -277,12 +280,13 @@ ON CONFLICT (sample_id, panel_version_id) DO UPDATE SET
   vcf_sample = EXCLUDED.vcf_sample, genome_build = EXCLUDED.genome_build, settings = EXCLUDED.settings,
   software_version = EXCLUDED.software_version, cohort_babies = EXCLUDED.cohort_babies,
   engine_seconds = EXCLUDED.engine_seconds, screened_at = now()
-RETURNING id;
-
--- delete_run_results --
--- Remove a run's findings and candidates before writing them again (finding_variant cascades).
-WITH f AS (DELETE FROM finding WHERE run_id = %(run_id)s)
-DELETE FROM candidate WHERE run_id = %(run_id)s;
+RETURNING id
+), findings AS (
+  DELETE FROM finding f USING run WHERE f.run_id = run.id
+), candidates AS (
+  DELETE FROM candidate c USING run WHERE c.run_id = run.id
+)
+SELECT id FROM run;
 
 -- insert_candidates --
 -- Every candidate variant of a run (carriers included: stored, never reported), one statement: a JSON

@@ -95,8 +95,7 @@ def write_result(conn: psycopg.Connection, result: SampleResult, meta: RunMeta) 
     """Store a sample's result (caller's transaction); results for (sample, panel version) are replaced,
     and so is the baby's contribution to the cohort's allele counts."""
     cohort.take_out(conn, meta.sample_pk, meta.panel_version_id)
-    run_id = conn.execute(query("upsert_run"), _run_params(result, meta)).fetchone()["id"]
-    conn.execute(query("delete_run_results"), {"run_id": run_id})
+    run_id = conn.execute(query("upsert_run"), _run_params(result, meta)).fetchone()["id"]  # old rows gone
     candidates, links = _ordinals(result)
     # one statement per table (rows as a JSON array): a round trip each, whatever the number of rows
     rows = [_candidate_params(run_id, i, c) for i, c in enumerate(candidates)]
