@@ -91,13 +91,12 @@ def panel_for(
 
 
 def _claim(db: Database, settings: Settings, sample_pk: int) -> tuple[jobs.Claim | None, list[int]]:
+    # one statement, its own transaction (one round trip), committed without waiting for the WAL flush
     conn = db.connection()
-    # the commit does not wait for the WAL flush: should the database server crash before the flush,
-    # the claim is lost as a whole (the sample is queued again and re-sent by the reconciler, and this
-    # worker's write finds its lease gone and drops its results). One statement (the claim, or the
-    # failure of a sample whose attempts are spent); not pipelined: measured slower for one statement
-    with connection.transaction(conn, settings.actor, flush_wal=False):
-        claim, exhausted = jobs.claim(conn, sample_pk, settings.lease_seconds, settings.max_attempts)
+    with connection.translate_errors():
+        claim, exhausted = jobs.claim(
+            conn, settings.actor, sample_pk, settings.lease_seconds, settings.max_attempts
+        )
     return claim, [exhausted] if exhausted is not None else []
 
 

@@ -36,13 +36,21 @@ class Reconciliation:
 
 
 def claim(
-    conn: psycopg.Connection, sample_pk: int, lease_seconds: int, max_attempts: int
+    conn: psycopg.Connection, actor: str, sample_pk: int, lease_seconds: int, max_attempts: int
 ) -> tuple[Claim | None, int | None]:
     """Lease a queued (or lease-expired) sample: the claim, None when someone else holds it or it is done.
     The claiming process is recorded (``claimed_pid``): its worker's heartbeat shows whether it lives.
     In the same statement a sample whose last allowed attempt died with its lease is failed and counted
-    down instead: its batch id comes second (else None)."""
+    down instead: its batch id comes second (else None).
+
+    One statement, run on its own (``conn`` in autocommit, outside any transaction): it is its own
+    transaction, records ``actor`` for the event-log triggers, and its commit does not wait for the WAL
+    flush. Should the database server crash within that fraction of a second, the claim is lost as a
+    whole: the sample is queued as before it and the reconciler re-sends it (the worker's write then
+    finds its lease gone and drops its results).
+    """
     params = {
+        "actor": actor,
         "id": sample_pk,
         "pid": os.getpid(),
         "token": uuid.uuid4(),

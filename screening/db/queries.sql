@@ -5,11 +5,6 @@
 -- Who is acting in this transaction (recorded by the event-log triggers).
 SELECT set_config('screening.actor', %(actor)s, true);
 
--- set_actor_without_wal_flush --
--- set_actor, and this transaction's commit does not wait for the WAL flush (SET LOCAL synchronous_commit
--- = off; connection.transaction(flush_wal=False)): one statement.
-SELECT set_config('screening.actor', %(actor)s, true), set_config('synchronous_commit', 'off', true);
-
 -- insert_clinvar_snapshot --
 -- A ClinVar snapshot restricted to a panel's genes.
 INSERT INTO clinvar_snapshot (source, release_date, sha256, genome_build)
@@ -158,6 +153,10 @@ WHERE id = %(batch_id)s;
 -- batch, as fail_exhausted does. The two conditions exclude each other (attempts below the cap, or at
 -- it): one statement, at most one of them acts. Always one row: the claimed sample's columns (all NULL
 -- when not claimed) and exhausted_batch_id (the batch counted down, else NULL).
+-- Run on its own (autocommit: the statement is its transaction), it also records the actor and lets its
+-- commit not wait for the WAL flush (set_config(..., true): this transaction only). Both are set while
+-- the one output row is formed, before the statement's event-log triggers fire (AFTER ROW triggers run
+-- at the end of the statement; the audit seal at commit).
 WITH failed AS (
   UPDATE sample SET state = 'failed', lease_token = NULL, lease_expires_at = NULL, updated_at = now(),
                     reason = 'gave up after ' || attempts || ' attempts: the worker was lost each time'
@@ -177,7 +176,9 @@ WITH failed AS (
     AND (s.state = 'queued' OR (s.state = 'running' AND s.lease_expires_at < now()))
   RETURNING s.*, b.submitted_at AS batch_submitted_at
 )
-SELECT claimed.*, (SELECT batch_id FROM failed) AS exhausted_batch_id
+SELECT claimed.*, (SELECT batch_id FROM failed) AS exhausted_batch_id,
+       set_config('screening.actor', %(actor)s, true) AS actor,
+       set_config('synchronous_commit', 'off', true) AS synchronous_commit
 FROM (VALUES (1)) AS one (x) LEFT JOIN claimed ON true;
 
 -- finish_sample --
