@@ -15,8 +15,8 @@ Then ``--samples`` new babies per size are submitted as one batch (``batches.ins
 submission freezes the cohort) and go through the worker's database steps on one connection, the
 sizes taking turns sample by sample (the machine's other load weighs on all alike): claim (lease),
 read the frozen cohort (uncached: the worker caches it per batch), write the result (run, candidates,
-count updates, state, batch counter: one transaction, committed), claim and write through
-``worker_steps._claim`` / ``worker_steps._finish``, the worker's own code. ``per_sample_ms`` is the median of
+count updates, state, batch counter: one transaction, committed), each through the worker's own code
+(``worker_steps._claim`` / ``_read_cohort`` / ``_finish``). ``per_sample_ms`` is the median of
 the three together. The write's commit waits for the WAL flush (the claim's does not): the same write
 rolled back, a round trip without a commit and a one-row commit are timed alongside. For contrast,
 the previous design's per-sample read (every stored run of the panel aggregated) is timed once per
@@ -266,8 +266,7 @@ def one_sample(db: Database, settings, c: Cohort, pk: int, result: SampleResult)
     claim, _ = worker_steps._claim(db, settings, pk)
     assert claim is not None
     t1 = time.perf_counter()
-    with connection.transaction(conn, settings.actor):
-        frozen = cohort.frozen(conn, c.batch_pk)
+    frozen = worker_steps._read_cohort(db, c.batch_pk)  # as a worker reads it, uncached
     t2 = time.perf_counter()
     meta = results.RunMeta(pk, c.pv_id, frozen.babies, 0.1)
     outcome = worker_steps._finish(

@@ -90,15 +90,13 @@ def panel_for(
 
 
 def _claim(db: Database, settings: Settings, sample_pk: int) -> tuple[jobs.Claim | None, list[int]]:
+    # one statement, its own transaction (one round trip), committed without waiting for the WAL flush
     conn = db.connection()
-    # the commit does not wait for the WAL flush: should the database server crash before the flush,
-    # the claim is lost as a whole (the sample is queued again and re-sent by the reconciler, and this
-    # worker's write finds its lease gone and drops its results). Not pipelined: each statement's
-    # result is read before the next (bench/ab_write_path.py measured pipelining it slower here)
-    with connection.transaction(conn, settings.actor, flush_wal=False):
-        exhausted = jobs.fail_exhausted(conn, settings.max_attempts, sample_pk)
-        claim = jobs.claim(conn, sample_pk, settings.lease_seconds, settings.max_attempts)
-    return claim, exhausted
+    with connection.translate_errors():
+        claim, exhausted = jobs.claim(
+            conn, settings.actor, sample_pk, settings.lease_seconds, settings.max_attempts
+        )
+    return claim, [exhausted] if exhausted is not None else []
 
 
 def _finish(
@@ -113,20 +111,21 @@ def _finish(
         conn = db.connection()
         try:  # pipelined: a round trip only where a result is read (its commit waits for the flush)
             with connection.transaction(conn, settings.actor, pipelined=True):
-                pending = jobs.finish(conn, claim, state, reason)
-                if pending is None:
-                    raise LeaseLost(f"sample {claim.sample.id}: lease lost, results dropped")
-                if write is not None:
-                    write(conn)
-                # the batch's last sample finalises it in the same transaction: a finalisation task
+                # the batch's last sample finalises it in the same statement: a finalisation task
                 # would wait behind every sample already queued (a day's batches share one queue)
-                finalised = pending == 0 and jobs.finalise_batch(conn, claim.sample.batch_id)
+                finished = jobs.finish(conn, claim, state, reason)
+                if write is not None:  # sent before the finish's answer is read: one round trip less
+                    write(conn)
+                outcome = finished()
+                if outcome is None:
+                    raise LeaseLost(f"sample {claim.sample.id}: lease lost, results dropped")
         except LeaseLost:
             log.warning("sample %d: lease lost to another worker; results dropped", claim.sample.id)
             return TaskResult(None)
-        if finalised:
+        if outcome.finalised:
             log.info("batch %d: finalised", claim.sample.batch_id)
-        return TaskResult(state, (claim.sample.batch_id,) if pending == 0 and not finalised else ())
+        stuck = outcome.samples_pending == 0 and not outcome.finalised
+        return TaskResult(state, (claim.sample.batch_id,) if stuck else ())
 
     return with_backoff(db, run, f"sample {claim.sample.id}")
 
@@ -136,16 +135,15 @@ _COHORTS: dict[int, cohort.Frozen] = {}
 _COHORTS_KEPT = 16
 
 
+def _read_cohort(db: Database, batch_pk: int) -> cohort.Frozen:
+    """The batch's frozen cohort, read in one statement outside any transaction (one snapshot)."""
+    return with_backoff(db, lambda: cohort.frozen(db.connection(), batch_pk), f"batch {batch_pk} cohort")
+
+
 def cohort_for(db: Database, settings: Settings, batch_pk: int) -> cohort.Frozen:
     """The cohort frozen at the batch's submission (cached per worker process)."""
     if batch_pk not in _COHORTS:
-
-        def load() -> cohort.Frozen:
-            conn = db.connection()
-            with connection.transaction(conn, settings.actor):
-                return cohort.frozen(conn, batch_pk)
-
-        frozen = with_backoff(db, load, f"batch {batch_pk} cohort")
+        frozen = _read_cohort(db, batch_pk)
         while len(_COHORTS) >= _COHORTS_KEPT:
             _COHORTS.pop(next(iter(_COHORTS)))
         _COHORTS[batch_pk] = frozen

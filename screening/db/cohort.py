@@ -36,19 +36,16 @@ _SCHEMA = {"chrom": pl.String, "pos": pl.Int64, "ref": pl.String, "alt": pl.Stri
 # ---------------------------------------------------------------- writing a run
 
 
-def take_out(conn: psycopg.Connection, sample_pk: int, panel_version_id: int) -> str:
+def take_out(conn: psycopg.Connection, sample_pk: int, panel_version_id: int) -> None:
     """Lock the panel's cohort and subtract the baby's current contribution (caller's transaction,
-    before the run's candidates are replaced). Returns the panel id."""
-    panel_id = conn.execute(query("cohort_lock_panel"), {"panel_version_id": panel_version_id}).fetchone()[
-        "panel_id"
-    ]
-    conn.execute(query("cohort_take_out"), {"panel_id": panel_id, "sample_id": sample_pk})
-    return panel_id
+    before the run's candidates are replaced; one statement)."""
+    conn.execute(query("cohort_take_out"), {"panel_version_id": panel_version_id, "sample_id": sample_pk})
 
 
-def put_in(conn: psycopg.Connection, panel_id: str, sample_pk: int, run_id: int) -> None:
+def put_in(conn: psycopg.Connection, panel_version_id: int, sample_pk: int, run_id: int) -> None:
     """Add the run's contribution; the run counts for the baby from now on (after ``take_out``)."""
-    conn.execute(query("cohort_put_in"), {"panel_id": panel_id, "sample_id": sample_pk, "run_id": run_id})
+    params = {"panel_version_id": panel_version_id, "sample_id": sample_pk, "run_id": run_id}
+    conn.execute(query("cohort_put_in"), params)
 
 
 # ---------------------------------------------------------------- a batch's frozen cohort
@@ -68,36 +65,37 @@ class Frozen:
 
 
 def frozen(conn: psycopg.Connection, batch_pk: int) -> Frozen:
-    """The batch's frozen cohort. A batch submitted before revision 0006 is frozen now, once, from the
-    stored runs screened before its submission (how its cohort was computed then)."""
-    row = conn.execute(query("batch_cohort"), {"batch_id": batch_pk}).fetchone()
-    if row is None:
-        batch = conn.execute(
-            query("lock_batch"), {"batch_id": batch_pk, "floor_af": FROZEN_MIN_AF}
-        ).fetchone()
-        row = conn.execute(query("batch_cohort"), {"batch_id": batch_pk}).fetchone()
-        if row is None:
-            params = {
-                "batch_id": batch_pk,
-                "panel_id": batch["panel_id"],
-                "as_of": batch["submitted_at"],
-                "min_af": batch["min_af"],
-            }
-            conn.execute(query("freeze_batch_cohort_from_runs"), params)
-            row = conn.execute(query("batch_cohort"), {"batch_id": batch_pk}).fetchone()
-    rows = conn.execute(query("batch_cohort_alleles"), {"batch_id": batch_pk}).fetchall()
-    babies = row["babies"]
+    """The batch's frozen cohort: one statement (a worker reads it outside any transaction). A batch
+    submitted before revision 0006 is frozen now, once, from the stored runs screened before its
+    submission (how its cohort was computed then), in a transaction of its own."""
+    rows = conn.execute(query("batch_cohort_with_alleles"), {"batch_id": batch_pk}).fetchall()
+    if not rows:
+        with conn.transaction():
+            batch = conn.execute(
+                query("lock_batch"), {"batch_id": batch_pk, "floor_af": FROZEN_MIN_AF}
+            ).fetchone()
+            if conn.execute(query("batch_cohort"), {"batch_id": batch_pk}).fetchone() is None:
+                params = {
+                    "batch_id": batch_pk,
+                    "panel_id": batch["panel_id"],
+                    "as_of": batch["submitted_at"],
+                    "min_af": batch["min_af"],
+                }
+                conn.execute(query("freeze_batch_cohort_from_runs"), params)
+        rows = conn.execute(query("batch_cohort_with_alleles"), {"batch_id": batch_pk}).fetchall()
+    babies = rows[0]["babies"]
+    alleles = [r for r in rows if r["chrom"] is not None]
     frame = pl.DataFrame(
         {
-            "chrom": [r["chrom"] for r in rows],
-            "pos": [r["pos"] for r in rows],
-            "ref": [r["ref"] for r in rows],
-            "alt": [r["alt"] for r in rows],
-            "internal_af": [r["alt_alleles"] / (2 * babies) for r in rows] if babies else [],
+            "chrom": [r["chrom"] for r in alleles],
+            "pos": [r["pos"] for r in alleles],
+            "ref": [r["ref"] for r in alleles],
+            "alt": [r["alt"] for r in alleles],
+            "internal_af": [r["alt_alleles"] / (2 * babies) for r in alleles] if babies else [],
         },
         schema=_SCHEMA,
     )
-    return Frozen(babies, row["min_af"], row["method"], frame)
+    return Frozen(babies, rows[0]["min_af"], rows[0]["method"], frame)
 
 
 def frequencies(conn: psycopg.Connection, batch_pk: int, min_babies: int) -> tuple[pl.DataFrame | None, int]:

@@ -216,22 +216,16 @@ def connect(url: str) -> psycopg.Connection:
 
 @contextlib.contextmanager
 def transaction(
-    conn: psycopg.Connection, actor: str, *, pipelined: bool = False, flush_wal: bool = True
+    conn: psycopg.Connection, actor: str, *, pipelined: bool = False
 ) -> Iterator[psycopg.Connection]:
     """One transaction; ``actor`` is recorded as "who" by the event-log triggers.
 
     ``pipelined``: statements are sent without waiting for each one's answer (libpq pipeline mode); a
     round trip is paid only where a result is read, and errors surface there or at the end, still
-    inside this block. For a short, fixed sequence of statements (a worker's claim and write).
-    ``flush_wal=False``: the commit does not wait for its WAL flush (``synchronous_commit = off`` for
-    this transaction only). It is atomic and immediately visible as ever, but a crash of the database
-    server within a fraction of a second may lose it; only for a transaction whose loss the design
-    already recovers from (a worker's lease: the reconciler re-sends a sample left queued).
+    inside this block. For a short, fixed sequence of statements (a worker's write).
     """
     with translate_errors(), conn.pipeline() if pipelined else contextlib.nullcontext(), conn.transaction():
         conn.execute(query("set_actor"), {"actor": actor})
-        if not flush_wal:
-            conn.execute(query("commit_without_wal_flush"))
         yield conn
 
 

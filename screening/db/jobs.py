@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,10 +35,22 @@ class Reconciliation:
     finalised: tuple[int, ...]  # batch ids
 
 
-def claim(conn: psycopg.Connection, sample_pk: int, lease_seconds: int, max_attempts: int) -> Claim | None:
-    """Lease a queued (or lease-expired) sample; None when someone else holds it, or it is done. The
-    claiming process is recorded (``claimed_pid``): its worker's heartbeat shows whether it lives."""
+def claim(
+    conn: psycopg.Connection, actor: str, sample_pk: int, lease_seconds: int, max_attempts: int
+) -> tuple[Claim | None, int | None]:
+    """Lease a queued (or lease-expired) sample: the claim, None when someone else holds it or it is done.
+    The claiming process is recorded (``claimed_pid``): its worker's heartbeat shows whether it lives.
+    In the same statement a sample whose last allowed attempt died with its lease is failed and counted
+    down instead: its batch id comes second (else None).
+
+    One statement, run on its own (``conn`` in autocommit, outside any transaction): it is its own
+    transaction, records ``actor`` for the event-log triggers, and its commit does not wait for the WAL
+    flush. Should the database server crash within that fraction of a second, the claim is lost as a
+    whole: the sample is queued as before it and the reconciler re-sends it (the worker's write then
+    finds its lease gone and drops its results).
+    """
     params = {
+        "actor": actor,
         "id": sample_pk,
         "pid": os.getpid(),
         "token": uuid.uuid4(),
@@ -45,24 +58,43 @@ def claim(conn: psycopg.Connection, sample_pk: int, lease_seconds: int, max_atte
         "max_attempts": max_attempts,
     }
     row = conn.execute(query("claim_sample"), params).fetchone()
-    return row_to(Claim, row, sample=row_to(SampleRow, row), token=row["lease_token"]) if row else None
+    claimed = None
+    if row["id"] is not None:
+        claimed = row_to(Claim, row, sample=row_to(SampleRow, row), token=row["lease_token"])
+    return claimed, row["exhausted_batch_id"]
 
 
-def finish(conn: psycopg.Connection, claim: Claim, state: str, reason: str | None) -> int | None:
-    """End a claimed sample in ``state`` and count it down on its batch (caller's transaction).
+@dataclass(frozen=True)
+class Finished:
+    batch_id: int
+    samples_pending: int  # the batch's, afterwards
+    finalised: bool  # this sample was the batch's last pending one: the batch is finalised with it
 
-    Returns the batch's pending count afterwards, or None when the lease was lost (then the caller
-    must roll back: another worker owns the sample now).
+
+def finish(
+    conn: psycopg.Connection, claim: Claim, state: str, reason: str | None
+) -> Callable[[], Finished | None]:
+    """End a claimed sample in ``state``, count it down on its batch and finalise the batch after its
+    last sample (caller's transaction; one statement).
+
+    Returns how to read the outcome: None when the lease was lost (then the caller must roll back:
+    another worker owns the sample now). In a pipelined transaction the answer is read only when asked
+    for, so the statements sent after this one do not wait for it.
     """
     params = {"id": claim.sample.id, "token": claim.token, "state": state, "reason": reason}
-    row = conn.execute(query("finish_sample"), params).fetchone()  # one statement: both updates
-    return None if row is None else row["samples_pending"]
+    cursor = conn.execute(query("finish_sample"), params)
+
+    def outcome() -> Finished | None:
+        row = cursor.fetchone()
+        return None if row is None else row_to(Finished, row)
+
+    return outcome
 
 
-def fail_exhausted(conn: psycopg.Connection, max_attempts: int, sample_pk: int | None = None) -> list[int]:
+def fail_exhausted(conn: psycopg.Connection, max_attempts: int) -> list[int]:
     """Fail samples whose last attempt's lease expired; returns their batch ids (counted down in the
-    same statement)."""
-    rows = conn.execute(query("fail_exhausted"), {"max_attempts": max_attempts, "id": sample_pk}).fetchall()
+    same statement). A worker's claim does the same for its one sample (``claim``)."""
+    rows = conn.execute(query("fail_exhausted"), {"max_attempts": max_attempts}).fetchall()
     return [row["batch_id"] for row in rows]
 
 

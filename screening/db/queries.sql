@@ -5,10 +5,6 @@
 -- Who is acting in this transaction (recorded by the event-log triggers).
 SELECT set_config('screening.actor', %(actor)s, true);
 
--- commit_without_wal_flush --
--- This transaction's commit does not wait for the WAL flush (connection.transaction(flush_wal=False)).
-SET LOCAL synchronous_commit = off;
-
 -- insert_clinvar_snapshot --
 -- A ClinVar snapshot restricted to a panel's genes.
 INSERT INTO clinvar_snapshot (source, release_date, sha256, genome_build)
@@ -152,28 +148,56 @@ UPDATE batch SET samples_pending = samples_pending + %(count)s, state = 'running
 WHERE id = %(batch_id)s;
 
 -- claim_sample --
--- Take a lease on a queued sample, or on a running one whose lease expired, within the attempt cap.
-UPDATE sample s SET state = 'running', attempts = s.attempts + 1, lease_token = %(token)s,
-                    lease_expires_at = now() + make_interval(secs => %(lease_seconds)s), updated_at = now(),
-                    claimed_pid = %(pid)s
-FROM batch b
-WHERE s.id = %(id)s AND b.id = s.batch_id AND s.attempts < %(max_attempts)s
-  AND (s.state = 'queued' OR (s.state = 'running' AND s.lease_expires_at < now()))
-RETURNING s.*, b.submitted_at AS batch_submitted_at;
+-- Take a lease on a queued sample, or on a running one whose lease expired, within the attempt cap; or,
+-- when its last allowed attempt died with its lease, fail it (with the reason) and count it down on its
+-- batch, as fail_exhausted does. The two conditions exclude each other (attempts below the cap, or at
+-- it): one statement, at most one of them acts. Always one row: the claimed sample's columns (all NULL
+-- when not claimed) and exhausted_batch_id (the batch counted down, else NULL).
+-- Run on its own (autocommit: the statement is its transaction), it also records the actor and lets its
+-- commit not wait for the WAL flush (set_config(..., true): this transaction only). Both are set while
+-- the one output row is formed, before the statement's event-log triggers fire (AFTER ROW triggers run
+-- at the end of the statement; the audit seal at commit).
+WITH failed AS (
+  UPDATE sample SET state = 'failed', lease_token = NULL, lease_expires_at = NULL, updated_at = now(),
+                    reason = 'gave up after ' || attempts || ' attempts: the worker was lost each time'
+  WHERE id = %(id)s AND state IN ('running', 'queued') AND attempts >= %(max_attempts)s
+    AND (state = 'queued' OR lease_expires_at < now())
+  RETURNING batch_id
+), counted AS (
+  UPDATE batch b SET samples_pending = b.samples_pending - 1
+  FROM failed f
+  WHERE b.id = f.batch_id
+), claimed AS (
+  UPDATE sample s SET state = 'running', attempts = s.attempts + 1, lease_token = %(token)s,
+                      lease_expires_at = now() + make_interval(secs => %(lease_seconds)s), updated_at = now(),
+                      claimed_pid = %(pid)s
+  FROM batch b
+  WHERE s.id = %(id)s AND b.id = s.batch_id AND s.attempts < %(max_attempts)s
+    AND (s.state = 'queued' OR (s.state = 'running' AND s.lease_expires_at < now()))
+  RETURNING s.*, b.submitted_at AS batch_submitted_at
+)
+SELECT claimed.*, (SELECT batch_id FROM failed) AS exhausted_batch_id,
+       set_config('screening.actor', %(actor)s, true) AS actor,
+       set_config('synchronous_commit', 'off', true) AS synchronous_commit
+FROM (VALUES (1)) AS one (x) LEFT JOIN claimed ON true;
 
 -- finish_sample --
--- End a claimed sample (only while this lease holds it) in screened, failed or held, and count it down
--- on its batch (one statement: no row when the lease was lost). Returns the batch's pending count.
+-- End a claimed sample (only while this lease holds it) in screened, failed or held, count it down on its
+-- batch, and finalise the batch when that was its last pending sample (one statement: no row when the
+-- lease was lost). Returns the batch's pending count and whether this statement finalised it.
 WITH finished AS (
   UPDATE sample SET state = %(state)s, reason = %(reason)s, lease_token = NULL, lease_expires_at = NULL,
                     updated_at = now()
   WHERE id = %(id)s AND state = 'running' AND lease_token = %(token)s
   RETURNING batch_id
 )
-UPDATE batch b SET samples_pending = b.samples_pending - 1
+UPDATE batch b SET samples_pending = b.samples_pending - 1,
+                   state = CASE WHEN b.state = 'running' AND b.samples_pending = 1 THEN 'finalised' ELSE b.state END,
+                   finalised_at = CASE WHEN b.state = 'running' AND b.samples_pending = 1 THEN now()
+                                       ELSE b.finalised_at END
 FROM finished f
 WHERE b.id = f.batch_id
-RETURNING b.id AS batch_id, b.samples_pending;
+RETURNING b.id AS batch_id, b.samples_pending, b.state = 'finalised' AND b.finalised_at = now() AS finalised;
 
 -- fail_exhausted --
 -- Samples whose last allowed attempt died with its lease: failed, with the reason, and counted down on
@@ -183,7 +207,6 @@ WITH failed AS (
                     reason = 'gave up after ' || attempts || ' attempts: the worker was lost each time'
   WHERE state IN ('running', 'queued') AND attempts >= %(max_attempts)s
     AND (state = 'queued' OR lease_expires_at < now())
-    AND (%(id)s::bigint IS NULL OR id = %(id)s::bigint)
   RETURNING id, batch_id
 ), counted AS (
   UPDATE batch b SET samples_pending = b.samples_pending - f.n
@@ -237,7 +260,10 @@ WHERE state = 'running' AND samples_pending = 0
 RETURNING id;
 
 -- upsert_run --
--- The screening run of a sample under a panel version: created once, replaced on re-screening.
+-- The screening run of a sample under a panel version: created once, replaced on re-screening, when its
+-- findings and candidates are deleted in the same statement (finding_variant cascades) before they are
+-- written again by the statements that follow.
+WITH run AS (
 INSERT INTO screening_run (sample_id, panel_version_id, outcome, karyotype, reasons, not_evaluated,
                            reason_templates, not_evaluated_templates, panel_sha256, clinvar_source, clinvar_release_date, clinvar_sha256, vcf_sha256,
                            vcf_sample, genome_build, settings, software_version, cohort_babies,
@@ -255,12 +281,13 @@ ON CONFLICT (sample_id, panel_version_id) DO UPDATE SET
   vcf_sample = EXCLUDED.vcf_sample, genome_build = EXCLUDED.genome_build, settings = EXCLUDED.settings,
   software_version = EXCLUDED.software_version, cohort_babies = EXCLUDED.cohort_babies,
   engine_seconds = EXCLUDED.engine_seconds, screened_at = now()
-RETURNING id;
-
--- delete_run_results --
--- Remove a run's findings and candidates before writing them again (finding_variant cascades).
-WITH f AS (DELETE FROM finding WHERE run_id = %(run_id)s)
-DELETE FROM candidate WHERE run_id = %(run_id)s;
+RETURNING id
+), findings AS (
+  DELETE FROM finding f USING run WHERE f.run_id = run.id
+), candidates AS (
+  DELETE FROM candidate c USING run WHERE c.run_id = run.id
+)
+SELECT id FROM run;
 
 -- insert_candidates --
 -- Every candidate variant of a run (carriers included: stored, never reported), one statement: a JSON
@@ -308,34 +335,38 @@ WHERE f.run_id = ANY(%(run_ids)s)
 GROUP BY f.run_id, f.ordinal
 ORDER BY f.run_id, f.ordinal;
 
--- cohort_lock_panel --
--- Take the panel's cohort row (created on first use): writers of one panel's cohort go one at a time,
--- so allele rows are never updated in conflicting orders and a frozen read sees whole contributions.
-INSERT INTO cohort_panel (panel_id)
-SELECT panel_id FROM panel_version WHERE id = %(panel_version_id)s
-ON CONFLICT (panel_id) DO UPDATE SET updated_at = now()
-RETURNING panel_id, babies;
-
 -- cohort_take_out --
--- Take the baby's current contribution out of the cohort counts (its counted run's candidates other than
--- failed-quality ones, each variant once: 2 alleles when homozygous, else 1); nothing before its first run.
-WITH counted AS (
-  SELECT run_id FROM cohort_member WHERE panel_id = %(panel_id)s AND sample_id = %(sample_id)s
+-- Take the panel's cohort row (created on first use): writers of one panel's cohort go one at a time, so
+-- allele rows are never updated in conflicting orders and a frozen read sees whole contributions. Then
+-- take the baby's current contribution out of the cohort counts (its counted run's candidates other than
+-- failed-quality ones, each variant once: 2 alleles when homozygous, else 1); nothing before its first
+-- run. One statement: the update reads the panel id from the lock, so the lock is taken first.
+WITH lock AS (
+  INSERT INTO cohort_panel (panel_id)
+  SELECT panel_id FROM panel_version WHERE id = %(panel_version_id)s
+  ON CONFLICT (panel_id) DO UPDATE SET updated_at = now()
+  RETURNING panel_id
+), counted AS (
+  SELECT m.panel_id, m.run_id FROM cohort_member m JOIN lock USING (panel_id) WHERE m.sample_id = %(sample_id)s
 ), c AS (
-  SELECT chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
-  FROM candidate WHERE run_id = (SELECT run_id FROM counted) AND role <> 'failed_quality'
-  GROUP BY chrom, pos, ref, alt
+  SELECT counted.panel_id, chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
+  FROM counted JOIN candidate ON candidate.run_id = counted.run_id
+  WHERE role <> 'failed_quality'
+  GROUP BY counted.panel_id, chrom, pos, ref, alt
 )
 UPDATE cohort_allele a SET alt_alleles = a.alt_alleles - c.copies
 FROM c
-WHERE a.panel_id = %(panel_id)s AND a.chrom = c.chrom AND a.pos = c.pos AND a.ref = c.ref AND a.alt = c.alt;
+WHERE a.panel_id = c.panel_id AND a.chrom = c.chrom AND a.pos = c.pos AND a.ref = c.ref AND a.alt = c.alt;
 
 -- cohort_put_in --
 -- Add the run's contribution (the same alleles cohort_take_out takes out); the run counts for the baby
 -- from now on, and a baby new to the cohort is counted once.
-WITH added AS (
+-- (panel_version_id: the run's; cohort_take_out took the panel's row in this transaction.)
+WITH panel AS (
+  SELECT panel_id FROM panel_version WHERE id = %(panel_version_id)s
+), added AS (
   INSERT INTO cohort_allele (panel_id, chrom, pos, ref, alt, alt_alleles)
-  SELECT %(panel_id)s, chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END)
+  SELECT (SELECT panel_id FROM panel), chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END)
   FROM candidate WHERE run_id = %(run_id)s AND role <> 'failed_quality'
   GROUP BY chrom, pos, ref, alt
   ORDER BY chrom, pos, ref, alt
@@ -343,12 +374,12 @@ WITH added AS (
   DO UPDATE SET alt_alleles = cohort_allele.alt_alleles + EXCLUDED.alt_alleles
 ), member AS (
   INSERT INTO cohort_member (panel_id, sample_id, run_id)
-  VALUES (%(panel_id)s, %(sample_id)s, %(run_id)s)
+  SELECT panel_id, %(sample_id)s, %(run_id)s FROM panel
   ON CONFLICT (panel_id, sample_id) DO UPDATE SET run_id = EXCLUDED.run_id
   RETURNING (xmax = 0) AS new_baby
 )
 UPDATE cohort_panel SET babies = babies + 1
-WHERE panel_id = %(panel_id)s AND (SELECT new_baby FROM member);
+WHERE panel_id = (SELECT panel_id FROM panel) AND (SELECT new_baby FROM member);
 
 -- freeze_batch_cohort --
 -- What a batch's samples will read, taken in its submission transaction from one snapshot of the counts:
@@ -376,10 +407,13 @@ FROM cp CROSS JOIN LATERAL (
 -- The cohort frozen for a batch (none for a batch submitted before revision 0006 and not read since).
 SELECT * FROM batch_cohort WHERE batch_id = %(batch_id)s;
 
--- batch_cohort_alleles --
--- The alleles frozen for a batch.
-SELECT chrom, pos, ref, alt, alt_alleles FROM batch_cohort_allele WHERE batch_id = %(batch_id)s
-ORDER BY chrom, pos, ref, alt;
+-- batch_cohort_with_alleles --
+-- The cohort frozen for a batch and its alleles, in one statement (one snapshot, one round trip): a row
+-- per allele (chrom NULL when none was frozen); no row when the batch has no frozen cohort.
+SELECT c.babies, c.min_af, c.method, a.chrom, a.pos, a.ref, a.alt, a.alt_alleles
+FROM batch_cohort c LEFT JOIN batch_cohort_allele a ON a.batch_id = c.batch_id
+WHERE c.batch_id = %(batch_id)s
+ORDER BY a.chrom, a.pos, a.ref, a.alt;
 
 -- lock_batch --
 -- Serialise the first read of a batch frozen from stored runs.

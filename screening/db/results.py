@@ -94,9 +94,8 @@ def _ordinals(result: SampleResult) -> tuple[list[CandidateVariant], list[list[i
 def write_result(conn: psycopg.Connection, result: SampleResult, meta: RunMeta) -> int:
     """Store a sample's result (caller's transaction); results for (sample, panel version) are replaced,
     and so is the baby's contribution to the cohort's allele counts."""
-    panel_id = cohort.take_out(conn, meta.sample_pk, meta.panel_version_id)
-    run_id = conn.execute(query("upsert_run"), _run_params(result, meta)).fetchone()["id"]
-    conn.execute(query("delete_run_results"), {"run_id": run_id})
+    cohort.take_out(conn, meta.sample_pk, meta.panel_version_id)
+    run_id = conn.execute(query("upsert_run"), _run_params(result, meta)).fetchone()["id"]  # old rows gone
     candidates, links = _ordinals(result)
     # one statement per table (rows as a JSON array): a round trip each, whatever the number of rows
     rows = [_candidate_params(run_id, i, c) for i, c in enumerate(candidates)]
@@ -121,7 +120,7 @@ def write_result(conn: psycopg.Connection, result: SampleResult, meta: RunMeta) 
     ]
     if pairs:
         conn.execute(query("insert_finding_variants"), {"rows": Jsonb(pairs)})
-    cohort.put_in(conn, panel_id, meta.sample_pk, run_id)
+    cohort.put_in(conn, meta.panel_version_id, meta.sample_pk, run_id)
     return run_id
 
 

@@ -12,10 +12,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import make_settings, publish, query_all, query_one
 
-from screening import panel_content
+from screening import panel_content, worker_steps
 from screening.cli import main
 from screening.db import batches, cohort, connection, migrate, results
 from screening.db import panels as db_panels
+from screening.db.connection import Database
 from screening.domain import (
     GRCH38,
     CandidateRole,
@@ -178,6 +179,66 @@ def test_a_batch_reads_the_cohort_frozen_at_its_submission_never_itself(settings
     small, _ = _batch(settings, _publish(settings, f"cohort-{secrets.token_hex(3)}"), 1)
     with connection.session(settings) as conn, connection.transaction(conn, settings.actor):
         assert cohort.frequencies(conn, small, settings.cohort_min_babies) == (None, 0)
+
+
+def test_the_workers_database_steps_fence_a_lost_lease_fail_a_spent_sample_and_finalise_with_the_last(
+    settings, db_url
+):
+    """The worker's claim (one statement, its own transaction) and finish (the batch finalised in the
+    same statement as its last sample's count-down, the answer read after the write was sent)."""
+    panel_id = f"cohort-{secrets.token_hex(3)}"
+    pv = _publish(settings, panel_id)
+    batch_pk, (a, b, spent) = _batch(settings, pv, 3)
+    db = Database(db_url)
+    first, none = worker_steps._claim(db, settings, a)
+    assert first is not None
+    assert none == []
+    assert worker_steps._claim(db, settings, a) == (None, [])  # held by a live lease: not claimed twice
+    sql = "SELECT actor, to_state FROM event WHERE entity = 'sample' AND entity_id = %(a)s ORDER BY id"
+    events = query_all(db_url, sql, {"a": a})
+    assert events == [(settings.actor, "queued"), (settings.actor, "running")]
+    assert query_one(db_url, "SELECT current_setting('synchronous_commit')")[0] == "on"
+
+    # the lease runs out and another worker claims the sample: the first writer's result is dropped
+    expire = "UPDATE sample SET lease_expires_at = now() - interval '1 s' WHERE id = %(s)s RETURNING id"
+    query_one(db_url, expire, {"s": a})
+    second, _ = worker_steps._claim(db, settings, a)
+    assert second is not None
+    assert second.token != first.token
+
+    def write(claim, *candidates):
+        meta = results.RunMeta(claim.sample.id, pv, 0, 0.01)
+        return lambda conn: results.write_result(conn, _result(*candidates), meta)
+
+    lost = worker_steps._finish(db, settings, first, "screened", None, write(first, _candidate(V1)))
+    assert lost.state is None
+    assert query_one(db_url, "SELECT count(*) FROM screening_run WHERE sample_id = %(a)s", {"a": a})[0] == 0
+    counted = "SELECT count(*) FROM cohort_member WHERE panel_id = %(p)s"
+    assert query_one(db_url, counted, {"p": panel_id})[0] == 0
+    done = worker_steps._finish(db, settings, second, "screened", None, write(second, _candidate(V2)))
+    assert done == worker_steps.TaskResult("screened")
+    assert _counts(db_url, panel_id) == {V2: 1}
+
+    # a sample whose last allowed attempt died with its lease is failed by the claim and counted down
+    query_one(db_url, "UPDATE sample SET state = 'running', attempts = %(n)s WHERE id = %(s)s RETURNING id",
+              {"n": settings.max_attempts, "s": spent})  # fmt: skip
+    query_one(db_url, expire, {"s": spent})
+    assert worker_steps._claim(db, settings, spent) == (None, [batch_pk])
+    assert query_one(db_url, "SELECT state FROM sample WHERE id = %(s)s", {"s": spent})[0] == "failed"
+
+    # the batch's last pending sample finalises it in its finish
+    last, _ = worker_steps._claim(db, settings, b)
+    assert query_one(
+        db_url, "SELECT state, samples_pending FROM batch WHERE id = %(b)s", {"b": batch_pk}
+    ) == ("running", 1)
+    assert worker_steps._finish(db, settings, last, "held", "unreadable") == worker_steps.TaskResult("held")
+    state, pending, finalised_at = query_one(
+        db_url, "SELECT state, samples_pending, finalised_at FROM batch WHERE id = %(b)s", {"b": batch_pk}
+    )
+    assert (state, pending) == ("finalised", 0)
+    assert finalised_at is not None
+    db.close()
+    assert _check(settings, panel_id).matches
 
 
 def test_migration_populates_the_counts_and_freezes_older_batches_from_their_runs(settings, db_url, tmp_path):
