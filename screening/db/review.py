@@ -29,7 +29,7 @@ from screening.cases import (
 from screening.db import results
 from screening.db.connection import row_to, translate_errors
 from screening.db.sql import query
-from screening.domain import Outcome, SampleQc, Urgency, Version, panel_label
+from screening.domain import N_, Outcome, Reason, SampleQc, Urgency, Version, panel_label
 from screening.errors import IntegrityError, NotFoundError, ScreeningError, StateError
 
 ROLES = ("lab", "reviewer", "curator", "admin", "lead")
@@ -303,7 +303,9 @@ def save_identity(
         source_sha256=source[0],
         imported_by=source[1],
     )
-    with translate_errors(otherwise=f"identity of sample {identity.sample_id} not stored"):
+    with translate_errors(
+        otherwise=Reason(N_("identity of sample {sample} not stored"), sample=identity.sample_id)
+    ):
         conn.execute(query("upsert_identity"), params)
 
 

@@ -25,7 +25,7 @@ from screening.db import connection
 from screening.errors import IntegrityError, NotFoundError, ScreeningError, UnstorableValue, ValidationError
 from screening.i18n import N_
 from screening.inputs import control_character
-from screening.web import api, auth, pages_admin, pages_curator, pages_lab, pages_lead, pages_review
+from screening.web import api, auth, labels, pages_admin, pages_curator, pages_lab, pages_lead, pages_review
 from screening.web.common import TEMPLATES, WebState, gettext, language, render
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,15 @@ def _error_page(request: Request, status: int, message: str, problems: tuple = (
     return render(request, "error.html", status, status=status, message=message, problems=problems)
 
 
+def _exception_page(request: Request, status: int, exc: ScreeningError):
+    """An error raised on purpose: the JSON API says its English text; a page says it in the page
+    language when it was built from a template (``exc.reason``), else in English, said to be so."""
+    if _is_api(request):
+        return _error_page(request, status, str(exc))
+    message = i18n.engine_text(exc.reason, language(request))
+    return render(request, "error.html", status, status=status, message=message, problems=())
+
+
 def _plain_error(request: Request, status: int, message: str):
     """An error answered outside the session middleware (no template context needed), in the page
     language (``message`` marked with N_); the JSON API in English."""
@@ -105,27 +114,28 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ValidationError)
     async def _validation(request: Request, exc: ValidationError):
+        subject = str(exc.subject) if _is_api(request) else labels.where_text(exc.subject, language(request))
         return _error_page(
             request,
             422,
             N_("%(subject)s: %(n)s problem(s)"),
             exc.problems,
-            subject=exc.subject,
+            subject=subject,
             n=len(exc.problems),
         )
 
     @app.exception_handler(NotFoundError)
     async def _missing(request: Request, exc: NotFoundError):
-        return _error_page(request, 404, str(exc))
+        return _exception_page(request, 404, exc)
 
     @app.exception_handler(IntegrityError)
     async def _tampered(request: Request, exc: IntegrityError):
         log.error("%s %s: refused: %s", request.method, request.url.path, exc)
-        return _error_page(request, 409, str(exc))
+        return _exception_page(request, 409, exc)
 
     @app.exception_handler(ScreeningError)
     async def _screening(request: Request, exc: ScreeningError):
-        return _error_page(request, 400, str(exc))
+        return _exception_page(request, 400, exc)
 
     @app.exception_handler(UnstorableValue)
     async def _unstorable(request: Request, exc: Exception):
@@ -143,7 +153,7 @@ def _install_handlers(app: FastAPI) -> None:
         if isinstance(error, UnstorableValue):
             return await _unstorable(request, exc)
         log.error("%s %s: %s", request.method, request.url.path, error)
-        return _error_page(request, 404 if isinstance(error, NotFoundError) else 400, str(error))
+        return _exception_page(request, 404 if isinstance(error, NotFoundError) else 400, error)
 
 
 async def _refuse_control_characters(request: Request, call_next):

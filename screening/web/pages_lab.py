@@ -16,9 +16,8 @@ from screening.db import batches as db_batches
 from screening.db import connection, review, workers
 from screening.db import curation as db_curation
 from screening.db.review import User
-from screening.domain import Outcome
-from screening.errors import Problem, ValidationError
-from screening.i18n import N_
+from screening.domain import N_, Outcome, Reason
+from screening.errors import ValidationError
 from screening.turnaround import duration
 from screening.web import submission
 from screening.web.auth import check_csrf, require
@@ -196,9 +195,9 @@ async def submit_upload(
     values = {"panel": panel, "folder": folder, "batch_id": batch_id, "programme": programme}
     try:
         if manifest is None or not manifest.filename:
-            raise ValidationError("batch submission", [Problem("manifest", "choose the manifest CSV")])
+            raise submission.refused(Reason(N_("manifest")), Reason(N_("choose the manifest CSV")))
         if not panel:
-            raise ValidationError("batch submission", [Problem("panel", "choose the panel version")])
+            raise submission.refused(Reason(N_("panel")), Reason(N_("choose the panel version")))
         data = await manifest.read(submission.MAX_MANIFEST_BYTES + 1)
         sub = await run_in_threadpool(
             lambda: submission.submit(

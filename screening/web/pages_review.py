@@ -22,7 +22,7 @@ from screening.domain import Outcome
 from screening.i18n import N_
 from screening.web import letter_jobs
 from screening.web.auth import can_see_identity, check_csrf, require
-from screening.web.common import Conn, flash, gettext, render, state
+from screening.web.common import Conn, flash, gettext, language, render, state
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 Reviewer = Annotated[User, Depends(require("reviewer", "admin"))]
@@ -300,7 +300,7 @@ def letter_pdf(user: LetterIssuer, conn: Conn, letter_id: int):
 
 @router.get("/batches/{lab_batch_id}/letters")
 def batch_letters_page(request: Request, user: LetterIssuer, conn: Conn, lab_batch_id: str):
-    progress = letter_jobs.progress(request.app, conn, lab_batch_id)
+    progress = letter_jobs.progress(request.app, conn, lab_batch_id, language(request))
     pk = letter_jobs.batch_pk(conn, lab_batch_id)
     return render(
         request,
@@ -314,7 +314,7 @@ def batch_letters_page(request: Request, user: LetterIssuer, conn: Conn, lab_bat
 
 @router.get("/batches/{lab_batch_id}/letters/progress.json")
 def batch_letters_progress(request: Request, user: LetterIssuer, conn: Conn, lab_batch_id: str):
-    return letter_jobs.progress(request.app, conn, lab_batch_id)
+    return letter_jobs.progress(request.app, conn, lab_batch_id, language(request))
 
 
 @router.post("/batches/{lab_batch_id}/letters", dependencies=[Depends(check_csrf)])
