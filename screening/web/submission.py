@@ -12,6 +12,7 @@ Errors name the uploaded file and the paths as the lab wrote them, never a serve
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -109,14 +110,15 @@ def submit(
             replace(settings, data_root=root), path, panel, enqueue, batch_id, base_dir, programme
         )
     except ManifestError as exc:  # name the lab's file, not the staged copy's server path
-        raise ManifestError(shown, [_rename(p, path, shown) for p in exc.problems]) from None
+        raise ManifestError(shown, [_rename(p, path, shown, root) for p in exc.problems]) from None
 
 
-def _rename(problem: Problem, path: Path, shown: str) -> Problem:
+def _rename(problem: Problem, path: Path, shown: str, root: Path) -> Problem:
+    """A problem naming the lab's file for the staged copy, and a VCF (whose error names the file)
+    by its path in the data root, never by the server's path to it."""
     where = _unstaged(problem.where, str(path), shown)
-    return Problem(
-        _unstaged(where, path.name, Path(shown).name), _unstaged(problem.message, str(path), shown)
-    )
+    message = _unstaged(_unstaged(problem.message, str(path), shown), f"{root}{os.sep}", "")
+    return Problem(_unstaged(where, path.name, Path(shown).name), message)
 
 
 def _unstaged(text, staged: str, shown: str):
