@@ -16,7 +16,7 @@ from screening.db import batches, connection, panels, results, workers
 from screening.db import curation as db_curation
 from screening.db import turnaround as db_turnaround
 from screening.db.batches import NewBatch
-from screening.domain import PanelVersion, SampleResult
+from screening.domain import N_, PanelVersion, Reason, SampleResult
 from screening.errors import ManifestError, NotFoundError, Problem, StateError, ValidationError
 from screening.inputs import is_plain_id, plain_id_problem
 from screening.manifest import Manifest, read_manifest, validate
@@ -163,11 +163,16 @@ class BatchStatus:
         if not counts["queued"] and not counts["running"]:
             return None
         if self.worker_seen_seconds is None:
-            return "no worker has been seen: queued samples wait until one runs (screening worker)"
+            return Reason(
+                N_("no worker has been seen: queued samples wait until one runs (screening worker)")
+            )
         if self.worker_seen_seconds > NO_WORKER_SECONDS:
-            return (
-                f"no worker has been seen for {self.worker_seen_seconds:.0f} s: queued samples wait "
-                "until one runs (screening worker)"
+            return Reason(
+                N_(
+                    "no worker has been seen for {seconds:.0f} s: queued samples wait until one runs "
+                    "(screening worker)"
+                ),
+                seconds=self.worker_seen_seconds,
             )
         return None
 

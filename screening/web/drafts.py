@@ -27,7 +27,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from screening import curation, panelapp, panels
+from screening import curation, i18n, panelapp, panels
 from screening.config import Settings
 from screening.domain import GENOME_BUILDS, N_, PanelVersion, Reason, Version, panel_label
 from screening.errors import NotFoundError, PanelError, Problem, ScreeningError
@@ -221,21 +221,28 @@ class ImpactJob:
     draft_sha256: str = ""
     seconds: float | None = None  # how long the preview took, once finished
 
-    def progress(self) -> dict[str, Any]:
+    def progress(self, language: str = i18n.SOURCE_LANGUAGE) -> dict[str, Any]:
+        """The preview's state and how far it got; ``summary`` in ``language``."""
         total = self.total
         percent = (round(100 * self.done / total) if total else 100) if total is not None else 0
-        if self.state == "running":
-            summary = (
-                "finding the babies screened under this panel…"
-                if total is None
-                else f"{self.done} of {total} babies re-screened with the draft"
+        if self.state == "running" and total is None:
+            summary = Reason(N_("finding the babies screened under this panel…"))
+        elif self.state == "running":
+            summary = Reason(
+                N_("{done} of {total} babies re-screened with the draft"), done=self.done, total=total
             )
         elif self.state == "finished":
-            summary = (
-                f"finished: {self.done} of {total} babies re-screened with the draft in {self.seconds:.0f} s"
+            summary = Reason(
+                N_("finished: {done} of {total} babies re-screened with the draft in {seconds:.0f} s"),
+                done=self.done,
+                total=total,
+                seconds=self.seconds,
             )
+        elif isinstance(self.problem, Reason):
+            summary = Reason(N_("failed: {problem}"), problem=self.problem)
         else:
-            summary = f"failed: {self.problem}"
+            summary = f"failed: {self.problem}"  # English, and said to be so in another language
+        summary = i18n.engine_text(summary, language)
         return {
             "state": self.state,
             "done": self.done,

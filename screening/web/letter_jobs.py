@@ -27,6 +27,9 @@ _lock = threading.Lock()
 log = logging.getLogger(__name__)
 
 
+JOB_STATES = {"running": N_("running"), "finished": N_("finished"), "failed": N_("failed")}
+
+
 @dataclass
 class Job:
     lab_batch_id: str
@@ -68,26 +71,30 @@ def pending(conn: Any, batch_pk: int) -> tuple[list[tuple[review.LetterRun, Case
 def progress(
     app: FastAPI, conn: Any, lab_batch_id: str, language: str = i18n.SOURCE_LANGUAGE
 ) -> dict[str, Any]:
-    """The batch's letters issued and its job's state, the job's problems in ``language``."""
+    """The batch's letters issued and its job's state; what the page shows of them (``summary``, the
+    job's ``text`` and ``problems``) in ``language``."""
     job = _jobs(app).get(lab_batch_id)
     translate = i18n.translations(language).gettext
-    snapshot = (
-        None
-        if job is None
-        else {
+    snapshot = None
+    if job is not None:
+        snapshot = {
             "state": job.state,
             "done": job.done,
             "total": job.total,
+            "text": translate(N_("Job: %(state)s (%(done)s/%(total)s)"))
+            % {"state": translate(JOB_STATES[job.state]), "done": job.done, "total": job.total},
             "problems": [labels.problem_text(p, language, translate) for p in job.problems],
         }
-    )
     todo, issued = pending(conn, batch_pk(conn, lab_batch_id))  # after the job's state: never staler
     total = issued + len(todo)
+    percent = round(100 * issued / total) if total else 100
+    summary = translate(N_("%(issued)s of %(total)s letters issued (%(percent)s%%)"))
     return {
         "batch_id": lab_batch_id,
         "issued": issued,
         "total": total,
-        "percent": round(100 * issued / total) if total else 100,
+        "percent": percent,
+        "summary": summary % {"issued": issued, "total": total, "percent": percent},
         "job": snapshot,
     }
 

@@ -29,7 +29,7 @@ from screening.domain import N_, Moi, PanelGene, PanelVersion, Reason, Urgency, 
 from screening.errors import NotFoundError, Problem, ValidationError
 from screening.web import drafts, submission
 from screening.web.auth import check_csrf, require
-from screening.web.common import Conn, acting, flash, gettext, render
+from screening.web.common import Conn, acting, flash, gettext, language, render
 
 router = APIRouter(prefix="/curator", include_in_schema=False)
 Curator = Annotated[User, Depends(require("curator", "admin"))]
@@ -303,7 +303,7 @@ def start_impact(request: Request, user: Curator, draft_id: str):
 def impact_page(request: Request, user: Curator, draft_id: str):
     draft = drafts.load(curation_settings(request, user), draft_id)
     job = drafts.impact_job(request.app, draft_id)
-    progress = job.progress() if job else None
+    progress = job.progress(language(request)) if job else None
     return render(request, "curator/impact.html", draft=draft, job=job, progress=progress)
 
 
@@ -313,7 +313,7 @@ def impact_progress(request: Request, user: Curator, draft_id: str):
     job = drafts.impact_job(request.app, draft_id)
     if job is None:
         raise NotFoundError(Reason(N_("no impact preview of draft {draft} has been started"), draft=draft_id))
-    return JSONResponse(job.progress())
+    return JSONResponse(job.progress(language(request)))
 
 
 @router.post("/drafts/{draft_id}/publish", dependencies=[Depends(check_csrf)])

@@ -464,3 +464,16 @@ def test_a_danish_lab_user_reads_the_submission_problems_in_danish(deployment, s
         ), listed
         assert "3 problem(s) in dk-run.csv: nothing was submitted" in english.text
         assert str(sim.out_dir) not in english.text
+        # the batch page and what it polls: states, counts and the summary in Danish, the codes kept
+        page = lab.get("/lab/batches/prog-denmark", headers=danish).text
+        assert 'data-testid="batch-state">afsluttet</strong>' in page
+        assert "2 af 2 screenet" in page
+        assert "screenet: <strong" in page
+        assert "modtagelse" in page.split('data-field="turnaround"')[1].split("</table>")[0].lower()
+        progress = lab.get("/lab/batches/prog-denmark/progress.json", headers=danish).json()
+        assert (progress["state"], progress["state_label"]) == ("finalised", "afsluttet")
+        assert progress["summary"] == "2 af 2 screenet"
+        assert {(s["state"], s["state_label"]) for s in progress["samples"]} == {("screened", "screenet")}
+        assert {s["outcome_label"] for s in progress["samples"]} == {"ingen mistanke om sygdom"}
+        english = lab.get("/lab/batches/prog-denmark/progress.json").json()
+        assert (english["state_label"], english["summary"]) == ("finalised", "2 of 2 screened")
