@@ -22,13 +22,14 @@ from starlette.middleware.sessions import SessionMiddleware
 from screening import __version__, i18n
 from screening.config import Settings, load_settings
 from screening.db import connection
+from screening.domain import N_, Reason
 from screening.errors import IntegrityError, NotFoundError, ScreeningError, UnstorableValue, ValidationError
-from screening.i18n import N_
 from screening.inputs import control_character
 from screening.web import api, auth, labels, pages_admin, pages_curator, pages_lab, pages_lead, pages_review
 from screening.web.common import TEMPLATES, WebState, gettext, language, render
 
 log = logging.getLogger(__name__)
+STARLETTE_DETAILS = (N_("Not Found"), N_("Method Not Allowed"))  # the reasons Starlette gives itself
 HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
@@ -103,7 +104,12 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)  # also a route that does not exist (404), a 405
     async def _http(request: Request, exc: StarletteHTTPException):
-        response = _error_page(request, exc.status_code, str(exc.detail))
+        detail = exc.detail
+        if isinstance(detail, Reason) and not _is_api(request):
+            message = i18n.engine_text(detail, language(request))
+            response = render(request, "error.html", exc.status_code, status=exc.status_code, message=message)
+        else:  # a message marked with N_, or Starlette's own ("Not Found", "Method Not Allowed")
+            response = _error_page(request, exc.status_code, str(detail))
         response.headers.update(exc.headers or {})
         return response
 

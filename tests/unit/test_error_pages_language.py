@@ -152,3 +152,11 @@ def test_a_panel_folders_problems_read_in_danish_on_the_error_page(get):
     english = get("/bad-panel")
     assert "genes.tsv: file is missing (an empty list is a file with only the header)" in english.text
     assert _message(english.text).startswith("draft bad-panel: ")
+
+
+def test_starlettes_own_reasons_read_in_danish(get):
+    missing = get("/no-such-page", headers=DANISH)
+    assert missing.status_code == 404
+    assert _message(missing.text) == "Ikke fundet"
+    assert _message(get("/no-such-page").text) == "Not Found"
+    assert get("/api/v1/no-such-thing", headers=DANISH).json()["detail"] == "Not Found"
