@@ -121,21 +121,25 @@ def programme_of(case: CaseView, hosted: Programmes) -> Programme:
     try:
         return hosted.get(case.programme)
     except NotFoundError as exc:
-        raise LetterError("letter", [Problem(f"sample {case.sample_id}", str(exc))]) from None
+        raise LetterError("letter", [Problem(_sample(case), exc.reason)]) from None
+
+
+def _sample(case: CaseView) -> Reason:
+    return Reason(N_("sample {sample}"), sample=case.sample_id)
 
 
 def _programme(case: CaseView, programme: Programme | None) -> Programme:
     """The programme a letter speaks for: the one given, else the built-in one of the case's batch."""
     if programme is not None:
         if programme.key != case.programme:
-            where = f"sample {case.sample_id}"
-            message = f"the batch belongs to programme {case.programme}, not {programme.key}"
-            raise LetterError("letter", [Problem(where, message)])
+            template = N_("the batch belongs to programme {programme}, not {other}")
+            message = Reason(template, programme=case.programme, other=programme.key)
+            raise LetterError("letter", [Problem(_sample(case), message)])
         return programme
     try:
         return builtin().get(case.programme)
     except NotFoundError as exc:
-        raise LetterError("letter", [Problem(f"sample {case.sample_id}", str(exc))]) from None
+        raise LetterError("letter", [Problem(_sample(case), exc.reason)]) from None
 
 
 # ----------------------------------------------------------------------------- checks
@@ -398,7 +402,7 @@ def letter_context(
     """Everything a letter template may show, as plain values (missing ones dropped), in the language of
     the case's programme; ``sender`` overrides the programme's."""
     if case.identity is None:
-        raise LetterError(f"sample {case.sample_id}", [Problem(f"sample {case.sample_id}", "no identity")])
+        raise LetterError(_sample(case), [Problem(_sample(case), Reason(N_("no identity")))])
     chosen = _programme(case, programme)
     t = _words(chosen.language)
     sender = sender or chosen.sender

@@ -211,11 +211,15 @@ def read_tsv(path: Path, required: tuple[str, ...], optional: tuple[str, ...], p
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip() or line.startswith("#"):
             continue
-        bad = control_character(line, allow_tab=True) or (
-            f"{len(line):,} characters (at most {MAX_LINE_CHARS:,})" if len(line) > MAX_LINE_CHARS else None
-        )
-        if bad:
-            problems.append(Problem(f"{path}:{number}", f"the line has a {bad}" if "U+" in bad else bad))
+        control = control_character(line, allow_tab=True)
+        if control:
+            problems.append(
+                Problem(f"{path}:{number}", Reason(N_("the line has a {control}"), control=control))
+            )
+            continue
+        if len(line) > MAX_LINE_CHARS:
+            template = N_("{n:,} characters (at most {limit:,})")
+            problems.append(Problem(f"{path}:{number}", Reason(template, n=len(line), limit=MAX_LINE_CHARS)))
             continue
         fields = line.split("\t")
         if len(fields) != len(header):
