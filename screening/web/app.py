@@ -107,7 +107,9 @@ def _install_handlers(app: FastAPI) -> None:
         detail = exc.detail
         if isinstance(detail, Reason) and not _is_api(request):
             message = i18n.engine_text(detail, language(request))
-            response = render(request, "error.html", exc.status_code, status=exc.status_code, message=message)
+            response = render(
+                request, "error.html", exc.status_code, status=exc.status_code, message=message, problems=()
+            )
         else:  # a message marked with N_, or Starlette's own ("Not Found", "Method Not Allowed")
             response = _error_page(request, exc.status_code, str(detail))
         response.headers.update(exc.headers or {})

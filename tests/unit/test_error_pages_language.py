@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from fastapi import HTTPException
 
 from screening import i18n, panels
 from screening.config import load_settings
@@ -43,6 +44,12 @@ def get(tmp_path, monkeypatch):
     @app.get("/api/v1/missing-batch")
     def _missing_batch_api():
         raise NotFoundError(Reason(N_("batch {batch} does not exist"), batch="B-7"))
+
+    @app.get("/lab-only")
+    def _lab_only():
+        raise HTTPException(
+            status_code=403, detail=Reason(N_("This page is not open to the {role} role."), role="lead")
+        )
 
     @app.get("/tampered")
     def _tampered():
@@ -160,3 +167,11 @@ def test_starlettes_own_reasons_read_in_danish(get):
     assert _message(missing.text) == "Ikke fundet"
     assert _message(get("/no-such-page").text) == "Not Found"
     assert get("/api/v1/no-such-thing", headers=DANISH).json()["detail"] == "Not Found"
+
+
+def test_a_page_refused_to_a_role_says_so_in_danish(get):
+    refused = get("/lab-only", headers=DANISH)
+    assert refused.status_code == 403
+    assert _message(refused.text) == "Denne side er ikke åben for rollen lead."
+    assert "Ikke tilladt" in refused.text
+    assert _message(get("/lab-only").text) == "This page is not open to the lead role."
