@@ -149,8 +149,8 @@ class IdentityResolution(StrEnum):
     @property
     def label(self) -> str:
         if self is IdentityResolution.CONFIRMED_IDENTITY:
-            return "identity confirmed, re-screened with the corrected sex"
-        return "a new sample is requested"
+            return N_("identity confirmed, re-screened with the corrected sex")
+        return N_("a new sample is requested")
 
 
 @dataclass(frozen=True)

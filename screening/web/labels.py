@@ -73,6 +73,13 @@ CODE_WORDS = (
     N_("benign"),
     N_("confirmed identity"),
     N_("new sample"),
+    # the kinds of letter (cases.LetterKind), as the batch letters page lists them
+    N_("no condition suspected parents"),
+    N_("no condition suspected gp"),
+    N_("referral pack"),
+    # the states of a batch (the lab's batch list)
+    N_("running"),
+    N_("finalised"),
     # the testing-not-possible reasons of the dashboard (screening/figures.py REASON_CATEGORIES)
     N_("recorded sex contradicts the VCF (possible sample swap)"),
     N_("VCF incomplete"),
