@@ -216,3 +216,25 @@ def test_a_text_that_is_no_template_still_says_it_is_english():
     assert str(several) == "a.vcf.gz: x 1; y"
     assert VcfError("a.vcf.gz", "plain").reason == "a.vcf.gz: plain"
     assert not isinstance(VcfError("a.vcf.gz", "plain").reason, Reason)
+
+
+def test_a_partners_shared_file_refused_reads_in_danish():
+    import json
+
+    from screening import share
+
+    problems = []
+    for data in (b"\xff", b"[]", b'{"schema": "other"}', json.dumps({"schema": share.SCHEMA}).encode()):
+        with pytest.raises(ScreeningError) as info:
+            share.verify(data, "partner.json")
+        problems += info.value.problems
+    english = [str(p) for p in problems]
+    assert english[:2] == [
+        "partner.json: not a JSON document (UnicodeDecodeError)",
+        "partner.json: not a JSON object",
+    ]
+    assert english[3] == "partner.json: it carries no sha256"
+    _assert_danish([p.message for p in problems])
+    danish = [problem_text(p, "da") for p in problems]
+    assert danish[1] == "partner.json: ikke et JSON-objekt"
+    assert danish[3] == "partner.json: den har ingen sha256"
