@@ -238,3 +238,22 @@ def test_a_partners_shared_file_refused_reads_in_danish():
     danish = [problem_text(p, "da") for p in problems]
     assert danish[1] == "partner.json: ikke et JSON-objekt"
     assert danish[3] == "partner.json: den har ingen sha256"
+
+
+def test_a_panelapp_upload_refused_reads_in_danish():
+    from screening import panelapp
+
+    problems = []
+    for data in (b"\xff", b"", b'{"results": [{"id": 1, "version": "2.0"}]}', b"[1]"):
+        with pytest.raises(ScreeningError) as info:
+            panelapp.build_draft(panelapp.parse_responses(data, "upload.json"), None)
+        problems += info.value.problems
+    english = [str(p) for p in problems]
+    assert "upload.json: empty: no JSON document" in english
+    assert any(e.startswith("document 1: a list of panels (1 v2.0), not a panel") for e in english), english
+    _assert_danish([p.message for p in problems])
+    danish = [problem_text(p, "da") for p in problems]
+    assert "upload.json: tom: intet JSON-dokument" in danish
+    assert any(d.startswith("dokument 1: en liste af paneler (1 v2.0), ikke et panel") for d in danish), (
+        danish
+    )
