@@ -16,7 +16,7 @@ from screening.db import batches, connection, panels, results, workers
 from screening.db import curation as db_curation
 from screening.db import turnaround as db_turnaround
 from screening.db.batches import NewBatch
-from screening.domain import PanelVersion, SampleResult
+from screening.domain import N_, PanelVersion, Reason, SampleResult
 from screening.errors import ManifestError, NotFoundError, Problem, StateError, ValidationError
 from screening.inputs import is_plain_id, plain_id_problem
 from screening.manifest import Manifest, read_manifest, validate
@@ -163,11 +163,16 @@ class BatchStatus:
         if not counts["queued"] and not counts["running"]:
             return None
         if self.worker_seen_seconds is None:
-            return "no worker has been seen: queued samples wait until one runs (screening worker)"
+            return Reason(
+                N_("no worker has been seen: queued samples wait until one runs (screening worker)")
+            )
         if self.worker_seen_seconds > NO_WORKER_SECONDS:
-            return (
-                f"no worker has been seen for {self.worker_seen_seconds:.0f} s: queued samples wait "
-                "until one runs (screening worker)"
+            return Reason(
+                N_(
+                    "no worker has been seen for {seconds:.0f} s: queued samples wait until one runs "
+                    "(screening worker)"
+                ),
+                seconds=self.worker_seen_seconds,
             )
         return None
 
@@ -186,7 +191,9 @@ def _shown(lab_batch_id: str) -> str:
 def _find(conn, lab_batch_id: str) -> batches.BatchRow:
     row = batches.find_batch(conn, lab_batch_id) if is_plain_id(lab_batch_id) else None
     if row is None:
-        raise NotFoundError(f"batch {_shown(lab_batch_id)} does not exist (screening batch list)")
+        raise NotFoundError(
+            Reason(N_("batch {shown} does not exist (screening batch list)"), shown=_shown(lab_batch_id))
+        )
     return row
 
 
@@ -199,7 +206,13 @@ def status(settings: Settings, lab_batch_id: str, sample_id: str | None = None) 
         if sample_id is not None:
             samples = [s for s in samples if s.sample.sample_id == sample_id]
             if not samples:
-                raise NotFoundError(f"batch {lab_batch_id} has no sample {_shown(sample_id)}")
+                raise NotFoundError(
+                    Reason(
+                        N_("batch {lab_batch_id} has no sample {shown}"),
+                        lab_batch_id=lab_batch_id,
+                        shown=_shown(sample_id),
+                    )
+                )
         runs = results.load_results(conn, [s.run_id for s in samples if s.run_id is not None])
         label = panels.get_version(conn, row.panel_version_id).label
         seen = workers.seconds_since_seen(conn)
@@ -211,11 +224,17 @@ def status(settings: Settings, lab_batch_id: str, sample_id: str | None = None) 
 def progress(settings: Settings, lab_batch_id: str) -> batches.BatchSummary:
     """The batch's state and counts per sample state, without loading results."""
     if not is_plain_id(lab_batch_id):
-        raise NotFoundError(f"batch {_shown(lab_batch_id)} does not exist (screening batch list)")
+        raise NotFoundError(
+            Reason(N_("batch {shown} does not exist (screening batch list)"), shown=_shown(lab_batch_id))
+        )
     with connection.session(settings) as conn:
         summary = batches.progress(conn, lab_batch_id)
     if summary is None:
-        raise NotFoundError(f"batch {lab_batch_id} does not exist (screening batch list)")
+        raise NotFoundError(
+            Reason(
+                N_("batch {lab_batch_id} does not exist (screening batch list)"), lab_batch_id=lab_batch_id
+            )
+        )
     return summary
 
 

@@ -21,12 +21,14 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from screening.domain import (
+    N_,
     CandidateRole,
     CandidateVariant,
     Finding,
     Karyotype,
     Outcome,
     Provenance,
+    Reason,
     SampleQc,
     SampleResult,
 )
@@ -147,8 +149,8 @@ class IdentityResolution(StrEnum):
     @property
     def label(self) -> str:
         if self is IdentityResolution.CONFIRMED_IDENTITY:
-            return "identity confirmed, re-screened with the corrected sex"
-        return "a new sample is requested"
+            return N_("identity confirmed, re-screened with the corrected sex")
+        return N_("a new sample is requested")
 
 
 @dataclass(frozen=True)
@@ -318,26 +320,41 @@ def _reportable(finding: Finding) -> Finding:
 
 def case_problems(case: CaseView) -> tuple[Problem, ...]:
     """Every inconsistency between the result and the review, all at once (empty: consistent)."""
-    where = f"sample {case.sample_id}"
+    where = Reason(N_("sample {sample}"), sample=case.sample_id)
     problems: list[Problem] = []
     known = {f.hgnc_id for f in case.findings}
     for d in case.decisions:
         if d.hgnc_id not in known:
-            problems.append(Problem(where, f"decision recorded for {d.hgnc_id}, which is not a finding"))
+            problems.append(
+                Problem(
+                    where,
+                    Reason(N_("decision recorded for {hgnc_id}, which is not a finding"), hgnc_id=d.hgnc_id),
+                )
+            )
     decision = case.case_decision
     if decision is None:
         return tuple(problems)
     undecided = [f.symbol for f in case.findings if case.decision_for(f.hgnc_id) is None]
     if undecided:
-        problems.append(Problem(where, f"no reviewer decision on finding(s) {', '.join(undecided)}"))
+        problems.append(
+            Problem(
+                where, Reason(N_("no reviewer decision on finding(s) {genes}"), genes=", ".join(undecided))
+            )
+        )
     confirmed = case.confirmed_findings
     if decision.outcome is Outcome.CONDITION_SUSPECTED and not confirmed:
-        problems.append(Problem(where, "'condition suspected' decided but no finding is confirmed"))
+        problems.append(
+            Problem(where, Reason(N_("'condition suspected' decided but no finding is confirmed")))
+        )
     if decision.outcome is Outcome.NO_CONDITION_SUSPECTED and confirmed:
         names = ", ".join(f.symbol for f, _ in confirmed)
-        problems.append(Problem(where, f"'no condition suspected' decided but {names} confirmed"))
+        problems.append(
+            Problem(where, Reason(N_("'no condition suspected' decided but {genes} confirmed"), genes=names))
+        )
     if decision.outcome is Outcome.NO_CONDITION_SUSPECTED and case.outcome is Outcome.TESTING_NOT_POSSIBLE:
-        problems.append(Problem(where, "'no condition suspected' decided for a baby who could not be tested"))
+        problems.append(
+            Problem(where, Reason(N_("'no condition suspected' decided for a baby who could not be tested")))
+        )
     if not decision.reason.strip():
-        problems.append(Problem(where, "the case decision has no reason"))
+        problems.append(Problem(where, Reason(N_("the case decision has no reason"))))
     return tuple(problems)

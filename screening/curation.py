@@ -35,12 +35,14 @@ from screening.db import connection, results
 from screening.db import curation as db
 from screening.db import panels as db_panels
 from screening.domain import (
+    N_,
     ClinVarSnapshot,
     ExcludedVariant,
     IncludedVariant,
     Outcome,
     PanelGene,
     PanelVersion,
+    Reason,
     SampleResult,
 )
 from screening.errors import IntegrityError, ScreeningError
@@ -470,10 +472,16 @@ def _rescreen_one(draft: PanelVersion, baby: _Baby) -> SampleResult:
     try:
         sha = digest.sha256_file(sample.vcf_path)
     except OSError as exc:
-        raise IntegrityError(f"VCF can no longer be read ({type(exc).__name__})") from exc
+        raise IntegrityError(
+            Reason(N_("VCF can no longer be read ({name})"), name=type(exc).__name__)
+        ) from exc
     if sha != sample.vcf_sha256:
         raise IntegrityError(
-            f"VCF changed since submission (sha256 {sha[:12]}…, stored {sample.vcf_sha256[:12]}…)"
+            Reason(
+                N_("VCF changed since submission (sha256 {sha}…, stored {stored}…)"),
+                sha=sha[:12],
+                stored=sample.vcf_sha256[:12],
+            )
         )
     path = Path(sample.vcf_path)
     return vcf_screen.screen_vcf(
@@ -499,7 +507,7 @@ def publish_folder(
     ``screening panel publish`` and the curator's publish page both call."""
     text = (message or "").strip()
     if not text:
-        raise ScreeningError("change message: a published version needs one (why this version)")
+        raise ScreeningError(Reason(N_("change message: a published version needs one (why this version)")))
     version = panels.load_panel(Path(folder))
     clinvar = None
     if clinvar_path is not None:

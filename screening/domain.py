@@ -309,7 +309,11 @@ class Version:
     def parse(cls, text: str) -> Version:
         m = _VERSION.match(str(text).strip())
         if not m:
-            raise ValueError(f"version {text!r} is not MAJOR.MINOR with integer parts (e.g. 1.0, 2.10)")
+            raise ValueError(
+                Reason(
+                    N_("version {text!r} is not MAJOR.MINOR with integer parts (e.g. 1.0, 2.10)"), text=text
+                )
+            )
         return cls(int(m.group(1)), int(m.group(2)))
 
     def __str__(self) -> str:

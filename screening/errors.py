@@ -5,9 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from screening.domain import N_, Reason
+
 
 class ScreeningError(Exception):
-    """Base class of every error this package raises on purpose."""
+    """Base class of every error this package raises on purpose. Raised with a ``domain.Reason``
+    (``ScreeningError(Reason(N_("..."), ...))``), its message is shown in the reader's language; the
+    English text (``str(exc)``) is what the CLI, the logs and the JSON API say."""
+
+    @property
+    def reason(self) -> str:
+        """The message as it was built: its ``Reason`` when it was built from a template, else the
+        English text (which a page in another language shows as untranslated)."""
+        first = self.args[0] if len(self.args) == 1 else None
+        return first if isinstance(first, Reason) else str(self)
 
 
 @dataclass(frozen=True)
@@ -50,9 +61,13 @@ class FhirExportError(ValidationError):
 class VcfError(ScreeningError):
     """A VCF cannot be used: unreadable, not indexed, wrong build, sample absent, ..."""
 
-    def __init__(self, path: str, message: str):
-        self.path = path
-        super().__init__(f"{path}: {message}")
+    def __init__(self, path: str, message: str | tuple[Reason, ...]):
+        """``message``: a text, a ``Reason``, or several reasons (joined with "; ")."""
+        self.path, self.message = path, message
+        if isinstance(message, Reason | tuple):
+            super().__init__(Reason(N_("{path}: {message}"), path=path, message=message))
+        else:
+            super().__init__(f"{path}: {message}")
 
 
 class VcfRecordError(VcfError):

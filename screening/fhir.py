@@ -45,7 +45,7 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 
 from screening.cases import AcmgClass, CaseView, FindingDecision, Identity, case_problems, reportable_variants
-from screening.domain import GRCH37, GRCH38, CandidateVariant, Finding, Outcome, Zygosity
+from screening.domain import GRCH37, GRCH38, N_, CandidateVariant, Finding, Outcome, Reason, Zygosity
 from screening.errors import FhirExportError, Problem
 
 LOINC = "http://loinc.org"
@@ -169,7 +169,7 @@ def patient_resource(case: CaseView, identity: Identity | None) -> dict[str, Any
         return resource
     if identity.sample_id != case.sample_id:
         raise FhirExportError(
-            "FHIR export", [Problem(f"sample {case.sample_id}", "identity of another sample")]
+            Reason(N_("FHIR export")), [Problem(_sample(case), Reason(N_("identity of another sample")))]
         )
     resource["identifier"].append({"system": ID_SYSTEMS[identity.id_scheme], "value": identity.national_id})
     resource["name"] = [{"family": identity.family_name, "given": [identity.given_name]}]
@@ -303,11 +303,16 @@ def report_resource(case: CaseView, outcome: Outcome, subject: str, results: lis
 def _export_problems(case: CaseView) -> list[Problem]:
     problems = list(case_problems(case))
     if case.reported_outcome is None:
-        problems.append(Problem(f"sample {case.sample_id}", "flagged by the screen and not yet reviewed"))
+        problems.append(Problem(_sample(case), Reason(N_("flagged by the screen and not yet reviewed"))))
     build = case.provenance.genome_build
     if build not in REFSEQ_CHROMOSOMES:
-        problems.append(Problem(f"sample {case.sample_id}", f"genome build {build} has no RefSeq mapping"))
+        message = Reason(N_("genome build {build} has no RefSeq mapping"), build=build)
+        problems.append(Problem(_sample(case), message))
     return problems
+
+
+def _sample(case: CaseView) -> Reason:
+    return Reason(N_("sample {sample}"), sample=case.sample_id)
 
 
 def case_bundle(case: CaseView, identity: Identity | None = None) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from stdnum.exceptions import ValidationError as NumberError
 from stdnum.gb import nhs as stdnum_nhs
 
 from screening.cases import Identity
+from screening.domain import N_, Reason
 from screening.errors import Problem, ValidationError
 from screening.inputs import field_problem
 
@@ -83,9 +84,11 @@ def parse_identity_csv(path: Path, today: date | None = None) -> tuple[Identity,
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")
     except OSError as exc:
-        raise ValidationError(str(path), [Problem(str(path), f"cannot be read ({exc.strerror})")]) from None
+        raise ValidationError(
+            str(path), [Problem(str(path), Reason(N_("cannot be read ({error})"), error=str(exc.strerror)))]
+        ) from None
     except UnicodeDecodeError:
-        raise ValidationError(str(path), [Problem(str(path), "is not UTF-8 text")]) from None
+        raise ValidationError(str(path), [Problem(str(path), Reason(N_("is not UTF-8 text")))]) from None
     return parse_identity_text(text, Path(path).name, today)
 
 
@@ -110,7 +113,7 @@ def parse_identity_text(text: str, source: str = "identity.csv", today: date | N
     for line, row in rows:
         values = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
         if None in row:
-            problems.append(Problem(f"{source}:{line}", "more fields than header columns"))
+            problems.append(Problem(f"{source}:{line}", Reason(N_("more fields than header columns"))))
             continue
         identity, row_problems = _parse_row(values, f"{source}:{line}", today)
         problems.extend(row_problems)
@@ -118,19 +121,24 @@ def parse_identity_text(text: str, source: str = "identity.csv", today: date | N
             continue
         if identity.sample_id in seen:
             where = _where(source, line, identity.sample_id)
-            problems.append(Problem(where, f"sample id repeated (first on line {seen[identity.sample_id]})"))
+            first = seen[identity.sample_id]
+            problems.append(
+                Problem(where, Reason(N_("sample id repeated (first on line {line})"), line=first))
+            )
             continue
         seen[identity.sample_id] = line
         identities.append(identity)
     if not identities and not problems:
-        problems.append(Problem(source, "no rows"))
+        problems.append(Problem(source, Reason(N_("no rows"))))
     if problems:
         raise ValidationError(source, problems)
     return tuple(identities)
 
 
-def _csv_problem(exc: csv.Error) -> str:
-    return "a field is too large" if "field limit" in str(exc) else "not readable as CSV"
+def _csv_problem(exc: csv.Error) -> Reason:
+    return (
+        Reason(N_("a field is too large")) if "field limit" in str(exc) else Reason(N_("not readable as CSV"))
+    )
 
 
 def _field_problems(values: dict[str, str], at: str) -> list[Problem]:
@@ -147,7 +155,7 @@ def _field_problems(values: dict[str, str], at: str) -> list[Problem]:
 def unmatched_samples(identities: tuple[Identity, ...], sample_ids: set[str], source: str):
     """Problems for identity rows whose sample id is not among the known samples."""
     return tuple(
-        Problem(f"{source} (sample {i.sample_id})", "no such sample")
+        Problem(_where(source, sample_id=i.sample_id), Reason(N_("no such sample")))
         for i in identities
         if i.sample_id not in sample_ids
     )
@@ -157,27 +165,35 @@ def _header_problems(header: tuple[str, ...], source: str) -> list[Problem]:
     problems = []
     where = f"{source}:1"
     if not header:
-        return [Problem(where, "no header line")]
+        return [Problem(where, Reason(N_("no header line")))]
     has_nhs, has_generic = "nhs_number" in header, any(c in header for c in GENERIC_STYLE)
     if has_nhs and has_generic:
-        problems.append(Problem(where, "use either nhs_number or national_id + id_scheme, not both"))
+        problems.append(
+            Problem(where, Reason(N_("use either nhs_number or national_id + id_scheme, not both")))
+        )
     id_columns = NHS_STYLE if has_nhs or not has_generic else GENERIC_STYLE
     missing = [c for c in (*COMMON_COLUMNS, *id_columns) if c not in header]
     if missing:
-        problems.append(Problem(where, f"missing column(s): {', '.join(missing)}"))
+        problems.append(
+            Problem(where, Reason(N_("missing column(s): {columns}"), columns=", ".join(missing)))
+        )
     known = set(COMMON_COLUMNS) | set(NHS_STYLE) | set(GENERIC_STYLE)
     unknown = [c for c in header if c not in known]
     if unknown:
-        problems.append(Problem(where, f"unknown column(s): {', '.join(unknown)}"))
+        problems.append(
+            Problem(where, Reason(N_("unknown column(s): {columns}"), columns=", ".join(unknown)))
+        )
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if duplicated:
-        problems.append(Problem(where, f"repeated column(s): {', '.join(duplicated)}"))
+        problems.append(
+            Problem(where, Reason(N_("repeated column(s): {columns}"), columns=", ".join(duplicated)))
+        )
     return problems
 
 
 def _where(source_line: str, line: int | None = None, sample_id: str | None = None) -> str:
     base = source_line if line is None else f"{source_line}:{line}"
-    return f"{base} (sample {sample_id})" if sample_id else base
+    return Reason(N_("{where} (sample {sample})"), where=base, sample=sample_id) if sample_id else base
 
 
 def _parse_row(values: dict[str, str], at: str, today: date):
@@ -189,14 +205,14 @@ def _parse_row(values: dict[str, str], at: str, today: date):
     where = _where(at, sample_id=sample_id if sample_ok else None)
     problems: list[Problem] = []
     if not sample_ok:
-        problems.append(Problem(at, "sample_id is missing or not a plain identifier"))
+        problems.append(Problem(at, Reason(N_("sample_id is missing or not a plain identifier"))))
     scheme = values.get("id_scheme", "nhs").lower() if "nhs_number" not in values else "nhs"
     number = values.get("nhs_number", values.get("national_id", ""))
     empty = [c for c in (*COMMON_COLUMNS[1:],) if not values.get(c)]
     if not number:
         empty.append("nhs_number" if "nhs_number" in values else "national_id")
     if empty:
-        problems.append(Problem(where, f"empty: {', '.join(empty)}"))
+        problems.append(Problem(where, Reason(N_("empty: {columns}"), columns=", ".join(empty))))
     born = _birth_date(values.get("date_of_birth", ""), today, where, problems)
     _check_number(scheme, number, born, where, problems)
     if problems:
@@ -212,26 +228,33 @@ def _birth_date(text: str, today: date, where: str, problems: list[Problem]) -> 
     except ValueError:
         born = None
     if born is None:
-        problems.append(Problem(where, "date_of_birth is not a valid ISO date (YYYY-MM-DD)"))
+        problems.append(Problem(where, Reason(N_("date_of_birth is not a valid ISO date (YYYY-MM-DD)"))))
     elif born > today:
-        problems.append(Problem(where, "date_of_birth is in the future"))
+        problems.append(Problem(where, Reason(N_("date_of_birth is in the future"))))
     return born
 
 
 def _check_number(scheme: str, number: str, born: date | None, where: str, problems: list[Problem]):
     if scheme not in ID_SCHEMES:
-        problems.append(Problem(where, f"id_scheme must be one of {', '.join(ID_SCHEMES)}"))
+        problems.append(
+            Problem(where, Reason(N_("id_scheme must be one of {schemes}"), schemes=", ".join(ID_SCHEMES)))
+        )
     elif not number:
         return
     elif scheme == "nhs" and not nhs_number_valid(number):
-        problems.append(Problem(where, "NHS number is not 10 digits with a valid Modulus 11 check digit"))
+        problems.append(
+            Problem(where, Reason(N_("NHS number is not 10 digits with a valid Modulus 11 check digit")))
+        )
     elif scheme == "cpr" and not re.fullmatch(r"\d{6}-?\d{4}", number):
-        problems.append(Problem(where, "CPR number is not DDMMYY-SSSS"))
+        problems.append(Problem(where, Reason(N_("CPR number is not DDMMYY-SSSS"))))
     elif scheme == "cpr" and cpr_birth_date(number) is None:
-        problems.append(Problem(where, "CPR number does not encode a valid birth date"))
+        problems.append(Problem(where, Reason(N_("CPR number does not encode a valid birth date"))))
     elif scheme == "cpr" and born is not None and not cpr_birth_date_matches(number, born):
         problems.append(
-            Problem(where, "CPR number's date part (with its century digit) does not match date_of_birth")
+            Problem(
+                where,
+                Reason(N_("CPR number's date part (with its century digit) does not match date_of_birth")),
+            )
         )
 
 

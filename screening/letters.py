@@ -48,7 +48,7 @@ from screening.cases import (
     case_problems,
     reportable_variants,
 )
-from screening.domain import CandidateVariant, Finding, Moi, Provenance
+from screening.domain import CandidateVariant, Finding, Moi, Provenance, Reason
 from screening.errors import LetterError, NotFoundError, Problem
 from screening.i18n import N_
 from screening.programmes import Programme, Programmes, Sender, builtin
@@ -121,21 +121,25 @@ def programme_of(case: CaseView, hosted: Programmes) -> Programme:
     try:
         return hosted.get(case.programme)
     except NotFoundError as exc:
-        raise LetterError("letter", [Problem(f"sample {case.sample_id}", str(exc))]) from None
+        raise LetterError("letter", [Problem(_sample(case), exc.reason)]) from None
+
+
+def _sample(case: CaseView) -> Reason:
+    return Reason(N_("sample {sample}"), sample=case.sample_id)
 
 
 def _programme(case: CaseView, programme: Programme | None) -> Programme:
     """The programme a letter speaks for: the one given, else the built-in one of the case's batch."""
     if programme is not None:
         if programme.key != case.programme:
-            where = f"sample {case.sample_id}"
-            message = f"the batch belongs to programme {case.programme}, not {programme.key}"
-            raise LetterError("letter", [Problem(where, message)])
+            template = N_("the batch belongs to programme {programme}, not {other}")
+            message = Reason(template, programme=case.programme, other=programme.key)
+            raise LetterError("letter", [Problem(_sample(case), message)])
         return programme
     try:
         return builtin().get(case.programme)
     except NotFoundError as exc:
-        raise LetterError("letter", [Problem(f"sample {case.sample_id}", str(exc))]) from None
+        raise LetterError("letter", [Problem(_sample(case), exc.reason)]) from None
 
 
 # ----------------------------------------------------------------------------- checks
@@ -143,31 +147,50 @@ def _programme(case: CaseView, programme: Programme | None) -> Programme:
 
 def letter_problems(kind: LetterKind, case: CaseView) -> tuple[Problem, ...]:
     """Every reason this letter may not be issued for this case (empty: it may)."""
-    where = f"sample {case.sample_id} ({kind.value} letter)"
+    where = Reason(N_("sample {sample} ({kind} letter)"), sample=case.sample_id, kind=kind.value)
     problems = list(case_problems(case))
     reported = case.reported_outcome
     if case.awaiting_second_reviewer:
         problems.append(
             Problem(
-                where, "'condition suspected' awaits confirmation by a second reviewer (a different account)"
+                where,
+                Reason(
+                    N_("'condition suspected' awaits confirmation by a second reviewer (a different account)")
+                ),
             )
         )
     elif reported is None:
-        problems.append(Problem(where, "flagged by the screen and not yet reviewed: no letter before review"))
+        problems.append(
+            Problem(where, Reason(N_("flagged by the screen and not yet reviewed: no letter before review")))
+        )
     elif reported is not kind.outcome:
-        problems.append(Problem(where, f"the reported outcome is {reported.value}, not {kind.outcome.value}"))
+        problems.append(
+            Problem(
+                where,
+                Reason(
+                    N_("the reported outcome is {reported}, not {expected}"),
+                    reported=reported.value,
+                    expected=kind.outcome.value,
+                ),
+            )
+        )
     if kind is LetterKind.REFERRAL_PACK and case.case_decision is None:
-        problems.append(Problem(where, "a referral pack needs the reviewer's case decision"))
+        problems.append(Problem(where, Reason(N_("a referral pack needs the reviewer's case decision"))))
     if case.swap_hold and case.identity_check is None:
         problems.append(
-            Problem(where, "possible sample swap: the laboratory has not recorded the identity check yet")
+            Problem(
+                where,
+                Reason(N_("possible sample swap: the laboratory has not recorded the identity check yet")),
+            )
         )
     elif case.swap_hold and case.identity_check.resolution is IdentityResolution.CONFIRMED_IDENTITY:
-        problems.append(Problem(where, "identity confirmed: the re-screen with the corrected sex is pending"))
+        problems.append(
+            Problem(where, Reason(N_("identity confirmed: the re-screen with the corrected sex is pending")))
+        )
     if case.identity is None:
-        problems.append(Problem(where, "no identity on record for this sample"))
+        problems.append(Problem(where, Reason(N_("no identity on record for this sample"))))
     elif case.identity.sample_id != case.sample_id:
-        problems.append(Problem(where, "the identity record belongs to another sample"))
+        problems.append(Problem(where, Reason(N_("the identity record belongs to another sample"))))
     return tuple(problems)
 
 
@@ -379,7 +402,7 @@ def letter_context(
     """Everything a letter template may show, as plain values (missing ones dropped), in the language of
     the case's programme; ``sender`` overrides the programme's."""
     if case.identity is None:
-        raise LetterError(f"sample {case.sample_id}", [Problem(f"sample {case.sample_id}", "no identity")])
+        raise LetterError(_sample(case), [Problem(_sample(case), Reason(N_("no identity")))])
     chosen = _programme(case, programme)
     t = _words(chosen.language)
     sender = sender or chosen.sender

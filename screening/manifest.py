@@ -128,7 +128,9 @@ def _where(manifest: Manifest, row: dict[str, str]) -> str:
     sample = row.get("sample_id") or "?"
     if not is_plain_id(sample):
         sample = "?"
-    return f"{manifest.path.name}:{row['_line']} (sample {sample})"
+    return Reason(
+        N_("{where} (sample {sample})"), where=f"{manifest.path.name}:{row['_line']}", sample=sample
+    )
 
 
 def _numbers(row: dict[str, str], where: str, problems: list[Problem]) -> dict[str, float | int | None]:
@@ -137,12 +139,12 @@ def _numbers(row: dict[str, str], where: str, problems: list[Problem]) -> dict[s
         text = row.get(name, "")
         value, problem = decimal(text, low, high) if text else (None, None)
         if problem:
-            problems.append(Problem(where, f"{name} {problem}"))
+            problems.append(Problem(where, Reason(N_("{name} {problem}"), name=name, problem=problem)))
         out[name] = value
     text = row.get("smn1_copies", "")
     value, problem = whole(text, 0, SMN1_MAX) if text else (None, None)
     if problem:
-        problems.append(Problem(where, f"smn1_copies {problem}"))
+        problems.append(Problem(where, Reason(N_("{name} {problem}"), name="smn1_copies", problem=problem)))
     out["smn1_copies"] = value
     return out
 
@@ -213,7 +215,7 @@ def _check_row(
         try:
             facts = vcf.inspect_vcf(path, vcf_sample, panel.genome_build, panel.settings.population_af_fields)
         except VcfError as exc:
-            problems.append(Problem(where, str(exc)))
+            problems.append(Problem(where, exc.reason))
     if problems or facts is None:
         return None, problems
     sample = NewSample(row["sample_id"], str(path), vcf_sample, facts.sha256, sex, **numbers)

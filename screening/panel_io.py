@@ -12,12 +12,14 @@ from pathlib import Path
 
 from screening.domain import (
     CONTIG_LENGTHS,
+    N_,
     PARS,
     SCREENED_CONTIGS,
     ExcludedVariant,
     IncludedVariant,
     Moi,
     PanelGene,
+    Reason,
     Urgency,
     canonical_chrom,
 )
@@ -51,14 +53,14 @@ class RowReader:
     def __init__(self, row: Row, build: str | None, problems: list[Problem]):
         self.row, self.build, self.problems, self.ok = row, build, problems, True
 
-    def bad(self, message: str) -> None:
+    def bad(self, message: Reason) -> None:
         self.ok = False
         self.problems.append(Problem(self.row.where, message))
 
     def text(self, column: str, required: bool = True) -> str:
         value = self.row.values.get(column, "")
         if required and not value:
-            self.bad(f"{column} is empty")
+            self.bad(Reason(N_("{column} is empty"), column=column))
         return value
 
     def boolean(self, column: str, default: bool | None = None) -> bool | None:
@@ -67,21 +69,29 @@ class RowReader:
             return default
         if value.lower() in ("true", "false"):
             return value.lower() == "true"
-        self.bad(f"{column} must be true or false, not {value!r}")
+        self.bad(Reason(N_("{column} must be true or false, not {value!r}"), column=column, value=value))
         return None
 
     def integer(self, column: str) -> int | None:
         value = self.row.values.get(column, "")
         if re.fullmatch(r"[1-9]\d*", value):
             return int(value)
-        self.bad(f"{column} must be a positive whole number (1-based), not {value!r}")
+        self.bad(
+            Reason(
+                N_("{column} must be a positive whole number (1-based), not {value!r}"),
+                column=column,
+                value=value,
+            )
+        )
         return None
 
     def hgnc_id(self) -> str | None:
         value = self.row.values.get("hgnc_id", "")
         if HGNC_ID.match(value):
             return value
-        self.bad(f"hgnc_id {value!r} is not of the form HGNC:<number> (e.g. HGNC:1884)")
+        self.bad(
+            Reason(N_("hgnc_id {value!r} is not of the form HGNC:<number> (e.g. HGNC:1884)"), value=value)
+        )
         return None
 
     def chrom(self) -> str | None:
@@ -90,19 +100,32 @@ class RowReader:
         if self.build is None:
             return chrom or None
         if chrom not in CONTIG_LENGTHS[self.build]:
-            self.bad(f"chromosome {value!r} is not a contig of {self.build}")
+            self.bad(
+                Reason(N_("chromosome {value!r} is not a contig of {build}"), value=value, build=self.build)
+            )
             return None
         if chrom not in SCREENED_CONTIGS:
-            self.bad(f"chromosome {value!r} is not screened (screening covers 1-22 and X)")
+            self.bad(
+                Reason(N_("chromosome {value!r} is not screened (screening covers 1-22 and X)"), value=value)
+            )
             return None
         return chrom
 
-    def within_contig(self, chrom: str | None, end: int | None, what: str) -> None:
+    def within_contig(self, chrom: str | None, end: int | None, what: Reason) -> None:
         if self.build is None or chrom is None or end is None:
             return
         length = CONTIG_LENGTHS[self.build].get(chrom)
         if length is not None and end > length:
-            self.bad(f"{what} {end} is beyond the end of chromosome {chrom} ({length:,} bp in {self.build})")
+            self.bad(
+                Reason(
+                    N_("{what} {end} is beyond the end of chromosome {chrom} ({length:,} bp in {build})"),
+                    what=what,
+                    end=end,
+                    chrom=chrom,
+                    length=length,
+                    build=self.build,
+                )
+            )
 
     def moi(self) -> Moi | None:
         value = self.row.values.get("moi", "")
@@ -110,12 +133,23 @@ class RowReader:
             return Moi(value)
         if value.upper().split(" ")[0].rstrip(",") in UNSCREENABLE_MOI:
             self.bad(
-                f"mode of inheritance {value!r} cannot be screened: only MONOALLELIC, BIALLELIC, "
-                "XLINKED_MONOALLELIC and XLINKED_BIALLELIC can (mitochondrial, unknown and other "
-                "modes have no genotype rule); curate a screenable mode or leave the gene out"
+                Reason(
+                    N_(
+                        "mode of inheritance {value!r} cannot be screened: only MONOALLELIC, BIALLELIC, "
+                        "XLINKED_MONOALLELIC and XLINKED_BIALLELIC can (mitochondrial, unknown and other "
+                        "modes have no genotype rule); curate a screenable mode or leave the gene out"
+                    ),
+                    value=value,
+                )
             )
         else:
-            self.bad(f"unknown mode of inheritance {value!r}; use one of {', '.join(Moi.__members__)}")
+            self.bad(
+                Reason(
+                    N_("unknown mode of inheritance {value!r}; use one of {items}"),
+                    value=value,
+                    items=", ".join(Moi.__members__),
+                )
+            )
         return None
 
     def urgency(self) -> Urgency | None:
@@ -124,14 +158,25 @@ class RowReader:
             return Urgency.ROUTINE
         if value in tuple(Urgency):
             return Urgency(value)
-        self.bad(f"urgency {value!r} is not one of {', '.join(Urgency)} (empty: {Urgency.ROUTINE})")
+        self.bad(
+            Reason(
+                N_("urgency {value!r} is not one of {items} (empty: {routine})"),
+                value=value,
+                items=", ".join(Urgency),
+                routine=str(Urgency.ROUTINE),
+            )
+        )
         return None
 
     def allele(self, column: str) -> str | None:
         value = self.row.values.get(column, "")
         if BASES.match(value):
             return value
-        self.bad(f"{column} {value!r} must be upper-case A, C, G, T or N only")
+        self.bad(
+            Reason(
+                N_("{column} {value!r} must be upper-case A, C, G, T or N only"), column=column, value=value
+            )
+        )
         return None
 
 
@@ -145,13 +190,20 @@ def read_tsv(path: Path, required: tuple[str, ...], optional: tuple[str, ...], p
         lines.pop()
     if not lines:
         problems.append(
-            Problem(f"{path}:1", f"empty file; the first line must be the header: {_cols(required)}")
+            Problem(
+                f"{path}:1",
+                Reason(
+                    N_("empty file; the first line must be the header: {required}"), required=_cols(required)
+                ),
+            )
         )
         return []
     header = [c.strip() for c in lines[0].lstrip("#").split("\t")]
     bad_header = control_character(lines[0], allow_tab=True)
     if bad_header:
-        problems.append(Problem(f"{path}:1", f"the header has a {bad_header}"))
+        problems.append(
+            Problem(f"{path}:1", Reason(N_("the header has a {bad_header}"), bad_header=bad_header))
+        )
         return []
     if not _header_ok(path, header, required, optional, problems):
         return []
@@ -159,18 +211,26 @@ def read_tsv(path: Path, required: tuple[str, ...], optional: tuple[str, ...], p
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip() or line.startswith("#"):
             continue
-        bad = control_character(line, allow_tab=True) or (
-            f"{len(line):,} characters (at most {MAX_LINE_CHARS:,})" if len(line) > MAX_LINE_CHARS else None
-        )
-        if bad:
-            problems.append(Problem(f"{path}:{number}", f"the line has a {bad}" if "U+" in bad else bad))
+        control = control_character(line, allow_tab=True)
+        if control:
+            problems.append(
+                Problem(f"{path}:{number}", Reason(N_("the line has a {control}"), control=control))
+            )
+            continue
+        if len(line) > MAX_LINE_CHARS:
+            template = N_("{n:,} characters (at most {limit:,})")
+            problems.append(Problem(f"{path}:{number}", Reason(template, n=len(line), limit=MAX_LINE_CHARS)))
             continue
         fields = line.split("\t")
         if len(fields) != len(header):
             problems.append(
                 Problem(
                     f"{path}:{number}",
-                    f"{len(fields)} field(s) but the header has {len(header)} (separate columns by one tab)",
+                    Reason(
+                        N_("{n} field(s) but the header has {n2} (separate columns by one tab)"),
+                        n=len(fields),
+                        n2=len(header),
+                    ),
                 )
             )
             continue
@@ -180,12 +240,19 @@ def read_tsv(path: Path, required: tuple[str, ...], optional: tuple[str, ...], p
 
 def _read_text(path: Path, problems: list) -> str | None:
     if not path.is_file():
-        problems.append(Problem(str(path), "file is missing (an empty list is a file with only the header)"))
+        problems.append(
+            Problem(str(path), Reason(N_("file is missing (an empty list is a file with only the header)")))
+        )
         return None
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        problems.append(Problem(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        problems.append(
+            Problem(
+                str(path),
+                Reason(N_("not UTF-8 text ({reason} at byte {start})"), reason=exc.reason, start=exc.start),
+            )
+        )
         return None
 
 
@@ -199,13 +266,28 @@ def _header_ok(path: Path, header: list[str], required, optional, problems: list
     unknown = [c for c in header if c not in required and c not in optional]
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if missing:
-        hint = " (columns must be separated by tabs)" if len(header) == 1 else ""
-        problems.append(Problem(where, f"missing column(s): {_cols(tuple(missing))}{hint}"))
+        template = N_("missing column(s): {missing} (columns must be separated by tabs)")
+        if len(header) != 1:
+            template = N_("missing column(s): {missing}")
+        problems.append(Problem(where, Reason(template, missing=_cols(tuple(missing)))))
     if unknown:
         allowed = _cols(required + optional)
-        problems.append(Problem(where, f"unknown column(s): {_cols(tuple(unknown))}; allowed: {allowed}"))
+        problems.append(
+            Problem(
+                where,
+                Reason(
+                    N_("unknown column(s): {unknown}; allowed: {allowed}"),
+                    unknown=_cols(tuple(unknown)),
+                    allowed=allowed,
+                ),
+            )
+        )
     if duplicated:
-        problems.append(Problem(where, f"column(s) given twice: {_cols(tuple(duplicated))}"))
+        problems.append(
+            Problem(
+                where, Reason(N_("column(s) given twice: {duplicated}"), duplicated=_cols(tuple(duplicated)))
+            )
+        )
     return not (missing or unknown or duplicated)
 
 
@@ -213,15 +295,20 @@ def parse_gene(row: Row, build: str | None, problems: list) -> PanelGene | None:
     r = RowReader(row, build, problems)
     hgnc_id, symbol, moi = r.hgnc_id(), r.text("symbol"), r.moi()
     if symbol and not SYMBOL.match(symbol):
-        r.bad(f"symbol {symbol!r} is not a gene symbol")
+        r.bad(Reason(N_("symbol {symbol!r} is not a gene symbol"), symbol=symbol))
     condition, lof = r.text("condition"), r.boolean("lof_mechanism")
     chrom, start, end = r.chrom(), r.integer("start"), r.integer("end")
     if start is not None and end is not None and start > end:
-        r.bad(f"start {start} is after end {end}")
-    r.within_contig(chrom, end, "end")
+        r.bad(Reason(N_("start {start} is after end {end}"), start=start, end=end))
+    r.within_contig(chrom, end, Reason(N_("end")))
     transcript = r.text("transcript", required=False) or None
     if transcript and not TRANSCRIPT.match(transcript):
-        r.bad(f"transcript {transcript!r} is not an Ensembl (ENST...) or RefSeq (NM_...) transcript id")
+        r.bad(
+            Reason(
+                N_("transcript {transcript!r} is not an Ensembl (ENST...) or RefSeq (NM_...) transcript id"),
+                transcript=transcript,
+            )
+        )
     active, urgency = r.boolean("active", default=True), r.urgency()
     if not r.ok:
         return None
@@ -250,20 +337,42 @@ def _check_x_mode(r: RowReader, gene: PanelGene, build: str | None) -> None:
     in_par = gene.chrom == "X" and any(s <= gene.start and gene.end <= e for s, e in PARS[build])
     x_linked = gene.moi in (Moi.XLINKED_MONOALLELIC, Moi.XLINKED_BIALLELIC)
     if x_linked and (gene.chrom != "X" or in_par):
-        place = "a pseudoautosomal region" if in_par else f"chromosome {gene.chrom}"
-        r.bad(f"{gene.moi} is an X-linked mode but {gene.symbol} lies in {place}")
+        place = (
+            Reason(N_("a pseudoautosomal region"))
+            if in_par
+            else Reason(N_("chromosome {chrom}"), chrom=gene.chrom)
+        )
+        r.bad(
+            Reason(
+                N_("{moi} is an X-linked mode but {symbol} lies in {place}"),
+                moi=gene.moi,
+                symbol=gene.symbol,
+                place=place,
+            )
+        )
     elif not x_linked and gene.chrom == "X" and not in_par:
-        r.bad(f"{gene.symbol} is on chrX outside the PARs: use XLINKED_MONOALLELIC or XLINKED_BIALLELIC")
+        r.bad(
+            Reason(
+                N_("{symbol} is on chrX outside the PARs: use XLINKED_MONOALLELIC or XLINKED_BIALLELIC"),
+                symbol=gene.symbol,
+            )
+        )
 
 
 def _variant_fields(r: RowReader) -> tuple | None:
     chrom, pos, ref, alt = r.chrom(), r.integer("pos"), r.allele("ref"), r.allele("alt")
     if ref and alt and ref == alt:
-        r.bad(f"ref and alt are the same ({ref})")
+        r.bad(Reason(N_("ref and alt are the same ({ref})"), ref=ref))
     elif ref and alt and len(ref) > 1 and len(alt) > 1 and (ref[0] == alt[0] or ref[-1] == alt[-1]):
-        r.bad(f"{ref}>{alt} is not normalised (trim shared bases, as bcftools norm does)")
+        r.bad(
+            Reason(
+                N_("{ref}>{alt} is not normalised (trim shared bases, as bcftools norm does)"),
+                ref=ref,
+                alt=alt,
+            )
+        )
     if pos is not None and ref:
-        r.within_contig(chrom, pos + len(ref) - 1, "variant end")
+        r.within_contig(chrom, pos + len(ref) - 1, Reason(N_("variant end")))
     return (chrom, pos, ref, alt) if r.ok else None
 
 

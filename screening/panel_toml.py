@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from screening.domain import GENOME_BUILDS, Moi, PanelVersion, RuleSettings, Version
+from screening.domain import GENOME_BUILDS, N_, Moi, PanelVersion, Reason, RuleSettings, Version
 from screening.errors import Problem
 from screening.inputs import control_character
 
@@ -84,21 +84,30 @@ class _Toml:
 
 def read_meta(path: Path, problems: list[Problem]) -> PanelMeta | None:
     if not path.is_file():
-        problems.append(Problem(str(path), "file is missing"))
+        problems.append(Problem(str(path), Reason(N_("file is missing"))))
         return None
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        problems.append(Problem(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        problems.append(
+            Problem(
+                str(path),
+                Reason(N_("not UTF-8 text ({reason} at byte {start})"), reason=exc.reason, start=exc.start),
+            )
+        )
         return None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        problems.append(Problem(f"{path}:{_decode_line(exc)}", f"not valid TOML: {exc}"))
+        problems.append(
+            Problem(f"{path}:{_decode_line(exc)}", Reason(N_("not valid TOML: {detail}"), detail=str(exc)))
+        )
         return None
     doc = _Toml(path, text, problems)
     for key in sorted(set(data) - set(TOP_KEYS)):
-        doc.bad((key,), f"unknown key {key!r}; allowed: {', '.join(TOP_KEYS)}")
+        doc.bad(
+            (key,), Reason(N_("unknown key {key!r}; allowed: {items}"), key=key, items=", ".join(TOP_KEYS))
+        )
     return PanelMeta(
         panel_id=_panel_id(doc, data),
         name=_string(doc, data, "name", required=True),
@@ -118,14 +127,14 @@ def _string(doc: _Toml, data: dict, key: str, required: bool) -> str | None:
     value = data.get(key)
     if value is None:
         if required:
-            doc.problems.append(Problem(str(doc.path), f"{key!r} is missing"))
+            doc.problems.append(Problem(str(doc.path), Reason(N_("{key!r} is missing"), key=key)))
         return None
     if not isinstance(value, str) or (required and not value.strip()):
-        doc.bad((key,), f"{key!r} must be a non-empty quoted string")
+        doc.bad((key,), Reason(N_("{key!r} must be a non-empty quoted string"), key=key))
         return None
     bad = control_character(value.replace("\n", " ").replace("\t", " ") if key == "description" else value)
     if bad:
-        doc.bad((key,), f"{key!r} contains a {bad}")
+        doc.bad((key,), Reason(N_("{key!r} contains a {bad}"), key=key, bad=bad))
         return None
     return value
 
@@ -133,7 +142,10 @@ def _string(doc: _Toml, data: dict, key: str, required: bool) -> str | None:
 def _panel_id(doc: _Toml, data: dict) -> str | None:
     value = _string(doc, data, "id", required=True)
     if value is not None and not PANEL_ID.match(value):
-        doc.bad(("id",), f"id {value!r} must be lower-case letters, digits, '.', '_' or '-'")
+        doc.bad(
+            ("id",),
+            Reason(N_("id {value!r} must be lower-case letters, digits, '.', '_' or '-'"), value=value),
+        )
         return None
     return value
 
@@ -141,19 +153,32 @@ def _panel_id(doc: _Toml, data: dict) -> str | None:
 def _version(doc: _Toml, data: dict) -> Version | None:
     value = data.get("version")
     if value is None:
-        doc.problems.append(Problem(str(doc.path), "'version' is missing (e.g. version = \"1.0\")"))
+        doc.problems.append(
+            Problem(str(doc.path), Reason(N_("'version' is missing (e.g. version = \"1.0\")")))
+        )
         return None
     if isinstance(value, float | int) and not isinstance(value, bool):
         line = toml_line(doc.text, ("version",))
         raw = doc.text.splitlines()[line - 1].split("=", 1)[1].strip() if line else str(value)
         doc.bad(
             ("version",),
-            f'version must be a quoted string, e.g. version = "{raw}": TOML reads {raw} as '
-            f"the number {value!r}, so 1.10 would equal 1.1 and sort before 1.9",
+            Reason(
+                N_(
+                    'version must be a quoted string, e.g. version = "{raw}": TOML reads {raw} as '
+                    "the number {value!r}, so 1.10 would equal 1.1 and sort before 1.9"
+                ),
+                raw=raw,
+                value=value,
+            ),
         )
         return None
     if not isinstance(value, str):
-        doc.bad(("version",), f'version must be a quoted MAJOR.MINOR string such as "1.0", not {value!r}')
+        doc.bad(
+            ("version",),
+            Reason(
+                N_('version must be a quoted MAJOR.MINOR string such as "1.0", not {value!r}'), value=value
+            ),
+        )
         return None
     try:
         return Version.parse(value)
@@ -167,21 +192,33 @@ def _build(doc: _Toml, data: dict) -> str | None:
     if value in GENOME_BUILDS:
         return value
     if value is None:
-        doc.problems.append(Problem(str(doc.path), "'genome_build' is missing (GRCh38 or GRCh37)"))
+        doc.problems.append(
+            Problem(str(doc.path), Reason(N_("'genome_build' is missing (GRCh38 or GRCh37)")))
+        )
     else:
-        doc.bad(("genome_build",), f"unknown genome_build {value!r}; use one of {', '.join(GENOME_BUILDS)}")
+        doc.bad(
+            ("genome_build",),
+            Reason(
+                N_("unknown genome_build {value!r}; use one of {items}"),
+                value=value,
+                items=", ".join(GENOME_BUILDS),
+            ),
+        )
     return None
 
 
 def read_settings(doc: _Toml, table: Any) -> RuleSettings | None:
     """A :class:`RuleSettings` from the ``[settings]`` table; missing keys take the defaults."""
     if not isinstance(table, dict):
-        doc.bad(("settings",), "settings must be a table ([settings])")
+        doc.bad(("settings",), Reason(N_("settings must be a table ([settings])")))
         return None
     before = len(doc.problems)
     known = {f.name for f in fields(RuleSettings)}
     for key in sorted(set(table) - known):
-        doc.bad(("settings", key), f"unknown setting {key!r}; allowed: {', '.join(sorted(known))}")
+        doc.bad(
+            ("settings", key),
+            Reason(N_("unknown setting {key!r}; allowed: {items}"), key=key, items=", ".join(sorted(known))),
+        )
     values: dict[str, Any] = {}
     for key in sorted(set(table) & known):
         parser = _number if key in NUMBERS else _STRUCTURED_PARSERS[key]
@@ -200,11 +237,16 @@ def _number(doc: _Toml, key: str, value: Any) -> int | float | None:
     is_int = isinstance(value, int) and not isinstance(value, bool)
     is_number = is_int or (isinstance(value, float) and math.isfinite(value))
     if kind is int and not is_int:
-        doc.bad(("settings", key), f"{key} must be a whole number, not {value!r}")
+        doc.bad(
+            ("settings", key), Reason(N_("{key} must be a whole number, not {value!r}"), key=key, value=value)
+        )
     elif not is_number:
-        doc.bad(("settings", key), f"{key} must be a number, not {value!r}")
+        doc.bad(("settings", key), Reason(N_("{key} must be a number, not {value!r}"), key=key, value=value))
     elif not low <= value <= high:
-        doc.bad(("settings", key), f"{key} = {value} is outside {low}..{high}")
+        doc.bad(
+            ("settings", key),
+            Reason(N_("{key} = {value} is outside {low}..{high}"), key=key, value=value, low=low, high=high),
+        )
     else:
         return kind(value)
     return None
@@ -213,7 +255,10 @@ def _number(doc: _Toml, key: str, value: Any) -> int | float | None:
 def _consequences(doc: _Toml, key: str, value: Any) -> tuple[str, ...] | None:
     ok = isinstance(value, list) and value and all(isinstance(v, str) and SO_TERM.match(v) for v in value)
     if not ok or len(set(value)) != len(value):
-        doc.bad(("settings", key), f"{key} must be a non-empty list of distinct Sequence Ontology terms")
+        doc.bad(
+            ("settings", key),
+            Reason(N_("{key} must be a non-empty list of distinct Sequence Ontology terms"), key=key),
+        )
         return None
     return tuple(value)
 
@@ -221,7 +266,10 @@ def _consequences(doc: _Toml, key: str, value: Any) -> tuple[str, ...] | None:
 def _hgnc(doc: _Toml, key: str, value: Any) -> str | None:
     if isinstance(value, str) and HGNC_ID.match(value):
         return value
-    doc.bad(("settings", key), f"{key} {value!r} is not of the form HGNC:<number>")
+    doc.bad(
+        ("settings", key),
+        Reason(N_("{key} {value!r} is not of the form HGNC:<number>"), key=key, value=value),
+    )
     return None
 
 
@@ -232,20 +280,30 @@ def _af_fields(doc: _Toml, key: str, value: Any) -> dict[str, str] | None:
         and all(POPULATION.match(k) and isinstance(v, str) and INFO_FIELD.match(v) for k, v in value.items())
     )
     if not ok:
-        doc.bad(("settings", key), f'{key} must be a table of population = "INFO field name"')
+        doc.bad(
+            ("settings", key), Reason(N_('{key} must be a table of population = "INFO field name"'), key=key)
+        )
         return None
     return dict(value)
 
 
 def _af_caps(doc: _Toml, key: str, value: Any) -> dict[Moi, dict[str, float]] | None:
     if not isinstance(value, dict) or set(value) != set(Moi.__members__):
-        doc.bad(("settings", key), f"{key} must have one table for each of {', '.join(Moi.__members__)}")
+        doc.bad(
+            ("settings", key),
+            Reason(
+                N_("{key} must have one table for each of {items}"), key=key, items=", ".join(Moi.__members__)
+            ),
+        )
         return None
     caps: dict[Moi, dict[str, float]] = {}
     for moi, table in value.items():
         where = ("settings", key, moi)
         if not isinstance(table, dict) or "default" not in table:
-            doc.bad(where, f"{key}.{moi} must be a table with at least a 'default' cap")
+            doc.bad(
+                where,
+                Reason(N_("{key}.{moi} must be a table with at least a 'default' cap"), key=key, moi=moi),
+            )
             continue
         bad = [
             k
@@ -256,7 +314,15 @@ def _af_caps(doc: _Toml, key: str, value: Any) -> dict[Moi, dict[str, float]] | 
             or not POPULATION.match(k)
         ]
         if bad:
-            doc.bad(where, f"{key}.{moi}: caps must be numbers in (0, 1]; check {', '.join(bad)}")
+            doc.bad(
+                where,
+                Reason(
+                    N_("{key}.{moi}: caps must be numbers in (0, 1]; check {items}"),
+                    key=key,
+                    moi=moi,
+                    items=", ".join(bad),
+                ),
+            )
             continue
         caps[Moi(moi)] = {k: float(v) for k, v in table.items()}
     return caps if len(caps) == len(Moi) else None
@@ -273,18 +339,29 @@ _STRUCTURED_PARSERS = {
 
 def _cross_check(doc: _Toml, s: RuleSettings) -> None:
     if s.het_ab_min > s.het_ab_max:
-        doc.bad(("settings", "het_ab_min"), f"het_ab_min {s.het_ab_min} is above het_ab_max {s.het_ab_max}")
+        doc.bad(
+            ("settings", "het_ab_min"),
+            Reason(
+                N_("het_ab_min {het_ab_min} is above het_ab_max {het_ab_max}"),
+                het_ab_min=s.het_ab_min,
+                het_ab_max=s.het_ab_max,
+            ),
+        )
     if s.karyotype_xy_max_het_fraction >= s.karyotype_xx_min_het_fraction:
         doc.bad(
             ("settings", "karyotype_xy_max_het_fraction"),
-            "karyotype_xy_max_het_fraction must be below karyotype_xx_min_het_fraction",
+            Reason(N_("karyotype_xy_max_het_fraction must be below karyotype_xx_min_het_fraction")),
         )
     for moi, caps in s.lof_af_caps.items():
         unknown = sorted(set(caps) - {"default"} - set(s.population_af_fields))
         if unknown:
             doc.bad(
                 ("settings", "lof_af_caps", str(moi)),
-                f"lof_af_caps.{moi}: population(s) {', '.join(unknown)} not in population_af_fields",
+                Reason(
+                    N_("lof_af_caps.{moi}: population(s) {items} not in population_af_fields"),
+                    moi=moi,
+                    items=", ".join(unknown),
+                ),
             )
 
 

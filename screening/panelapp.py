@@ -23,10 +23,12 @@ from screening import panel_content, panels
 from screening.domain import (
     CONTIG_LENGTHS,
     GENOME_BUILDS,
+    N_,
     SCREENED_CONTIGS,
     Moi,
     PanelGene,
     PanelVersion,
+    Reason,
     RuleSettings,
     Version,
     canonical_chrom,
@@ -130,13 +132,13 @@ def load_responses(paths: list[Path]) -> list[dict[str, Any]]:
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(str(path), f"cannot read: {exc}"))
+            problems.append(Problem(str(path), Reason(N_("cannot read: {detail}"), detail=str(exc))))
             continue
         found, bad = _parse_text(text, str(path))
         documents += found
         problems += bad
     if problems:
-        raise PanelError("PanelApp response", problems)
+        raise PanelError(Reason(N_("PanelApp response")), problems)
     return documents
 
 
@@ -146,12 +148,15 @@ def parse_responses(data: bytes, name: str) -> list[dict[str, Any]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise PanelError("PanelApp response", [Problem(name, f"not UTF-8 text (byte {exc.start})")]) from None
+        raise PanelError(
+            Reason(N_("PanelApp response")),
+            [Problem(name, Reason(N_("not UTF-8 text (byte {start})"), start=exc.start))],
+        ) from None
     documents, problems = _parse_text(text, name)
     if not documents and not problems:
-        problems.append(Problem(name, "empty: no JSON document"))
+        problems.append(Problem(name, Reason(N_("empty: no JSON document"))))
     if problems:
-        raise PanelError("PanelApp response", problems)
+        raise PanelError(Reason(N_("PanelApp response")), problems)
     return documents
 
 
@@ -164,9 +169,9 @@ def _parse_text(text: str, name: str) -> tuple[list[dict[str, Any]], list[Proble
         try:
             documents.append(json.loads(line))
         except json.JSONDecodeError as exc:
-            problems.append(Problem(f"{name}:{number}", f"not JSON: {exc}"))
+            problems.append(Problem(f"{name}:{number}", Reason(N_("not JSON: {detail}"), detail=str(exc))))
         except RecursionError:
-            problems.append(Problem(f"{name}:{number}", "not JSON: nested too deeply"))
+            problems.append(Problem(f"{name}:{number}", Reason(N_("not JSON: nested too deeply"))))
     return documents, problems
 
 
@@ -189,9 +194,9 @@ def read_entries(documents: list[dict[str, Any]]) -> tuple[list[SourcePanel], li
                 sources.append(source)
                 entries.append(_entry(item, source))
         else:
-            problems.append(Problem(f"document {number}", kind))
+            problems.append(Problem(Reason(N_("document {number}"), number=number), kind))
     if problems:
-        raise PanelError("PanelApp response", problems)
+        raise PanelError(Reason(N_("PanelApp response")), problems)
     return _unique(sources), entries
 
 
@@ -212,7 +217,7 @@ def _whole(value: Any) -> int | None:
 
 def _document_kind(doc: Any) -> str:
     if not isinstance(doc, dict):
-        return "not a JSON object"
+        return Reason(N_("not a JSON object"))
     if "genes" in doc and "id" in doc:
         return "panel"
     results = doc.get("results")
@@ -220,20 +225,30 @@ def _document_kind(doc: Any) -> str:
         return "entity_page"
     if isinstance(results, list):
         listed = ", ".join(f"{r.get('id')} v{r.get('version')}" for r in results[:10] if isinstance(r, dict))
-        return (
-            f"a list of panels ({listed}{', …' if len(results) > 10 else ''}), not a panel: "
-            "fetch GET /api/v1/panels/<id>/ for the panel to import"
+        more = ", …" if len(results) > 10 else ""
+        return Reason(
+            N_(
+                "a list of panels ({listed}), not a panel: fetch GET /api/v1/panels/<id>/ for the panel "
+                "to import"
+            ),
+            listed=listed + more,
         )
-    return "not a PanelApp panel response (no 'genes' and no 'results')"
+    return Reason(N_("not a PanelApp panel response (no 'genes' and no 'results')"))
 
 
 def _check_last_page(doc: dict, number: int, documents: list, problems: list[Problem]) -> None:
     if doc.get("next") and number == len(documents):
         problems.append(
             Problem(
-                f"document {number}",
-                f"a paginated list with more pages ({doc.get('count')} results in all; next: {doc['next']}): "
-                "give every page",
+                Reason(N_("document {number}"), number=number),
+                Reason(
+                    N_(
+                        "a paginated list with more pages ({count} results in all; next: {next}): "
+                        "give every page"
+                    ),
+                    count=doc.get("count"),
+                    next=doc["next"],
+                ),
             )
         )
 

@@ -16,11 +16,13 @@ from screening import panel_io as io
 from screening import panel_toml
 from screening.domain import (
     CONTIG_LENGTHS,
+    N_,
     ExcludedVariant,
     IncludedVariant,
     Moi,
     PanelGene,
     PanelVersion,
+    Reason,
     RuleSettings,
 )
 from screening.errors import PanelError, Problem
@@ -47,7 +49,7 @@ def validate_panel(folder: Path) -> list[Problem]:
 
 def _read(folder: Path) -> tuple[PanelVersion | None, list[Problem]]:
     if not folder.is_dir():
-        return None, [Problem(str(folder), "panel folder does not exist")]
+        return None, [Problem(str(folder), Reason(N_("panel folder does not exist")))]
     problems: list[Problem] = []
     meta = panel_toml.read_meta(folder / "panel.toml", problems)
     build = meta.genome_build if meta else None
@@ -80,18 +82,37 @@ def _genes(
     before = len(problems)
     rows = io.read_tsv(path, io.GENE_COLUMNS, io.GENE_OPTIONAL, problems)
     if not rows and len(problems) == before:
-        problems.append(Problem(str(path), "no genes: a panel needs at least one gene"))
+        problems.append(Problem(str(path), Reason(N_("no genes: a panel needs at least one gene"))))
     genes = [(row.where, g) for row in rows if (g := io.parse_gene(row, build, problems))]
     seen: dict[tuple[str, Moi], str] = {}
     first: dict[str, tuple[str, PanelGene]] = {}
     for where, gene in genes:
         key = (gene.hgnc_id, gene.moi)
         if key in seen:
-            problems.append(Problem(where, f"{gene.hgnc_id} {gene.moi} is already listed at {seen[key]}"))
+            problems.append(
+                Problem(
+                    where,
+                    Reason(
+                        N_("{hgnc_id} {moi} is already listed at {seen}"),
+                        hgnc_id=gene.hgnc_id,
+                        moi=gene.moi,
+                        seen=seen[key],
+                    ),
+                )
+            )
         seen.setdefault(key, where)
         earlier = first.setdefault(gene.hgnc_id, (where, gene))
         if _locus(earlier[1]) != _locus(gene):
-            problems.append(Problem(where, f"{gene.hgnc_id}: symbol or coordinates differ from {earlier[0]}"))
+            problems.append(
+                Problem(
+                    where,
+                    Reason(
+                        N_("{hgnc_id}: symbol or coordinates differ from {earlier}"),
+                        hgnc_id=gene.hgnc_id,
+                        earlier=earlier[0],
+                    ),
+                )
+            )
     return genes, {r.values.get("hgnc_id", "") for r in rows} - {g.hgnc_id for _, g in genes}
 
 
@@ -106,7 +127,11 @@ def _variants(path: Path, columns, parse, build, problems: list[Problem]) -> lis
     for where, v in variants:
         key = (v.chrom, v.pos, v.ref, v.alt)
         if key in seen:
-            problems.append(Problem(where, f"variant {_show(v)} is already listed at {seen[key]}"))
+            problems.append(
+                Problem(
+                    where, Reason(N_("variant {v} is already listed at {seen}"), v=_show(v), seen=seen[key])
+                )
+            )
         seen.setdefault(key, where)
     return variants
 
@@ -122,15 +147,28 @@ def _check_include_genes(include, genes, padding: int, unparsed: set[str], probl
         if gene is None and v.hgnc_id in unparsed:
             continue
         if gene is None:
-            problems.append(Problem(where, f"{v.hgnc_id} is not a gene of this panel (genes.tsv)"))
+            problems.append(
+                Problem(
+                    where, Reason(N_("{hgnc_id} is not a gene of this panel (genes.tsv)"), hgnc_id=v.hgnc_id)
+                )
+            )
             continue
         end = v.pos + len(v.ref) - 1
         if v.chrom != gene.chrom or end < gene.start - padding or v.pos > gene.end + padding:
             problems.append(
                 Problem(
                     where,
-                    f"variant {_show(v)} lies outside {gene.symbol} "
-                    f"({gene.chrom}:{gene.start}-{gene.end} padded by {padding} bp)",
+                    Reason(
+                        N_(
+                            "variant {v} lies outside {symbol} ({chrom}:{start}-{end} padded by {padding} bp)"
+                        ),
+                        v=_show(v),
+                        symbol=gene.symbol,
+                        chrom=gene.chrom,
+                        start=gene.start,
+                        end=gene.end,
+                        padding=padding,
+                    ),
                 )
             )
 
@@ -140,7 +178,14 @@ def _check_both_lists(include, exclude, problems: list[Problem]) -> None:
     for where, v in exclude:
         other = included.get((v.chrom, v.pos, v.ref, v.alt))
         if other:
-            problems.append(Problem(where, f"variant {_show(v)} is both excluded and included ({other})"))
+            problems.append(
+                Problem(
+                    where,
+                    Reason(
+                        N_("variant {v} is both excluded and included ({other})"), v=_show(v), other=other
+                    ),
+                )
+            )
 
 
 # ---------------------------------------------------------------- writing
@@ -173,7 +218,11 @@ def _check_writable(panel: PanelVersion) -> None:
                 problems.append(
                     Problem(
                         f"{type(item).__name__} {_label(item)}",
-                        f"{name} {value!r} has a tab, line break or surrounding spaces",
+                        Reason(
+                            N_("{name} {value!r} has a tab, line break or surrounding spaces"),
+                            name=name,
+                            value=value,
+                        ),
                     )
                 )
     if problems:
@@ -222,12 +271,20 @@ def map_panelapp_moi(text: str | None, where: str = "PanelApp mode_of_inheritanc
     if normal in _PANELAPP_MOI:
         return _PANELAPP_MOI[normal]
     if normal in ("", "unknown", "mitochondrial") or normal.startswith("other"):
-        why = "has no genotype rule for a nuclear-genome screen (mitochondrial, unknown or other)"
+        why = Reason(N_("has no genotype rule for a nuclear-genome screen (mitochondrial, unknown or other)"))
     elif "imprinted" in normal:
-        why = "depends on the parent of origin, which one genome cannot tell"
+        why = Reason(N_("depends on the parent of origin, which one genome cannot tell"))
     else:
-        why = "is not a PanelApp mode of inheritance this screen knows"
-    raise PanelError(where, [Problem(where, f"mode of inheritance {text!r} cannot be screened: it {why}")])
+        why = Reason(N_("is not a PanelApp mode of inheritance this screen knows"))
+    raise PanelError(
+        where,
+        [
+            Problem(
+                where,
+                Reason(N_("mode of inheritance {text!r} cannot be screened: it {why}"), text=text, why=why),
+            )
+        ],
+    )
 
 
 # ---------------------------------------------------------------- regions

@@ -38,6 +38,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from screening.domain import N_, Reason
 from screening.errors import NotFoundError, Problem, ValidationError
 
 BUILTIN = Path(__file__).with_name("programmes.toml")
@@ -92,7 +93,13 @@ class Programmes:
         if found is None:
             known = ", ".join(sorted(self.by_key))
             shown = key if KEY.match(key or "") else ascii(key)[:40]
-            raise NotFoundError(f"programme {shown} is not configured here (known: {known})")
+            raise NotFoundError(
+                Reason(
+                    N_("programme {programme} is not configured here (known: {known})"),
+                    programme=shown,
+                    known=known,
+                )
+            )
         return found
 
     def choose(self, key: str | None) -> Programme:
@@ -101,10 +108,8 @@ class Programmes:
             return self.get(key)
         if self.default is None:
             known = ", ".join(sorted(self.by_key))
-            raise ValidationError(
-                "programme",
-                [Problem("--programme", f"this deployment hosts several programmes: name one ({known})")],
-            )
+            message = Reason(N_("this deployment hosts several programmes: name one ({known})"), known=known)
+            raise ValidationError(Reason(N_("programme")), [Problem("--programme", message)])
         return self.by_key[self.default]
 
     @property

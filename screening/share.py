@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from screening.domain import N_, Reason
 from screening.errors import Problem, ValidationError
 from screening.figures import (
     SUSPECTED,
@@ -226,33 +227,47 @@ def _count(v: Any) -> bool:
 def _shape_problems(doc: dict[str, Any]) -> list[str]:
     out = []
     if not isinstance(doc.get("programme"), str | None):
-        out.append("programme is not a name")
+        out.append(Reason(N_("programme is not a name")))
     period = doc.get("period")
     if not isinstance(period, dict) or period.get("granularity") not in PERIODS:
-        out.append("period is missing or its granularity is not week or month")
+        out.append(Reason(N_("period is missing or its granularity is not week or month")))
     table = doc.get("outcomes")
     if not isinstance(table, dict) or table.get("columns") != list(SHARE_OUTCOMES):
-        return [*out, f"outcomes: the columns are not {', '.join(SHARE_OUTCOMES)}"]
+        return [
+            *out,
+            Reason(N_("outcomes: the columns are not {columns}"), columns=", ".join(SHARE_OUTCOMES)),
+        ]
     rows = table.get("rows")
     totals = table.get("totals")
     if not isinstance(rows, list) or not isinstance(totals, dict):
-        return [*out, "outcomes: rows or totals missing"]
+        return [*out, Reason(N_("outcomes: rows or totals missing"))]
     for i, row in enumerate([*rows, totals]):
         counts = row.get("counts") if isinstance(row, dict) else None
-        where = f"outcomes row {i + 1}" if i < len(rows) else "outcomes totals"
+        where = (
+            Reason(N_("outcomes row {row}"), row=i + 1) if i < len(rows) else Reason(N_("outcomes totals"))
+        )
         if not isinstance(counts, list) or len(counts) != len(SHARE_OUTCOMES) or not all(map(_count, counts)):
-            out.append(f"{where}: counts are not {len(SHARE_OUTCOMES)} counts or nulls")
+            out.append(
+                Reason(N_("{where}: counts are not {n} counts or nulls"), where=where, n=len(SHARE_OUTCOMES))
+            )
         elif not _count(row.get("total")):
-            out.append(f"{where}: total is not a count or null")
+            out.append(Reason(N_("{where}: total is not a count or null"), where=where))
     for name, label in (("genes", "symbol"), ("conditions", "condition")):
         items = doc.get(name)
         if not isinstance(items, list):
-            out.append(f"{name} is not a list")
+            out.append(Reason(N_("{name} is not a list"), name=name))
             continue
         for i, item in enumerate(items):
             ok = isinstance(item, dict) and isinstance(item.get(label), str)
             if not ok or not _count(item.get("flagged")) or not _count(item.get("confirmed")):
-                out.append(f"{name} row {i + 1}: needs a {label} and counts (or nulls)")
+                out.append(
+                    Reason(
+                        N_("{name} row {row}: needs a {label} and counts (or nulls)"),
+                        name=name,
+                        row=i + 1,
+                        label=label,
+                    )
+                )
     return out
 
 
@@ -261,14 +276,28 @@ def verify(data: bytes, name: str = "shared file") -> dict[str, Any]:
     try:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ShareError(name, [Problem(name, f"not a JSON document ({type(exc).__name__})")]) from None
+        raise ShareError(
+            name, [Problem(name, Reason(N_("not a JSON document ({name})"), name=type(exc).__name__))]
+        ) from None
     if not isinstance(doc, dict):
-        raise ShareError(name, [Problem(name, "not a JSON object")])
+        raise ShareError(name, [Problem(name, Reason(N_("not a JSON object")))])
     if doc.get("schema") != SCHEMA:
-        raise ShareError(name, [Problem(name, f"schema is {str(doc.get('schema'))[:60]!r}, not {SCHEMA!r}")])
+        raise ShareError(
+            name,
+            [
+                Problem(
+                    name,
+                    Reason(
+                        N_("schema is {schema!r}, not {expected!r}"),
+                        schema=str(doc.get("schema"))[:60],
+                        expected=SCHEMA,
+                    ),
+                )
+            ],
+        )
     stated = doc.get("sha256")
     if not isinstance(stated, str):
-        raise ShareError(name, [Problem(name, "it carries no sha256")])
+        raise ShareError(name, [Problem(name, Reason(N_("it carries no sha256")))])
     actual = seal(doc)["sha256"]
     if actual != stated:
         raise ShareError(
@@ -276,8 +305,14 @@ def verify(data: bytes, name: str = "shared file") -> dict[str, Any]:
             [
                 Problem(
                     name,
-                    f"its content does not match its sha256 (stated {stated[:12]}…, content {actual[:12]}…): "
-                    "it was changed after it was written; ask the partner for the file again",
+                    Reason(
+                        N_(
+                            "its content does not match its sha256 (stated {stated}…, content {actual}…): "
+                            "it was changed after it was written; ask the partner for the file again"
+                        ),
+                        stated=stated[:12],
+                        actual=actual[:12],
+                    ),
                 )
             ],
         )

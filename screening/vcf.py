@@ -43,10 +43,12 @@ from screening.completeness import RegionCount
 from screening.digest import sha256_file
 from screening.domain import (
     CONTIG_LENGTHS,
+    N_,
     PARS,
     PARS_Y,
     SCREENED_CONTIGS,
     ClinVarSnapshot,
+    Reason,
     SexEvidence,
     VcfFacts,
     canonical_chrom,
@@ -94,12 +96,16 @@ class Reference:
     def __init__(self, path: str | os.PathLike[str]):
         self.path = os.fspath(path)
         if not os.path.isfile(self.path):
-            raise VcfError(self.path, "reference FASTA not found")
+            raise VcfError(self.path, Reason(N_("reference FASTA not found")))
         try:
             self._fasta = pysam.FastaFile(self.path)
         except (OSError, ValueError) as exc:
             raise VcfError(
-                self.path, f"cannot open the reference FASTA ({exc}); index it with `samtools faidx`"
+                self.path,
+                Reason(
+                    N_("cannot open the reference FASTA ({detail}); index it with `samtools faidx`"),
+                    detail=str(exc),
+                ),
             ) from exc
         self._names = {canonical_chrom(n): n for n in self._fasta.references}
 
@@ -142,11 +148,17 @@ def _check_bgzf(path: str, error: type[VcfError]) -> None:
         fh.seek(max(0, size - len(BGZF_EOF)))
         tail = fh.read()
     if head[:2] != b"\x1f\x8b":
-        raise error(path, "is not compressed; compress it with `bgzip` and index it with `tabix -p vcf`")
+        raise error(
+            path, Reason(N_("is not compressed; compress it with `bgzip` and index it with `tabix -p vcf`"))
+        )
     if head[3] & 4 == 0 or head[12:14] != b"BC":
-        raise error(path, "is plain gzip, not BGZF; recompress it with `bgzip` (then `tabix -p vcf`)")
+        raise error(
+            path, Reason(N_("is plain gzip, not BGZF; recompress it with `bgzip` (then `tabix -p vcf`)"))
+        )
     if tail != BGZF_EOF:
-        raise error(path, "is truncated (no BGZF end-of-file block); copy the complete file again")
+        raise error(
+            path, Reason(N_("is truncated (no BGZF end-of-file block); copy the complete file again"))
+        )
 
 
 def _find_index(path: str, error: type[VcfError]) -> str:
@@ -154,15 +166,21 @@ def _find_index(path: str, error: type[VcfError]) -> str:
         index = path + suffix
         if os.path.exists(index):
             if os.path.getmtime(index) + _INDEX_MTIME_TOLERANCE_S < os.path.getmtime(path):
-                raise error(path, f"index {os.path.basename(index)} is older than the VCF; re-run `tabix`")
+                raise error(
+                    path,
+                    Reason(
+                        N_("index {index} is older than the VCF; re-run `tabix`"),
+                        index=os.path.basename(index),
+                    ),
+                )
             return index
-    raise error(path, "has no index (.tbi or .csi) beside it; create one with `tabix -p vcf`")
+    raise error(path, Reason(N_("has no index (.tbi or .csi) beside it; create one with `tabix -p vcf`")))
 
 
 def _check_file(path: str, error: type[VcfError] = VcfError) -> str:
     """Existence, BGZF with EOF block, and a fresh index; returns the index path."""
     if not os.path.isfile(path):
-        raise error(path, "file not found")
+        raise error(path, Reason(N_("file not found")))
     _check_bgzf(path, error)
     return _find_index(path, error)
 
@@ -178,14 +196,22 @@ def _open(
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
-        raise error(path, f"cannot be read ({type(exc).__name__}); check its permissions") from exc
+        raise error(
+            path, Reason(N_("cannot be read ({name}); check its permissions"), name=type(exc).__name__)
+        ) from exc
     try:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 vcf = cyvcf2.VCF(fd, samples=samples, lazy=True)
         except Exception as exc:  # cyvcf2 raises bare Exception/OSError for unreadable headers
-            raise error(path, f"cannot read the VCF header ({exc}); check the file is a valid VCF") from exc
+            raise error(
+                path,
+                Reason(
+                    N_("cannot read the VCF header ({detail}); check the file is a valid VCF"),
+                    detail=str(exc),
+                ),
+            ) from exc
         try:
             yield vcf
         finally:
@@ -252,37 +278,49 @@ def _looks_like(contigs: Mapping[str, int | None]) -> str | None:
     return None
 
 
-def _build_problems(header: _Header, build: str) -> list[str]:
+def _build_problems(header: _Header, build: str) -> list[Reason]:
     if build not in CONTIG_LENGTHS:
-        return [f"unknown genome build {build!r}; expected one of {', '.join(CONTIG_LENGTHS)}"]
+        builds = ", ".join(CONTIG_LENGTHS)
+        return [
+            Reason(N_("unknown genome build {build!r}; expected one of {builds}"), build=build, builds=builds)
+        ]
     contigs = {canonical_chrom(n): length for n, length in header.contigs.items()}
     missing = [c for c in SCREENED_CONTIGS if c not in contigs]
     if missing:
-        return [
-            f"the header declares no ##contig line for chromosome(s) {', '.join(missing)}, so the "
-            f"genome build cannot be checked against the panel's {build}; add the ##contig lines"
-        ]
+        template = N_(
+            "the header declares no ##contig line for chromosome(s) {contigs}, so the genome build "
+            "cannot be checked against the panel's {build}; add the ##contig lines"
+        )
+        return [Reason(template, contigs=", ".join(missing), build=build)]
     no_length = [c for c in SCREENED_CONTIGS if contigs[c] is None]
     if no_length:
-        return [f"##contig lines without length for {', '.join(no_length)}; the build cannot be checked"]
+        template = N_("##contig lines without length for {contigs}; the build cannot be checked")
+        return [Reason(template, contigs=", ".join(no_length))]
     wrong = [c for c in SCREENED_CONTIGS if contigs[c] != CONTIG_LENGTHS[build][c]]
     if not wrong:
         return []
     looks = _looks_like(contigs)
-    what = f"they match {looks}" if looks else "they match no supported build"
-    return [
-        f"contig lengths differ from {build} (chromosome(s) {', '.join(wrong[:5])}); {what}: "
-        f"use a panel for the VCF's build or a VCF called on {build}"
-    ]
+    what = (
+        Reason(N_("they match {build}"), build=looks)
+        if looks
+        else Reason(N_("they match no supported build"))
+    )
+    template = N_(
+        "contig lengths differ from {build} (chromosome(s) {contigs}); {what}: "
+        "use a panel for the VCF's build or a VCF called on {build}"
+    )
+    return [Reason(template, build=build, contigs=", ".join(wrong[:5]), what=what)]
 
 
-def _choose_sample(header: _Header, sample: str | None) -> tuple[str | None, list[str]]:
+def _choose_sample(header: _Header, sample: str | None) -> tuple[str | None, list[Reason]]:
+    n = len(header.samples)
     if sample is None:
-        if len(header.samples) == 1:
+        if n == 1:
             return header.samples[0], []
-        return None, [f"the VCF has {len(header.samples)} sample columns; name the one to screen"]
+        return None, [Reason(N_("the VCF has {n} sample columns; name the one to screen"), n=n)]
     if sample not in header.samples:
-        return None, [f"sample column {sample!r} is not in the VCF ({len(header.samples)} sample columns)"]
+        template = N_("sample column {sample!r} is not in the VCF ({n} sample columns)")
+        return None, [Reason(template, sample=sample, n=n)]
     return sample, []
 
 
@@ -290,7 +328,9 @@ def _has_records(vcf: cyvcf2.VCF, path: str) -> bool:
     try:
         return next(iter(vcf), None) is not None
     except Exception as exc:
-        raise VcfError(path, f"the first record cannot be read ({exc})") from exc
+        raise VcfError(
+            path, Reason(N_("the first record cannot be read ({detail})"), detail=str(exc))
+        ) from exc
 
 
 def inspect_vcf(
@@ -314,9 +354,9 @@ def inspect_vcf(
         _chosen, problems = _choose_sample(header, sample)
         problems += _build_problems(header, build)
         if not _has_records(vcf, path):
-            problems.append("the VCF has no records (header only)")
+            problems.append(Reason(N_("the VCF has no records (header only)")))
     if problems:
-        raise VcfError(path, "; ".join(problems))
+        raise VcfError(path, tuple(problems))
     fmt = _annotation_format(header)
     return VcfFacts(
         path=path,
@@ -332,7 +372,7 @@ def list_samples(path: str | os.PathLike[str]) -> list[str]:
     """Sample columns of a VCF (for manifest validation)."""
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise VcfError(path, "file not found")
+        raise VcfError(path, Reason(N_("file not found")))
     with _open(path) as vcf:
         return list(vcf.samples)
 
@@ -356,7 +396,12 @@ def _translated(path: str, cursor: _Cursor, error: type[VcfError] = VcfError) ->
         raise
     except Exception as exc:
         raise error(
-            path, f"malformed or unreadable record (last record reached: {cursor.last}; {exc})"
+            path,
+            Reason(
+                N_("malformed or unreadable record (last record reached: {last}; {detail})"),
+                last=cursor.last,
+                detail=str(exc),
+            ),
         ) from exc
 
 
@@ -394,7 +439,12 @@ def _region_lines(
                 f = line.split("\t")
                 if len(f) < 8:
                     raise VcfError(
-                        path, f"record {line[:40]!r} has {len(f)} columns; a VCF record has 8 or more"
+                        path,
+                        Reason(
+                            N_("record {line!r} has {n} columns; a VCF record has 8 or more"),
+                            line=line[:40],
+                            n=len(f),
+                        ),
                     )
                 cursor.last = f"{f[0]}:{f[1]}"
                 pos = int(f[1])
@@ -457,7 +507,14 @@ def _plan(
     reference: Reference | None = None,
 ) -> vp.ParsePlan:
     if sample not in header.samples:
-        raise VcfError(path, f"sample column {sample!r} is not in the VCF ({len(header.samples)} columns)")
+        raise VcfError(
+            path,
+            Reason(
+                N_("sample column {sample!r} is not in the VCF ({n} columns)"),
+                sample=sample,
+                n=len(header.samples),
+            ),
+        )
     return vp.ParsePlan(
         path=path,
         sample_column=9 + header.samples.index(sample),
@@ -513,7 +570,7 @@ def _header_lines(path: str) -> list[str]:
             lines.append(line.rstrip("\r\n"))
             if line.startswith("#CHROM"):
                 return lines
-    raise VcfError(path, "the header has no #CHROM line; check the file is a valid VCF")
+    raise VcfError(path, Reason(N_("the header has no #CHROM line; check the file is a valid VCF")))
 
 
 @contextmanager
@@ -717,16 +774,18 @@ def _any_record(tbx: pysam.TabixFile, regions: Sequence[Region], names: Mapping[
 # ---------------------------------------------------------------- ClinVar
 
 
-def _clinvar_build_problems(header: _Header, build: str) -> list[str]:
+def _clinvar_build_problems(header: _Header, build: str) -> list[Reason]:
     problems = []
     ref = (header.reference or "").lower()
     for other, aliases in _BUILD_ALIASES.items():
         if other != build and any(a in ref for a in aliases):
-            problems.append(f"##reference={header.reference} is {other}, but the panel is {build}")
+            template = N_("##reference={reference} is {other}, but the panel is {build}")
+            problems.append(Reason(template, reference=header.reference, other=other, build=build))
     canon = {canonical_chrom(n): length for n, length in header.contigs.items()}
     wrong = [c for c in SCREENED_CONTIGS if canon.get(c) and canon[c] != CONTIG_LENGTHS[build][c]]
     if wrong:
-        problems.append(f"##contig lengths differ from {build} for chromosome(s) {', '.join(wrong[:5])}")
+        template = N_("##contig lengths differ from {build} for chromosome(s) {contigs}")
+        problems.append(Reason(template, build=build, contigs=", ".join(wrong[:5])))
     return problems
 
 
@@ -807,7 +866,7 @@ def read_clinvar(
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise ClinVarError(path, "file not found")
+        raise ClinVarError(path, Reason(N_("file not found")))
     _check_bgzf(path, ClinVarError)
     indexed = any(os.path.exists(path + s) for s in (".tbi", ".csi"))
     if indexed:
@@ -818,7 +877,7 @@ def read_clinvar(
             header = _header(vcf)
             problems = _clinvar_build_problems(header, build)
             if problems:
-                raise ClinVarError(path, "; ".join(problems))
+                raise ClinVarError(path, tuple(problems))
             with _translated(path, cursor, ClinVarError):
                 if indexed and regions is not None:
                     rows = _clinvar_rows(_clinvar_indexed(path, regions, header.names(), cursor))
@@ -827,7 +886,8 @@ def read_clinvar(
     except ScreeningError as exc:
         if isinstance(exc, ClinVarError):
             raise
-        raise ClinVarError(path, str(exc).removeprefix(f"{path}: ")) from exc
+        message = exc.message if isinstance(exc, VcfError) else str(exc)
+        raise ClinVarError(path, message) from exc
     records = pl.DataFrame(rows, schema=CLINVAR_SCHEMA, orient="row").unique(maintain_order=True)
     return ClinVarSnapshot(
         source=os.path.basename(path),

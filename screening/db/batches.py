@@ -11,7 +11,7 @@ import psycopg
 from screening.db import cohort
 from screening.db.connection import row_to, translate_errors
 from screening.db.sql import query
-from screening.domain import SampleInput, SampleQc, Sex, Version, panel_label
+from screening.domain import N_, Reason, SampleInput, SampleQc, Sex, Version, panel_label
 
 SAMPLE_STATES = ("queued", "running", "screened", "failed", "held")
 FINAL_STATES = ("screened", "failed", "held")
@@ -119,7 +119,7 @@ def insert_batch(conn: psycopg.Connection, batch: NewBatch, actor: str) -> tuple
         "submitted_by": actor,
         "programme": batch.programme,
     }
-    with translate_errors(unique=f"batch {batch.lab_batch_id} already exists"):
+    with translate_errors(unique=Reason(N_("batch {batch} already exists"), batch=batch.lab_batch_id)):
         batch_id = conn.execute(query("insert_batch"), params).fetchone()["id"]
     ids = []
     for s in batch.samples:

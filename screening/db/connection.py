@@ -18,6 +18,7 @@ from psycopg.rows import dict_row
 
 from screening.config import Settings
 from screening.db.sql import query
+from screening.domain import N_, Reason
 from screening.errors import (
     DatabaseError,
     PermissionDenied,
@@ -97,22 +98,28 @@ def _has_default(f: dataclasses.Field) -> bool:
 _TRANSIENT_MESSAGES: tuple[tuple[type[psycopg.Error], str], ...] = (
     (
         psycopg.errors.DiskFull,  # the transaction was rolled back: nothing stored
-        "the database server's disk is full: nothing of this step was stored; "
-        "free space on the server, then try again",
+        N_(
+            "the database server's disk is full: nothing of this step was stored; "
+            "free space on the server, then try again"
+        ),
     ),
     (
         psycopg.errors.SerializationFailure,
-        "another transaction changed the same rows at the same time: nothing of this step was stored; "
-        "try again",
+        N_(
+            "another transaction changed the same rows at the same time: nothing of this step was "
+            "stored; try again"
+        ),
     ),
     (
         psycopg.errors.DeadlockDetected,
-        "two transactions waited for each other (deadlock): nothing of this step was stored; try again",
+        N_("two transactions waited for each other (deadlock): nothing of this step was stored; try again"),
     ),
     (
         psycopg.errors.ReadOnlySqlTransaction,
-        "the database is read-only (a standby, or in recovery): nothing of this step was stored; "
-        "try again once the primary server is back",
+        N_(
+            "the database is read-only (a standby, or in recovery): nothing of this step was stored; "
+            "try again once the primary server is back"
+        ),
     ),
 )
 _KINDS: tuple[tuple[str, type[psycopg.Error]], ...] = (
@@ -134,30 +141,62 @@ def translate(exc: psycopg.Error, **specific: str) -> ScreeningError:
     if kind is not None and kind in specific:
         return _refusal(kind, specific[kind])
     if "otherwise" in specific and not _is_transient(exc):
-        return _refusal(kind, f"{specific['otherwise']} ({name})")
+        other = specific["otherwise"]
+        if isinstance(other, Reason):  # a plain text stays whole, to be shown as untranslated
+            return _refusal(kind, Reason(N_("{message} ({name})"), message=other, name=name))
+        return _refusal(kind, f"{other} ({name})")
     for cls, message in _TRANSIENT_MESSAGES:
         if isinstance(exc, cls):
-            return TransientError(message)
+            return TransientError(Reason(message))
     if isinstance(exc, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable):
         return TransientError(
-            f"the database cancelled the statement ({name}: a timeout or a lock); try again"
+            Reason(
+                N_("the database cancelled the statement ({name}: a timeout or a lock); try again"), name=name
+            )
         )
     if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
-        return TransientError(f"database unreachable: {name}: {exc}".strip())
+        return TransientError(
+            Reason(N_("database unreachable: {name}: {detail}"), name=name, detail=str(exc).strip())
+        )
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
         return PermissionDenied(
-            f"the database role this process connects as may not do this ({_primary(exc)}): "
-            "check SCREENING_DB_ROLE and the role's grants (screening db upgrade)"
+            Reason(
+                N_(
+                    "the database role this process connects as may not do this ({detail}): "
+                    "check SCREENING_DB_ROLE and the role's grants (screening db upgrade)"
+                ),
+                detail=_primary(exc),
+            )
         )
     if kind == "bad_value":
-        return UnstorableValue(f"a value cannot be stored in the database ({name}); check the input's fields")
+        return UnstorableValue(
+            Reason(
+                N_("a value cannot be stored in the database ({name}); check the input's fields"), name=name
+            )
+        )
     if kind in ("unique", "foreign_key", "check"):
-        table = f" on {exc.diag.table_name}" if exc.diag.table_name else ""
         constraint = exc.diag.constraint_name or name
-        return StateError(f"the database refused the change{table}: constraint {constraint} ({name})")
+        if exc.diag.table_name:
+            return StateError(
+                Reason(
+                    N_("the database refused the change on {table}: constraint {constraint} ({name})"),
+                    table=exc.diag.table_name,
+                    constraint=constraint,
+                    name=name,
+                )
+            )
+        return StateError(
+            Reason(
+                N_("the database refused the change: constraint {constraint} ({name})"),
+                constraint=constraint,
+                name=name,
+            )
+        )
     if kind == "refused":
         return StateError(_primary(exc))
-    return DatabaseError(f"the database failed the operation ({name}); the server's log has the detail")
+    return DatabaseError(
+        Reason(N_("the database failed the operation ({name}); the server's log has the detail"), name=name)
+    )
 
 
 def _is_transient(exc: psycopg.Error) -> bool:
@@ -176,7 +215,7 @@ def _primary(exc: psycopg.Error) -> str:
 
 
 @contextlib.contextmanager
-def translate_errors(**specific: str) -> Iterator[None]:
+def translate_errors(**specific: str) -> Iterator[None]:  # a message: text or a domain.Reason
     """Every psycopg error raised inside becomes the project's (:func:`translate`): unreachable, disk
     full, concurrent change, read-only → TransientError (retried by the worker); a unique, foreign-key
     or check violation, a refusal of the schema's triggers → StateError; a value PostgreSQL cannot

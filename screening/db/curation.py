@@ -16,7 +16,7 @@ from screening.db import panels as db_panels
 from screening.db.batches import BatchRow, SampleRow
 from screening.db.connection import row_to, translate_errors
 from screening.db.sql import query
-from screening.domain import PanelVersion, Version, panel_label
+from screening.domain import N_, PanelVersion, Reason, Version, panel_label
 from screening.errors import NotFoundError, StateError
 
 
@@ -86,7 +86,13 @@ def summary(conn: psycopg.Connection, panel_id: str, version: Version) -> Versio
     for item in list_versions(conn, panel_id):
         if item.version == version:
             return item
-    raise NotFoundError(f"panel version {panel_id}@{version} is not published (screening panel list)")
+    raise NotFoundError(
+        Reason(
+            N_("panel version {panel_id}@{version} is not published (screening panel list)"),
+            panel_id=panel_id,
+            version=version,
+        )
+    )
 
 
 def require_version(conn: psycopg.Connection, label: str) -> db_panels.PanelVersionRow:
@@ -94,20 +100,22 @@ def require_version(conn: psycopg.Connection, label: str) -> db_panels.PanelVers
     panel_id, version = db_panels.parse_label(label)
     row = db_panels.find_version(conn, panel_id, version)
     if row is None:
-        raise NotFoundError(f"panel version {label} is not published (screening panel list)")
+        raise NotFoundError(
+            Reason(N_("panel version {label} is not published (screening panel list)"), label=label)
+        )
     return row
 
 
 def retire(conn: psycopg.Connection, panel_version_id: int, reason: str) -> Retirement:
     if not reason.strip():
-        raise StateError("a retirement needs a reason")
+        raise StateError(Reason(N_("a retirement needs a reason")))
     with translate_errors():
         row = conn.execute(
             query("retire_panel_version"), {"id": panel_version_id, "reason": reason}
         ).fetchone()
     if row is None:
         label = db_panels.get_version(conn, panel_version_id).label
-        raise StateError(f"panel version {label} is already retired")
+        raise StateError(Reason(N_("panel version {label} is already retired"), label=label))
     return row_to(Retirement, row)
 
 
@@ -120,7 +128,11 @@ def screened_samples(conn: psycopg.Connection, panel_id: str, batch_pk: int | No
 def find_batch(conn: psycopg.Connection, lab_batch_id: str) -> BatchRow:
     row = conn.execute(query("find_batch"), {"lab_batch_id": lab_batch_id}).fetchone()
     if row is None:
-        raise NotFoundError(f"batch {lab_batch_id} does not exist (screening batch list)")
+        raise NotFoundError(
+            Reason(
+                N_("batch {lab_batch_id} does not exist (screening batch list)"), lab_batch_id=lab_batch_id
+            )
+        )
     return row_to(BatchRow, row)
 
 
@@ -130,13 +142,21 @@ def move_batch_to_version(
     """Queue a finished batch's samples again under ``target`` (caller's transaction; enqueue later)."""
     if conn.execute(query("open_samples"), {"batch_id": batch.id}).fetchone()["open"]:
         raise StateError(
-            f"batch {batch.lab_batch_id} still has samples queued or running: wait for it to finish"
+            Reason(
+                N_("batch {lab_batch_id} still has samples queued or running: wait for it to finish"),
+                lab_batch_id=batch.lab_batch_id,
+            )
         )
     builds = {r["genome_build"] for r in conn.execute(query("batch_builds"), {"batch_id": batch.id})}
     if builds - {target.genome_build}:
         raise StateError(
-            f"batch {batch.lab_batch_id} was screened on {', '.join(sorted(builds))}; "
-            f"{target.label} is {target.genome_build}"
+            Reason(
+                N_("batch {lab_batch_id} was screened on {items}; {label} is {genome_build}"),
+                lab_batch_id=batch.lab_batch_id,
+                items=", ".join(sorted(builds)),
+                label=target.label,
+                genome_build=target.genome_build,
+            )
         )
     with translate_errors():
         params = {"batch_id": batch.id, "panel_version_id": target.id}

@@ -14,12 +14,14 @@ from psycopg.types.json import Jsonb
 from screening.db.connection import row_to
 from screening.db.sql import query
 from screening.domain import (
+    N_,
     ClinVarSnapshot,
     ExcludedVariant,
     IncludedVariant,
     Moi,
     PanelGene,
     PanelVersion,
+    Reason,
     RuleSettings,
     Urgency,
     Version,
@@ -94,7 +96,9 @@ def find_version(conn: psycopg.Connection, panel_id: str, version: Version) -> P
 def get_version(conn: psycopg.Connection, panel_version_id: int) -> PanelVersionRow:
     row = conn.execute(query("get_panel_version"), {"id": panel_version_id}).fetchone()
     if row is None:
-        raise NotFoundError(f"panel version {panel_version_id} does not exist")
+        raise NotFoundError(
+            Reason(N_("panel version {panel_version_id} does not exist"), panel_version_id=panel_version_id)
+        )
     return _version_row(row)
 
 
@@ -160,9 +164,15 @@ def publish(
         if existing.sha256 == panel.sha256 and same_clinvar:
             return existing, False
         raise StateError(
-            f"panel {existing.label} is already published (sha256 {existing.sha256[:12]}…, ClinVar "
-            f"{(existing.clinvar_sha256 or 'none')[:12]}) with other content: published versions are "
-            "immutable; raise the version in panel.toml"
+            Reason(
+                N_(
+                    "panel {label} is already published (sha256 {sha}…, ClinVar {clinvar}) with other "
+                    "content: published versions are immutable; raise the version in panel.toml"
+                ),
+                label=existing.label,
+                sha=existing.sha256[:12],
+                clinvar=(existing.clinvar_sha256 or "none")[:12],
+            )
         )
     snapshot_id = _insert_clinvar(conn, clinvar, panel.genome_build) if clinvar else None
     params = {
@@ -216,7 +226,9 @@ def load_panel_version(conn: psycopg.Connection, panel_version_id: int) -> Panel
     """Rebuild the domain PanelVersion; its content must still hash to the published sha256."""
     row = conn.execute(query("get_panel_version"), {"id": panel_version_id}).fetchone()
     if row is None:
-        raise NotFoundError(f"panel version {panel_version_id} does not exist")
+        raise NotFoundError(
+            Reason(N_("panel version {panel_version_id} does not exist"), panel_version_id=panel_version_id)
+        )
     ref = {"panel_version_id": panel_version_id}
     genes = tuple(_gene(r) for r in conn.execute(query("list_panel_genes"), ref))
     include = tuple(
@@ -239,7 +251,11 @@ def load_panel_version(conn: psycopg.Connection, panel_version_id: int) -> Panel
         description=row["description"],
     )
     if panel_sha256(panel) != row["sha256"]:
-        raise IntegrityError(f"panel version {panel.label}: stored content no longer matches its sha256")
+        raise IntegrityError(
+            Reason(
+                N_("panel version {label}: stored content no longer matches its sha256"), label=panel.label
+            )
+        )
     return dataclasses.replace(panel, sha256=row["sha256"])
 
 

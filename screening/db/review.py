@@ -29,7 +29,7 @@ from screening.cases import (
 from screening.db import results
 from screening.db.connection import row_to, translate_errors
 from screening.db.sql import query
-from screening.domain import Outcome, SampleQc, Urgency, Version, panel_label
+from screening.domain import N_, Outcome, Reason, SampleQc, Urgency, Version, panel_label
 from screening.errors import IntegrityError, NotFoundError, ScreeningError, StateError
 
 ROLES = ("lab", "reviewer", "curator", "admin", "lead")
@@ -229,7 +229,9 @@ class BatchIdentityCheck:
 def add_user(conn: psycopg.Connection, username: str, role: str, password_hash: str, replace: bool) -> int:
     """Create a user (or, with ``replace``, set an existing user's password and role)."""
     if role not in ROLES:
-        raise ScreeningError(f"role {role!r} is not one of {', '.join(ROLES)}")
+        raise ScreeningError(
+            Reason(N_("role {role!r} is not one of {items}"), role=role, items=", ".join(ROLES))
+        )
     params = {"username": username, "role": role, "password_hash": password_hash}
     if replace:
         row = conn.execute(query("set_user_password"), params).fetchone()
@@ -303,7 +305,9 @@ def save_identity(
         source_sha256=source[0],
         imported_by=source[1],
     )
-    with translate_errors(otherwise=f"identity of sample {identity.sample_id} not stored"):
+    with translate_errors(
+        otherwise=Reason(N_("identity of sample {sample} not stored"), sample=identity.sample_id)
+    ):
         conn.execute(query("upsert_identity"), params)
 
 
@@ -346,7 +350,7 @@ def case_header(conn: psycopg.Connection, run_id: int) -> CaseHeader:
     """Run, sample (incl. QC metrics), batch and panel version of a case (no identity)."""
     row = conn.execute(query("case_header"), {"run_id": run_id}).fetchone()
     if row is None:
-        raise NotFoundError(f"screening run {run_id} does not exist")
+        raise NotFoundError(Reason(N_("screening run {run_id} does not exist"), run_id=run_id))
     return row_to(CaseHeader, row)
 
 
@@ -392,9 +396,15 @@ def finding_decisions(conn: psycopg.Connection, run_id: int) -> list[StoredFindi
 
 def record_case_decision(conn: psycopg.Connection, run_id: int, outcome: str, reason: str, actor: str) -> int:
     if outcome not in tuple(o.value for o in Outcome):
-        raise ScreeningError(f"case outcome {outcome!r} is not one of {', '.join(o.value for o in Outcome)}")
+        raise ScreeningError(
+            Reason(
+                N_("case outcome {outcome!r} is not one of {items}"),
+                outcome=outcome,
+                items=", ".join(o.value for o in Outcome),
+            )
+        )
     if not reason.strip():
-        raise ScreeningError("a case outcome needs a reason")
+        raise ScreeningError(Reason(N_("a case outcome needs a reason")))
     params = {"run_id": run_id, "outcome": outcome, "reason": reason.strip(), "decided_by": actor}
     return conn.execute(query("insert_case_decision"), params).fetchone()["id"]
 
@@ -428,18 +438,22 @@ def confirm_case(
     case = load_case(conn, run_id, None)
     decision = case.case_decision
     if decision is None or decision.id != case_decision_id:
-        raise StateError("the case outcome changed since the page was shown: look at the case again")
+        raise StateError(
+            Reason(N_("the case outcome changed since the page was shown: look at the case again"))
+        )
     if decision.outcome is not Outcome.CONDITION_SUSPECTED:
-        raise StateError("only a 'condition suspected' outcome needs a second reviewer")
+        raise StateError(Reason(N_("only a 'condition suspected' outcome needs a second reviewer")))
     if decision.decided_by == actor:
-        raise StateError("the second reviewer must be a different account from the one that decided")
+        raise StateError(
+            Reason(N_("the second reviewer must be a different account from the one that decided"))
+        )
     if any(c.confirmed_by == actor for c in decision.confirmations):
-        raise StateError("you have already confirmed this outcome")
+        raise StateError(Reason(N_("you have already confirmed this outcome")))
     problems = case_problems(case)
     if problems:
         raise StateError("the case cannot be confirmed: " + "; ".join(p.message for p in problems))
     if not reason.strip():
-        raise ScreeningError("a confirmation needs a reason")
+        raise ScreeningError(Reason(N_("a confirmation needs a reason")))
     params = {"case_decision_id": case_decision_id, "run_id": run_id, "reason": reason.strip()}
     return conn.execute(query("insert_case_confirmation"), {**params, "confirmed_by": actor}).fetchone()["id"]
 
@@ -509,7 +523,13 @@ def sample_of_batch(conn: psycopg.Connection, lab_batch_id: str, sample_id: str)
         query("sample_of_batch"), {"lab_batch_id": lab_batch_id, "sample_id": sample_id}
     ).fetchone()
     if row is None:
-        raise NotFoundError(f"sample {sample_id} is not in batch {lab_batch_id}")
+        raise NotFoundError(
+            Reason(
+                N_("sample {sample_id} is not in batch {lab_batch_id}"),
+                sample_id=sample_id,
+                lab_batch_id=lab_batch_id,
+            )
+        )
     return row_to(BatchSample, row)
 
 
@@ -538,7 +558,9 @@ def record_identity_check(
         raise ScreeningError("; ".join(problems))
     case = load_case(conn, row.run_id, None)
     if not case.swap_hold:
-        raise StateError(f"sample {sample_id} is not held for a possible sample swap")
+        raise StateError(
+            Reason(N_("sample {sample_id} is not held for a possible sample swap"), sample_id=sample_id)
+        )
     params = {
         "sample_pk": row.sample_pk,
         "run_id": row.run_id,
@@ -552,7 +574,12 @@ def record_identity_check(
         return []
     again = conn.execute(query("requeue_with_sex"), {"sample_pk": row.sample_pk, "sex": sex}).fetchone()
     if again is None:
-        raise StateError(f"sample {sample_id} is being screened: try again when it has finished")
+        raise StateError(
+            Reason(
+                N_("sample {sample_id} is being screened: try again when it has finished"),
+                sample_id=sample_id,
+            )
+        )
     conn.execute(query("reopen_batch_one"), {"batch_id": again["batch_id"]})
     return [again["id"]]
 
@@ -592,7 +619,7 @@ def get_letter(conn: psycopg.Connection, letter_id: int) -> tuple[IssuedLetter, 
     bytes) when the stored PDF or HTML no longer hash to the sha256 recorded when it was issued."""
     row = conn.execute(query("get_issued_letter"), {"id": letter_id}).fetchone()
     if row is None:
-        raise NotFoundError(f"letter {letter_id} does not exist")
+        raise NotFoundError(Reason(N_("letter {letter_id} does not exist"), letter_id=letter_id))
     meta, pdf, html = row_to(IssuedLetter, row), bytes(row["pdf"]), row["html"]
     if letter_problem(meta, pdf, html):
         raise IntegrityError(f"letter {letter_id}: {letter_problem(meta, pdf, html)}; it is not served")
@@ -655,7 +682,9 @@ def load_case(
 def set_user_active(conn: psycopg.Connection, username: str, active: bool) -> None:
     """Enable or disable a user; a disabled user's open sessions are revoked in the same transaction."""
     if conn.execute(query("set_user_active"), {"username": username, "active": active}).fetchone() is None:
-        raise NotFoundError(f"user {username} does not exist (screening user list)")
+        raise NotFoundError(
+            Reason(N_("user {username} does not exist (screening user list)"), username=username)
+        )
     if not active:
         conn.execute(query("revoke_user_sessions"), {"username": username})
 
@@ -663,4 +692,6 @@ def set_user_active(conn: psycopg.Connection, username: str, active: bool) -> No
 def unlock_user(conn: psycopg.Connection, username: str) -> None:
     """Forgive the failed sign-ins so far: the account is no longer locked out."""
     if conn.execute(query("unlock_user"), {"username": username}).fetchone() is None:
-        raise NotFoundError(f"user {username} does not exist (screening user list)")
+        raise NotFoundError(
+            Reason(N_("user {username} does not exist (screening user list)"), username=username)
+        )

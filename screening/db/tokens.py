@@ -17,6 +17,7 @@ import psycopg
 
 from screening.db.connection import row_to, translate_errors
 from screening.db.sql import query
+from screening.domain import N_, Reason
 from screening.errors import NotFoundError, StateError
 from screening.inputs import is_plain_id
 
@@ -50,9 +51,13 @@ def create(conn: psycopg.Connection, name: str, role: str, created_by: str) -> s
     from screening.db.review import ROLES
 
     if not is_plain_id(name):
-        raise StateError(f"token name {name[:80]!r}: use letters, digits, '.', '_' or '-' (at most 64)")
+        raise StateError(
+            Reason(
+                N_("token name {name!r}: use letters, digits, '.', '_' or '-' (at most 64)"), name=name[:80]
+            )
+        )
     if role not in ROLES:
-        raise StateError(f"role {role!r} is not one of {', '.join(ROLES)}")
+        raise StateError(Reason(N_("role {role!r} is not one of {items}"), role=role, items=", ".join(ROLES)))
     token = secrets.token_urlsafe(TOKEN_BYTES)
     params = {"name": name, "token_sha256": digest(token), "role": role, "created_by": created_by}
     exists = f"a token named {name} exists already (screening token list)"
@@ -70,8 +75,8 @@ def revoke(conn: psycopg.Connection, name: str, revoked_by: str) -> None:
         return
     row = conn.execute(query("token_by_name"), {"name": name}).fetchone() if is_plain_id(name) else None
     if row is None:
-        raise NotFoundError(f"no token is named {name[:80]!r} (screening token list)")
-    raise StateError(f"token {name} is already revoked")
+        raise NotFoundError(Reason(N_("no token is named {name!r} (screening token list)"), name=name[:80]))
+    raise StateError(Reason(N_("token {name} is already revoked"), name=name))
 
 
 def authenticate(conn: psycopg.Connection, token: str) -> LiveToken | None:

@@ -22,13 +22,14 @@ from starlette.middleware.sessions import SessionMiddleware
 from screening import __version__, i18n
 from screening.config import Settings, load_settings
 from screening.db import connection
+from screening.domain import N_, Reason
 from screening.errors import IntegrityError, NotFoundError, ScreeningError, UnstorableValue, ValidationError
-from screening.i18n import N_
 from screening.inputs import control_character
-from screening.web import api, auth, pages_admin, pages_curator, pages_lab, pages_lead, pages_review
+from screening.web import api, auth, labels, pages_admin, pages_curator, pages_lab, pages_lead, pages_review
 from screening.web.common import TEMPLATES, WebState, gettext, language, render
 
 log = logging.getLogger(__name__)
+STARLETTE_DETAILS = (N_("Not Found"), N_("Method Not Allowed"))  # the reasons Starlette gives itself
 HSTS = {"Strict-Transport-Security": "max-age=31536000; includeSubDomains"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
@@ -67,6 +68,15 @@ def _error_page(request: Request, status: int, message: str, problems: tuple = (
     return render(request, "error.html", status, status=status, message=message, problems=problems)
 
 
+def _exception_page(request: Request, status: int, exc: ScreeningError):
+    """An error raised on purpose: the JSON API says its English text; a page says it in the page
+    language when it was built from a template (``exc.reason``), else in English, said to be so."""
+    if _is_api(request):
+        return _error_page(request, status, str(exc))
+    message = i18n.engine_text(exc.reason, language(request))
+    return render(request, "error.html", status, status=status, message=message, problems=())
+
+
 def _plain_error(request: Request, status: int, message: str):
     """An error answered outside the session middleware (no template context needed), in the page
     language (``message`` marked with N_); the JSON API in English."""
@@ -94,7 +104,14 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)  # also a route that does not exist (404), a 405
     async def _http(request: Request, exc: StarletteHTTPException):
-        response = _error_page(request, exc.status_code, str(exc.detail))
+        detail = exc.detail
+        if isinstance(detail, Reason) and not _is_api(request):
+            message = i18n.engine_text(detail, language(request))
+            response = render(
+                request, "error.html", exc.status_code, status=exc.status_code, message=message, problems=()
+            )
+        else:  # a message marked with N_, or Starlette's own ("Not Found", "Method Not Allowed")
+            response = _error_page(request, exc.status_code, str(detail))
         response.headers.update(exc.headers or {})
         return response
 
@@ -105,27 +122,28 @@ def _install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ValidationError)
     async def _validation(request: Request, exc: ValidationError):
+        subject = str(exc.subject) if _is_api(request) else labels.where_text(exc.subject, language(request))
         return _error_page(
             request,
             422,
             N_("%(subject)s: %(n)s problem(s)"),
             exc.problems,
-            subject=exc.subject,
+            subject=subject,
             n=len(exc.problems),
         )
 
     @app.exception_handler(NotFoundError)
     async def _missing(request: Request, exc: NotFoundError):
-        return _error_page(request, 404, str(exc))
+        return _exception_page(request, 404, exc)
 
     @app.exception_handler(IntegrityError)
     async def _tampered(request: Request, exc: IntegrityError):
         log.error("%s %s: refused: %s", request.method, request.url.path, exc)
-        return _error_page(request, 409, str(exc))
+        return _exception_page(request, 409, exc)
 
     @app.exception_handler(ScreeningError)
     async def _screening(request: Request, exc: ScreeningError):
-        return _error_page(request, 400, str(exc))
+        return _exception_page(request, 400, exc)
 
     @app.exception_handler(UnstorableValue)
     async def _unstorable(request: Request, exc: Exception):
@@ -143,7 +161,7 @@ def _install_handlers(app: FastAPI) -> None:
         if isinstance(error, UnstorableValue):
             return await _unstorable(request, exc)
         log.error("%s %s: %s", request.method, request.url.path, error)
-        return _error_page(request, 404 if isinstance(error, NotFoundError) else 400, str(error))
+        return _exception_page(request, 404 if isinstance(error, NotFoundError) else 400, error)
 
 
 async def _refuse_control_characters(request: Request, call_next):

@@ -31,7 +31,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicC
 
 from screening.db import review, sessions, tokens
 from screening.db.review import User
-from screening.i18n import N_
+from screening.domain import N_, Reason
 from screening.web.common import Conn, render, state
 from screening.web.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 
@@ -103,19 +103,24 @@ def require(*roles: str) -> Callable[..., User]:
 
     def dependency(user: Annotated[User, Depends(session_user)]) -> User:
         if user.role not in roles:
-            raise HTTPException(status_code=403, detail=f"This page is not open to the {user.role} role.")
+            raise HTTPException(
+                status_code=403,
+                detail=Reason(N_("This page is not open to the {role} role."), role=user.role),
+            )
         return user
 
     return dependency
 
 
-def refusal(conn, username: str, address: str) -> str | None:
+def refusal(conn, username: str, address: str) -> Reason | None:
     """Why a sign-in is refused before its password is checked (lockout, rate limit), or None."""
     failed = sessions.failures(conn, username, address, WINDOW_SECONDS)
     if failed.address >= ADDRESS_LIMIT:
-        return "Too many failed sign-ins from this address: try again in 15 minutes."
+        return Reason(N_("Too many failed sign-ins from this address: try again in 15 minutes."))
     if failed.account >= LOCK_AFTER:
-        return f"This account is locked after {LOCK_AFTER} failed sign-ins: ask an admin to unlock it."
+        return Reason(
+            N_("This account is locked after {n} failed sign-ins: ask an admin to unlock it."), n=LOCK_AFTER
+        )
     return None
 
 
@@ -169,7 +174,9 @@ def api_caller(*roles: str) -> Callable[..., ApiCaller]:
 
     def dependency(caller: Annotated[ApiCaller, Depends(_api_caller)]) -> ApiCaller:
         if caller.role not in roles:
-            raise HTTPException(status_code=403, detail=f"this is not open to the {caller.role} role")
+            raise HTTPException(
+                status_code=403, detail=Reason(N_("this is not open to the {role} role"), role=caller.role)
+            )
         return caller
 
     return dependency
@@ -200,7 +207,12 @@ def login(
     user = check_password(conn, name, password, address)
     if user is None:
         return render(
-            request, "login.html", 401, user=None, next=_safe_next(next), error="Wrong user name or password."
+            request,
+            "login.html",
+            401,
+            user=None,
+            next=_safe_next(next),
+            error=Reason(N_("Wrong user name or password.")),
         )
     request.session.clear()  # no session fixation: a fresh session and CSRF token on sign-in
     token = secrets.token_urlsafe(32)

@@ -27,9 +27,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from screening import curation, panelapp, panels
+from screening import curation, i18n, panelapp, panels
 from screening.config import Settings
-from screening.domain import GENOME_BUILDS, PanelVersion, Version, panel_label
+from screening.domain import GENOME_BUILDS, N_, PanelVersion, Reason, Version, panel_label
 from screening.errors import NotFoundError, PanelError, Problem, ScreeningError
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class Draft:
     info: DraftInfo
     folder: Path
     panel: PanelVersion | None  # None while the folder does not validate
-    problems: tuple[str, ...]
+    problems: tuple[Problem, ...]  # the panel folder's, as panels.validate_panel gives them
     report: tuple[dict[str, str], ...]  # panelapp_import_report.tsv rows
 
 
@@ -70,10 +70,10 @@ def root(settings: Settings) -> Path:
 
 def _folder(settings: Settings, draft_id: str) -> Path:
     if len(draft_id) != 16 or not set(draft_id) <= _ID_ALPHABET:
-        raise NotFoundError(f"draft {draft_id!r} does not exist")
+        raise NotFoundError(Reason(N_("draft {draft!r} does not exist"), draft=draft_id))
     folder = root(settings) / draft_id
     if not (folder / "draft.json").is_file():
-        raise NotFoundError(f"draft {draft_id} does not exist")
+        raise NotFoundError(Reason(N_("draft {draft} does not exist"), draft=draft_id))
     return folder
 
 
@@ -84,20 +84,32 @@ def import_panelapp(
     problems = []
     shown = Path(filename or "upload.json").name
     if not data:
-        problems.append(Problem("file", "choose the PanelApp API JSON file to upload"))
+        problems.append(
+            Problem(Reason(N_("file")), Reason(N_("choose the PanelApp API JSON file to upload")))
+        )
     elif len(data) > MAX_UPLOAD_BYTES:
-        problems.append(Problem(shown, f"larger than {MAX_UPLOAD_BYTES // 1_000_000} MB"))
+        problems.append(Problem(shown, Reason(N_("larger than {mb} MB"), mb=MAX_UPLOAD_BYTES // 1_000_000)))
     parsed_version = None
     try:
         parsed_version = Version.parse(version.strip())
     except ValueError as exc:
-        problems.append(Problem("version", str(exc)))
+        problems.append(Problem(Reason(N_("version")), exc.args[0]))
     if build not in GENOME_BUILDS:
-        problems.append(Problem("genome build", f"{build!r}: one of {', '.join(GENOME_BUILDS)}"))
+        problems.append(
+            Problem(
+                Reason(N_("genome build")),
+                Reason(N_("{build!r}: one of {builds}"), build=build, builds=", ".join(GENOME_BUILDS)),
+            )
+        )
     if not panel_id.strip():
-        problems.append(Problem("panel id", "give the panel id (e.g. the published panel this revises)"))
+        problems.append(
+            Problem(
+                Reason(N_("panel id")),
+                Reason(N_("give the panel id (e.g. the published panel this revises)")),
+            )
+        )
     if problems:
-        raise PanelError("PanelApp import", problems)
+        raise PanelError(Reason(N_("PanelApp import")), problems)
     documents = panelapp.parse_responses(data, shown)
     options = panelapp.DraftOptions(panel_id.strip(), parsed_version, build, name.strip() or None)
     result = panelapp.build_draft(documents, options)  # PanelError for a bad panel id or document
@@ -141,9 +153,17 @@ def load(settings: Settings, draft_id: str) -> Draft:
     folder = _folder(settings, draft_id)
     info = _read_info(folder)
     panel_dir = folder / "panel"
-    problems = tuple(str(p) for p in panels.validate_panel(panel_dir))
+    problems = tuple(panels.validate_panel(panel_dir))
     panel = None if problems else panels.load_panel(panel_dir)
     return Draft(info, panel_dir, panel, problems, _report(panel_dir / panelapp.REPORT_NAME))
+
+
+def invalid(draft: Draft) -> PanelError:
+    """The draft's folder does not validate: its problems, each under "panel folder"."""
+    return PanelError(
+        Reason(N_("draft {label}"), label=draft.info.label),
+        [Problem(Reason(N_("panel folder: {where}"), where=p.where), p.message) for p in draft.problems],
+    )
 
 
 def _report(path: Path) -> tuple[dict[str, str], ...]:
@@ -176,7 +196,7 @@ def publish(
     ClinVar snapshot read from ``clinvar_path`` (a VCF on shared storage) when one is given."""
     draft = load(settings, draft_id)
     if draft.problems:
-        raise PanelError(f"draft {draft.info.label}", [Problem("panel folder", p) for p in draft.problems])
+        raise invalid(draft)
     done = curation.publish_folder(settings, draft.folder, message, clinvar_path)
     with _lock:
         info = replace(draft.info, published_label=done.row.label, published_sha256=done.row.sha256)
@@ -201,21 +221,28 @@ class ImpactJob:
     draft_sha256: str = ""
     seconds: float | None = None  # how long the preview took, once finished
 
-    def progress(self) -> dict[str, Any]:
+    def progress(self, language: str = i18n.SOURCE_LANGUAGE) -> dict[str, Any]:
+        """The preview's state and how far it got; ``summary`` in ``language``."""
         total = self.total
         percent = (round(100 * self.done / total) if total else 100) if total is not None else 0
-        if self.state == "running":
-            summary = (
-                "finding the babies screened under this panel…"
-                if total is None
-                else f"{self.done} of {total} babies re-screened with the draft"
+        if self.state == "running" and total is None:
+            summary = Reason(N_("finding the babies screened under this panel…"))
+        elif self.state == "running":
+            summary = Reason(
+                N_("{done} of {total} babies re-screened with the draft"), done=self.done, total=total
             )
         elif self.state == "finished":
-            summary = (
-                f"finished: {self.done} of {total} babies re-screened with the draft in {self.seconds:.0f} s"
+            summary = Reason(
+                N_("finished: {done} of {total} babies re-screened with the draft in {seconds:.0f} s"),
+                done=self.done,
+                total=total,
+                seconds=self.seconds,
             )
+        elif isinstance(self.problem, Reason):
+            summary = Reason(N_("failed: {problem}"), problem=self.problem)
         else:
-            summary = f"failed: {self.problem}"
+            summary = f"failed: {self.problem}"  # English, and said to be so in another language
+        summary = i18n.engine_text(summary, language)
         return {
             "state": self.state,
             "done": self.done,
@@ -239,7 +266,7 @@ def start_impact(app: FastAPI, settings: Settings, draft_id: str) -> bool:
     """Start the preview in a thread; False when one for this draft is already running."""
     draft = load(settings, draft_id)
     if draft.panel is None:
-        raise PanelError(f"draft {draft.info.label}", [Problem("panel folder", p) for p in draft.problems])
+        raise invalid(draft)
     with _lock:
         job = _jobs(app).get(draft_id)
         if job is not None and job.state == "running":
@@ -262,7 +289,8 @@ def _run_impact(settings: Settings, panel: PanelVersion, job: ImpactJob) -> None
         job.seconds = time.monotonic() - started
         job.state = "finished"
     except ScreeningError as exc:
-        job.problem, job.state = str(exc), "failed"
+        job.problem, job.state = exc.reason, "failed"
     except Exception as exc:  # a thread must not die silently
         log.exception("impact preview of draft %s failed", job.draft_id)
-        job.problem, job.state = f"unexpected {type(exc).__name__} (logged on the server)", "failed"
+        job.problem = Reason(N_("unexpected {error} (logged on the server)"), error=type(exc).__name__)
+        job.state = "failed"

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from screening import i18n
-from screening.domain import Moi, Pattern, Route, Zygosity
+from screening.domain import Moi, Pattern, Reason, Route, Zygosity
 from screening.errors import Problem
 from screening.i18n import N_
 
@@ -73,6 +73,13 @@ CODE_WORDS = (
     N_("benign"),
     N_("confirmed identity"),
     N_("new sample"),
+    # the kinds of letter (cases.LetterKind), as the batch letters page lists them
+    N_("no condition suspected parents"),
+    N_("no condition suspected gp"),
+    N_("referral pack"),
+    # the states of a batch (the lab's batch list)
+    N_("running"),
+    N_("finalised"),
     # the testing-not-possible reasons of the dashboard (screening/figures.py REASON_CATEGORIES)
     N_("recorded sex contradicts the VCF (possible sample swap)"),
     N_("VCF incomplete"),
@@ -131,11 +138,18 @@ def problem_text(
     problem: Any, language: str = i18n.SOURCE_LANGUAGE, translate: Callable[[str], str] = str
 ) -> str:
     """A validation problem (``where: message``), its message as ``reason_text`` shows it: in the
-    page's language when it was built from a template (a ``Reason``), else English, said to be so;
-    a plain string as it is."""
+    page's language when it was built from a template (a ``Reason``), else English, said to be so.
+    Its ``where`` is a file and line as written, or a ``Reason`` ("sample B07") in the language. A
+    problem given as one text (a job's, a request's) reads as ``reason_text`` shows it."""
     if isinstance(problem, Problem):
-        return f"{problem.where}: {reason_text(problem.message, language, translate)}"
-    return str(problem)
+        return f"{where_text(problem.where, language)}: {reason_text(problem.message, language, translate)}"
+    return reason_text(problem, language, translate) if isinstance(problem, str) else str(problem)
+
+
+def where_text(where: Any, language: str = i18n.SOURCE_LANGUAGE) -> str:
+    """A place or subject (a problem's ``where``, an error's subject): a ``Reason`` in the language; a
+    file name or path as it is (a name, not English to be marked)."""
+    return i18n.engine_text(where, language) if isinstance(where, Reason) else str(where)
 
 
 def filters(
@@ -151,6 +165,7 @@ def filters(
         "label": lambda v: words(str(v).replace("_", " ")),
         "reason_text": lambda v: reason_text(v, language, translate),
         "problem_text": lambda p: problem_text(p, language, translate),
+        "where_text": lambda w: where_text(w, language),
         "pattern_label": lambda v: words(pattern_label(v)),
         "route_label": lambda v: words(route_label(v)),
         "moi_label": lambda v: words(moi_label(v)),

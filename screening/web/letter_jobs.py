@@ -15,14 +15,19 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from screening import letters
+from screening import i18n, letters
 from screening.cases import CaseView, LetterKind
 from screening.db import batches, connection, review
-from screening.errors import NotFoundError, ScreeningError
+from screening.domain import N_, Reason
+from screening.errors import NotFoundError, Problem, ScreeningError
+from screening.web import labels
 
 KINDS = (LetterKind.NO_CONDITION_SUSPECTED_PARENTS, LetterKind.NO_CONDITION_SUSPECTED_GP)
 _lock = threading.Lock()
 log = logging.getLogger(__name__)
+
+
+JOB_STATES = {"running": N_("running"), "finished": N_("finished"), "failed": N_("failed")}
 
 
 @dataclass
@@ -32,7 +37,7 @@ class Job:
     total: int = 0
     done: int = 0
     state: str = "running"  # running | finished | failed
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem | str] = field(default_factory=list)  # Reasons where built from one
 
 
 def _jobs(app: FastAPI) -> dict[str, Job]:
@@ -44,7 +49,7 @@ def _jobs(app: FastAPI) -> dict[str, Job]:
 def batch_pk(conn: Any, lab_batch_id: str) -> int:
     row = batches.find_batch(conn, lab_batch_id)
     if row is None:
-        raise NotFoundError(f"batch {lab_batch_id} does not exist")
+        raise NotFoundError(Reason(N_("batch {batch} does not exist"), batch=lab_batch_id))
     return row.id
 
 
@@ -63,20 +68,33 @@ def pending(conn: Any, batch_pk: int) -> tuple[list[tuple[review.LetterRun, Case
     return todo, issued
 
 
-def progress(app: FastAPI, conn: Any, lab_batch_id: str) -> dict[str, Any]:
+def progress(
+    app: FastAPI, conn: Any, lab_batch_id: str, language: str = i18n.SOURCE_LANGUAGE
+) -> dict[str, Any]:
+    """The batch's letters issued and its job's state; what the page shows of them (``summary``, the
+    job's ``text`` and ``problems``) in ``language``."""
     job = _jobs(app).get(lab_batch_id)
-    snapshot = (
-        None
-        if job is None
-        else {"state": job.state, "done": job.done, "total": job.total, "problems": list(job.problems)}
-    )
+    translate = i18n.translations(language).gettext
+    snapshot = None
+    if job is not None:
+        snapshot = {
+            "state": job.state,
+            "done": job.done,
+            "total": job.total,
+            "text": translate(N_("Job: %(state)s (%(done)s/%(total)s)"))
+            % {"state": translate(JOB_STATES[job.state]), "done": job.done, "total": job.total},
+            "problems": [labels.problem_text(p, language, translate) for p in job.problems],
+        }
     todo, issued = pending(conn, batch_pk(conn, lab_batch_id))  # after the job's state: never staler
     total = issued + len(todo)
+    percent = round(100 * issued / total) if total else 100
+    summary = translate(N_("%(issued)s of %(total)s letters issued (%(percent)s%%)"))
     return {
         "batch_id": lab_batch_id,
         "issued": issued,
         "total": total,
-        "percent": round(100 * issued / total) if total else 100,
+        "percent": percent,
+        "summary": summary % {"issued": issued, "total": total, "percent": percent},
         "job": snapshot,
     }
 
@@ -106,7 +124,7 @@ def _run(url: str, job: Job, hosted: Any) -> None:
     try:
         todo, _ = pending(conn, batch_pk(conn, job.lab_batch_id))
         work = [(row, _with_identity(conn, row, case, kind, actor), kind) for row, case, kind in todo]
-        problems = [str(p) for _, case, kind in work for p in letters.letter_problems(kind, case)]
+        problems = [p for _, case, kind in work for p in letters.letter_problems(kind, case)]
         if problems:
             job.problems, job.state = problems, "failed"
             return
@@ -119,13 +137,20 @@ def _run(url: str, job: Job, hosted: Any) -> None:
             job.done += 1
         job.state = "finished"
     except ScreeningError as exc:  # e.g. the database's disk full: the letter being stored was not
-        done = f"{job.done} of {job.total} letters issued; starting again issues the rest"
-        job.problems, job.state = [f"{exc} ({done})" if job.total else str(exc)], "failed"
+        job.problems, job.state = [_failure(exc, job) if job.total else exc.reason], "failed"
     except Exception as exc:  # a thread must not die silently; its message may quote letter content
         log.error("letters of batch %s: unexpected %s", job.lab_batch_id, type(exc).__name__)
-        job.problems, job.state = [f"unexpected {type(exc).__name__}"], "failed"
+        job.problems, job.state = [Reason(N_("unexpected {error}"), error=type(exc).__name__)], "failed"
     finally:
         conn.close()
+
+
+def _failure(exc: ScreeningError, job: Job) -> str:
+    """The error that stopped the job, and how far it got (a ``Reason`` when the error is one)."""
+    template = N_("{error} ({done} of {total} letters issued; starting again issues the rest)")
+    if isinstance(exc.reason, Reason):
+        return Reason(template, error=exc.reason, done=job.done, total=job.total)
+    return template.format(error=exc, done=job.done, total=job.total)  # English, shown as such
 
 
 def _with_identity(

@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse
 
 from screening.db import connection, review
 from screening.db.review import ROLES, User
+from screening.domain import N_, Reason
 from screening.errors import NotFoundError, ScreeningError
-from screening.i18n import N_
 from screening.web.auth import check_csrf, require
 from screening.web.common import Conn, flash, gettext, render
 from screening.web.passwords import hash_password, password_problem
@@ -55,7 +55,7 @@ ACCOUNT_ACTIONS = {
 @router.post("/users/{username}/{action}", dependencies=[Depends(check_csrf)])
 def account_action(request: Request, user: Admin, conn: Conn, username: str, action: str):
     if action not in ACCOUNT_ACTIONS:
-        raise NotFoundError(f"no such action: {action[:40]!r}")
+        raise NotFoundError(Reason(N_("no such action: {action!r}"), action=action[:40]))
     change, done = ACCOUNT_ACTIONS[action]
     with connection.transaction(conn, f"web:{user.username}"):
         change(conn, username)

@@ -25,11 +25,11 @@ from screening.config import Settings
 from screening.db import curation as db_curation
 from screening.db import panels as db_panels
 from screening.db.review import User
-from screening.domain import Moi, PanelGene, PanelVersion, Urgency, Version
-from screening.errors import NotFoundError, PanelError, Problem, ValidationError
+from screening.domain import N_, Moi, PanelGene, PanelVersion, Reason, Urgency, Version
+from screening.errors import NotFoundError, Problem, ValidationError
 from screening.web import drafts, submission
 from screening.web.auth import check_csrf, require
-from screening.web.common import Conn, acting, flash, gettext, render
+from screening.web.common import Conn, acting, flash, gettext, language, render
 
 router = APIRouter(prefix="/curator", include_in_schema=False)
 Curator = Annotated[User, Depends(require("curator", "admin"))]
@@ -46,10 +46,12 @@ def _load(conn, panel_id: str, version: str) -> PanelVersion:
     try:
         parsed = Version.parse(version)
     except ValueError as exc:
-        raise NotFoundError(str(exc)) from None
+        raise NotFoundError(exc.args[0]) from None  # a Reason: shown in the page language
     row = db_panels.find_version(conn, panel_id, parsed)
     if row is None:
-        raise NotFoundError(f"panel version {panel_id}@{version} is not published")
+        raise NotFoundError(
+            Reason(N_("panel version {panel}@{version} is not published"), panel=panel_id, version=version)
+        )
     return db_panels.load_panel_version(conn, row.id)
 
 
@@ -58,13 +60,11 @@ def _load_spec(request: Request, user: User, conn, spec: str) -> PanelVersion:
     if spec.startswith(DRAFT_PREFIX):
         draft = drafts.load(curation_settings(request, user), spec[len(DRAFT_PREFIX) :])
         if draft.panel is None:
-            raise PanelError(
-                f"draft {draft.info.label}", [Problem("panel folder", p) for p in draft.problems]
-            )
+            raise drafts.invalid(draft)
         return draft.panel
     panel_id, _, version = spec.rpartition("@")
     if not panel_id:
-        raise NotFoundError(f"{spec!r}: give panel@MAJOR.MINOR or a draft")
+        raise NotFoundError(Reason(N_("{spec!r}: give panel@MAJOR.MINOR or a draft"), spec=spec))
     return _load(conn, panel_id, version)
 
 
@@ -256,7 +256,7 @@ async def import_panelapp(
             versions=versions,
             drafts=drafts.list_drafts(settings),
             panel_ids=sorted({v.panel_id for v in versions}),
-            problems=[str(p) for p in exc.problems],
+            problems=list(exc.problems),
             subject=exc.subject,
             values={"panel_id": panel_id, "version": version, "build": build, "name": name},
         )
@@ -303,7 +303,7 @@ def start_impact(request: Request, user: Curator, draft_id: str):
 def impact_page(request: Request, user: Curator, draft_id: str):
     draft = drafts.load(curation_settings(request, user), draft_id)
     job = drafts.impact_job(request.app, draft_id)
-    progress = job.progress() if job else None
+    progress = job.progress(language(request)) if job else None
     return render(request, "curator/impact.html", draft=draft, job=job, progress=progress)
 
 
@@ -312,8 +312,8 @@ def impact_progress(request: Request, user: Curator, draft_id: str):
     drafts.load(curation_settings(request, user), draft_id)  # 404 for an unknown draft
     job = drafts.impact_job(request.app, draft_id)
     if job is None:
-        raise NotFoundError(f"no impact preview of draft {draft_id} has been started")
-    return JSONResponse(job.progress())
+        raise NotFoundError(Reason(N_("no impact preview of draft {draft} has been started"), draft=draft_id))
+    return JSONResponse(job.progress(language(request)))
 
 
 @router.post("/drafts/{draft_id}/publish", dependencies=[Depends(check_csrf)])
@@ -327,9 +327,14 @@ def publish_draft(
     """Publish with a change message and, when given, the ClinVar snapshot from a VCF on shared
     storage (a path inside the data root, as the lab's VCF paths), read as ``panel publish --clinvar``."""
     if not message.strip():
-        raise ValidationError("publish", [Problem("change message", "say why this version (required)")])
+        raise ValidationError(
+            Reason(N_("publish")),
+            [Problem(Reason(N_("change message")), Reason(N_("say why this version (required)")))],
+        )
     settings = curation_settings(request, user)
-    clinvar_path = submission.shared_path(settings, clinvar, "ClinVar VCF")[0] if clinvar.strip() else None
+    clinvar_path = (
+        submission.shared_path(settings, clinvar, Reason(N_("ClinVar VCF")))[0] if clinvar.strip() else None
+    )
     done = drafts.publish(settings, draft_id, message, clinvar_path)
     _ = gettext(request)
     row = done.row

@@ -10,56 +10,82 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from screening import batches, turnaround
+from screening import batches, i18n, turnaround
 from screening.cases import SWAP_HOLD_WORDS, IdentityResolution
 from screening.db import batches as db_batches
 from screening.db import connection, review, workers
 from screening.db import curation as db_curation
 from screening.db.review import User
-from screening.domain import Outcome
-from screening.errors import Problem, ValidationError
-from screening.i18n import N_
+from screening.domain import N_, Outcome, Reason
+from screening.errors import ValidationError
 from screening.turnaround import duration
-from screening.web import submission
+from screening.web import labels, submission
 from screening.web.auth import check_csrf, require
-from screening.web.common import Conn, acting, flash, gettext, render, state
+from screening.web.common import Conn, acting, flash, gettext, language, render, state
 
 router = APIRouter(prefix="/lab", include_in_schema=False)
 Lab = Annotated[User, Depends(require("lab", "admin"))]
 DONE_STATES = ("screened", "failed", "held")
 
 
-def progress_summary(counts: dict[str, int], batch_state: str) -> tuple[str, str]:
+# the states of a batch and of its samples, as the batch page shows them (the codes stay in the JSON)
+STATE_WORDS = {
+    "running": N_("running"),
+    "finalised": N_("finalised"),
+    "queued": N_("queued"),
+    "screened": N_("screened"),
+    "failed": N_("failed"),
+    "held": N_("held"),
+}
+
+
+def _untranslated(message: str, **values: Any) -> str:
+    return message % values if values else message
+
+
+def progress_summary(counts: dict[str, int], batch_state: str, translate=_untranslated) -> tuple[str, str]:
     """(summary, state label) that count failed and held samples honestly: a finished batch with a
-    failed sample is not "all done", and the label says what the lab can do."""
+    failed sample is not "all done", and the label says what the lab can do. ``translate``: the page
+    language's gettext (English when not given)."""
     total = sum(counts.values())
-    parts = [f"{counts.get('screened', 0)} of {total} screened"]
-    for name, words in (("failed", "failed"), ("held", "held (input to fix)")):
-        if counts.get(name):
-            parts.append(f"{counts[name]} {words}")
+    parts = [
+        translate(N_("%(screened)s of %(total)s screened"), screened=counts.get("screened", 0), total=total)
+    ]
+    if counts.get("failed"):
+        parts.append(translate(N_("%(n)s failed"), n=counts["failed"]))
+    if counts.get("held"):
+        parts.append(translate(N_("%(n)s held (input to fix)"), n=counts["held"]))
     pending = counts.get("queued", 0) + counts.get("running", 0)
     if pending:
-        parts.append(f"{pending} still to screen")
-    label = batch_state
+        parts.append(translate(N_("%(n)s still to screen"), n=pending))
+    label = translate(STATE_WORDS[batch_state]) if batch_state in STATE_WORDS else batch_state
     if batch_state == "finalised" and (counts.get("failed") or counts.get("held")):
-        label = "finished with problems: re-queue the failed samples; fix the held samples' input"
+        label = translate(
+            N_("finished with problems: re-queue the failed samples; fix the held samples' input")
+        )
     return ", ".join(parts), label
 
 
-def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
+def progress_document(st: batches.BatchStatus, language: str = i18n.SOURCE_LANGUAGE) -> dict[str, Any]:
     """What the batch page polls: counts, percentage done, each sample's state, error and turnaround
-    (receipt → screened, screened → reviewed, receipt → letter), and the batch's turnaround figures."""
+    (receipt → screened, screened → reviewed, receipt → letter), and the batch's turnaround figures;
+    the codes as they are, and the words the page shows in ``language`` (``*_label``, ``*_text``)."""
+    gettext = i18n.translations(language).gettext
+    translate = _untranslated if language == i18n.SOURCE_LANGUAGE else _translating(gettext)
     counts = st.counts
     total = sum(counts.values())
     done = sum(counts[s] for s in DONE_STATES)
-    summary, state_label = progress_summary(counts, st.batch.state)
+    summary, state_label = progress_summary(counts, st.batch.state, translate)
     samples = [
         {
             "sample_id": s.sample.sample_id,
             "state": s.sample.state,
+            "state_label": gettext(STATE_WORDS.get(s.sample.state, s.sample.state)),
             "attempts": s.sample.attempts,
             "reason": s.sample.reason or "",
+            "reason_text": labels.reason_text(s.sample.reason, language, gettext) if s.sample.reason else "",
             "outcome": result.outcome.value if result else "",
+            "outcome_label": gettext(result.outcome.value.replace("_", " ")) if result else "",
             "turnaround": {k: duration(v) for k, v in st.milestones(s).spans().items()},
         }
         for s, result in st.samples
@@ -80,13 +106,13 @@ def progress_document(st: batches.BatchStatus) -> dict[str, Any]:
         "state_label": state_label,
         "attention": counts.get("failed", 0) + counts.get("held", 0),
         "samples": samples,
-        "worker_warning": st.worker_warning or "",
+        "worker_warning": i18n.engine_text(st.worker_warning, language) if st.worker_warning else "",
         "turnaround": figures,
     }
 
 
-def _untranslated(message: str, **values: Any) -> str:
-    return message % values if values else message
+def _translating(gettext):
+    return lambda message, **values: gettext(message) % values if values else gettext(message)
 
 
 def worker_heartbeat(
@@ -196,9 +222,9 @@ async def submit_upload(
     values = {"panel": panel, "folder": folder, "batch_id": batch_id, "programme": programme}
     try:
         if manifest is None or not manifest.filename:
-            raise ValidationError("batch submission", [Problem("manifest", "choose the manifest CSV")])
+            raise submission.refused(Reason(N_("manifest")), Reason(N_("choose the manifest CSV")))
         if not panel:
-            raise ValidationError("batch submission", [Problem("panel", "choose the panel version")])
+            raise submission.refused(Reason(N_("panel")), Reason(N_("choose the panel version")))
         data = await manifest.read(submission.MAX_MANIFEST_BYTES + 1)
         sub = await run_in_threadpool(
             lambda: submission.submit(
@@ -252,7 +278,7 @@ def batch_page(request: Request, user: Lab, conn: Conn, lab_batch_id: str):
         request,
         "lab/batch.html",
         st=st,
-        progress=progress_document(st),
+        progress=progress_document(st, language(request)),
         swaps=swap_holds(st),
         identity_checks=review.batch_identity_checks(conn, lab_batch_id),
         resolutions=list(IdentityResolution),
@@ -301,7 +327,8 @@ def identity_check(
 
 @router.get("/batches/{lab_batch_id}/progress.json")
 def batch_progress(request: Request, user: Lab, lab_batch_id: str):
-    return JSONResponse(progress_document(batches.status(state(request).settings, lab_batch_id)))
+    st = batches.status(state(request).settings, lab_batch_id)
+    return JSONResponse(progress_document(st, language(request)))
 
 
 @router.post("/batches/{lab_batch_id}/requeue", dependencies=[Depends(check_csrf)])

@@ -15,6 +15,7 @@ from screening import programmes
 from screening import share as sharing
 from screening.db import programme as db_programme
 from screening.db.review import User
+from screening.domain import N_, Reason
 from screening.errors import ScreeningError
 from screening.figures import OUTCOMES, REVIEW_STATES, Band, ReportScope, SampleFacts
 from screening.turnaround import SPANS, duration
@@ -34,13 +35,13 @@ def _scope(request: Request, programme: str, since: str) -> ReportScope:
     settings = state(request).settings
     name = programme.strip() or None
     if name is not None and not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name):
-        raise ScreeningError("A programme is a lower-case name such as england.")
+        raise ScreeningError(Reason(N_("A programme is a lower-case name such as england.")))
     start = None
     if since.strip():
         try:
             start = datetime.combine(date.fromisoformat(since.strip()), datetime.min.time(), UTC)
         except ValueError:
-            raise ScreeningError("The since-date is not a date (YYYY-MM-DD).") from None
+            raise ScreeningError(Reason(N_("The since-date is not a date (YYYY-MM-DD)."))) from None
     band = programmes.for_settings(settings).band(name, settings.positive_rate_band)
     return ReportScope(name, start, Band(*band), settings.four_eyes)
 
@@ -159,7 +160,10 @@ def compare(
     data = shared_file.file.read(MAX_SHARE_BYTES + 1)
     if len(data) > MAX_SHARE_BYTES:
         raise ScreeningError(
-            f"The shared file is larger than {MAX_SHARE_BYTES // 1_000_000} MB: not a share file."
+            Reason(
+                N_("The shared file is larger than {mb} MB: not a share file."),
+                mb=MAX_SHARE_BYTES // 1_000_000,
+            )
         )
     name = (shared_file.filename or "shared file")[:80]
     return _page(request, conn, programme, since, sharing.verify(data, name))

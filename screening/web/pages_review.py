@@ -18,11 +18,10 @@ from screening import letters
 from screening.cases import AcmgClass, CaseView, FindingCall, LetterKind, case_problems, finding_signature
 from screening.db import connection, review
 from screening.db.review import User
-from screening.domain import Outcome
-from screening.i18n import N_
+from screening.domain import N_, Outcome, Reason
 from screening.web import letter_jobs
 from screening.web.auth import can_see_identity, check_csrf, require
-from screening.web.common import Conn, flash, gettext, render, state
+from screening.web.common import Conn, flash, gettext, language, render, state
 
 router = APIRouter(prefix="/review", include_in_schema=False)
 Reviewer = Annotated[User, Depends(require("reviewer", "admin"))]
@@ -53,7 +52,9 @@ def _letter_kind(kind: str) -> LetterKind:
     try:
         return LetterKind(kind)
     except ValueError:
-        raise HTTPException(status_code=422, detail=f"unknown letter kind {kind!r}") from None
+        raise HTTPException(
+            status_code=422, detail=Reason(N_("unknown letter kind {kind!r}"), kind=kind)
+        ) from None
 
 
 RECIPIENTS = {
@@ -151,7 +152,9 @@ def decide_finding(
     case = review.load_case(conn, run_id, None)
     finding = next((f for f in case.findings if f.hgnc_id == hgnc_id and f.moi.value == moi), None)
     if finding is None:
-        raise HTTPException(status_code=404, detail=f"{hgnc_id} is not a finding of this case")
+        raise HTTPException(
+            status_code=404, detail=Reason(N_("{hgnc_id} is not a finding of this case"), hgnc_id=hgnc_id)
+        )
     label = review.case_header(conn, run_id).panel_label
     values = {
         "hgnc_id": hgnc_id,
@@ -300,7 +303,7 @@ def letter_pdf(user: LetterIssuer, conn: Conn, letter_id: int):
 
 @router.get("/batches/{lab_batch_id}/letters")
 def batch_letters_page(request: Request, user: LetterIssuer, conn: Conn, lab_batch_id: str):
-    progress = letter_jobs.progress(request.app, conn, lab_batch_id)
+    progress = letter_jobs.progress(request.app, conn, lab_batch_id, language(request))
     pk = letter_jobs.batch_pk(conn, lab_batch_id)
     return render(
         request,
@@ -314,7 +317,7 @@ def batch_letters_page(request: Request, user: LetterIssuer, conn: Conn, lab_bat
 
 @router.get("/batches/{lab_batch_id}/letters/progress.json")
 def batch_letters_progress(request: Request, user: LetterIssuer, conn: Conn, lab_batch_id: str):
-    return letter_jobs.progress(request.app, conn, lab_batch_id)
+    return letter_jobs.progress(request.app, conn, lab_batch_id, language(request))
 
 
 @router.post("/batches/{lab_batch_id}/letters", dependencies=[Depends(check_csrf)])
@@ -330,7 +333,11 @@ def batch_letters_start(
     if confirm_count != due:
         raise HTTPException(
             status_code=409,
-            detail=f"{due} letter(s) are due, not the {max(confirm_count, 0)} confirmed: look again",
+            detail=Reason(
+                N_("{due} letter(s) are due, not the {confirmed} confirmed: look again"),
+                due=due,
+                confirmed=max(confirm_count, 0),
+            ),
         )
     started = letter_jobs.start(request.app, lab_batch_id, user.username)
     _ = gettext(request)

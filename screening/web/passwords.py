@@ -14,6 +14,8 @@ import hmac
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from screening.domain import N_, Reason
+
 MIN_LENGTH = 10
 _HASHER = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) defaults
 DUMMY_HASH = _HASHER.hash("not a password of anyone")  # verified against when the user does not exist
@@ -54,12 +56,12 @@ def _verify_scrypt(password: str, stored: str) -> bool:
     return scheme == "scrypt" and hmac.compare_digest(actual, expected)
 
 
-def password_problem(password: str) -> str | None:
+def password_problem(password: str) -> Reason | None:
     """Why a new password is refused, or None."""
     if len(password) < MIN_LENGTH:
-        return f"the password must have at least {MIN_LENGTH} characters"
+        return Reason(N_("the password must have at least {n} characters"), n=MIN_LENGTH)
     if password.strip() != password:
-        return "the password must not start or end with spaces"
+        return Reason(N_("the password must not start or end with spaces"))
     if "\x00" in password or len(password) > 1024:
-        return "the password must be at most 1024 characters, without NUL"
+        return Reason(N_("the password must be at most 1024 characters, without NUL"))
     return None

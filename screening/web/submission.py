@@ -12,46 +12,66 @@ Errors name the uploaded file and the paths as the lab wrote them, never a serve
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
 
 from screening import batches
 from screening.config import Settings
+from screening.domain import N_, Reason
 from screening.errors import ManifestError, Problem, ValidationError
 
 MAX_MANIFEST_BYTES = 5_000_000
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
-def _refuse(message: str) -> ValidationError:
-    return ValidationError("batch submission", [Problem("batch submission", message)])
+SUBMISSION = N_("batch submission")
 
 
-def shared_path(settings: Settings, given: str, what: str) -> tuple[Path, Path]:
+def refused(where: Reason, message: Reason) -> ValidationError:
+    """A submission refused before its manifest is read (the form, the paths): one problem."""
+    return ValidationError(Reason(SUBMISSION), [Problem(where, message)])
+
+
+def _refuse(message: Reason) -> ValidationError:
+    return refused(Reason(SUBMISSION), message)
+
+
+def shared_path(settings: Settings, given: str, what: Reason) -> tuple[Path, Path]:
     """(resolved path, data root) of a path the lab gave; raises ValidationError, naming no server path."""
     given = (given or "").strip()
     if not given:
-        raise _refuse(f"{what} is empty")
+        raise _refuse(Reason(N_("{what} is empty"), what=what))
     root = settings.shared_data_root
     if not root.is_dir():
         raise _refuse(
-            "the data root does not exist on this server: the operator sets SCREENING_DATA_ROOT, or "
-            "creates the default data folder (SCREENING_HOME/data)"
+            Reason(
+                N_(
+                    "the data root does not exist on this server: the operator sets SCREENING_DATA_ROOT, "
+                    "or creates the default data folder (SCREENING_HOME/data)"
+                )
+            )
         )
     try:
         path = (root / given).resolve()
     except (OSError, ValueError):  # a loop of links, a name too long
-        raise _refuse(f"{what} {given!r} cannot be looked up on shared storage") from None
+        raise _refuse(
+            Reason(N_("{what} {given!r} cannot be looked up on shared storage"), what=what, given=given)
+        ) from None
     if not path.is_relative_to(root):
-        raise _refuse(f"{what} {given!r} is outside the data root: give a path inside it")
+        raise _refuse(
+            Reason(
+                N_("{what} {given!r} is outside the data root: give a path inside it"), what=what, given=given
+            )
+        )
     return path, root
 
 
 def stage_upload(settings: Settings, data: bytes, filename: str) -> Path:
     """Keep an uploaded manifest, byte for byte, under SCREENING_HOME/uploads/<sha256 prefix>/."""
     if len(data) > MAX_MANIFEST_BYTES:
-        raise _refuse("the manifest is larger than 5 MB")
+        raise _refuse(Reason(N_("the manifest is larger than {mb} MB"), mb=MAX_MANIFEST_BYTES // 1_000_000))
     target = settings.home / "uploads" / hashlib.sha256(data).hexdigest()[:16]
     target.mkdir(parents=True, exist_ok=True)
     path = target / (_SAFE_NAME.sub("_", Path(filename).name) or "manifest.csv")
@@ -73,27 +93,39 @@ def submit(
     """Validate and submit; ``upload`` = (bytes, file name) with ``folder`` of its VCFs, or
     ``manifest_path`` on shared storage. Raises ValidationError listing every problem."""
     if (upload is None) == (not manifest_path.strip()):
-        raise _refuse("give exactly one of a manifest upload or a manifest path")
+        raise _refuse(Reason(N_("give exactly one of a manifest upload or a manifest path")))
     if upload is not None:
         data, filename = upload
-        base_dir, root = shared_path(settings, folder or ".", "folder")
+        base_dir, root = shared_path(settings, folder or ".", Reason(N_("folder")))
         if not base_dir.is_dir():
-            raise _refuse(f"folder {folder!r} does not exist on shared storage")
+            raise _refuse(Reason(N_("folder {folder!r} does not exist on shared storage"), folder=folder))
         path, shown = stage_upload(settings, data, filename), Path(filename).name or "manifest.csv"
     else:
-        path, root = shared_path(settings, manifest_path, "manifest path")
+        path, root = shared_path(settings, manifest_path, Reason(N_("manifest path")))
         base_dir, shown = None, manifest_path
         if not path.is_file():
-            raise _refuse(f"manifest {manifest_path!r} not found on shared storage")
+            raise _refuse(Reason(N_("manifest {path!r} not found on shared storage"), path=manifest_path))
     try:
         return batches.submit(
             replace(settings, data_root=root), path, panel, enqueue, batch_id, base_dir, programme
         )
     except ManifestError as exc:  # name the lab's file, not the staged copy's server path
-        raise ManifestError(shown, [_rename(p, path, shown) for p in exc.problems]) from None
+        raise ManifestError(shown, [_rename(p, path, shown, root) for p in exc.problems]) from None
 
 
-def _rename(problem: Problem, path: Path, shown: str) -> Problem:
-    where = problem.where.replace(str(path), shown).replace(path.name, Path(shown).name)
-    message = problem.message  # an engine text (a Reason) keeps its template unless the path is in it
-    return Problem(where, message.replace(str(path), shown) if str(path) in message else message)
+def _rename(problem: Problem, path: Path, shown: str, root: Path) -> Problem:
+    """A problem naming the lab's file for the staged copy, and a VCF (whose error names the file)
+    by its path in the data root, never by the server's path to it."""
+    where = _unstaged(problem.where, str(path), shown)
+    message = _unstaged(_unstaged(problem.message, str(path), shown), f"{root}{os.sep}", "")
+    return Problem(_unstaged(where, path.name, Path(shown).name), message)
+
+
+def _unstaged(text, staged: str, shown: str):
+    """A message with the staged copy's path as the lab's file name; a ``Reason`` stays one (its
+    parameters renamed), so it is still shown in the reader's language."""
+    if isinstance(text, Reason):
+        return Reason(text.template, **{k: _unstaged(v, staged, shown) for k, v in text.params.items()})
+    if isinstance(text, tuple):
+        return tuple(_unstaged(v, staged, shown) for v in text)
+    return text.replace(staged, shown) if isinstance(text, str) else text

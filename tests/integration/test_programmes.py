@@ -8,10 +8,13 @@ API), identities refused when their scheme is not the programme's, and the progr
 from __future__ import annotations
 
 import csv
+import gzip
 import json
+import re
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -22,6 +25,7 @@ from web_support import PASSWORD, Server, add_user, csrf_token, own_database, si
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PDFTOTEXT = shutil.which("pdftotext")
+TEST_VCFS = Path(__file__).resolve().parents[1] / "data" / "vcf"
 
 DEPLOYMENT = """
 default = "england"
@@ -398,3 +402,78 @@ def test_pages_speak_danish_when_the_browser_prefers_it(deployment):
             for phrase in ("Arbejdere kører", "Ingen arbejder er set", "Der er endnu ikke set nogen arbejder")
         ), heartbeat
         assert "heartbeat" not in heartbeat
+
+
+def test_a_danish_lab_user_reads_the_submission_problems_in_danish(deployment, sim):
+    """A manifest with a bad row and a VCF whose header cannot be checked, uploaded by a lab user whose
+    browser prefers Danish: every problem in Danish (the file, line and sample as written); the same
+    upload in English reads as the CLI's text. A folder outside the data root is refused in Danish."""
+    from screening.simulate.vcf_files import write_vcf_bgzip_indexed
+
+    danish = {"Accept-Language": "da-DK,da;q=0.9,en;q=0.5"}
+    folder = sim.out_dir / "danish-upload"
+    folder.mkdir(exist_ok=True)
+    text = gzip.decompress((TEST_VCFS / "naming_plain.GRCh38.vcf.gz").read_bytes()).decode()
+    no_x = "\n".join(ln for ln in text.splitlines() if not ln.startswith(("##contig=<ID=X,", "X\t"))) + "\n"
+    write_vcf_bgzip_indexed(no_x, folder / "nox.vcf.gz")
+    manifest = b"sample_id,vcf,sex,vcf_sample\nDK1,nox.vcf.gz,female,BABY\nDK2,missing.vcf.gz,pige,\n"
+    files = {"manifest": ("dk-run.csv", manifest, "text/csv")}
+
+    def problems(page: str) -> list[str]:
+        return re.findall(
+            r"<li>(.*?)</li>", page.split('data-testid="submit-problems"')[1].split("</section>")[0]
+        )
+
+    with httpx.Client(base_url=deployment["server"].url, follow_redirects=False, timeout=120) as lab:
+        signed_in(lab, "lab", LAB)
+        form = {"panel": deployment["label"], "folder": "danish-upload"}
+        form["csrf_token"] = csrf_token(lab.get("/lab/batches/new", headers=danish).text)
+        refused = lab.post("/lab/batches/new", data=form, files=files, headers=danish)
+        assert refused.status_code == 422
+        listed = problems(refused.text)
+        assert "3 problem(er) i dk-run.csv: intet blev indsendt" in refused.text
+        assert any(
+            p.startswith("dk-run.csv:2 (prøve DK1): ")
+            and "headeren har ingen ##contig-linje for kromosom(er) X" in p
+            for p in listed
+        ), listed
+        assert any(
+            p.startswith("dk-run.csv:3 (prøve DK2): køn &#39;pige&#39; er ikke en af") for p in listed
+        ), listed
+        assert any(
+            "dk-run.csv:3 (prøve DK2): VCF &#39;missing.vcf.gz&#39; blev ikke fundet i dataroden" in p
+            for p in listed
+        )
+        for english in ("declares no ##contig", "sample DK", "is not one of", "teknisk tekst"):
+            assert english not in refused.text, english
+        assert str(sim.out_dir) not in refused.text  # the VCF by its path in the data root, no server path
+        assert any("(prøve DK1): danish-upload/nox.vcf.gz: headeren har ingen" in p for p in listed), listed
+        outside = {**form, "folder": "../elsewhere"}
+        page = lab.post("/lab/batches/new", data=outside, files=files, headers=danish)
+        assert page.status_code == 422
+        assert problems(page.text) == [
+            "indsendelsen af batchen: mappen &#39;../elsewhere&#39; ligger uden for dataroden: "
+            "angiv en sti inden for den"
+        ]
+        english = lab.post("/lab/batches/new", data=form, files=files)
+        listed = problems(english.text)
+        assert any(
+            p.startswith("dk-run.csv:2 (sample DK1): ")
+            and "danish-upload/nox.vcf.gz: the header declares no ##contig line for chromosome(s) X" in p
+            for p in listed
+        ), listed
+        assert "3 problem(s) in dk-run.csv: nothing was submitted" in english.text
+        assert str(sim.out_dir) not in english.text
+        # the batch page and what it polls: states, counts and the summary in Danish, the codes kept
+        page = lab.get("/lab/batches/prog-denmark", headers=danish).text
+        assert 'data-testid="batch-state">afsluttet</strong>' in page
+        assert "2 af 2 screenet" in page
+        assert "screenet: <strong" in page
+        assert "modtagelse" in page.split('data-field="turnaround"')[1].split("</table>")[0].lower()
+        progress = lab.get("/lab/batches/prog-denmark/progress.json", headers=danish).json()
+        assert (progress["state"], progress["state_label"]) == ("finalised", "afsluttet")
+        assert progress["summary"] == "2 af 2 screenet"
+        assert {(s["state"], s["state_label"]) for s in progress["samples"]} == {("screened", "screenet")}
+        assert {s["outcome_label"] for s in progress["samples"]} == {"ingen mistanke om sygdom"}
+        english = lab.get("/lab/batches/prog-denmark/progress.json").json()
+        assert (english["state_label"], english["summary"]) == ("finalised", "2 of 2 screened")

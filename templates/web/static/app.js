@@ -20,22 +20,22 @@ function updateBatch(root, doc) {
     const row = root.querySelector(`tr[data-sample="${CSS.escape(s.sample_id)}"]`);
     if (!row) continue;
     const cells = row.querySelectorAll("td");
-    cells[1].textContent = s.state; cells[1].className = `state-${s.state}`;
+    cells[1].textContent = s.state_label; cells[1].className = `state-${s.state}`;
     cells[2].textContent = s.attempts;
-    cells[3].textContent = s.outcome.replaceAll("_", " ");
+    cells[3].textContent = s.outcome_label;
     cells[4].textContent = s.turnaround.receipt_to_screened;
     cells[5].textContent = s.turnaround.screened_to_reviewed;
     cells[6].textContent = s.turnaround.receipt_to_letter;
-    cells[7].textContent = s.reason;
+    cells[7].textContent = s.reason_text;
   }
   return doc.state !== "finalised";
 }
 function updateLetters(root, doc) {
   const bar = root.querySelector('[data-field="bar"]');
   if (bar) bar.value = doc.percent;
-  setText(root, "summary", `${doc.issued} of ${doc.total} letters issued (${doc.percent}%)`);
+  setText(root, "summary", doc.summary);  // in the page's language, written by the server
   if (doc.job) {
-    setText(root, "job", `Job: ${doc.job.state} (${doc.job.done}/${doc.job.total})`);
+    setText(root, "job", doc.job.text);
     const list = root.querySelector('[data-field="problems"]');
     list.replaceChildren(...doc.job.problems.map((p) => { const li = document.createElement("li"); li.textContent = p; return li; }));
   }
