@@ -17,8 +17,10 @@ import polars as pl
 from screening import completeness, digest, inheritance, panels, rules, vcf
 from screening.domain import (
     CONTIG_LENGTHS,
+    N_,
     ClinVarSnapshot,
     PanelVersion,
+    Reason,
     SampleInput,
     SampleResult,
     VcfFacts,
@@ -60,7 +62,8 @@ def screen_vcf(
         try:
             facts = replace(facts, sha256=hashing.result())
         except OSError as exc:  # read above, gone or unreadable since
-            raise VcfError(path, f"cannot be read any more ({type(exc).__name__}); check the file") from exc
+            problem = Reason(N_("cannot be read any more ({name}); check the file"), name=type(exc).__name__)
+            raise VcfError(path, problem) from exc
     return screen_sample(
         ScreenInput(
             panel, sample, facts, read.calls, read.annotations, read.evidence, clinvar, cohort_af, read.facts
