@@ -101,3 +101,25 @@ def test_help_without_click_where_the_written_help_applies_and_click_elsewhere()
     assert narrow != HELP
     assert narrow.startswith("Usage: screening [OPTIONS] COMMAND [ARGS]...")
     assert "Newborn genome screening: screen babies' VCFs against\n" in narrow
+
+
+def test_screen_ends_at_once_with_its_exit_status_and_everything_it_wrote(tmp_path):
+    """``screening screen`` ends its process without the interpreter's teardown (ENDS_AT_ONCE): its
+    exit status and its output, to a pipe, are still whole."""
+    import os
+    from pathlib import Path
+
+    from screening.cli import ENDS_AT_ONCE
+
+    assert {"screen"} == ENDS_AT_ONCE
+    script = Path(sys.executable).parent / "screening"
+    panel = Path(__file__).resolve().parents[2] / "gene_panels" / "newborn-actionable"
+    missing = tmp_path / "absent.vcf.gz"
+    args = [str(script), "screen", "--panel", str(panel), "--vcf", str(missing)]
+    env = {**os.environ, "SCREENING_HOME": str(tmp_path / "home")}
+    proc = subprocess.run(args, capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr == f"error: {missing}: file not found\n"
+    bad = subprocess.run([*args[:2], "--no-such-option"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2  # click's usage error, its status kept
+    assert "No such option" in bad.stderr
