@@ -20,7 +20,7 @@ from screening import digest, vcf_screen
 from screening.config import Settings
 from screening.db import cohort, connection, jobs, panels, results
 from screening.db.connection import Database
-from screening.domain import ClinVarSnapshot, PanelVersion, SampleResult
+from screening.domain import N_, ClinVarSnapshot, PanelVersion, Reason, SampleResult
 from screening.errors import ScreeningError, TransientError
 
 log = logging.getLogger(__name__)
@@ -171,14 +171,21 @@ def _screen(db: Database, settings: Settings, claim: jobs.Claim) -> tuple[Sample
 def _changed_file(claim: jobs.Claim, sha: str | OSError) -> str | None:
     """Why the VCF cannot be trusted any more (None when its sha256 still matches the submission)."""
     if isinstance(sha, OSError):
-        return (
-            f"VCF can no longer be read at its submitted path ({type(sha).__name__}): restore the file "
-            "on shared storage, then re-queue the sample"
+        return Reason(
+            N_(
+                "VCF can no longer be read at its submitted path ({error}): restore the file on shared "
+                "storage, then re-queue the sample"
+            ),
+            error=type(sha).__name__,
         )
     if sha != claim.sample.vcf_sha256:
-        return (
-            f"VCF changed since submission (sha256 {sha[:12]}…, submitted {claim.sample.vcf_sha256[:12]}…); "
-            "put the submitted file back, then re-queue the sample (a new file is a new submission)"
+        return Reason(
+            N_(
+                "VCF changed since submission (sha256 {now}…, submitted {then}…); put the submitted file "
+                "back, then re-queue the sample (a new file is a new submission)"
+            ),
+            now=sha[:12],
+            then=claim.sample.vcf_sha256[:12],
         )
     return None
 
@@ -208,12 +215,15 @@ def process_sample(db: Database, settings: Settings, sample_pk: int) -> TaskResu
     except TransientError:  # retried whole: the digest is not needed
         raise
     except ScreeningError as exc:  # unusable input: the lab must act; the batch goes on
-        failure = ("held", str(exc))
+        failure = ("held", exc.reason)
     except Exception as exc:  # a defect, not the input: recorded, not retried (it would recur)
         log.exception("sample %d: unexpected error while screening", sample_pk)
         failure = (
             "failed",
-            f"internal error ({type(exc).__name__}): tell the operators (worker log); re-queue once fixed",
+            Reason(
+                N_("internal error ({error}): tell the operators (worker log); re-queue once fixed"),
+                error=type(exc).__name__,
+            ),
         )
     problem = _changed_file(claim, _sha256(hashing))
     if problem:  # whatever the screen gave, it was not of the submitted file

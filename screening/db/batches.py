@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,6 +96,15 @@ class SampleRow:
         return SampleInput(self.sample_id, self.vcf_sample, Sex(self.sex), qc, self.smn1_copies)
 
 
+def sample_row(row: Mapping[str, Any]) -> SampleRow:
+    """A sample from its row: its reason a ``Reason`` (shown in the page's language) where its template
+    was kept (0025), else the plain text."""
+    reason, template = row["reason"], row.get("reason_template")
+    if reason and template:
+        reason = Reason.from_json(reason, template)
+    return row_to(SampleRow, row, reason=reason)
+
+
 @dataclass(frozen=True)
 class SampleStatus:
     sample: SampleRow
@@ -157,7 +167,7 @@ def list_batches_page(
 
 def list_samples(conn: psycopg.Connection, batch_id: int) -> list[SampleStatus]:
     rows = conn.execute(query("list_samples"), {"batch_id": batch_id}).fetchall()
-    return [row_to(SampleStatus, r, sample=row_to(SampleRow, r)) for r in rows]
+    return [row_to(SampleStatus, r, sample=sample_row(r)) for r in rows]
 
 
 def requeue(

@@ -13,7 +13,7 @@ from datetime import datetime
 import psycopg
 
 from screening.db import panels as db_panels
-from screening.db.batches import BatchRow, SampleRow
+from screening.db.batches import BatchRow, SampleRow, sample_row
 from screening.db.connection import row_to, translate_errors
 from screening.db.sql import query
 from screening.domain import N_, PanelVersion, Reason, Version, panel_label
@@ -122,7 +122,7 @@ def retire(conn: psycopg.Connection, panel_version_id: int, reason: str) -> Reti
 def screened_samples(conn: psycopg.Connection, panel_id: str, batch_pk: int | None) -> list[ScreenedSample]:
     params = {"panel_id": panel_id, "batch_id": batch_pk}
     rows = conn.execute(query("screened_samples"), params)
-    return [row_to(ScreenedSample, r, sample=row_to(SampleRow, r)) for r in rows]
+    return [row_to(ScreenedSample, r, sample=sample_row(r)) for r in rows]
 
 
 def find_batch(conn: psycopg.Connection, lab_batch_id: str) -> BatchRow:

@@ -48,7 +48,8 @@ WHERE s.batch_id = %(batch_id)s;
 -- move_samples_to_version --
 -- Re-screening: a batch's finished samples are queued again under another version (runs are kept).
 UPDATE sample SET panel_version_id = %(panel_version_id)s, state = 'queued', attempts = 0,
-                  lease_token = NULL, lease_expires_at = NULL, reason = NULL, updated_at = now()
+                  lease_token = NULL, lease_expires_at = NULL, reason = NULL, reason_template = NULL,
+                  updated_at = now()
 WHERE batch_id = %(batch_id)s AND state IN ('screened', 'failed', 'held')
 RETURNING id;
 

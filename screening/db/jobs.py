@@ -13,10 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
+from psycopg.types.json import Jsonb
 
-from screening.db.batches import SampleRow
+from screening.db.batches import SampleRow, sample_row
 from screening.db.connection import row_to
 from screening.db.sql import query
+from screening.domain import N_, Reason
+
+# Reasons the statements themselves write (their English text and, for the pages, their template)
+GAVE_UP = N_("gave up after {attempts} attempts: the worker was lost each time")
+LEASE_EXPIRED = N_("lease expired")
 
 
 @dataclass(frozen=True)
@@ -56,11 +62,12 @@ def claim(
         "token": uuid.uuid4(),
         "lease_seconds": lease_seconds,
         "max_attempts": max_attempts,
+        "gave_up": GAVE_UP,
     }
     row = conn.execute(query("claim_sample"), params).fetchone()
     claimed = None
     if row["id"] is not None:
-        claimed = row_to(Claim, row, sample=row_to(SampleRow, row), token=row["lease_token"])
+        claimed = row_to(Claim, row, sample=sample_row(row), token=row["lease_token"])
     return claimed, row["exhausted_batch_id"]
 
 
@@ -81,7 +88,14 @@ def finish(
     another worker owns the sample now). In a pipelined transaction the answer is read only when asked
     for, so the statements sent after this one do not wait for it.
     """
-    params = {"id": claim.sample.id, "token": claim.token, "state": state, "reason": reason}
+    template = Jsonb(reason.as_json()) if isinstance(reason, Reason) else None  # shown translated
+    params = {
+        "id": claim.sample.id,
+        "token": claim.token,
+        "state": state,
+        "reason": None if reason is None else str(reason),
+        "reason_template": template,
+    }
     cursor = conn.execute(query("finish_sample"), params)
 
     def outcome() -> Finished | None:
@@ -94,7 +108,8 @@ def finish(
 def fail_exhausted(conn: psycopg.Connection, max_attempts: int) -> list[int]:
     """Fail samples whose last attempt's lease expired; returns their batch ids (counted down in the
     same statement). A worker's claim does the same for its one sample (``claim``)."""
-    rows = conn.execute(query("fail_exhausted"), {"max_attempts": max_attempts}).fetchall()
+    params = {"max_attempts": max_attempts, "gave_up": GAVE_UP}
+    rows = conn.execute(query("fail_exhausted"), params).fetchall()
     return [row["batch_id"] for row in rows]
 
 
@@ -108,7 +123,8 @@ def reconcile(
     """Expired leases → queued (or failed at the cap); lost messages re-sent (queued ``lost_seconds``
     while a live worker had a free slot, or ``stale_seconds`` in any case); stuck batches finalised."""
     failed = fail_exhausted(conn, max_attempts)
-    expired = [r["id"] for r in conn.execute(query("requeue_expired"), {"max_attempts": max_attempts})]
+    params = {"max_attempts": max_attempts, "lease_expired": LEASE_EXPIRED}
+    expired = [r["id"] for r in conn.execute(query("requeue_expired"), params)]
     lost = [r["id"] for r in conn.execute(query("resend_lost_queued"), {"lost_seconds": lost_seconds})]
     stale = [r["id"] for r in conn.execute(query("resend_stale_queued"), {"stale_seconds": stale_seconds})]
     resend = sorted(set(expired) | set(lost) | set(stale))

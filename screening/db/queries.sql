@@ -137,7 +137,7 @@ ORDER BY s.id;
 -- Put a batch's failed or held samples (all, or those of sample_ids) back in the queue with a fresh
 -- attempt budget.
 UPDATE sample SET state = 'queued', attempts = 0, lease_token = NULL, lease_expires_at = NULL,
-                  reason = NULL, updated_at = now()
+                  reason = NULL, reason_template = NULL, updated_at = now()
 WHERE batch_id = %(batch_id)s AND state = ANY(%(states)s)
   AND (%(sample_ids)s::text[] IS NULL OR sample_id = ANY(%(sample_ids)s::text[]))
 RETURNING id;
@@ -159,7 +159,9 @@ WHERE id = %(batch_id)s;
 -- at the end of the statement; the audit seal at commit).
 WITH failed AS (
   UPDATE sample SET state = 'failed', lease_token = NULL, lease_expires_at = NULL, updated_at = now(),
-                    reason = 'gave up after ' || attempts || ' attempts: the worker was lost each time'
+                    reason = replace(%(gave_up)s, '{attempts}', attempts::text),
+                    reason_template = jsonb_build_object('template', %(gave_up)s::text,
+                                                         'params', jsonb_build_object('attempts', attempts))
   WHERE id = %(id)s AND state IN ('running', 'queued') AND attempts >= %(max_attempts)s
     AND (state = 'queued' OR lease_expires_at < now())
   RETURNING batch_id
@@ -186,8 +188,8 @@ FROM (VALUES (1)) AS one (x) LEFT JOIN claimed ON true;
 -- batch, and finalise the batch when that was its last pending sample (one statement: no row when the
 -- lease was lost). Returns the batch's pending count and whether this statement finalised it.
 WITH finished AS (
-  UPDATE sample SET state = %(state)s, reason = %(reason)s, lease_token = NULL, lease_expires_at = NULL,
-                    updated_at = now()
+  UPDATE sample SET state = %(state)s, reason = %(reason)s, reason_template = %(reason_template)s,
+                    lease_token = NULL, lease_expires_at = NULL, updated_at = now()
   WHERE id = %(id)s AND state = 'running' AND lease_token = %(token)s
   RETURNING batch_id
 )
@@ -204,7 +206,9 @@ RETURNING b.id AS batch_id, b.samples_pending, b.state = 'finalised' AND b.final
 -- their batches (one statement).
 WITH failed AS (
   UPDATE sample SET state = 'failed', lease_token = NULL, lease_expires_at = NULL, updated_at = now(),
-                    reason = 'gave up after ' || attempts || ' attempts: the worker was lost each time'
+                    reason = replace(%(gave_up)s, '{attempts}', attempts::text),
+                    reason_template = jsonb_build_object('template', %(gave_up)s::text,
+                                                         'params', jsonb_build_object('attempts', attempts))
   WHERE state IN ('running', 'queued') AND attempts >= %(max_attempts)s
     AND (state = 'queued' OR lease_expires_at < now())
   RETURNING id, batch_id
@@ -218,7 +222,9 @@ SELECT id, batch_id FROM failed ORDER BY id;
 -- requeue_expired --
 -- Running samples whose lease expired (worker lost) go back to the queue.
 UPDATE sample SET state = 'queued', lease_token = NULL, lease_expires_at = NULL, enqueued_at = now(),
-                  reason = 'lease expired', updated_at = now()
+                  reason = %(lease_expired)s,
+                  reason_template = jsonb_build_object('template', %(lease_expired)s::text, 'params', '{}'::jsonb),
+                  updated_at = now()
 WHERE state = 'running' AND lease_expires_at < now() AND attempts < %(max_attempts)s
 RETURNING id;
 

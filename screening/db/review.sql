@@ -226,7 +226,7 @@ WHERE b.lab_batch_id = %(lab_batch_id)s AND s.sample_id = %(sample_id)s;
 -- requeue_with_sex --
 -- A finished sample goes back to the queue with its corrected recorded sex and a fresh attempt budget.
 UPDATE sample SET sex = %(sex)s, state = 'queued', attempts = 0, lease_token = NULL, lease_expires_at = NULL,
-                  reason = NULL, updated_at = now()
+                  reason = NULL, reason_template = NULL, updated_at = now()
 WHERE id = %(sample_pk)s AND state IN ('screened', 'failed', 'held')
 RETURNING id, batch_id;
 

@@ -12,13 +12,14 @@ import pytest
 from click.testing import CliRunner
 from conftest import make_settings, publish, query_all, query_one
 
-from screening import panel_content, worker_steps
+from screening import i18n, panel_content, worker_steps
 from screening.cli import main
 from screening.db import batches, cohort, connection, migrate, results
 from screening.db import panels as db_panels
 from screening.db.connection import Database
 from screening.domain import (
     GRCH38,
+    N_,
     CandidateRole,
     CandidateVariant,
     Karyotype,
@@ -27,12 +28,14 @@ from screening.domain import (
     PanelGene,
     PanelVersion,
     Provenance,
+    Reason,
     Route,
     RuleSettings,
     SampleResult,
     Version,
     Zygosity,
 )
+from screening.errors import VcfError
 
 pytestmark = [pytest.mark.integration]
 
@@ -231,12 +234,23 @@ def test_the_workers_database_steps_fence_a_lost_lease_fail_a_spent_sample_and_f
     assert query_one(
         db_url, "SELECT state, samples_pending FROM batch WHERE id = %(b)s", {"b": batch_pk}
     ) == ("running", 1)
-    assert worker_steps._finish(db, settings, last, "held", "unreadable") == worker_steps.TaskResult("held")
+    unreadable = VcfError("/data/b.vcf.gz", Reason(N_("file not found"))).reason
+    assert worker_steps._finish(db, settings, last, "held", unreadable) == worker_steps.TaskResult("held")
     state, pending, finalised_at = query_one(
         db_url, "SELECT state, samples_pending, finalised_at FROM batch WHERE id = %(b)s", {"b": batch_pk}
     )
     assert (state, pending) == ("finalised", 0)
     assert finalised_at is not None
+    # the reasons kept their templates (the worker's and the claim's own): the pages translate them
+    with connection.session(settings) as conn:
+        reasons = {s.sample.id: s.sample.reason for s in batches.list_samples(conn, batch_pk)}
+    assert reasons[b] == "/data/b.vcf.gz: file not found"
+    assert reasons[spent] == f"gave up after {settings.max_attempts} attempts: the worker was lost each time"
+    for reason in (reasons[b], reasons[spent]):
+        assert isinstance(reason, Reason)
+        assert i18n.engine_text(reason, "da") == reason.render(i18n.translations("da").gettext)
+        assert i18n.engine_text(reason, "da") != str(reason)  # Danish, not the English text
+    assert "forsøg" in i18n.engine_text(reasons[spent], "da")
     db.close()
     assert _check(settings, panel_id).matches
 
