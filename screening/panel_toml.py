@@ -159,7 +159,8 @@ def _version(doc: _Toml, data: dict) -> Version | None:
         return None
     if isinstance(value, float | int) and not isinstance(value, bool):
         line = toml_line(doc.text, ("version",))
-        raw = doc.text.splitlines()[line - 1].split("=", 1)[1].strip() if line else str(value)
+        written = doc.text.splitlines()[line - 1].split("=", 1)[1] if line else str(value)
+        raw = written.split("#", 1)[0].strip()  # the number as written, without a trailing comment
         doc.bad(
             ("version",),
             Reason(

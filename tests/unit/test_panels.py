@@ -160,6 +160,10 @@ BROKEN = {
         {"toml": TOML.replace('"1.0"', "1.10")},
         'panel.toml:3: version must be a quoted string, e.g. version = "1.10"',
     ),
+    "float version with a comment": (
+        {"toml": TOML.replace('"1.0"', "1.10  # the tenth minor version")},
+        'panel.toml:3: version must be a quoted string, e.g. version = "1.10": TOML reads 1.10 as the number',
+    ),
     "unknown build": ({"toml": TOML.replace("GRCh38", "hg19")}, "panel.toml:4: unknown genome_build 'hg19'"),
     "missing id": ({"toml": TOML.replace('id = "t"\n', "")}, "panel.toml: 'id' is missing"),
     "unknown top key": ({"toml": TOML + 'owner = "me"\n'}, "panel.toml:5: unknown key 'owner'"),
