@@ -22,6 +22,7 @@ from screening.domain import N_, Reason
 
 # Reasons the statements themselves write (their English text and, for the pages, their template)
 GAVE_UP = N_("gave up after {attempts} attempts: the worker was lost each time")
+_GAVE_UP_PARAMS = {"gave_up": GAVE_UP, "attempts_field": "{attempts}"}  # the statement fills the field
 LEASE_EXPIRED = N_("lease expired")
 
 
@@ -62,7 +63,7 @@ def claim(
         "token": uuid.uuid4(),
         "lease_seconds": lease_seconds,
         "max_attempts": max_attempts,
-        "gave_up": GAVE_UP,
+        **_GAVE_UP_PARAMS,
     }
     row = conn.execute(query("claim_sample"), params).fetchone()
     claimed = None
@@ -108,7 +109,7 @@ def finish(
 def fail_exhausted(conn: psycopg.Connection, max_attempts: int) -> list[int]:
     """Fail samples whose last attempt's lease expired; returns their batch ids (counted down in the
     same statement). A worker's claim does the same for its one sample (``claim``)."""
-    params = {"max_attempts": max_attempts, "gave_up": GAVE_UP}
+    params = {"max_attempts": max_attempts, **_GAVE_UP_PARAMS}
     rows = conn.execute(query("fail_exhausted"), params).fetchall()
     return [row["batch_id"] for row in rows]
 

@@ -159,7 +159,7 @@ WHERE id = %(batch_id)s;
 -- at the end of the statement; the audit seal at commit).
 WITH failed AS (
   UPDATE sample SET state = 'failed', lease_token = NULL, lease_expires_at = NULL, updated_at = now(),
-                    reason = replace(%(gave_up)s, '{attempts}', attempts::text),
+                    reason = replace(%(gave_up)s, %(attempts_field)s, attempts::text),
                     reason_template = jsonb_build_object('template', %(gave_up)s::text,
                                                          'params', jsonb_build_object('attempts', attempts))
   WHERE id = %(id)s AND state IN ('running', 'queued') AND attempts >= %(max_attempts)s
@@ -206,7 +206,7 @@ RETURNING b.id AS batch_id, b.samples_pending, b.state = 'finalised' AND b.final
 -- their batches (one statement).
 WITH failed AS (
   UPDATE sample SET state = 'failed', lease_token = NULL, lease_expires_at = NULL, updated_at = now(),
-                    reason = replace(%(gave_up)s, '{attempts}', attempts::text),
+                    reason = replace(%(gave_up)s, %(attempts_field)s, attempts::text),
                     reason_template = jsonb_build_object('template', %(gave_up)s::text,
                                                          'params', jsonb_build_object('attempts', attempts))
   WHERE state IN ('running', 'queued') AND attempts >= %(max_attempts)s
