@@ -99,9 +99,9 @@ class SampleRow:
 def sample_row(row: Mapping[str, Any]) -> SampleRow:
     """A sample from its row: its reason a ``Reason`` (shown in the page's language) where its template
     was kept (0025), else the plain text."""
-    reason, template = row["reason"], row.get("reason_template")
-    if reason and template:
-        reason = Reason.from_json(reason, template)
+    reason = row["reason"]  # Reason.from_json gives the plain text back when there is no template
+    if reason:
+        reason = Reason.from_json(reason, row["reason_template"])
     return row_to(SampleRow, row, reason=reason)
 
 
