@@ -8,6 +8,14 @@ Here a message is written to a hidden temporary file, flushed to disk, and renam
 (atomic on POSIX), and a message that still cannot be decoded (a corrupt or foreign file) is moved
 to the ``quarantine`` folder beside the queue and logged, never fatal.
 
+The worker polls the folder from its event loop (``register_with_event_loop``), as it reads a Redis or
+RabbitMQ socket. Without that, Celery falls back to its blocking loop and billiard's blocking pool,
+whose children share one job pipe behind one lock: an idle child waits for work holding that lock,
+and a child killed there (kill -9, the kernel's OOM killer) leaves the lock held for ever, so every
+later child of that worker waits on it and the worker, alive and beating, never screens again (seen
+in the fault suite's fifty kills). With the event loop Celery uses its asynchronous pool: one pipe
+per child, and a job written to a child that dies before taking it is failed as lost, never kept.
+
 Used as the transport alias ``screeningfs://`` (registered by :mod:`screening.tasks`).
 """
 
@@ -19,6 +27,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from queue import Empty
 from time import monotonic
 
 from kombu.transport import filesystem
@@ -104,3 +113,18 @@ class Transport(filesystem.Transport):
     Channel = Channel
     driver_type = "filesystem"
     driver_name = "filesystem"
+
+    implements = filesystem.Transport.implements.extend(asynchronous=True)
+    DELIVERIES_PER_POLL = 8  # then back to the loop: the pool's pipes and timers are served between
+
+    def register_with_event_loop(self, connection, loop):
+        loop.call_repeatedly(self.polling_interval, self._deliver_waiting, connection)
+
+    def _deliver_waiting(self, connection) -> None:
+        """Hand waiting messages to the consumer without blocking the loop: one look at the folder per
+        delivery, stopping when it is empty or the prefetch limit is reached (the channel's QoS)."""
+        for _ in range(self.DELIVERIES_PER_POLL):
+            try:
+                self.drain_events(connection, timeout=0)
+            except (TimeoutError, Empty):
+                return

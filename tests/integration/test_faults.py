@@ -234,6 +234,32 @@ def test_fifty_kill9_of_workers_and_pool_children_during_batches(
         kill_groups(dead)
 
 
+def test_idle_pool_children_killed_then_the_worker_screens(db_url, panel, sim, tmp_path, pipeline_factory):
+    """kill -9 of every idle pool child of a worker on the default broker, then a batch: the new children
+    take it. In billiard's blocking pool (Celery's fallback when the broker is not read from the event
+    loop) an idle child waits for work holding the pool's one job-pipe lock; killing it left the lock
+    held for ever, and the worker, alive and beating, never screened again (the fifty kills' stall)."""
+    settings = fault_settings(tmp_path / "home", db_url, worker_concurrency=2)
+    p = pipeline_factory(settings)
+    label = publish(p.settings, panel, sim, "idle-kills")
+    (worker,) = p.start(1)
+    for _ in range(3):  # the replacements too: each round kills whichever child holds the lock
+        wait_until(lambda: len(pool_children(db_url, worker) or []) == 2, 60, "two pool children")
+        children = pool_children(db_url, worker) or []
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+        wait_until(
+            lambda gone=frozenset(children): len(set(pool_children(db_url, worker) or []) - gone) == 2,
+            60,
+            "two new pool children in the heartbeat",
+        )
+    manifest, truth = subset(sim, 4, "idle-kills")
+    batch_id = p.submit(manifest, label, "idle-kills")
+    p.wait(batch_id, timeout_s=180)  # no lease runs out meanwhile (600 s): the pool itself must work
+    assert assert_consistent(p, db_url, [batch_id]) == {"screened": 4}
+    assert_matches_truth(p.status_json(batch_id), truth)
+
+
 # ---------------------------------------------------------------- recovery times with the defaults
 
 
