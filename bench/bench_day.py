@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import statistics
 import sys
 import time
@@ -41,6 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_batch
 import bench_cohort
+from cpu_by_process import CpuByProcess
 
 from screening import batches, panel_content, panels, simulate, tasks, vcf
 from screening.config import load_settings
@@ -50,6 +52,28 @@ from screening.db import panels as db_panels
 from screening.demo import DEFAULT_PANEL, demo_panel, start_workers, stop_workers, wait_for_batch
 
 OUT = Path(__file__).resolve().parent / "out"
+POSTGRES_AUX = ("checkpointer", "writer", "autovacuum", "logical replication", "stats")
+
+
+def process_kinds(pool_pids: set[int], cpu: CpuByProcess):
+    """The kind of each process of the day, for the CPU accounting."""
+
+    def kind(pid: int, ppid: int, cmdline: str) -> str:
+        if pid == os.getpid():
+            return "bench process (submissions: manifest checks, VCF hashing, cohort freeze; polling)"
+        if "celery" in cmdline and " worker " in cmdline:
+            if pid in pool_pids:
+                return "pool processes (engine, claim, result write)"
+            if "celery" in cpu.parent_cmdline(pid):
+                return "embedded beat"
+            return "worker main processes (broker reads, pool pipes, heartbeat)"
+        if cmdline.startswith("postgres:") or "/bin/postgres" in cmdline:
+            if any(a in cmdline for a in POSTGRES_AUX) or "/bin/postgres" in cmdline:
+                return "postgres background (WAL writer, checkpointer, autovacuum)"
+            return "postgres backends"
+        return "other"
+
+    return kind
 
 
 def manifests(sim, babies: int, batch_size: int, tag: str) -> list[Path]:
@@ -110,16 +134,22 @@ def main() -> None:
     procs = start_workers(
         dataclasses.replace(settings, worker_concurrency=1), args.workers, settings.home / "logs"
     )
+    cpu = CpuByProcess(lambda *_: "")
     try:
         time.sleep(4)  # workers up and idle
-        started = time.perf_counter()
-        subs = []
-        for i, manifest in enumerate(files):
-            sub = batches.submit(settings, manifest, row.label, tasks.enqueue_samples, f"{tag}-{i:03d}")
-            subs.append(sub)
-        submitted = time.perf_counter() - started
-        states = [wait_for_batch(settings, s.lab_batch_id, timeout_s=7200) for s in subs]
-        wall = time.perf_counter() - started
+        with cpu:
+            started = time.perf_counter()
+            subs = []
+            for i, manifest in enumerate(files):
+                sub = batches.submit(settings, manifest, row.label, tasks.enqueue_samples, f"{tag}-{i:03d}")
+                subs.append(sub)
+            submitted = time.perf_counter() - started
+            states = [wait_for_batch(settings, s.lab_batch_id, timeout_s=7200) for s in subs]
+            wall = time.perf_counter() - started
+        with connection.session(settings) as conn:
+            beats = conn.execute("SELECT pid, pool_pids FROM worker_heartbeat").fetchall()
+        pool_pids = {child for main, pids in beats for child in pids or () if child != main}
+        cpu.kinds = process_kinds(pool_pids, cpu)
     finally:
         stop_workers(procs)
     counts: dict[str, int] = {}
@@ -156,6 +186,7 @@ def main() -> None:
         "ratio_to_one_alone_bound": round(wall / ideal_single, 3),
         "engine_in_workers_s_median": round(statistics.median(in_workers), 4),
         "ratio_to_worker_engine_time": round(wall / (sum(in_workers) / args.workers), 3),
+        "cpu_s_by_process_kind": cpu.report(),
         "database": "configured" if settings.database_url else "embedded",
         "broker": settings.broker_kind,
     }
