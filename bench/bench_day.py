@@ -148,7 +148,7 @@ def main() -> None:
             wall = time.perf_counter() - started
         with connection.session(settings) as conn:
             beats = conn.execute("SELECT pid, pool_pids FROM worker_heartbeat").fetchall()
-        pool_pids = {child for main, pids in beats for child in pids or () if child != main}
+        pool_pids = {c for b in beats for c in b["pool_pids"] or () if c != b["pid"]}
         cpu.kinds = process_kinds(pool_pids, cpu)
     finally:
         stop_workers(procs)

@@ -21,12 +21,14 @@ Used as the transport alias ``screeningfs://`` (registered by :mod:`screening.ta
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
 import shutil
 import tempfile
 import uuid
+from functools import cached_property
 from queue import Empty
 from time import monotonic
 
@@ -64,19 +66,38 @@ class Channel(filesystem.Channel):
             raise filesystem.ChannelError(f"Cannot add file {final!r} to directory") from exc
 
     def _get(self, queue):
-        """The next decodable message; undecodable ones are quarantined and skipped."""
-        wanted = f"{queue}.msg"
-        for name in sorted(os.listdir(self.data_folder_in)):
-            if name.startswith(".") or name.partition(".")[2] != wanted:
-                continue
-            payload = self._take(name)
-            if payload is None:
-                continue
-            try:
-                return loads(bytes_to_str(payload))
-            except (ValueError, UnicodeDecodeError) as exc:
-                self._quarantine(name, payload, exc)
+        """The next decodable message, oldest first; undecodable ones are quarantined and skipped.
+
+        The folder is listed again only when the names of the last listing are used up: with a day's
+        batches queued (thousands of files), listing and sorting it for every message was most of a
+        worker main process's CPU (py-spy). A listed name another consumer has taken since is skipped
+        (its move fails); a message written after the listing is newer than every name still listed,
+        so the order is kept."""
+        waiting = self._waiting.setdefault(queue, collections.deque())
+        for relist in (False, True):
+            if relist:
+                waiting.extend(self._names(queue))
+            while waiting:
+                name = waiting.popleft()
+                payload = self._take(name)
+                if payload is None:
+                    continue
+                try:
+                    return loads(bytes_to_str(payload))
+                except (ValueError, UnicodeDecodeError) as exc:
+                    self._quarantine(name, payload, exc)
         raise filesystem.Empty()
+
+    @cached_property
+    def _waiting(self) -> dict[str, collections.deque[str]]:
+        return {}
+
+    def _names(self, queue: str) -> list[str]:
+        """The queue's message files in the folder now, oldest first (names start with a timestamp)."""
+        wanted = f"{queue}.msg"
+        return sorted(
+            n for n in os.listdir(self.data_folder_in) if not n.startswith(".") and n.partition(".")[2] == wanted
+        )
 
     def _take(self, name: str) -> bytes | None:
         """Move the message out of the queue (only one consumer wins) and read it; None if another did."""
