@@ -40,7 +40,7 @@ from screening.domain import SampleInput, Sex
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def engine_seconds(panel, clinvar, sim, count: int, first: int = 0) -> list[float]:
+def engine_seconds(panel, clinvar, sim, count: int, first: int = 0, cohort_af=None) -> list[float]:
     """Seconds per baby of ``count`` babies from the ``first`` manifest row on (the simulator's
     babies, in turn), the one before them screened untimed to warm the caches."""
     rows = sim.manifest.read_text().splitlines()[1:]
@@ -50,29 +50,41 @@ def engine_seconds(panel, clinvar, sim, count: int, first: int = 0) -> list[floa
         sid, path, sex, column = line.split(",")[:4]
         sample = SampleInput(sid, column, Sex(sex))
         started = time.perf_counter()
-        vcf_screen.screen_vcf(panel, sample, sim.out_dir / path, clinvar)
+        vcf_screen.screen_vcf(panel, sample, sim.out_dir / path, clinvar, cohort_af)
         times.append(time.perf_counter() - started)
     return times[1:]  # the first one warms caches up
 
 
-def engine_seconds_in_worker_env(sim, count: int, at_once: int = 1) -> float:
+def engine_seconds_in_worker_env(sim, count: int, at_once: int = 1, cohort_ipc: Path | None = None) -> float:
     """The same measurement in fresh processes configured like a worker (POLARS_MAX_THREADS=1):
     the median seconds per baby. ``at_once``: that many processes screen at the same time (each its
     own share of the babies, all started together once every one has loaded the panel and warmed
-    up), as that many workers do on this machine; 1: one alone, with the machine to itself."""
+    up), as that many workers do on this machine; 1: one alone, with the machine to itself.
+    ``cohort_ipc``: a batch's frozen cohort (Arrow IPC file of ``cohort.Frozen.frame``), given to the
+    engine as a worker gives it (the ClinVar route's internal allele frequency); without it that rule
+    is not evaluated."""
     code = (
-        "import statistics, sys; from pathlib import Path; import bench_batch as b; "
+        "import statistics, sys; from pathlib import Path; import polars as pl; import bench_batch as b; "
         "from screening import panels, vcf; from screening.demo import DEFAULT_PANEL; "
         "p = panels.load_panel(DEFAULT_PANEL); sim = b.SimStub(Path(sys.argv[1])); "
         "cv = vcf.read_clinvar(str(sim.clinvar_vcf), p.genome_build, panels.region_list(p)); "
-        "b.engine_seconds(p, cv, sim, 0, int(sys.argv[3])); print('ready', flush=True); "
+        "af = pl.read_ipc(sys.argv[4]) if sys.argv[4] else None; "
+        "b.engine_seconds(p, cv, sim, 0, int(sys.argv[3]), af); print('ready', flush=True); "
         "sys.stdin.readline(); "
-        "print(' '.join(map(str, b.engine_seconds(p, cv, sim, int(sys.argv[2]), int(sys.argv[3]) + 1))))"
+        "print(' '.join(map(str, b.engine_seconds(p, cv, sim, int(sys.argv[2]), int(sys.argv[3]) + 1, af))))"
     )
     env = {**os.environ, **tasks.WORKER_ENV_DEFAULTS, "PYTHONPATH": str(Path(__file__).resolve().parent)}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", code, str(sim.out_dir), str(count), str(i * (count + 1))],
+            [
+                sys.executable,
+                "-c",
+                code,
+                str(sim.out_dir),
+                str(count),
+                str(i * (count + 1)),
+                str(cohort_ipc or ""),
+            ],
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

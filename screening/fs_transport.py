@@ -96,7 +96,9 @@ class Channel(filesystem.Channel):
         """The queue's message files in the folder now, oldest first (names start with a timestamp)."""
         wanted = f"{queue}.msg"
         return sorted(
-            n for n in os.listdir(self.data_folder_in) if not n.startswith(".") and n.partition(".")[2] == wanted
+            n
+            for n in os.listdir(self.data_folder_in)
+            if not n.startswith(".") and n.partition(".")[2] == wanted
         )
 
     def _take(self, name: str) -> bytes | None:

@@ -53,6 +53,10 @@ def broker_options(settings: Settings) -> dict[str, Any]:
                 "store_processed": False,
                 "polling_interval": 0.01,  # 10 ms: a worker picks up its next sample with little delay
             },
+            # no remote-control mailbox: nothing here uses it (no `celery inspect`/`control`), and its
+            # queue, polled like any other, listed the whole queue folder every 10 ms (py-spy: most of
+            # a worker main process's CPU with a day's batches queued)
+            "worker_enable_remote_control": False,
         }
     if kind == "redis":
         visibility = max(3600, 10 * settings.lease_seconds)  # well above the slowest sample

@@ -62,7 +62,7 @@ def test_two_consumers_take_every_message_once_oldest_first(channels, monkeypatc
 
 
 def test_a_listed_name_another_consumer_took_is_skipped_and_a_later_message_found(channels):
-    folder, (producer, a, b) = channels
+    _, (producer, a, b) = channels
     _put(producer, "first")
     assert _get(a) == "first"
     _put(producer, "second")
@@ -75,9 +75,21 @@ def test_a_listed_name_another_consumer_took_is_skipped_and_a_later_message_foun
 
 
 def test_a_purged_queue_leaves_no_ghost_deliveries(channels):
-    folder, (producer, a, _) = channels
+    _, (producer, a, _) = channels
     for i in range(3):
         _put(producer, i)
     assert _get(a) == 0
     assert producer._purge("q") == 2
     assert _get(a) is None
+
+
+def test_a_worker_on_the_filesystem_broker_polls_only_its_queue(tmp_path):
+    """No remote-control mailbox: its queue would be polled (the folder listed) every 10 ms."""
+    import dataclasses
+
+    from screening import tasks
+    from screening.config import load_settings
+
+    settings = dataclasses.replace(load_settings(), home=tmp_path, broker_url=None)
+    assert settings.broker_kind == "filesystem"
+    assert tasks.celery_config(settings)["worker_enable_remote_control"] is False
