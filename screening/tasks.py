@@ -6,9 +6,11 @@ lives in ``worker_steps.py``; a task only turns an id into a call and queues wha
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import logging
 import os
+import signal
 import socket
 import sys
 import threading
@@ -133,6 +135,21 @@ def _start_heartbeat(**_: Any) -> None:
         _state["heartbeat"] = stop
         thread = threading.Thread(target=_heartbeat_loop, args=(_state["node"], stop), daemon=True)
         thread.start()
+
+
+@signals.beat_embedded_init.connect
+def _end_with_the_worker(**_: Any) -> None:
+    """The embedded reconciler clock (``--beat``) is a child process of the worker's main process: it
+    now ends when that process ends, however it ends. Killed with -9 (the OOM killer, a supervisor that
+    signals only the main pid), the main process left it running, an orphan sending reconcile ticks
+    beside the restarted worker's own clock. Linux: PR_SET_PDEATHSIG, the signal Celery itself stops it
+    with (SIGTERM)."""
+    if not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:  # the worker ended before the line above: end now
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @signals.worker_shutdown.connect

@@ -260,6 +260,43 @@ def test_idle_pool_children_killed_then_the_worker_screens(db_url, panel, sim, t
     assert_matches_truth(p.status_json(batch_id), truth)
 
 
+def _children_alive(parent: int) -> set[int]:
+    """Live (not zombie) processes whose parent is ``parent``, from /proc."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                state, ppid = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()[:2]
+                if int(ppid) == parent and state != "Z":
+                    found.add(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_embedded_clock_ends_with_its_worker_killed_9(db_url, tmp_path, pipeline_factory):
+    """kill -9 of a worker's main process started with the reconciler's clock (``--beat``): the clock,
+    its child process, ends too instead of sending reconcile ticks as an orphan (PR_SET_PDEATHSIG)."""
+    p = pipeline_factory(fault_settings(tmp_path / "home", db_url))
+    (worker,) = p.start(1, reconciler=True)
+    wait_until(lambda: pool_children(db_url, worker) is not None, 60, "the worker's first heartbeat")
+    pool = set(pool_children(db_url, worker) or [])
+    wait_until(lambda: _children_alive(worker.pid) - pool, 60, "the embedded clock's process")
+    (clock,) = _children_alive(worker.pid) - pool
+    try:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        wait_until(lambda: not _alive(clock), 30, "the orphaned clock to end")
+    finally:  # an orphan left by a failure here would tick on beside later tests
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(clock, signal.SIGKILL)
+
+
 # ---------------------------------------------------------------- recovery times with the defaults
 
 
