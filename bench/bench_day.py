@@ -161,8 +161,8 @@ def main() -> None:
     with connection.session(settings) as conn:
         for s in subs:
             in_workers += [x for x in db_batches.engine_seconds(conn, s.batch_pk) if x is not None]
-        frozen = [cohort.frozen(conn, s.batch_pk).babies for s in subs]
-        last = cohort.frozen(conn, subs[-1].batch_pk)
+        frozen = [cohort.frozen(conn, s.batch_pk) for s in subs]
+    last = frozen[-1]
     # the bound's engine gets what the workers' got: the last batch's frozen cohort (the internal
     # allele frequency of the ClinVar route), else that rule is not evaluated and the bound is cheaper
     cohort_ipc = None
@@ -181,7 +181,7 @@ def main() -> None:
         "distinct_baby_files": args.distinct,
         "files": "simulator panel scale (WGS record density in the panel regions and karyotype windows)",
         "cohort_babies": args.cohort,
-        "cohort_babies_frozen_first_last": [frozen[0], frozen[-1]],
+        "cohort_babies_frozen_first_last": [frozen[0].babies, last.babies],
         "batches": len(subs),
         "workers": args.workers,
         "counts": counts,

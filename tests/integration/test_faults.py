@@ -260,23 +260,28 @@ def test_idle_pool_children_killed_then_the_worker_screens(db_url, panel, sim, t
     assert_matches_truth(p.status_json(batch_id), truth)
 
 
-def _children_alive(parent: int) -> set[int]:
-    """Live (not zombie) processes whose parent is ``parent``, from /proc."""
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError):
-                state, ppid = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()[:2]
-                if int(ppid) == parent and state != "Z":
-                    found.add(int(entry))
-    return found
+def _state_and_parent(pid: int | str) -> tuple[str, int] | None:
+    """A process's state letter and parent pid from /proc (None when it is gone)."""
+    try:
+        state, ppid = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[:2]
+    except OSError:
+        return None
+    return state, int(ppid)
 
 
 def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
+    found = _state_and_parent(pid)
+    return found is not None and found[0] != "Z"
+
+
+def _children_alive(parent: int) -> set[int]:
+    """Live (not zombie) processes whose parent is ``parent``."""
+    children = set()
+    for entry in os.listdir("/proc"):
+        found = _state_and_parent(entry) if entry.isdigit() else None
+        if found is not None and found[1] == parent and found[0] != "Z":
+            children.add(int(entry))
+    return children
 
 
 def test_the_embedded_clock_ends_with_its_worker_killed_9(db_url, tmp_path, pipeline_factory):
