@@ -75,8 +75,7 @@ def after_steps(db: Database, settings, pv_id: int, size: int, pk: int, result) 
     claim, _ = worker_steps._claim(db, settings, pk)
     t1 = time.perf_counter()
     meta = results.RunMeta(pk, pv_id, size, 0.1)
-    write = lambda c: results.write_result(c, result, meta)  # noqa: E731
-    outcome = worker_steps._finish(db, settings, claim, "screened", None, write)
+    outcome = worker_steps._finish(db, settings, claim, "screened", None, (result, meta))
     assert outcome.state == "screened"
     return t1 - t0, time.perf_counter() - t1
 

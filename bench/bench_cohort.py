@@ -16,9 +16,11 @@ submission freezes the cohort) and go through the worker's database steps on one
 sizes taking turns sample by sample (the machine's other load weighs on all alike): claim (lease),
 read the frozen cohort (uncached: the worker caches it per batch), write the result (run, candidates,
 count updates, state, batch counter: one transaction, committed), each through the worker's own code
-(``worker_steps._claim`` / ``_read_cohort`` / ``_finish``). ``per_sample_ms`` is the median of
-the three together. The write's commit waits for the WAL flush (the claim's does not): the same write
-rolled back, a round trip without a commit and a one-row commit are timed alongside. For contrast,
+(``worker_steps._claim`` / ``_read_cohort`` / ``_finish``), back to back as a worker runs them.
+``per_sample_ms`` is the median of the three together. The write's commit waits for the WAL flush
+(the claim's does not): after every sample, the same write rolled back, a round trip without a commit
+and a one-row commit are timed, for each sample again (apart: between samples they slowed the next
+claim). For contrast,
 the previous design's per-sample read (every stored run of the panel aggregated) is timed once per
 size up to ``--legacy-max``.
 Writes bench/out/bench_cohort.json (and prints it).
@@ -259,9 +261,7 @@ PROV = Provenance("bench", "1.0", "0" * 64, "GRCh38", None, None, None, "0" * 64
 
 
 def one_sample(db: Database, settings, c: Cohort, pk: int, result: SampleResult) -> None:
-    """The worker's database steps for one baby (``worker_steps.py``'s own functions), each timed; then the
-    same write rolled back, a round trip without a commit, and a one-row commit (the WAL-flush floor)."""
-    conn = db.connection()
+    """The worker's database steps for one baby (``worker_steps.py``'s own functions), each timed."""
     t0 = time.perf_counter()
     claim, _ = worker_steps._claim(db, settings, pk)
     assert claim is not None
@@ -269,9 +269,7 @@ def one_sample(db: Database, settings, c: Cohort, pk: int, result: SampleResult)
     frozen = worker_steps._read_cohort(db, c.batch_pk)  # as a worker reads it, uncached
     t2 = time.perf_counter()
     meta = results.RunMeta(pk, c.pv_id, frozen.babies, 0.1)
-    outcome = worker_steps._finish(
-        db, settings, claim, "screened", None, lambda conn: results.write_result(conn, result, meta)
-    )
+    outcome = worker_steps._finish(db, settings, claim, "screened", None, (result, meta))
     assert outcome.state == "screened"
     t3 = time.perf_counter()
     c.add("claim", t1 - t0)
@@ -280,7 +278,15 @@ def one_sample(db: Database, settings, c: Cohort, pk: int, result: SampleResult)
     c.add("per_sample", t3 - t0)
     c.times.setdefault("frozen_alleles", []).append(frozen.frame.height)
     c.times.setdefault("frozen_babies", []).append(frozen.babies)
-    with conn.transaction(force_rollback=True):  # the same write again, not committed (no WAL flush)
+
+
+def floors(db: Database, settings, c: Cohort, pk: int, result: SampleResult) -> None:
+    """What the write's time is made of, timed apart from the worker's steps (interleaved with them, a
+    rolled-back write's dead rows and an extra commit slowed the next sample's claim): the same write
+    rolled back (no WAL flush), a round trip without a commit, and a one-row commit (the flush's floor)."""
+    conn = db.connection()
+    meta = results.RunMeta(pk, c.pv_id, 0, 0.1)
+    with conn.transaction(force_rollback=True):
         t4 = time.perf_counter()
         results.write_result(conn, result, meta)
         c.add("write_uncommitted", time.perf_counter() - t4)
@@ -315,6 +321,14 @@ def measure(settings, cohorts: list[Cohort], rng, p: Pools, samples: int, legacy
                 f"M{i}", Outcome.NO_CONDITION_SUSPECTED, Karyotype.XX, (), (), (), cands, PROV
             )
             one_sample(db, settings, c, c.ids[i], result)
+    for i in range(samples):  # after every sample is in: the floors of what a write costs
+        for k in range(len(cohorts)):
+            c = cohorts[(i + k) % len(cohorts)]
+            cands = candidates_for(rng, p, 10**9 + len(cohorts) * i + k)
+            result = SampleResult(
+                f"M{i}", Outcome.NO_CONDITION_SUSPECTED, Karyotype.XX, (), (), (), cands, PROV
+            )
+            floors(db, settings, c, c.ids[i], result)
     for c in cohorts:
         if c.size <= legacy_max:  # the previous design: every stored run of the panel aggregated
             t0 = time.perf_counter()

@@ -31,10 +31,6 @@ BACKOFF_FIRST_S = 0.25
 BACKOFF_MAX_S = 8.0
 
 
-class LeaseLost(ScreeningError):
-    """Another worker took the sample over (our lease expired): our results are dropped."""
-
-
 @dataclass(frozen=True)
 class TaskResult:
     """What happened to one task: the final state (or None when nothing was done) and batches to check."""
@@ -105,21 +101,18 @@ def _finish(
     claim: jobs.Claim,
     state: str,
     reason: str | None,
-    write: Callable[[object], None] | None = None,
+    stored: tuple[SampleResult, results.RunMeta] | None = None,
 ) -> TaskResult:
-    def run() -> TaskResult:
-        conn = db.connection()
-        try:  # pipelined: a round trip only where a result is read (its commit waits for the flush)
-            with connection.transaction(conn, settings.actor, pipelined=True):
-                # the batch's last sample finalises it in the same statement: a finalisation task
-                # would wait behind every sample already queued (a day's batches share one queue)
-                finished = jobs.finish(conn, claim, state, reason)
-                if write is not None:  # sent before the finish's answer is read: one round trip less
-                    write(conn)
-                outcome = finished()
-                if outcome is None:
-                    raise LeaseLost(f"sample {claim.sample.id}: lease lost, results dropped")
-        except LeaseLost:
+    """End the claimed sample, and store its result when ``stored`` is given: one statement (one round
+    trip; its commit waits for the WAL flush). The batch's last sample finalises it in the same
+    statement: a finalisation task would wait behind every sample already queued (a day's batches
+    share one queue)."""
+    run = None if stored is None else results.run_params(*stored)
+
+    def go() -> TaskResult:
+        with connection.translate_errors():
+            outcome = jobs.finish(db.connection(), settings.actor, claim, state, reason, run)
+        if outcome is None:
             log.warning("sample %d: lease lost to another worker; results dropped", claim.sample.id)
             return TaskResult(None)
         if outcome.finalised:
@@ -127,7 +120,7 @@ def _finish(
         stuck = outcome.samples_pending == 0 and not outcome.finalised
         return TaskResult(state, (claim.sample.batch_id,) if stuck else ())
 
-    return with_backoff(db, run, f"sample {claim.sample.id}")
+    return with_backoff(db, go, f"sample {claim.sample.id}")
 
 
 # A batch's frozen cohort never changes: each worker process reads it once per batch.
@@ -231,9 +224,7 @@ def process_sample(db: Database, settings: Settings, sample_pk: int) -> TaskResu
     if failure:
         return _finish(db, settings, claim, *failure)
     meta = results.RunMeta(claim.sample.id, claim.sample.panel_version_id, babies, seconds)
-    return _finish(
-        db, settings, claim, "screened", None, lambda conn: results.write_result(conn, result, meta)
-    )
+    return _finish(db, settings, claim, "screened", None, (result, meta))
 
 
 # ---------------------------------------------------------------- batches

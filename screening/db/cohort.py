@@ -1,9 +1,9 @@
 """The screened cohort's allele counts, kept incrementally, and each batch's frozen view of them.
 
-* Writing a run (``take_out`` before, ``put_in`` after, in the run's transaction) replaces the baby's
-  contribution: the run that counted for the baby before is subtracted, the new one added, and the
-  baby is counted once. Writers of one panel's cohort take its ``cohort_panel`` row first, so they go
-  one at a time (a few milliseconds each) and never deadlock on allele rows.
+* Writing a run (``screening_write_run``, migration 0026, in the run's own statement) replaces the
+  baby's contribution: the run that counted for the baby before is subtracted, the new one added, and
+  the baby is counted once. Writers of one panel's cohort take its ``cohort_panel`` row first, so they
+  go one at a time (a few milliseconds each) and never deadlock on allele rows.
 * ``freeze`` (in the batch's submission transaction) copies the cohort's size and the alleles at or
   above ``min_af`` into ``batch_cohort``: every sample of the batch reads the same cohort whatever
   order they run in, and no baby of the batch is in it (its sample row did not exist yet). Reading
@@ -31,21 +31,6 @@ from screening.db.sql import query
 FROZEN_MIN_AF = 0.01
 
 _SCHEMA = {"chrom": pl.String, "pos": pl.Int64, "ref": pl.String, "alt": pl.String, "internal_af": pl.Float64}
-
-
-# ---------------------------------------------------------------- writing a run
-
-
-def take_out(conn: psycopg.Connection, sample_pk: int, panel_version_id: int) -> None:
-    """Lock the panel's cohort and subtract the baby's current contribution (caller's transaction,
-    before the run's candidates are replaced; one statement)."""
-    conn.execute(query("cohort_take_out"), {"panel_version_id": panel_version_id, "sample_id": sample_pk})
-
-
-def put_in(conn: psycopg.Connection, panel_version_id: int, sample_pk: int, run_id: int) -> None:
-    """Add the run's contribution; the run counts for the baby from now on (after ``take_out``)."""
-    params = {"panel_version_id": panel_version_id, "sample_id": sample_pk, "run_id": run_id}
-    conn.execute(query("cohort_put_in"), params)
 
 
 # ---------------------------------------------------------------- a batch's frozen cohort

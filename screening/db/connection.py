@@ -254,16 +254,9 @@ def connect(url: str) -> psycopg.Connection:
 
 
 @contextlib.contextmanager
-def transaction(
-    conn: psycopg.Connection, actor: str, *, pipelined: bool = False
-) -> Iterator[psycopg.Connection]:
-    """One transaction; ``actor`` is recorded as "who" by the event-log triggers.
-
-    ``pipelined``: statements are sent without waiting for each one's answer (libpq pipeline mode); a
-    round trip is paid only where a result is read, and errors surface there or at the end, still
-    inside this block. For a short, fixed sequence of statements (a worker's write).
-    """
-    with translate_errors(), conn.pipeline() if pipelined else contextlib.nullcontext(), conn.transaction():
+def transaction(conn: psycopg.Connection, actor: str) -> Iterator[psycopg.Connection]:
+    """One transaction; ``actor`` is recorded as "who" by the event-log triggers."""
+    with translate_errors(), conn.transaction():
         conn.execute(query("set_actor"), {"actor": actor})
         yield conn
 

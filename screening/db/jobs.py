@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -80,30 +80,31 @@ class Finished:
 
 
 def finish(
-    conn: psycopg.Connection, claim: Claim, state: str, reason: str | None
-) -> Callable[[], Finished | None]:
+    conn: psycopg.Connection,
+    actor: str,
+    claim: Claim,
+    state: str,
+    reason: str | None,
+    run: dict[str, Any] | None = None,
+) -> Finished | None:
     """End a claimed sample in ``state``, count it down on its batch and finalise the batch after its
-    last sample (caller's transaction; one statement).
+    last sample; for a screened sample, store its run (``run``: ``results.run_params``) with it. One
+    statement on its own (``conn`` in autocommit): its transaction, whose commit waits for the WAL flush.
 
-    Returns how to read the outcome: None when the lease was lost (then the caller must roll back:
-    another worker owns the sample now). In a pipelined transaction the answer is read only when asked
-    for, so the statements sent after this one do not wait for it.
+    None when the lease was lost: another worker owns the sample now, and nothing was written.
     """
     template = Jsonb(reason.as_json()) if isinstance(reason, Reason) else None  # shown translated
     params = {
+        "actor": actor,
         "id": claim.sample.id,
         "token": claim.token,
         "state": state,
         "reason": None if reason is None else str(reason),
         "reason_template": template,
+        **(run or dict.fromkeys(("panel_version_id", "run", "candidates", "findings", "links"))),
     }
-    cursor = conn.execute(query("finish_sample"), params)
-
-    def outcome() -> Finished | None:
-        row = cursor.fetchone()
-        return None if row is None else row_to(Finished, row)
-
-    return outcome
+    row = conn.execute(query("finish_sample"), params).fetchone()
+    return None if row is None else row_to(Finished, row)
 
 
 def fail_exhausted(conn: psycopg.Connection, max_attempts: int) -> list[int]:

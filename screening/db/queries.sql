@@ -185,21 +185,19 @@ FROM (VALUES (1)) AS one (x) LEFT JOIN claimed ON true;
 
 -- finish_sample --
 -- End a claimed sample (only while this lease holds it) in screened, failed or held, count it down on its
--- batch, and finalise the batch when that was its last pending sample (one statement: no row when the
--- lease was lost). Returns the batch's pending count and whether this statement finalised it.
-WITH finished AS (
-  UPDATE sample SET state = %(state)s, reason = %(reason)s, reason_template = %(reason_template)s,
-                    lease_token = NULL, lease_expires_at = NULL, updated_at = now()
-  WHERE id = %(id)s AND state = 'running' AND lease_token = %(token)s
-  RETURNING batch_id
-)
-UPDATE batch b SET samples_pending = b.samples_pending - 1,
-                   state = CASE WHEN b.state = 'running' AND b.samples_pending = 1 THEN 'finalised' ELSE b.state END,
-                   finalised_at = CASE WHEN b.state = 'running' AND b.samples_pending = 1 THEN now()
-                                       ELSE b.finalised_at END
-FROM finished f
-WHERE b.id = f.batch_id
-RETURNING b.id AS batch_id, b.samples_pending, b.state = 'finalised' AND b.finalised_at = now() AS finalised;
+-- batch and finalise the batch when that was its last pending sample; for a screened sample, write its
+-- run and its place in the cohort counts (write_run's parameters; else NULL). One statement, run on its
+-- own: its transaction, whose commit waits for the WAL flush. No row when the lease was lost (nothing
+-- written); else the batch's pending count and whether this statement finalised it. (Migration 0026.)
+SELECT * FROM screening_finish_sample(%(actor)s, %(id)s, %(token)s, %(state)s, %(reason)s, %(reason_template)s,
+                                      %(panel_version_id)s, %(run)s, %(candidates)s, %(findings)s, %(links)s);
+
+-- write_run --
+-- The screening run of a sample under a panel version (caller's transaction): created once, replaced on
+-- re-screening with its candidates, findings and links, and the baby's contribution to the panel's cohort
+-- counts replaced (taken out, put in, counted once). Returns the run's id. (Migration 0026.)
+SELECT screening_write_run(%(sample_id)s, %(panel_version_id)s, %(run)s, %(candidates)s, %(findings)s,
+                           %(links)s) AS run_id;
 
 -- fail_exhausted --
 -- Samples whose last allowed attempt died with its lease: failed, with the reason, and counted down on
@@ -265,61 +263,6 @@ UPDATE batch SET state = 'finalised', finalised_at = now()
 WHERE state = 'running' AND samples_pending = 0
 RETURNING id;
 
--- upsert_run --
--- The screening run of a sample under a panel version: created once, replaced on re-screening, when its
--- findings and candidates are deleted in the same statement (finding_variant cascades) before they are
--- written again by the statements that follow.
-WITH run AS (
-INSERT INTO screening_run (sample_id, panel_version_id, outcome, karyotype, reasons, not_evaluated,
-                           reason_templates, not_evaluated_templates, panel_sha256, clinvar_source, clinvar_release_date, clinvar_sha256, vcf_sha256,
-                           vcf_sample, genome_build, settings, software_version, cohort_babies,
-                           engine_seconds)
-VALUES (%(sample_id)s, %(panel_version_id)s, %(outcome)s, %(karyotype)s, %(reasons)s, %(not_evaluated)s,
-        %(reason_templates)s, %(not_evaluated_templates)s, %(panel_sha256)s, %(clinvar_source)s, %(clinvar_release_date)s, %(clinvar_sha256)s, %(vcf_sha256)s,
-        %(vcf_sample)s, %(genome_build)s, %(settings)s, %(software_version)s, %(cohort_babies)s,
-        %(engine_seconds)s)
-ON CONFLICT (sample_id, panel_version_id) DO UPDATE SET
-  outcome = EXCLUDED.outcome, karyotype = EXCLUDED.karyotype, reasons = EXCLUDED.reasons,
-  not_evaluated = EXCLUDED.not_evaluated, reason_templates = EXCLUDED.reason_templates,
-  not_evaluated_templates = EXCLUDED.not_evaluated_templates, panel_sha256 = EXCLUDED.panel_sha256,
-  clinvar_source = EXCLUDED.clinvar_source, clinvar_release_date = EXCLUDED.clinvar_release_date,
-  clinvar_sha256 = EXCLUDED.clinvar_sha256, vcf_sha256 = EXCLUDED.vcf_sha256,
-  vcf_sample = EXCLUDED.vcf_sample, genome_build = EXCLUDED.genome_build, settings = EXCLUDED.settings,
-  software_version = EXCLUDED.software_version, cohort_babies = EXCLUDED.cohort_babies,
-  engine_seconds = EXCLUDED.engine_seconds, screened_at = now()
-RETURNING id
-), findings AS (
-  DELETE FROM finding f USING run WHERE f.run_id = run.id
-), candidates AS (
-  DELETE FROM candidate c USING run WHERE c.run_id = run.id
-)
-SELECT id FROM run;
-
--- insert_candidates --
--- Every candidate variant of a run (carriers included: stored, never reported), one statement: a JSON
--- array of rows with the table's column names.
-INSERT INTO candidate (run_id, ordinal, hgnc_id, symbol, chrom, pos, ref, alt, zygosity, routes, role, gt,
-                       gq, dp, ad_ref, ad_alt, allele_balance, phased, phase_set, filter, quality_failures,
-                       clinvar_id, clinvar_plp, clinvar_blb, clinvar_stars, consequence, transcript,
-                       exclusion_reason, sv_end, hgvsc, hgvsp)
-SELECT run_id, ordinal, hgnc_id, symbol, chrom, pos, ref, alt, zygosity, routes, role, gt,
-       gq, dp, ad_ref, ad_alt, allele_balance, phased, phase_set, filter, quality_failures,
-       clinvar_id, clinvar_plp, clinvar_blb, clinvar_stars, consequence, transcript,
-       exclusion_reason, sv_end, hgvsc, hgvsp
-FROM jsonb_populate_recordset(NULL::candidate, %(rows)s);
-
--- insert_findings --
--- Every finding (a gene whose inheritance rule is met) of a run, one statement (JSON array of rows).
-INSERT INTO finding (run_id, ordinal, hgnc_id, symbol, moi, condition, pattern, smn1_copies)
-SELECT run_id, ordinal, hgnc_id, symbol, moi, condition, pattern, smn1_copies
-FROM jsonb_populate_recordset(NULL::finding, %(rows)s);
-
--- insert_finding_variants --
--- Link each finding of a run to its candidate variants, one statement (JSON array of rows).
-INSERT INTO finding_variant (run_id, finding_ordinal, candidate_ordinal)
-SELECT run_id, finding_ordinal, candidate_ordinal
-FROM jsonb_populate_recordset(NULL::finding_variant, %(rows)s);
-
 -- list_runs --
 -- Screening runs with their sample id and panel label.
 SELECT r.*, s.sample_id AS lab_sample_id, pv.panel_id, pv.major, pv.minor
@@ -340,52 +283,6 @@ LEFT JOIN finding_variant fv ON fv.run_id = f.run_id AND fv.finding_ordinal = f.
 WHERE f.run_id = ANY(%(run_ids)s)
 GROUP BY f.run_id, f.ordinal
 ORDER BY f.run_id, f.ordinal;
-
--- cohort_take_out --
--- Take the panel's cohort row (created on first use): writers of one panel's cohort go one at a time, so
--- allele rows are never updated in conflicting orders and a frozen read sees whole contributions. Then
--- take the baby's current contribution out of the cohort counts (its counted run's candidates other than
--- failed-quality ones, each variant once: 2 alleles when homozygous, else 1); nothing before its first
--- run. One statement: the update reads the panel id from the lock, so the lock is taken first.
-WITH lock AS (
-  INSERT INTO cohort_panel (panel_id)
-  SELECT panel_id FROM panel_version WHERE id = %(panel_version_id)s
-  ON CONFLICT (panel_id) DO UPDATE SET updated_at = now()
-  RETURNING panel_id
-), counted AS (
-  SELECT m.panel_id, m.run_id FROM cohort_member m JOIN lock USING (panel_id) WHERE m.sample_id = %(sample_id)s
-), c AS (
-  SELECT counted.panel_id, chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
-  FROM counted JOIN candidate ON candidate.run_id = counted.run_id
-  WHERE role <> 'failed_quality'
-  GROUP BY counted.panel_id, chrom, pos, ref, alt
-)
-UPDATE cohort_allele a SET alt_alleles = a.alt_alleles - c.copies
-FROM c
-WHERE a.panel_id = c.panel_id AND a.chrom = c.chrom AND a.pos = c.pos AND a.ref = c.ref AND a.alt = c.alt;
-
--- cohort_put_in --
--- Add the run's contribution (the same alleles cohort_take_out takes out); the run counts for the baby
--- from now on, and a baby new to the cohort is counted once.
--- (panel_version_id: the run's; cohort_take_out took the panel's row in this transaction.)
-WITH panel AS (
-  SELECT panel_id FROM panel_version WHERE id = %(panel_version_id)s
-), added AS (
-  INSERT INTO cohort_allele (panel_id, chrom, pos, ref, alt, alt_alleles)
-  SELECT (SELECT panel_id FROM panel), chrom, pos, ref, alt, max(CASE zygosity WHEN 'hom' THEN 2 ELSE 1 END)
-  FROM candidate WHERE run_id = %(run_id)s AND role <> 'failed_quality'
-  GROUP BY chrom, pos, ref, alt
-  ORDER BY chrom, pos, ref, alt
-  ON CONFLICT (panel_id, chrom, pos, ref, alt)
-  DO UPDATE SET alt_alleles = cohort_allele.alt_alleles + EXCLUDED.alt_alleles
-), member AS (
-  INSERT INTO cohort_member (panel_id, sample_id, run_id)
-  SELECT panel_id, %(sample_id)s, %(run_id)s FROM panel
-  ON CONFLICT (panel_id, sample_id) DO UPDATE SET run_id = EXCLUDED.run_id
-  RETURNING (xmax = 0) AS new_baby
-)
-UPDATE cohort_panel SET babies = babies + 1
-WHERE panel_id = (SELECT panel_id FROM panel) AND (SELECT new_baby FROM member);
 
 -- freeze_batch_cohort --
 -- What a batch's samples will read, taken in its submission transaction from one snapshot of the counts:

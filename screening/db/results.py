@@ -9,7 +9,6 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from screening.db import cohort
 from screening.db.sql import query
 from screening.domain import (
     CandidateRole,
@@ -37,17 +36,16 @@ class RunMeta:
     engine_seconds: float
 
 
-def _run_params(result: SampleResult, meta: RunMeta) -> dict[str, Any]:
+def _run_document(result: SampleResult, meta: RunMeta) -> dict[str, Any]:
+    """The run as one JSON object with ``screening_run``'s column names (sample and panel version apart)."""
     p = result.provenance
     return {
-        "sample_id": meta.sample_pk,
-        "panel_version_id": meta.panel_version_id,
         "outcome": result.outcome.value,
         "karyotype": result.karyotype.value,
-        "reasons": Jsonb(list(result.reasons)),
-        "not_evaluated": Jsonb(list(result.not_evaluated)),
-        "reason_templates": Jsonb(_templates(result.reasons)),
-        "not_evaluated_templates": Jsonb(_templates(result.not_evaluated)),
+        "reasons": list(result.reasons),
+        "not_evaluated": list(result.not_evaluated),
+        "reason_templates": _templates(result.reasons),
+        "not_evaluated_templates": _templates(result.not_evaluated),
         "panel_sha256": p.panel_sha256,
         "clinvar_source": p.clinvar_source,
         "clinvar_release_date": p.clinvar_release_date,
@@ -55,17 +53,16 @@ def _run_params(result: SampleResult, meta: RunMeta) -> dict[str, Any]:
         "vcf_sha256": p.vcf_sha256,
         "vcf_sample": p.vcf_sample,
         "genome_build": p.genome_build,
-        "settings": Jsonb(p.settings),
+        "settings": p.settings,
         "software_version": p.software_version,
         "cohort_babies": meta.cohort_babies,
         "engine_seconds": meta.engine_seconds,
     }
 
 
-def _candidate_params(run_id: int, ordinal: int, c: CandidateVariant) -> dict[str, Any]:
+def _candidate_row(ordinal: int, c: CandidateVariant) -> dict[str, Any]:
     values = {name: getattr(c, name) for name in CANDIDATE_FIELDS}
     values.update(
-        run_id=run_id,
         ordinal=ordinal,
         zygosity=c.zygosity.value,
         role=c.role.value,
@@ -91,37 +88,37 @@ def _ordinals(result: SampleResult) -> tuple[list[CandidateVariant], list[list[i
     return candidates, links
 
 
-def write_result(conn: psycopg.Connection, result: SampleResult, meta: RunMeta) -> int:
-    """Store a sample's result (caller's transaction); results for (sample, panel version) are replaced,
-    and so is the baby's contribution to the cohort's allele counts."""
-    cohort.take_out(conn, meta.sample_pk, meta.panel_version_id)
-    run_id = conn.execute(query("upsert_run"), _run_params(result, meta)).fetchone()["id"]  # old rows gone
+def run_params(result: SampleResult, meta: RunMeta) -> dict[str, Any]:
+    """The parameters of ``screening_write_run`` (migration 0026) for one result: the run, and its
+    candidates, findings and their links as JSON arrays of rows (the run's id is the function's)."""
     candidates, links = _ordinals(result)
-    # one statement per table (rows as a JSON array): a round trip each, whatever the number of rows
-    rows = [_candidate_params(run_id, i, c) for i, c in enumerate(candidates)]
-    if rows:
-        conn.execute(query("insert_candidates"), {"rows": Jsonb(rows)})
     findings = [
         {
             **{k: getattr(f, k) for k in ("hgnc_id", "symbol", "condition", "smn1_copies")},
             "moi": f.moi.value,
             "pattern": f.pattern.value,
-            "run_id": run_id,
             "ordinal": i,
         }
         for i, f in enumerate(result.findings)
     ]
-    if findings:
-        conn.execute(query("insert_findings"), {"rows": Jsonb(findings)})
     pairs = [
-        {"run_id": run_id, "finding_ordinal": i, "candidate_ordinal": o}
-        for i, ordinals in enumerate(links)
-        for o in ordinals
+        {"finding_ordinal": i, "candidate_ordinal": o} for i, ordinals in enumerate(links) for o in ordinals
     ]
-    if pairs:
-        conn.execute(query("insert_finding_variants"), {"rows": Jsonb(pairs)})
-    cohort.put_in(conn, meta.panel_version_id, meta.sample_pk, run_id)
-    return run_id
+    return {
+        "sample_id": meta.sample_pk,
+        "panel_version_id": meta.panel_version_id,
+        "run": Jsonb(_run_document(result, meta)),
+        "candidates": Jsonb([_candidate_row(i, c) for i, c in enumerate(candidates)]),
+        "findings": Jsonb(findings),
+        "links": Jsonb(pairs),
+    }
+
+
+def write_result(conn: psycopg.Connection, result: SampleResult, meta: RunMeta) -> int:
+    """Store a sample's result (caller's transaction; one statement); results for (sample, panel version)
+    are replaced, and so is the baby's contribution to the cohort's allele counts. A worker stores its
+    result with the sample's finish instead (``jobs.finish``), in the same one statement."""
+    return conn.execute(query("write_run"), run_params(result, meta)).fetchone()["run_id"]
 
 
 # ---------------------------------------------------------------- reading back

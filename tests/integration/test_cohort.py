@@ -210,8 +210,7 @@ def test_the_workers_database_steps_fence_a_lost_lease_fail_a_spent_sample_and_f
     assert second.token != first.token
 
     def write(claim, *candidates):
-        meta = results.RunMeta(claim.sample.id, pv, 0, 0.01)
-        return lambda conn: results.write_result(conn, _result(*candidates), meta)
+        return _result(*candidates), results.RunMeta(claim.sample.id, pv, 0, 0.01)
 
     lost = worker_steps._finish(db, settings, first, "screened", None, write(first, _candidate(V1)))
     assert lost.state is None

@@ -33,6 +33,11 @@ EVERY_ROLE_REFUSED = [
     "ALTER TABLE sample ADD COLUMN x int",
     "CREATE ROLE someone_else",
 ]
+# the worker's store functions (0026): only the worker role may call them
+WORKER_FUNCTIONS = [
+    "SELECT screening_write_run(1, 1, '{}', '[]', '[]', '[]')",
+    "SELECT * FROM screening_finish_sample('x', 1, gen_random_uuid(), 'screened', NULL, NULL)",
+]
 REFUSED = {
     "web": [
         "UPDATE panel_gene SET condition = 'x'",
@@ -46,6 +51,7 @@ REFUSED = {
         "UPDATE finding_decisions SET decision = 'confirmed'",
         "UPDATE issued_letters SET pdf = ''",
         "UPDATE shared_figures SET programme = 'x'",
+        *WORKER_FUNCTIONS,
     ],
     "worker": [
         "SELECT * FROM identities",
@@ -58,6 +64,7 @@ REFUSED = {
         "UPDATE panel_gene SET condition = 'x'",
     ],
     "curation": [
+        *WORKER_FUNCTIONS,
         "SELECT * FROM identities",
         "SELECT * FROM users",
         "UPDATE users SET role = 'admin'",
