@@ -313,22 +313,16 @@ def measure(settings, cohorts: list[Cohort], rng, p: Pools, samples: int, legacy
         with connection.transaction(conn, settings.actor):
             c.batch_pk, c.ids = batches.insert_batch(conn, nb, settings.actor)
         c.add("submit_batch", time.perf_counter() - started)
-    for i in range(samples):
-        for k in range(len(cohorts)):
-            c = cohorts[(i + k) % len(cohorts)]
-            cands = candidates_for(rng, p, 10**9 + len(cohorts) * i + k)
-            result = SampleResult(
-                f"M{i}", Outcome.NO_CONDITION_SUSPECTED, Karyotype.XX, (), (), (), cands, PROV
-            )
-            one_sample(db, settings, c, c.ids[i], result)
-    for i in range(samples):  # after every sample is in: the floors of what a write costs
-        for k in range(len(cohorts)):
-            c = cohorts[(i + k) % len(cohorts)]
-            cands = candidates_for(rng, p, 10**9 + len(cohorts) * i + k)
-            result = SampleResult(
-                f"M{i}", Outcome.NO_CONDITION_SUSPECTED, Karyotype.XX, (), (), (), cands, PROV
-            )
-            floors(db, settings, c, c.ids[i], result)
+    # every sample through the worker's steps; then, apart, the floors of what a write costs
+    for step in (one_sample, floors):
+        for i in range(samples):
+            for k in range(len(cohorts)):
+                c = cohorts[(i + k) % len(cohorts)]
+                cands = candidates_for(rng, p, 10**9 + len(cohorts) * i + k)
+                result = SampleResult(
+                    f"M{i}", Outcome.NO_CONDITION_SUSPECTED, Karyotype.XX, (), (), (), cands, PROV
+                )
+                step(db, settings, c, c.ids[i], result)
     for c in cohorts:
         if c.size <= legacy_max:  # the previous design: every stored run of the panel aggregated
             t0 = time.perf_counter()
