@@ -21,8 +21,8 @@ row when the lease was lost (then nothing is written). ``actor`` is recorded for
 triggers. Called on its own, the statement is its transaction and its commit waits for the WAL flush.
 
 Both are SECURITY INVOKER and owned by screening_owner (0007): a caller writes only what its role may
-write; only the worker role (and the owner) may call them. Their SQL is here, not in queries.sql: a change is a new migration
-(``CREATE OR REPLACE``).
+write; only the worker role (and the owner) may call them. Their SQL is here, not in queries.sql: a
+change is a new migration (``CREATE OR REPLACE``).
 
 Revision ID: 0026
 Revises: 0025
