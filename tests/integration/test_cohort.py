@@ -187,8 +187,8 @@ def test_a_batch_reads_the_cohort_frozen_at_its_submission_never_itself(settings
 def test_the_workers_database_steps_fence_a_lost_lease_fail_a_spent_sample_and_finalise_with_the_last(
     settings, db_url
 ):
-    """The worker's claim (one statement, its own transaction) and finish (the batch finalised in the
-    same statement as its last sample's count-down, the answer read after the write was sent)."""
+    """The worker's claim (one statement, its own transaction) and finish (one statement: the result, the
+    count-down and, after the batch's last sample, its finalisation; migration 0026's function)."""
     panel_id = f"cohort-{secrets.token_hex(3)}"
     pv = _publish(settings, panel_id)
     batch_pk, (a, b, spent) = _batch(settings, pv, 3)
@@ -220,6 +220,8 @@ def test_the_workers_database_steps_fence_a_lost_lease_fail_a_spent_sample_and_f
     done = worker_steps._finish(db, settings, second, "screened", None, write(second, _candidate(V2)))
     assert done == worker_steps.TaskResult("screened")
     assert _counts(db_url, panel_id) == {V2: 1}
+    assert query_all(db_url, sql, {"a": a})[-1] == (settings.actor, "screened")  # the worker, as who
+    assert query_one(db_url, "SELECT samples_pending FROM batch WHERE id = %(b)s", {"b": batch_pk})[0] == 2
 
     # a sample whose last allowed attempt died with its lease is failed by the claim and counted down
     query_one(db_url, "UPDATE sample SET state = 'running', attempts = %(n)s WHERE id = %(s)s RETURNING id",
