@@ -9,7 +9,8 @@ executor start-up and scheduling cost more than the server's own work (issue 9: 
 ``screening_write_run(sample, panel version, run, candidates, findings, links)``: writes one run in the
 caller's transaction, replacing the one of the same sample and panel version (its findings and
 candidates deleted first), and replaces the baby's contribution to the panel's cohort counts (the
-counted run's alleles taken out, the new run's put in, the baby counted once). The cohort's
+counted run's alleles taken out, the new run's put in, the baby counted once; both read
+``screening_run_alleles(run)``). The cohort's
 ``cohort_panel`` row is taken first: writers of one panel's cohort go one at a time. ``run`` is one JSON
 object with ``screening_run``'s column names, the three others JSON arrays of rows with their tables'
 column names (``run_id`` left out: the function gives it).
@@ -37,6 +38,15 @@ branch_labels = None
 depends_on = None
 
 UPGRADE = r"""
+-- what one run contributes to its panel's cohort counts: its candidates other than failed-quality ones,
+-- each variant once, 2 alleles when homozygous, else 1 (the take-out and the put-in read the same)
+CREATE FUNCTION screening_run_alleles(p_run_id bigint)
+RETURNS TABLE (chrom text, pos bigint, ref text, alt text, copies integer) LANGUAGE sql STABLE AS $$
+  SELECT k.chrom, k.pos, k.ref, k.alt, max(CASE k.zygosity WHEN 'hom' THEN 2 ELSE 1 END)
+  FROM candidate k WHERE k.run_id = p_run_id AND k.role <> 'failed_quality'
+  GROUP BY k.chrom, k.pos, k.ref, k.alt
+$$;
+
 CREATE FUNCTION screening_write_run(p_sample_id bigint, p_panel_version_id bigint, p_run jsonb,
                                     p_candidates jsonb, p_findings jsonb, p_links jsonb)
 RETURNS bigint LANGUAGE plpgsql AS $$
@@ -54,16 +64,13 @@ BEGIN
   ON CONFLICT (panel_id) DO UPDATE SET updated_at = now()
   RETURNING cohort_panel.panel_id INTO v_panel_id;
 
-  -- the baby's current contribution out of the counts (its counted run's candidates other than
-  -- failed-quality ones, each variant once: 2 alleles when homozygous, else 1); nothing before its first
+  -- the baby's current contribution out of the counts (its counted run's alleles); nothing before its first
   SELECT m.run_id INTO v_counted_run FROM cohort_member m
   WHERE m.panel_id = v_panel_id AND m.sample_id = p_sample_id;
   v_counted := FOUND;
   IF v_counted THEN
     UPDATE cohort_allele a SET alt_alleles = a.alt_alleles - c.copies
-    FROM (SELECT k.chrom, k.pos, k.ref, k.alt, max(CASE k.zygosity WHEN 'hom' THEN 2 ELSE 1 END) AS copies
-          FROM candidate k WHERE k.run_id = v_counted_run AND k.role <> 'failed_quality'
-          GROUP BY k.chrom, k.pos, k.ref, k.alt) c
+    FROM screening_run_alleles(v_counted_run) c
     WHERE a.panel_id = v_panel_id AND a.chrom = c.chrom AND a.pos = c.pos AND a.ref = c.ref AND a.alt = c.alt;
   END IF;
 
@@ -111,10 +118,8 @@ BEGIN
 
   -- the run's contribution in (the same alleles the take-out takes out); it counts for the baby now
   INSERT INTO cohort_allele AS a (panel_id, chrom, pos, ref, alt, alt_alleles)
-  SELECT v_panel_id, k.chrom, k.pos, k.ref, k.alt, max(CASE k.zygosity WHEN 'hom' THEN 2 ELSE 1 END)
-  FROM candidate k WHERE k.run_id = v_run_id AND k.role <> 'failed_quality'
-  GROUP BY k.chrom, k.pos, k.ref, k.alt
-  ORDER BY k.chrom, k.pos, k.ref, k.alt
+  SELECT v_panel_id, c.chrom, c.pos, c.ref, c.alt, c.copies FROM screening_run_alleles(v_run_id) c
+  ORDER BY c.chrom, c.pos, c.ref, c.alt
   ON CONFLICT (panel_id, chrom, pos, ref, alt)
   DO UPDATE SET alt_alleles = a.alt_alleles + EXCLUDED.alt_alleles;
   IF v_counted THEN
@@ -161,7 +166,8 @@ END
 $$;
 
 -- least privilege (0007): owned by screening_owner; SECURITY INVOKER (the caller's grants apply), and
--- only the worker role may call them (PostgreSQL lets PUBLIC execute a new function)
+-- only the worker role may call the two writers (PostgreSQL lets PUBLIC execute a new function)
+ALTER FUNCTION screening_run_alleles(bigint) OWNER TO screening_owner;
 ALTER FUNCTION screening_write_run(bigint, bigint, jsonb, jsonb, jsonb, jsonb) OWNER TO screening_owner;
 ALTER FUNCTION screening_finish_sample(text, bigint, uuid, text, text, jsonb,
                                        bigint, jsonb, jsonb, jsonb, jsonb) OWNER TO screening_owner;
@@ -177,6 +183,7 @@ DOWNGRADE = r"""
 DROP FUNCTION screening_finish_sample(text, bigint, uuid, text, text, jsonb,
                                       bigint, jsonb, jsonb, jsonb, jsonb);
 DROP FUNCTION screening_write_run(bigint, bigint, jsonb, jsonb, jsonb, jsonb);
+DROP FUNCTION screening_run_alleles(bigint);
 """
 
 
